@@ -1,0 +1,139 @@
+import type { z } from "zod";
+import { BUCKETS } from "./cohort.ts";
+import { toBuckets } from "./compile.ts";
+import { parsePattern, patternShape } from "./path-pattern.ts";
+import { err, ok, type Result } from "./result.ts";
+import { RouteTableSchema, type RouteTable } from "./schema.ts";
+
+/** One reason a route table was refused: where (a JSON path such as `$.routes[1].to`) and why. */
+export interface ValidationIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * Validates untrusted input (a file, an admin request, a stored item) into a frozen route
+ * table, or lists every problem found. A table that fails here is never stored nor served.
+ */
+export function validateRouteTable(input: unknown): Result<RouteTable, readonly ValidationIssue[]> {
+  const parsed = RouteTableSchema.safeParse(input);
+  if (!parsed.success) return err(parsed.error.issues.map(fromZodIssue));
+  const issues = crossCheck(parsed.data);
+  if (issues.length > 0) return err(issues);
+  return ok(deepFreeze(parsed.data));
+}
+
+/** `path: message` lines, for logs and command-line output. */
+export function formatIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((issue) => `${issue.path}: ${issue.message}`).join("\n");
+}
+
+export function jsonPath(path: readonly PropertyKey[]): string {
+  let out = "$";
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (typeof key === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) out += `.${key}`;
+    else out += `[${JSON.stringify(String(key))}]`;
+  }
+  return out;
+}
+
+function fromZodIssue(issue: z.core.$ZodIssue): ValidationIssue {
+  if (issue.code === "unrecognized_keys") {
+    return { path: jsonPath(issue.path), message: `unknown field ${issue.keys.map((k) => `'${k}'`).join(", ")}` };
+  }
+  if (issue.code === "invalid_key") {
+    const reason = issue.issues[0]?.message ?? issue.message;
+    return { path: jsonPath(issue.path), message: `bad name: ${reason}` };
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return { path: jsonPath(issue.path), message: `is required (${issue.expected})` };
+  }
+  return { path: jsonPath(issue.path), message: issue.message };
+}
+
+type ParsedTable = z.infer<typeof RouteTableSchema>;
+
+function crossCheck(table: ParsedTable): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const backends = new Set(Object.keys(table.backends));
+  const refer = (name: string, path: PropertyKey[]) => {
+    if (!backends.has(name)) {
+      issues.push({ path: jsonPath(path), message: `unknown backend '${name}' (known: ${[...backends].join(", ") || "none"})` });
+    }
+  };
+
+  if (backends.size === 0) issues.push({ path: "$.backends", message: "must name at least one backend" });
+  refer(table.default, ["default"]);
+
+  const ids = new Map<string, number>();
+  const shapes = new Map<string, { index: number; methods: readonly string[] | undefined }[]>();
+  table.routes.forEach((route, index) => {
+    const at = (...rest: PropertyKey[]) => ["routes", index, ...rest];
+    const firstIndex = ids.get(route.id);
+    if (firstIndex !== undefined) {
+      issues.push({ path: jsonPath(at("id")), message: `duplicate route id '${route.id}' (also routes[${firstIndex}])` });
+    } else {
+      ids.set(route.id, index);
+    }
+
+    const pattern = parsePattern(route.match.path);
+    if (!pattern.ok) {
+      issues.push({ path: jsonPath(at("match", "path")), message: `bad pattern '${route.match.path}': ${pattern.error}` });
+    } else {
+      const key = `${route.match.host ?? ""} ${patternShape(pattern.value)}`;
+      const same = shapes.get(key) ?? [];
+      for (const other of same) {
+        if (methodsOverlap(other.methods, route.match.methods)) {
+          issues.push({
+            path: jsonPath(at("match")),
+            message: `ties with routes[${other.index}] ('${table.routes[other.index]?.id}'): same path pattern, host and methods, so neither is more specific`,
+          });
+        }
+      }
+      same.push({ index, methods: route.match.methods });
+      shapes.set(key, same);
+    }
+
+    if (typeof route.to === "string") {
+      refer(route.to, at("to"));
+    } else {
+      const names = Object.keys(route.to);
+      if (names.length === 0) issues.push({ path: jsonPath(at("to")), message: "must name at least one backend" });
+      let sum = 0;
+      for (const name of names) {
+        const weight = route.to[name] ?? 0;
+        refer(name, at("to", name));
+        if (Math.abs(weight * 100 - toBuckets(weight)) > 1e-6) {
+          issues.push({ path: jsonPath(at("to", name)), message: `weight ${weight} is not a multiple of 0.01` });
+        }
+        sum += toBuckets(weight);
+      }
+      if (names.length > 0 && sum !== BUCKETS) {
+        issues.push({ path: jsonPath(at("to")), message: `weights sum to ${sum / 100}, they must sum to 100` });
+      }
+    }
+
+    if (route.fallback !== undefined) {
+      const to = typeof route.fallback === "string" ? route.fallback : route.fallback.to;
+      refer(to, typeof route.fallback === "string" ? at("fallback") : at("fallback", "to"));
+    }
+    if (route.shadow !== undefined) refer(route.shadow.to, at("shadow", "to"));
+  });
+  return issues;
+}
+
+/** Routes of one pattern and host tie when both take every method or both list a common one. */
+function methodsOverlap(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const upper = new Set(a.map((m) => m.toUpperCase()));
+  return b.some((m) => upper.has(m.toUpperCase()));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { validateRouteTable, type ValidationIssue } from "../../routes/validate.ts";
+
+const backends = {
+  legacy: { url: "https://my-app.herokuapp.com" },
+  accounts: { url: "https://abc123.lambda-url.us-east-1.on.aws", auth: { type: "aws-iam", region: "us-east-1", service: "lambda" }, timeoutMs: 10000 },
+  assets: { url: "https://my-bucket.s3.us-east-1.amazonaws.com", stripPrefix: "/assets" },
+};
+
+function withRoutes(routes: unknown[], extra: Record<string, unknown> = {}) {
+  return { backends, default: "legacy", routes, ...extra };
+}
+
+function issues(input: unknown): readonly ValidationIssue[] {
+  const result = validateRouteTable(input);
+  if (result.ok) throw new Error("expected the table to be refused");
+  return result.error;
+}
+
+describe("validateRouteTable", () => {
+  it("accepts the DESIGN.md example and freezes it", () => {
+    const result = validateRouteTable(
+      withRoutes([
+        {
+          id: "accounts-read",
+          match: { path: "/api/accounts/:id", methods: ["GET", "HEAD"] },
+          to: { legacy: 75, accounts: 25 },
+          sticky: "cookie:session_id",
+          fallback: "legacy",
+          shadow: { to: "accounts", percent: 100, ignore: ["body:$.meta.requestId", "header:date"] },
+        },
+        { id: "assets", match: { path: "/assets/*" }, to: "assets" },
+      ]),
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(Object.isFrozen(result.value.routes[0]?.match)).toBe(true);
+  });
+
+  it("accepts weights in 0.01 steps and zero weights", () => {
+    expect(validateRouteTable(withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: 99.99, accounts: 0.01 } }])).ok).toBe(true);
+    expect(validateRouteTable(withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: 100, accounts: 0 } }])).ok).toBe(true);
+    expect(validateRouteTable(withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: 33.33, accounts: 33.33, assets: 33.34 } }])).ok).toBe(true);
+  });
+
+  const refused: [string, unknown, ValidationIssue][] = [
+    ["not an object", "routes", { path: "$", message: expect.stringContaining("object") }],
+    ["missing backends", { default: "legacy" }, { path: "$.backends", message: expect.stringContaining("required") }],
+    ["unknown field", { ...withRoutes([]), extra: 1 }, { path: "$", message: "unknown field 'extra'" }],
+    ["unknown default backend", withRoutes([], { default: "heroku" }), { path: "$.default", message: "unknown backend 'heroku' (known: legacy, accounts, assets)" }],
+    ["no backends", { backends: {}, default: "legacy" }, { path: "$.backends", message: "must name at least one backend" }],
+    [
+      "backend URL with a path",
+      { backends: { legacy: { url: "https://app.example.com/prod" } }, default: "legacy" },
+      { path: "$.backends.legacy.url", message: expect.stringContaining("use addPrefix") },
+    ],
+    ["backend URL not http", { backends: { legacy: { url: "ftp://app.example.com" } }, default: "legacy" }, { path: "$.backends.legacy.url", message: expect.stringContaining("http(s) origin") }],
+    ["backend URL not a URL", { backends: { legacy: { url: "my-app" } }, default: "legacy" }, { path: "$.backends.legacy.url", message: expect.stringContaining("http(s) origin") }],
+    ["backend URL with a query", { backends: { legacy: { url: "https://a.example.com?x=1" } }, default: "legacy" }, { path: "$.backends.legacy.url", message: expect.stringContaining("http(s) origin") }],
+    ["bad backend name", { backends: { "1legacy": { url: "https://a.example.com" } }, default: "legacy" }, { path: '$.backends["1legacy"]', message: expect.stringContaining("start with a letter") }],
+    ["negative timeout", { backends: { legacy: { url: "https://a.example.com", timeoutMs: -1 } }, default: "legacy" }, { path: "$.backends.legacy.timeoutMs", message: expect.any(String) }],
+    ["bad region", { backends: { legacy: { url: "https://a.example.com", auth: { type: "aws-iam", region: "mars", service: "lambda" } } }, default: "legacy" }, { path: "$.backends.legacy.auth.region", message: expect.stringContaining("AWS region") }],
+    ["unknown backend in to", withRoutes([{ id: "r", match: { path: "/a" }, to: "lambda" }]), { path: "$.routes[0].to", message: expect.stringContaining("unknown backend 'lambda'") }],
+    ["unknown backend in weights", withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: 50, lambda: 50 } }]), { path: "$.routes[0].to.lambda", message: expect.stringContaining("unknown backend 'lambda'") }],
+    ["weights not summing to 100", withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: 75, accounts: 15 } }]), { path: "$.routes[0].to", message: "weights sum to 90, they must sum to 100" }],
+    ["weight off the 0.01 grid", withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: 99.995, accounts: 0.005 } }]), { path: "$.routes[0].to.legacy", message: "weight 99.995 is not a multiple of 0.01" }],
+    ["weight above 100", withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: 150 } }]), { path: "$.routes[0].to.legacy", message: expect.any(String) }],
+    ["empty weights", withRoutes([{ id: "r", match: { path: "/a" }, to: {} }]), { path: "$.routes[0].to", message: "must name at least one backend" }],
+    ["unknown fallback", withRoutes([{ id: "r", match: { path: "/a" }, to: "accounts", fallback: "heroku" }]), { path: "$.routes[0].fallback", message: expect.stringContaining("unknown backend 'heroku'") }],
+    ["unknown fallback.to", withRoutes([{ id: "r", match: { path: "/a" }, to: "accounts", fallback: { to: "heroku" } }]), { path: "$.routes[0].fallback.to", message: expect.stringContaining("unknown backend") }],
+    ["bad fallback trigger", withRoutes([{ id: "r", match: { path: "/a" }, to: "accounts", fallback: { to: "legacy", on: ["4xx"] } }]), { path: "$.routes[0].fallback", message: expect.any(String) }],
+    ["unknown shadow backend", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", shadow: { to: "heroku" } }]), { path: "$.routes[0].shadow.to", message: expect.stringContaining("unknown backend") }],
+    ["bad shadow ignore rule", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", shadow: { to: "accounts", ignore: ["meta.id"] } }]), { path: "$.routes[0].shadow.ignore[0]", message: "must be 'body:$.path' or 'header:name'" }],
+    ["bad sticky", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", sticky: "session" }]), { path: "$.routes[0].sticky", message: expect.any(String) }],
+    ["bad method", withRoutes([{ id: "r", match: { path: "/a", methods: ["GET POST"] }, to: "legacy" }]), { path: "$.routes[0].match.methods[0]", message: "must be an HTTP method such as GET" }],
+    ["bad host", withRoutes([{ id: "r", match: { path: "/a", host: "API.example.com:443" }, to: "legacy" }]), { path: "$.routes[0].match.host", message: "must be a lower-case host name without port" }],
+    ["bad route id", withRoutes([{ id: "my route", match: { path: "/a" }, to: "legacy" }]), { path: "$.routes[0].id", message: expect.any(String) }],
+    ["duplicate route id", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy" }, { id: "r", match: { path: "/b" }, to: "legacy" }]), { path: "$.routes[1].id", message: "duplicate route id 'r' (also routes[0])" }],
+    [
+      "two routes that tie on a method",
+      withRoutes([
+        { id: "one", match: { path: "/api/*", methods: ["GET", "HEAD"] }, to: "legacy" },
+        { id: "two", match: { path: "/api/*", methods: ["POST", "GET"] }, to: "accounts" },
+      ]),
+      { path: "$.routes[1].match", message: expect.stringContaining("ties with routes[0] ('one')") },
+    ],
+    ["pattern without leading slash", withRoutes([{ id: "r", match: { path: "api/*" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: "bad pattern 'api/*': must start with '/'" }],
+    ["wildcard in the middle", withRoutes([{ id: "r", match: { path: "/api/*/x" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: "bad pattern '/api/*/x': '*' is allowed only as the last segment" }],
+    ["partial wildcard", withRoutes([{ id: "r", match: { path: "/assets/*.js" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: "bad pattern '/assets/*.js': '*' must be a whole segment" }],
+    ["bad param name", withRoutes([{ id: "r", match: { path: "/a/:1d" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: "bad pattern '/a/:1d': ':1d' is not a valid parameter name" }],
+    ["dot segment", withRoutes([{ id: "r", match: { path: "/a/../b" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: "bad pattern '/a/../b': is not in normalized form (write it as '/b')" }],
+    ["encoded unreserved", withRoutes([{ id: "r", match: { path: "/%61pi" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: "bad pattern '/%61pi': is not in normalized form (write it as '/api')" }],
+    ["empty segment", withRoutes([{ id: "r", match: { path: "/a//b" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: "bad pattern '/a//b': must not contain an empty segment ('//')" }],
+    ["space", withRoutes([{ id: "r", match: { path: "/a b" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: expect.stringContaining("white space") }],
+    ["query in pattern", withRoutes([{ id: "r", match: { path: "/a?x=1" }, to: "legacy" }]), { path: "$.routes[0].match.path", message: expect.stringContaining("query") }],
+    [
+      "two routes that tie",
+      withRoutes([
+        { id: "one", match: { path: "/api/accounts/:id" }, to: "legacy" },
+        { id: "two", match: { path: "/api/accounts/:accountId" }, to: "accounts" },
+      ]),
+      { path: "$.routes[1].match", message: "ties with routes[0] ('one'): same path pattern, host and methods, so neither is more specific" },
+    ],
+  ];
+
+  it.each(refused)("refuses %s, naming the field and the reason", (_name, input, expected) => {
+    expect(issues(input)).toContainEqual(expected);
+  });
+
+  it("does not call routes that differ in methods or host a tie", () => {
+    const table = withRoutes([
+      { id: "any", match: { path: "/api/accounts/:id" }, to: "legacy" },
+      { id: "read", match: { path: "/api/accounts/:id", methods: ["GET", "HEAD"] }, to: "accounts" },
+      { id: "write", match: { path: "/api/accounts/:id", methods: ["PUT", "DELETE"] }, to: "legacy" },
+      { id: "internal", match: { path: "/api/accounts/:id", host: "internal.example.com" }, to: "legacy" },
+    ]);
+    expect(validateRouteTable(table).ok).toBe(true);
+  });
+
+  it("lists every problem at once", () => {
+    const found = issues(withRoutes([{ id: "r", match: { path: "a" }, to: { legacy: 10, nope: 10 } }], { default: "nope" }));
+    expect(found.map((issue) => issue.path)).toEqual(["$.default", "$.routes[0].match.path", "$.routes[0].to.nope", "$.routes[0].to"]);
+  });
+});

@@ -1,0 +1,212 @@
+import { createHash } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import zlib from "node:zlib";
+import { createRequire } from "node:module";
+
+// ws is CommonJS; load it through require so no bundler picks its browser stub.
+const { WebSocketServer } = createRequire(import.meta.url)("ws") as typeof import("ws");
+
+/**
+ * A real HTTP backend for tests, on 127.0.0.1. Every request it receives is recorded and can
+ * be read back over HTTP (`GET /__log?test=ID`, by the `x-test-id` header the test sent), so
+ * tests running inside workerd can assert which backend got what.
+ */
+export interface RecordedRequest {
+  readonly backend: string;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly bodyBytes: number;
+  readonly bodySha256: string;
+}
+
+export interface Upstream {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const ALPHABET = Buffer.from("abcdefghijklmnopqrstuvwxyz0123456789\n");
+
+/** `n` deterministic bytes, in chunks, for streaming tests. */
+export function patternBytes(offset: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = ALPHABET[(offset + i) % ALPHABET.length] as number;
+  return out;
+}
+
+export async function startUpstream(name: string): Promise<Upstream> {
+  const log: RecordedRequest[] = [];
+  /** Bytes received so far per `x-upload-id`, to prove uploads stream. */
+  const progress = new Map<string, number>();
+  /** Held responses, released by `POST /__release?id=`. */
+  const held = new Map<string, () => void>();
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://upstream");
+    if (url.pathname === "/__log") {
+      const test = url.searchParams.get("test");
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(log.filter((entry) => entry.headers["x-test-id"] === test)));
+      return;
+    }
+    if (url.pathname === "/__progress") {
+      res.end(String(progress.get(url.searchParams.get("id") ?? "") ?? 0));
+      return;
+    }
+    if (url.pathname === "/__release") {
+      const id = url.searchParams.get("id") ?? "";
+      held.get(id)?.();
+      held.delete(id);
+      res.end("released");
+      return;
+    }
+
+    const hash = createHash("sha256");
+    let bytes = 0;
+    const uploadId = req.headers["x-upload-id"];
+    req.on("data", (chunk: Buffer) => {
+      bytes += chunk.length;
+      hash.update(chunk);
+      if (typeof uploadId === "string") progress.set(uploadId, bytes);
+    });
+    req.on("end", () => {
+      const record: RecordedRequest = {
+        backend: name,
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        bodyBytes: bytes,
+        bodySha256: hash.digest("hex"),
+      };
+      log.push(record);
+      respond(name, record, url, req, res, held);
+    });
+  });
+
+  const sockets = new WebSocketServer({ server });
+  sockets.on("connection", (socket, req) => {
+    socket.send(`hello from ${name} ${req.url}`);
+    socket.on("message", (data) => socket.send(`${name} echo: ${String(data)}`));
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of sockets.clients) client.terminate();
+        for (const release of held.values()) release();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function respond(
+  name: string,
+  record: RecordedRequest,
+  url: URL,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  held: Map<string, () => void>,
+): void {
+  res.setHeader("x-served-by", name);
+  const [, first, second] = url.pathname.split("/");
+  switch (first) {
+    case "status": {
+      res.statusCode = Number(second);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ backend: name, status: res.statusCode }));
+      return;
+    }
+    case "slow": {
+      const timer = setTimeout(() => json(res, name, record), Number(second));
+      res.on("close", () => clearTimeout(timer));
+      return;
+    }
+    case "reset":
+      req.socket.destroy();
+      return;
+    case "redirect":
+      res.writeHead(302, { location: "/elsewhere?x=1", "set-cookie": "after_redirect=1; Path=/" });
+      res.end();
+      return;
+    case "cookies":
+      res.setHeader("set-cookie", ["a=1; Path=/; HttpOnly", "b=2; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT", "c=3"]);
+      json(res, name, record);
+      return;
+    case "etag": {
+      const etag = '"v1"';
+      if (req.headers["if-none-match"] === etag) {
+        res.writeHead(304, { etag });
+        res.end();
+        return;
+      }
+      res.writeHead(200, { etag, "content-type": "text/plain" });
+      res.end("etagged body");
+      return;
+    }
+    case "range": {
+      const body = patternBytes(0, 1000);
+      const match = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ""));
+      if (!match) {
+        res.writeHead(200, { "accept-ranges": "bytes", "content-length": body.length });
+        res.end(body);
+        return;
+      }
+      const start = Number(match[1]);
+      const end = Number(match[2]);
+      res.writeHead(206, { "content-range": `bytes ${start}-${end}/${body.length}`, "content-length": end - start + 1 });
+      res.end(body.subarray(start, end + 1));
+      return;
+    }
+    case "gzip": {
+      const body = zlib.gzipSync(Buffer.from(`{"backend":"${name}","text":"${"compressible ".repeat(200)}"}`));
+      res.writeHead(200, { "content-encoding": "gzip", "content-type": "application/json", "content-length": body.length });
+      res.end(body);
+      return;
+    }
+    case "bytes": {
+      // /bytes/<n>: n pattern bytes, streamed in 64 KiB chunks with backpressure.
+      const total = Number(second);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": total });
+      let sent = 0;
+      const pump = () => {
+        while (sent < total) {
+          const size = Math.min(65536, total - sent);
+          const ok = res.write(patternBytes(sent, size));
+          sent += size;
+          if (!ok) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
+    case "hold": {
+      // /hold/<id>: first chunk now, the rest when the test calls /__release?id=<id>.
+      res.writeHead(200, { "content-type": req.headers.accept === "text/event-stream" ? "text/event-stream" : "text/plain" });
+      res.write("data: first\n\n");
+      held.set(String(second), () => res.end("data: last\n\n"));
+      return;
+    }
+    default:
+      json(res, name, record);
+  }
+}
+
+function json(res: http.ServerResponse, name: string, record: RecordedRequest): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.setHeader("content-type", "application/json");
+  res.end(JSON.stringify({ ...record, backend: name }));
+}
+
+/** A port nothing listens on (connections are refused). */
+export async function refusedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
