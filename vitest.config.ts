@@ -6,6 +6,8 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 
 export default defineConfig({
   test: {
+    // Expected failures log structured lines; show output only for tests that fail.
+    silent: "passed-only",
     projects: [
       {
         test: {
@@ -21,6 +23,15 @@ export default defineConfig({
           include: ["test/worker/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 20_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -34,11 +34,11 @@ export const BackendSchema = z.strictObject({
       "must be an http(s) origin such as https://my-app.herokuapp.com (no path, query or credentials; use addPrefix for a base path)",
     ),
   /** Time to the response head; the body may stream for longer. */
-  timeoutMs: z.int().min(1).max(300_000).optional(),
-  stripPrefix: PrefixSchema.optional(),
-  addPrefix: PrefixSchema.optional(),
-  auth: AwsIamAuthSchema.optional(),
-});
+  timeoutMs: z.int().min(1).max(300_000).optional().describe("Milliseconds to wait for the response head (default 30000); 504 after that."),
+  stripPrefix: PrefixSchema.optional().describe("Path prefix removed before forwarding: /assets/app.js → /app.js."),
+  addPrefix: PrefixSchema.optional().describe("Path prefix added before forwarding, e.g. an API Gateway stage: /prod."),
+  auth: AwsIamAuthSchema.optional().describe("Sign every request with SigV4 (Lambda function URLs with AWS_IAM auth, API Gateway, private S3)."),
+}).describe("A named origin requests can be sent to.");
 
 export const FallbackTriggerSchema = z.enum(["error", "timeout", "5xx", "404"]);
 
@@ -71,7 +71,7 @@ export const StickySchema = z.union([
 ]);
 
 export const MatchSchema = z.strictObject({
-  path: z.string().min(1),
+  path: z.string().min(1).describe("Path pattern: literal segments, ':param' segments and a trailing '*'. Most specific wins."),
   methods: z.array(z.string().regex(METHOD, "must be an HTTP method such as GET")).min(1).optional(),
   host: z
     .string()
@@ -82,18 +82,20 @@ export const MatchSchema = z.strictObject({
 export const RouteSchema = z.strictObject({
   id: z.string().regex(ROUTE_ID, "must be 1-64 letters, digits, '.', '_' or '-'"),
   match: MatchSchema,
-  to: z.union([BackendNameSchema, z.record(BackendNameSchema, z.number().min(0).max(100))]),
-  sticky: StickySchema.optional(),
-  fallback: FallbackSchema.optional(),
-  shadow: ShadowSchema.optional(),
+  to: z
+    .union([BackendNameSchema, z.record(BackendNameSchema, z.number().min(0).max(100))])
+    .describe("A backend name, or weights per backend summing to 100 in steps of 0.01."),
+  sticky: StickySchema.optional().describe("Cohort key of a split: 'ip' (default), 'cookie:NAME', 'header:NAME' or 'none' (random per request)."),
+  fallback: FallbackSchema.optional().describe("Backend to try once more when the chosen one fails and a retry is safe."),
+  shadow: ShadowSchema.optional().describe("Also send a copy of requests to this backend and compare its responses."),
 });
 
 export const RouteTableSchema = z.strictObject({
   $schema: z.string().optional(),
   backends: z.record(BackendNameSchema, BackendSchema),
-  default: BackendNameSchema,
+  default: BackendNameSchema.describe("The backend (usually legacy) for every request no route matches."),
   routes: z.array(RouteSchema).default([]),
-});
+}).describe("A cutover route table: which backend serves which path.");
 
 export type Backend = Readonly<z.infer<typeof BackendSchema>>;
 export type Route = Readonly<z.infer<typeof RouteSchema>>;

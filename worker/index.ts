@@ -4,7 +4,7 @@ import { normalizePath } from "../routes/normalize-path.ts";
 import { logEvent } from "./log.ts";
 import { proxy, type ProxyOptions } from "./proxy.ts";
 
-export const CONTROL_PREFIX = "/_cutover/";
+const CONTROL_PREFIX = "/_cutover/";
 
 /** Per-isolate state, rebuilt when the Worker's configuration changes. */
 interface IsolateState {
@@ -40,8 +40,8 @@ export default {
     const { config, options } = stateFor(env);
     const url = new URL(request.url);
     const path = normalizePath(url.pathname);
-    if (path.startsWith(CONTROL_PREFIX)) return controlPlane(path, config);
     const snapshot = await config.snapshot((promise) => ctx.waitUntil(promise));
+    if (path.startsWith(CONTROL_PREFIX)) return controlPlane(path, config);
     return proxy(request, url, path, snapshot, options);
   },
 } satisfies ExportedHandler<Env>;

@@ -202,7 +202,7 @@ function json(res: http.ServerResponse, name: string, record: RecordedRequest): 
   res.end(JSON.stringify({ ...record, backend: name }));
 }
 
-/** A port nothing listens on (connections are refused). */
+/** A port nothing listens on (connections are refused); also a free port to listen on. */
 export async function refusedPort(): Promise<number> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { toSnapshot } from "../../config/snapshot.ts";
 import { validateRouteTable } from "../../routes/validate.ts";
 import { proxy } from "../../worker/proxy.ts";
@@ -143,6 +143,7 @@ describe("fail to legacy", () => {
       },
     };
     const id = testId();
+    const errors = vi.spyOn(console, "error");
     const request = get("/anything", { "x-test-id": id });
     const response = await proxy(request, new URL(request.url), "/anything", broken, {
       responseHeaders: true,
@@ -155,6 +156,9 @@ describe("fail to legacy", () => {
     expect(response.headers.get("x-cutover-backend")).toBe("legacy");
     expect(response.headers.get("x-cutover-version")).toBe("7");
     expect(await received(ports.legacy, id)).toHaveLength(1);
+    const line = JSON.parse(String(errors.mock.calls.at(-1)?.[0]));
+    expect(line).toMatchObject({ level: "error", event: "routing_failed", version: 7, method: "GET", error: { message: "matcher exploded" } });
+    errors.mockRestore();
   });
 
   it("serves from CUTOVER_LEGACY_URL when the configured table is invalid, and says so on /_cutover/health", async () => {

@@ -1,0 +1,68 @@
+import { randomBytes } from "node:crypto";
+import type { Command } from "commander";
+import { signOverride } from "../../worker/override.ts";
+import { describeRoutes } from "../describe-table.ts";
+import { startDevStack, type DevStack } from "../dev-stack.ts";
+import { parsePort } from "../options.ts";
+
+export function registerDev(program: Command): void {
+  program
+    .command("dev")
+    .description("run the local stack: the Worker under wrangler dev, a demo legacy app and a demo Lambda backend")
+    .option("--routes <file>", "serve this route table file instead of the demo table")
+    .option("--port <n>", "port of the Worker", parsePort, 8787)
+    .option("--no-demo", "do not start the demo legacy app and Lambda backend")
+    .action(async (options: { routes?: string; port: number; demo: boolean }) => {
+      const overrideSecret = randomBytes(16).toString("hex");
+      const stack = await startDevStack({
+        port: options.port,
+        routesFile: options.routes,
+        demo: options.demo,
+        overrideSecret,
+        log: (line) => console.log(`[worker] ${line}`),
+      });
+      let stopping = false;
+      const shutdown = async () => {
+        if (stopping) return;
+        stopping = true;
+        console.log("\nStopping…");
+        await stack.stop();
+        process.exit(0);
+      };
+      process.on("SIGINT", shutdown);
+      process.on("SIGTERM", shutdown);
+      console.log(await banner(stack, overrideSecret));
+    });
+}
+
+async function banner(stack: DevStack, overrideSecret: string): Promise<string> {
+  const w = stack.workerUrl;
+  const lines = [
+    "",
+    "cutover is running",
+    "",
+    `  Worker (the proxy)   ${w}`,
+    stack.legacyUrl ? `  legacy app (demo)    ${stack.legacyUrl}   a Heroku-style dyno` : undefined,
+    stack.accountsUrl ? `  accounts (demo)      ${stack.accountsUrl}   a Lambda handler behind a function-URL adapter` : undefined,
+    `  health               ${w}/_cutover/health`,
+    "",
+    "Routes:",
+    describeRoutes(stack.table),
+    "",
+  ];
+  if (stack.legacyUrl) {
+    const token = await signOverride(overrideSecret, "accounts", Date.now() / 1000 + 3600);
+    lines.push(
+      "Try (watch the x-cutover-backend header):",
+      `  curl -si ${w}/api/accounts/1 --cookie session_id=alice   # 50/50 split, sticky: alice keeps her side`,
+      `  curl -si ${w}/api/accounts                               # the new Lambda backend`,
+      `  curl -si ${w}/ | head -n 12                              # everything else: the legacy app`,
+      "",
+      "Force the new backend for your own requests (tester override, valid 1 h):",
+      `  curl -si ${w}/api/accounts/1 -H 'x-cutover-override: ${token}'`,
+      "",
+    );
+  }
+  lines.push("Ctrl-C stops everything.");
+  return lines.filter((line) => line !== undefined).join("\n");
+}

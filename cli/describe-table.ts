@@ -1,0 +1,23 @@
+import type { RouteTable } from "../routes/schema.ts";
+import { alignColumns } from "./table-output.ts";
+
+/** One line per route: id, methods and path, where it goes. */
+export function describeRoutes(table: RouteTable): string {
+  const rows = table.routes.map((route) => {
+    const match = `${route.match.methods?.join(",") ?? "*"} ${route.match.host ?? ""}${route.match.path}`;
+    const target =
+      typeof route.to === "string"
+        ? route.to
+        : Object.entries(route.to)
+            .map(([name, weight]) => `${name} ${weight} %`)
+            .join(" · ");
+    const notes = [
+      typeof route.to === "string" ? undefined : `sticky ${route.sticky ?? "ip"}`,
+      route.fallback === undefined ? undefined : `fallback ${typeof route.fallback === "string" ? route.fallback : route.fallback.to}`,
+      route.shadow === undefined ? undefined : `shadow → ${route.shadow.to}`,
+    ].filter((note) => note !== undefined);
+    return [route.id, match, `→ ${target}`, notes.join(", ")];
+  });
+  rows.push(["(default)", "everything else", `→ ${table.default}`, ""]);
+  return alignColumns(rows);
+}

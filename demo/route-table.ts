@@ -1,0 +1,24 @@
+/**
+ * The demo route table `npm start` seeds: one route on legacy, one split 50/50 sticky per
+ * session cookie, one on the new Lambda backend.
+ */
+export function demoRouteTable(urls: { legacy: string; accounts: string }) {
+  return {
+    backends: {
+      legacy: { url: urls.legacy },
+      accounts: { url: urls.accounts, timeoutMs: 10_000 },
+    },
+    default: "legacy",
+    routes: [
+      { id: "accounts-write", match: { path: "/api/accounts", methods: ["POST"] }, to: "legacy" },
+      {
+        id: "accounts-read",
+        match: { path: "/api/accounts/:id", methods: ["GET", "HEAD"] },
+        to: { legacy: 50, accounts: 50 },
+        sticky: "cookie:session_id",
+        fallback: { to: "legacy", on: ["error", "timeout", "404"] },
+      },
+      { id: "accounts-list", match: { path: "/api/accounts", methods: ["GET", "HEAD"] }, to: "accounts", fallback: "legacy" },
+    ],
+  };
+}
