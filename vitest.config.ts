@@ -14,6 +14,8 @@ export default defineConfig({
           name: "unit",
           environment: "node",
           include: ["test/routes/**/*.test.ts", "test/config/**/*.test.ts"],
+          globalSetup: ["test/support/global-setup.ts"],
+          testTimeout: 30_000,
         },
       },
       {

@@ -1,9 +1,10 @@
 import type { TestProject } from "vitest/node";
+import { startLocalDynamo } from "../../cli/local-dynamo.ts";
 import { refusedPort, startUpstream } from "./upstream.ts";
 
 import "./provided-context.ts";
 
-/** Real backends on 127.0.0.1 for the Worker tests: legacy, new, and a spare (fallback). */
+/** Real parts on 127.0.0.1: backends (legacy, new, a spare for fallbacks) and DynamoDB. */
 export default async function setup(project: TestProject) {
   const legacy = await startUpstream("legacy");
   const fresh = await startUpstream("new");
@@ -12,7 +13,9 @@ export default async function setup(project: TestProject) {
   project.provide("newPort", fresh.port);
   project.provide("sparePort", spare.port);
   project.provide("refusedPort", await refusedPort());
+  const dynamo = await startLocalDynamo();
+  project.provide("dynamoEndpoint", dynamo.endpoint);
   return async () => {
-    await Promise.all([legacy.close(), fresh.close(), spare.close()]);
+    await Promise.all([legacy.close(), fresh.close(), spare.close(), dynamo.close()]);
   };
 }

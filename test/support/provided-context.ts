@@ -5,6 +5,8 @@ declare module "vitest" {
     newPort: number;
     sparePort: number;
     refusedPort: number;
+    /** An embedded DynamoDB (dynalite) on 127.0.0.1. */
+    dynamoEndpoint: string;
   }
 }
 export {};

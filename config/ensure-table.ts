@@ -1,0 +1,48 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+  type DynamoDBClient,
+} from "@aws-sdk/client-dynamodb";
+
+/**
+ * Creates cutover's DynamoDB table (pk/sk strings, on-demand billing, TTL on `expiresAt`)
+ * unless it exists; waits until it is ACTIVE. For `cutover init`: needs CreateTable, which
+ * the Worker's own credentials never have.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<"created" | "exists"> {
+  let outcome: "created" | "exists" = "created";
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+        BillingMode: "PAY_PER_REQUEST",
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+    outcome = "exists";
+  }
+  for (let attempt = 0; attempt < 1200; attempt++) {
+    const description = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (description.Table?.TableStatus === "ACTIVE") break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true } }),
+    );
+  } catch {
+    // Already enabled, or a local DynamoDB without TTL (dynalite): readers filter on expiresAt anyway.
+  }
+  return outcome;
+}

@@ -1,0 +1,33 @@
+import { z } from "zod";
+import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
+import type { VersionInfo } from "./store.ts";
+
+/** A version item as read back from DynamoDB: checked, since anything may have written it. */
+const StoredInfoSchema = z.object({
+  version: z.int().positive(),
+  parent: z.int().min(0),
+  createdAt: z.string(),
+  author: z.string(),
+  reason: z.string(),
+  action: z.enum(["apply", "weights", "rollback"]),
+  restoredFrom: z.int().positive().optional(),
+  routeCount: z.int().min(0),
+  parts: z.int().positive(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export type StoredInfo = z.infer<typeof StoredInfoSchema>;
+
+export function parseStoredInfo(item: Record<string, unknown>, source: string): StoredInfo {
+  const parsed = StoredInfoSchema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  throw new InvalidRouteTableError(
+    source,
+    parsed.error.issues.map((issue) => ({ path: `$.${issue.path.join(".")}`, message: `stored item: ${issue.message}` })),
+  );
+}
+
+export function publicInfo(info: StoredInfo): VersionInfo {
+  const { parts: _parts, sha256: _sha256, ...rest } = info;
+  return rest;
+}
