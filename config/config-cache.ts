@@ -1,22 +1,25 @@
 import type { Snapshot } from "./snapshot.ts";
 import { toSnapshot } from "./snapshot.ts";
-import type { RouteTableSource } from "./store.ts";
+import type { ActiveTable, RouteTableSource } from "./store.ts";
 
 export interface ConfigHealth {
+  /** ok: serving the store's active table; degraded: serving the last known good one; unavailable: no table. */
   readonly status: "ok" | "degraded" | "unavailable";
   readonly version: number | undefined;
-  /** Milliseconds since the table in use was last confirmed by the store. */
+  /** Milliseconds since the store last confirmed the table in use. */
   readonly ageMs: number | undefined;
   readonly lastError: string | undefined;
 }
 
 export interface ConfigCache {
   /**
-   * The snapshot to serve with. A cold cache waits for one read; a stale one answers at once
-   * and refreshes in the background (through `waitUntil`). Undefined only when no table was
-   * ever loaded.
+   * The snapshot to serve with. A cold cache waits for one (bounded) read; a stale one
+   * answers at once and refreshes in the background through `waitUntil`. Undefined only
+   * while no table was ever loaded.
    */
   snapshot(waitUntil: (promise: Promise<unknown>) => void): Promise<Snapshot | undefined>;
+  /** Serve `active` now: a write made through this isolate need not wait for the next read. */
+  accept(active: ActiveTable): void;
   health(): ConfigHealth;
 }
 
@@ -24,25 +27,36 @@ export interface ConfigCacheOptions {
   readonly source: RouteTableSource;
   /** Age after which the table is re-read (DESIGN: CUTOVER_CONFIG_TTL_MS, default 2000). */
   readonly ttlMs: number;
+  /** A read slower than this counts as a failure: a slow store must not hold requests up. */
+  readonly readTimeoutMs: number;
   readonly now: () => number;
   readonly onError?: (error: unknown) => void;
 }
 
-/** Per-isolate cache of the active table; the compiled form is reused while the version holds. */
+/**
+ * Per-isolate cache of the active route table. The compiled form is reused for as long as
+ * the version holds; a failing, slow or invalid store keeps the last known good table
+ * serving, and `health()` says so.
+ */
 export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
   let current: Snapshot | undefined;
   let confirmedAt = 0;
+  let attemptedAt = Number.NEGATIVE_INFINITY;
   let lastError: unknown;
   let inflight: Promise<Snapshot | undefined> | undefined;
 
+  const accept = (active: ActiveTable) => {
+    if (current === undefined || current.version !== active.version) current = toSnapshot(active);
+    confirmedAt = options.now();
+    lastError = undefined;
+  };
+
   const refresh = (): Promise<Snapshot | undefined> => {
-    inflight ??= options.source
-      .getActive()
+    attemptedAt = options.now();
+    inflight ??= withTimeout(options.source.getActive(), options.readTimeoutMs)
       .then(
         (active) => {
-          if (current === undefined || current.version !== active.version) current = toSnapshot(active);
-          confirmedAt = options.now();
-          lastError = undefined;
+          accept(active);
           return current;
         },
         (error: unknown) => {
@@ -59,17 +73,37 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
 
   return {
     snapshot(waitUntil) {
-      if (current === undefined) return refresh();
-      if (options.now() - confirmedAt >= options.ttlMs) waitUntil(refresh());
+      const now = options.now();
+      if (current === undefined) {
+        // Cold, or never loaded: wait for a read, but after a failure do not make every
+        // request wait for the store again — retry at most once per TTL meanwhile.
+        if (inflight) return inflight;
+        if (now - attemptedAt < options.ttlMs) return Promise.resolve(undefined);
+        return refresh();
+      }
+      if (now - confirmedAt >= options.ttlMs && now - attemptedAt >= Math.min(options.ttlMs, 1000) && !inflight) {
+        waitUntil(refresh());
+      }
       return Promise.resolve(current);
     },
+    accept,
     health() {
       return {
         status: current === undefined ? "unavailable" : lastError === undefined ? "ok" : "degraded",
         version: current?.version,
         ageMs: current === undefined ? undefined : options.now() - confirmedAt,
-        lastError: lastError === undefined ? undefined : String(lastError instanceof Error ? lastError.message : lastError),
+        lastError: lastError === undefined ? undefined : lastError instanceof Error ? lastError.message : String(lastError),
       };
     },
   };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`route table store did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => {
+    if (timer !== null) clearTimeout(timer);
+  });
 }

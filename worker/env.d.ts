@@ -1,11 +1,14 @@
-// Secrets and optional variables that `wrangler types` cannot see in wrangler.toml.
-interface CutoverOptionalEnv {
-  /** Secret: HMAC key for tester override tokens; unset disables overrides. */
+// Secrets, which `wrangler types` cannot see in wrangler.toml (wrangler secret put NAME).
+interface CutoverSecrets {
+  /** HMAC key for tester override tokens; unset disables overrides. */
   CUTOVER_OVERRIDE_SECRET?: string;
-  /** Age in ms after which an isolate re-reads the route table (default 2000). */
-  CUTOVER_CONFIG_TTL_MS?: string;
+  /** JSON: SHA-256 of each admin token → { name, role }. See `cutover token create`. */
+  CUTOVER_ADMIN_TOKENS?: string;
+  /** Credentials for the DynamoDB table (GetItem, PutItem, UpdateItem, Query on it only). */
+  AWS_ACCESS_KEY_ID?: string;
+  AWS_SECRET_ACCESS_KEY?: string;
 }
-interface Env extends CutoverOptionalEnv {}
+interface Env extends CutoverSecrets {}
 declare namespace Cloudflare {
-  interface Env extends CutoverOptionalEnv {}
+  interface Env extends CutoverSecrets {}
 }

@@ -1,0 +1,66 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ConfigCache } from "../config-cache.ts";
+import type { RouteTableSource, RouteTableStore } from "../store.ts";
+import { requireToken, type AdminEnv } from "./auth.ts";
+import { problem } from "./http.ts";
+import { registerHistory } from "./history-handlers.ts";
+import { registerRoutes } from "./route-handlers.ts";
+import { parseTokens, type TokenRegistry } from "./tokens.ts";
+
+export interface AdminDeps {
+  /** The versioned store, or undefined when the table is static (CUTOVER_ROUTES): read-only. */
+  readonly store: RouteTableStore | undefined;
+  readonly source: RouteTableSource;
+  readonly cache: ConfigCache;
+  /** The `CUTOVER_ADMIN_TOKENS` secret. */
+  readonly tokensSecret: string | undefined;
+  /** Where the table comes from, for health: "dynamodb" or "static". */
+  readonly sourceKind: string;
+}
+
+/** Larger than a 10 000-route table (about 2 MB of JSON). */
+const MAX_TABLE_BODY = 8 * 1024 * 1024;
+const MAX_SMALL_BODY = 64 * 1024;
+
+/** The control plane under /_cutover (DESIGN.md "Control plane"). */
+export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
+  let tokens: TokenRegistry | Error;
+  try {
+    tokens = parseTokens(deps.tokensSecret);
+  } catch (error) {
+    tokens = error instanceof Error ? error : new Error(String(error));
+  }
+
+  const app = new Hono<AdminEnv>().basePath("/_cutover");
+
+  app.get("/health", (c) => {
+    const health = deps.cache.health();
+    return c.json({ ...health, source: deps.sourceKind }, health.status === "unavailable" ? 503 : 200, { "cache-control": "no-store" });
+  });
+
+  const api = new Hono<AdminEnv>();
+  api.use("*", async (c, next) => {
+    c.header("cache-control", "no-store");
+    if (tokens instanceof Error) return problem(c, 503, "misconfigured", tokens.message);
+    await next();
+  });
+  api.use("*", requireToken(() => tokens as TokenRegistry));
+  api.use("*", async (c, next) => {
+    const limit = c.req.method === "PUT" && c.req.path.endsWith("/routes") ? MAX_TABLE_BODY : MAX_SMALL_BODY;
+    return bodyLimit({
+      maxSize: limit,
+      onError: (ctx) => problem(ctx, 413, "too_large", `The request body is larger than ${limit} bytes.`),
+    })(c, next);
+  });
+  registerRoutes(api, deps);
+  registerHistory(api, deps);
+  app.route("/api", api);
+
+  app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));
+  app.onError((error, c) => {
+    console.error(JSON.stringify({ level: "error", event: "admin_error", path: c.req.path, error: error.message, stack: error.stack }));
+    return problem(c, 503, "store_unavailable", `The route table store failed: ${error.message}`);
+  });
+  return app;
+}

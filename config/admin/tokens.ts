@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+export type Role = "viewer" | "operator";
+
+export interface Principal {
+  readonly name: string;
+  readonly role: Role;
+}
+
+/**
+ * Admin tokens, from the Worker secret `CUTOVER_ADMIN_TOKENS`: a JSON object from the
+ * SHA-256 (hex) of each token to who holds it and their role, e.g.
+ * `{ "9f86d0…": { "name": "alice", "role": "operator" } }`. Only hashes are stored, so the
+ * secret's value does not grant access by itself. `cutover token create` makes entries.
+ */
+const TokensSchema = z.record(
+  z.string().regex(/^[0-9a-f]{64}$/, "must be the SHA-256 of a token, in lower-case hex"),
+  z.strictObject({ name: z.string().min(1).max(100), role: z.enum(["viewer", "operator"]) }),
+);
+
+export interface TokenRegistry {
+  /** The holder of `token`, or undefined. Takes the same time whichever entry matches, if any. */
+  identify(token: string): Promise<Principal | undefined>;
+}
+
+export function parseTokens(secret: string | undefined): TokenRegistry {
+  const entries: { hash: Uint8Array; principal: Principal }[] = [];
+  if (secret) {
+    const parsed = TokensSchema.safeParse(safeJson(secret));
+    if (!parsed.success) throw new Error(`CUTOVER_ADMIN_TOKENS is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    for (const [hex, principal] of Object.entries(parsed.data)) entries.push({ hash: fromHex(hex), principal });
+  }
+  return {
+    async identify(token) {
+      const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+      let found: Principal | undefined;
+      for (const entry of entries) {
+        if (constantTimeEqual(hash, entry.hash)) found = entry.principal;
+      }
+      return found;
+    },
+  };
+}
+
+export async function hashToken(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  return [...digest].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** Compares every byte, whatever differs first. */
+function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= (a[i] as number) ^ (b[i] as number);
+  return difference === 0;
+}
+
+function fromHex(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g) ?? [], (pair) => Number.parseInt(pair, 16));
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
