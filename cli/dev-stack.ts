@@ -1,11 +1,20 @@
-import { readFile } from "node:fs/promises";
-import { demoRouteTable } from "../demo/route-table.ts";
+import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { hashToken } from "../config/admin/tokens.ts";
+import { createDynamoClient } from "../config/dynamo-client.ts";
+import { ensureTable } from "../config/ensure-table.ts";
 import { handler } from "../demo/accounts-lambda/handler.ts";
 import { serveLambda } from "../demo/lambda-adapter.ts";
 import { startLegacyApp } from "../demo/legacy-app.ts";
+import { demoRouteTable } from "../demo/route-table.ts";
+import { diffTables } from "../routes/diff-tables.ts";
 import type { RouteTable } from "../routes/schema.ts";
 import { formatIssues, validateRouteTable } from "../routes/validate.ts";
-import { startWranglerDev } from "./wrangler-dev.ts";
+import { createAdminClient } from "./admin-client.ts";
+import { readJsonFile } from "./context.ts";
+import { startLocalDynamo } from "./local-dynamo.ts";
+import { PROJECT_ROOT, startWranglerDev } from "./wrangler-dev.ts";
 
 export interface DevStackOptions {
   readonly port: number;
@@ -13,7 +22,10 @@ export interface DevStackOptions {
   readonly routesFile?: string;
   /** Start the demo legacy app and Lambda backend (default true). */
   readonly demo: boolean;
-  readonly overrideSecret: string;
+  readonly legacyPort: number;
+  readonly accountsPort: number;
+  /** Keep DynamoDB in memory instead of under .cutover/ (a fresh table every run). */
+  readonly memory: boolean;
   readonly log: (line: string) => void;
 }
 
@@ -21,11 +33,21 @@ export interface DevStack {
   readonly workerUrl: string;
   readonly legacyUrl: string | undefined;
   readonly accountsUrl: string | undefined;
+  readonly dynamoEndpoint: string;
+  readonly adminToken: string;
+  readonly overrideSecret: string;
+  readonly version: number;
   readonly table: RouteTable;
   stop(): Promise<void>;
 }
 
-/** The local stack of `cutover dev` / `npm start`. Everything on 127.0.0.1; no AWS, no Cloudflare login. */
+export const DEV_TABLE = "cutover";
+
+/**
+ * The local stack of `cutover dev` / `npm start`, all on 127.0.0.1 with no AWS account and no
+ * Cloudflare login: an embedded DynamoDB, the demo backends, the Worker under wrangler dev,
+ * and the route table seeded through the admin API, the way the CLI changes it.
+ */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -35,30 +57,56 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     let legacyUrl: string | undefined;
     let accountsUrl: string | undefined;
     if (options.demo) {
-      const legacy = await startLegacyApp();
+      const legacy = await startLegacyApp(options.legacyPort);
       stops.push(legacy.close);
-      const accounts = await serveLambda(handler);
+      const accounts = await serveLambda(handler, options.accountsPort);
       stops.push(accounts.close);
       legacyUrl = `http://127.0.0.1:${legacy.port}`;
       accountsUrl = `http://127.0.0.1:${accounts.port}`;
     }
 
-    const input: unknown = options.routesFile
-      ? JSON.parse(await readFile(options.routesFile, "utf8"))
-      : demoRouteTable({ legacy: legacyUrl ?? "", accounts: accountsUrl ?? "" });
-    const table = validateRouteTable(input);
-    if (!table.ok) throw new Error(`The route table${options.routesFile ? ` in ${options.routesFile}` : ""} is invalid:\n${formatIssues(table.error)}`);
+    const input = options.routesFile ? await readJsonFile(options.routesFile) : demoRouteTable({ legacy: legacyUrl ?? "", accounts: accountsUrl ?? "" });
+    const wanted = validateRouteTable(input);
+    if (!wanted.ok) throw new Error(`The route table${options.routesFile ? ` in ${options.routesFile}` : ""} is invalid:\n${formatIssues(wanted.error)}`);
 
+    const dataDir = path.join(PROJECT_ROOT, ".cutover", "dynamodb");
+    if (!options.memory) await mkdir(dataDir, { recursive: true });
+    const dynamo = await startLocalDynamo({ path: options.memory ? undefined : dataDir });
+    stops.push(dynamo.close);
+    const credentials = { region: "us-east-1", endpoint: dynamo.endpoint, accessKeyId: "local", secretAccessKey: "local" };
+    await ensureTable(createDynamoClient(credentials, 3), DEV_TABLE);
+
+    const adminToken = `dev_${randomBytes(18).toString("base64url")}`;
+    const overrideSecret = randomBytes(16).toString("hex");
     const worker = await startWranglerDev({
       port: options.port,
       vars: {
-        CUTOVER_ROUTES: JSON.stringify(table.value),
-        CUTOVER_OVERRIDE_SECRET: options.overrideSecret,
+        CUTOVER_DYNAMODB_TABLE: DEV_TABLE,
+        CUTOVER_DYNAMODB_ENDPOINT: dynamo.endpoint,
+        CUTOVER_AWS_REGION: credentials.region,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        CUTOVER_ADMIN_TOKENS: JSON.stringify({ [await hashToken(adminToken)]: { name: "dev", role: "operator" } }),
+        CUTOVER_OVERRIDE_SECRET: overrideSecret,
+        ...(legacyUrl ? { CUTOVER_LEGACY_URL: legacyUrl } : {}),
       },
       log: options.log,
     });
     stops.push(worker.stop);
-    return { workerUrl: worker.url, legacyUrl, accountsUrl, table: table.value, stop };
+
+    // Seed through the admin API, as `cutover routes apply` would: only when the stored
+    // table is missing, or when --routes names a file that differs from it.
+    const client = createAdminClient({ url: worker.url, token: adminToken });
+    const active = await client.getRoutes();
+    let version = active?.version ?? 0;
+    let table = active?.table ?? wanted.value;
+    const differs = active !== undefined && diffTables(active.table, wanted.value).length > 0;
+    if (active === undefined || (options.routesFile && differs)) {
+      const reason = options.routesFile ? `cutover dev --routes ${options.routesFile}` : "seed the demo route table";
+      version = (await client.putRoutes(wanted.value, reason, version)).version;
+      table = wanted.value;
+    }
+    return { workerUrl: worker.url, legacyUrl, accountsUrl, dynamoEndpoint: dynamo.endpoint, adminToken, overrideSecret, version, table, stop };
   } catch (error) {
     await stop();
     throw error;

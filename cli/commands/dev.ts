@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { signOverride } from "../../worker/override.ts";
 import { describeRoutes } from "../describe-table.ts";
@@ -8,17 +7,21 @@ import { parsePort } from "../options.ts";
 export function registerDev(program: Command): void {
   program
     .command("dev")
-    .description("run the local stack: the Worker under wrangler dev, a demo legacy app and a demo Lambda backend")
+    .description("run the local stack: embedded DynamoDB, the Worker under wrangler dev, a demo legacy app and a demo Lambda backend")
     .option("--routes <file>", "serve this route table file instead of the demo table")
     .option("--port <n>", "port of the Worker", parsePort, 8787)
+    .option("--legacy-port <n>", "port of the demo legacy app", parsePort, 8788)
+    .option("--accounts-port <n>", "port of the demo Lambda backend", parsePort, 8789)
     .option("--no-demo", "do not start the demo legacy app and Lambda backend")
-    .action(async (options: { routes?: string; port: number; demo: boolean }) => {
-      const overrideSecret = randomBytes(16).toString("hex");
+    .option("--memory", "keep DynamoDB in memory instead of under .cutover/")
+    .action(async (options: { routes?: string; port: number; legacyPort: number; accountsPort: number; demo: boolean; memory?: boolean }) => {
       const stack = await startDevStack({
         port: options.port,
         routesFile: options.routes,
         demo: options.demo,
-        overrideSecret,
+        legacyPort: options.legacyPort,
+        accountsPort: options.accountsPort,
+        memory: options.memory === true,
         log: (line) => console.log(`[worker] ${line}`),
       });
       let stopping = false;
@@ -31,27 +34,28 @@ export function registerDev(program: Command): void {
       };
       process.on("SIGINT", shutdown);
       process.on("SIGTERM", shutdown);
-      console.log(await banner(stack, overrideSecret));
+      console.log(await banner(stack, options.memory === true));
     });
 }
 
-async function banner(stack: DevStack, overrideSecret: string): Promise<string> {
+async function banner(stack: DevStack, memory: boolean): Promise<string> {
   const w = stack.workerUrl;
-  const lines = [
+  const lines: (string | undefined)[] = [
     "",
     "cutover is running",
     "",
     `  Worker (the proxy)   ${w}`,
     stack.legacyUrl ? `  legacy app (demo)    ${stack.legacyUrl}   a Heroku-style dyno` : undefined,
     stack.accountsUrl ? `  accounts (demo)      ${stack.accountsUrl}   a Lambda handler behind a function-URL adapter` : undefined,
+    `  DynamoDB (local)     ${stack.dynamoEndpoint}   ${memory ? "in memory" : "data in .cutover/"}`,
     `  health               ${w}/_cutover/health`,
     "",
-    "Routes:",
+    `Routes (version ${stack.version}):`,
     describeRoutes(stack.table),
     "",
   ];
   if (stack.legacyUrl) {
-    const token = await signOverride(overrideSecret, "accounts", Date.now() / 1000 + 3600);
+    const token = await signOverride(stack.overrideSecret, "accounts", Date.now() / 1000 + 3600);
     lines.push(
       "Try (watch the x-cutover-backend header):",
       `  curl -si ${w}/api/accounts/1 --cookie session_id=alice   # 50/50 split, sticky: alice keeps her side`,
@@ -63,6 +67,16 @@ async function banner(stack: DevStack, overrideSecret: string): Promise<string> 
       "",
     );
   }
-  lines.push("Ctrl-C stops everything.");
+  lines.push(
+    "Flip a route and roll it back, from another terminal:",
+    `  export CUTOVER_URL=${w} CUTOVER_TOKEN=${stack.adminToken}`,
+    "  npx cutover routes get",
+    stack.legacyUrl ? '  npx cutover routes weights accounts-read legacy=0 accounts=100 --reason "all users to the Lambda"' : undefined,
+    '  npx cutover rollback --reason "back to the previous version"',
+    "  npx cutover versions",
+    "  npx cutover audit",
+    "",
+    "Ctrl-C stops everything.",
+  );
   return lines.filter((line) => line !== undefined).join("\n");
 }

@@ -1,5 +1,8 @@
 import { execFile, spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
@@ -18,7 +21,7 @@ describe("the local stack (npm start)", () => {
 
   beforeAll(async () => {
     port = await refusedPort();
-    child = spawn(process.execPath, ["cli/cutover.ts", "dev", "--port", String(port)], {
+    child = spawn(process.execPath, ["cli/cutover.ts", "dev", "--memory", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0"], {
       cwd: PROJECT_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -78,6 +81,83 @@ describe("the local stack (npm start)", () => {
 
     const forced = await run(override);
     expect(backendOf(forced)).toBe("accounts");
+  });
+
+  /** Runs the CLI as an operator would, with the banner's CUTOVER_URL and CUTOVER_TOKEN. */
+  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const [, url, token] = /export CUTOVER_URL=(\S+) CUTOVER_TOKEN=(\S+)/.exec(output) ?? [];
+    return new Promise((resolve) => {
+      execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CUTOVER_URL: url, CUTOVER_TOKEN: token } }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      );
+    });
+  }
+
+  it("flips, plans, applies and rolls back with the CLI, and records it all", async () => {
+    const routes = await cli("routes", "get", "--json");
+    expect(routes.code).toBe(0);
+    const active = JSON.parse(routes.stdout) as { version: number; table: { routes: { id: string; to: unknown }[] } };
+
+    const flip = await cli("routes", "weights", "accounts-read", "legacy=0", "accounts=100", "--reason", "all users to the Lambda");
+    expect(flip).toMatchObject({ code: 0, stdout: expect.stringContaining("Route accounts-read now sends legacy 0 % · accounts 100 %") });
+    const [split] = bannerCommands();
+    expect(backendOf(await run(split as string))).toBe("accounts");
+
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cutover-cli-"));
+    const file = path.join(dir, "routes.json");
+    const edited = structuredClone(active.table);
+    edited.routes = edited.routes.filter((route) => route.id !== "accounts-list");
+    await writeFile(file, JSON.stringify(edited));
+    const plan = await cli("routes", "plan", file);
+    expect(plan.code).toBe(0);
+    expect(plan.stdout).toContain("~ route accounts-read");
+    expect(plan.stdout).toContain("to: legacy 0 % · accounts 100 % → legacy 50 % · accounts 50 %");
+    expect(plan.stdout).toContain("- route accounts-list");
+
+    const apply = await cli("routes", "apply", file, "--reason", "drop the list route");
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toMatch(/Applied: version \d+ is active\./);
+    expect((await cli("routes", "plan", file)).stdout).toContain("No changes");
+
+    const back = await cli("rollback", "--reason", "list route is needed");
+    expect(back).toMatchObject({ code: 0, stdout: expect.stringContaining("Rolled back") });
+    const restored = JSON.parse((await cli("routes", "get", "--table")).stdout) as { routes: { id: string }[] };
+    expect(restored.routes.map((route) => route.id)).toContain("accounts-list");
+
+    const versions = await cli("versions", "--json");
+    const listed = JSON.parse(versions.stdout) as { versions: { action: string; active: boolean }[] };
+    expect(listed.versions.map((v) => v.action)).toEqual(["rollback", "apply", "weights", "apply"]);
+    expect(listed.versions[0]?.active).toBe(true);
+    const audit = await cli("audit");
+    expect(audit.stdout).toContain("weights accounts-read");
+    expect(audit.stdout).toContain("list route is needed");
+  });
+
+  it("exits non-zero with a clear message on bad input, conflicts and bad tokens", async () => {
+    const invalid = await cli("routes", "weights", "accounts-read", "legacy=50", "accounts=10", "--reason", "x");
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("$.routes[1].to: weights sum to 60, they must sum to 100");
+
+    const missing = await cli("routes", "weights", "nope", "legacy=100", "--reason", "x");
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining("No route 'nope'") });
+
+    const conflict = await cli("routes", "weights", "accounts-read", "legacy=100", "--reason", "x", "--expect-version", "1");
+    expect(conflict.code).toBe(3);
+    expect(conflict.stderr).toMatch(/Version \d+ is active, not 1/);
+
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cutover-cli-"));
+    const file = path.join(dir, "bad.json");
+    await writeFile(file, JSON.stringify({ backends: {}, default: "legacy" }));
+    const bad = await cli("routes", "apply", file, "--reason", "x");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("$.default: unknown backend 'legacy'");
+
+    const noReason = await cli("rollback");
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toContain("--reason");
+
+    const denied = await cli("--token", "wrong", "versions");
+    expect(denied).toMatchObject({ code: 4, stderr: "cutover: This token is not known.\n" });
   });
 
   it("stops everything on Ctrl-C", async () => {

@@ -1,0 +1,58 @@
+import { execFile } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hashToken } from "../../config/admin/tokens.ts";
+import { startLocalDynamo, type LocalDynamo } from "../../cli/local-dynamo.ts";
+import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
+import { verifyOverride } from "../../worker/override.ts";
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("cutover init", () => {
+  let dynamo: LocalDynamo;
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo();
+  });
+  afterAll(() => dynamo.close());
+
+  it("creates the DynamoDB table, and does nothing the second time", async () => {
+    const args = ["init", "--table", "cutover-init-test", "--endpoint", dynamo.endpoint, "--json"];
+    const first = await cli(args);
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ table: "cutover-init-test", outcome: "created" });
+    const second = await cli(args);
+    expect(JSON.parse(second.stdout)).toMatchObject({ outcome: "exists" });
+  });
+});
+
+describe("tokens", () => {
+  it("creates an admin token whose CUTOVER_ADMIN_TOKENS entry holds only its hash", async () => {
+    const result = await cli(["token", "create", "--name", "alice", "--role", "operator", "--json"]);
+    expect(result.code).toBe(0);
+    const { token, entry } = JSON.parse(result.stdout) as { token: string; entry: Record<string, unknown> };
+    expect(entry).toEqual({ [await hashToken(token)]: { name: "alice", role: "operator" } });
+    expect(JSON.stringify(entry)).not.toContain(token);
+  });
+
+  it("mints a tester override token the Worker accepts", async () => {
+    const result = await cli(["override", "accounts", "--ttl", "30m", "--json"], { CUTOVER_OVERRIDE_SECRET: "s3cret" });
+    const { token } = JSON.parse(result.stdout) as { token: string };
+    expect(await verifyOverride(token, "s3cret", Date.now() / 1000)).toBe("accounts");
+    expect(await verifyOverride(token, "s3cret", Date.now() / 1000 + 31 * 60)).toBeUndefined();
+  });
+
+  it("says what is missing", async () => {
+    const result = await cli(["override", "accounts"], { CUTOVER_OVERRIDE_SECRET: "" });
+    expect(result).toMatchObject({ code: 2, stderr: "cutover: Give the override secret: --secret or CUTOVER_OVERRIDE_SECRET.\n" });
+    const noUrl = await cli(["versions"], { CUTOVER_URL: "" });
+    expect(noUrl).toMatchObject({ code: 2, stderr: expect.stringContaining("CUTOVER_URL") });
+    const unreachable = await cli(["versions", "--url", "http://127.0.0.1:9"]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain("Cannot reach http://127.0.0.1:9");
+  });
+});
