@@ -1,4 +1,4 @@
-import { PutItemCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { PutItemCommand, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { describe, expect, inject, it } from "vitest";
 import { createDynamoClient } from "../../config/dynamo-client.ts";
@@ -6,6 +6,7 @@ import { createDynamoStore } from "../../config/dynamo-store.ts";
 import { ensureTable } from "../../config/ensure-table.ts";
 import { InvalidRouteTableError } from "../../config/invalid-route-table-error.ts";
 import { dynamoFixtures } from "./dynamo-fixture.ts";
+import { generateTable } from "../support/big-table.ts";
 import { describeSourceContract, describeStoreContract, sampleTable, valid } from "./store-contract.ts";
 
 const fixtures = dynamoFixtures(inject("dynamoEndpoint"));
@@ -53,5 +54,27 @@ describe("DynamoDB store: damaged items are refused, never served", () => {
     );
     const error = await refusal(tableName);
     expect(error.issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(["$.version", "$.sha256"]));
+  });
+});
+
+describe("DynamoDB store: tables larger than one item", () => {
+  it("splits a table over several items and reassembles it exactly", async () => {
+    const client = createDynamoClient(fixtures.connection, 3);
+    const tableName = `cutover-test-${crypto.randomUUID()}`;
+    await ensureTable(client, tableName);
+    const big = valid(generateTable(10_000));
+    const store = createDynamoStore({ client, tableName, partBytes: 16_384 });
+    const result = await store.publish({ table: big, expectedVersion: 0, author: "a", reason: "r", action: "apply" });
+    if (!result.ok) throw new Error("publish failed");
+    const parts = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :t)",
+        ExpressionAttributeValues: marshall({ ":pk": "routes", ":t": "t#" }),
+        Select: "COUNT",
+      }),
+    );
+    expect(parts.Count).toBeGreaterThan(1);
+    expect((await createDynamoStore({ client, tableName }).getActive()).table).toEqual(big);
   });
 });
