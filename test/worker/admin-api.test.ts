@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { OPERATOR, VIEWER, dynamoWorker } from "./admin-harness.ts";
+import { generateTable } from "../support/big-table.ts";
 import { get, ports, table } from "./harness.ts";
 
 const routes = table({
@@ -99,6 +100,16 @@ describe("admin API: changing routes", () => {
     const response = await w.api("POST", "/routes/accounts-read/weights", { body: { weights: { legacy: 90, new: 10 } } });
     expect(response.status).toBe(400);
     expect(await json(response)).toMatchObject({ error: "invalid_request", issues: [{ path: "$.reason" }] });
+  });
+
+  it("accepts a 10 000-route table (about 1 MB of JSON) and routes by it", async () => {
+    const w = await dynamoWorker();
+    const big = generateTable(10_000, { legacy: `http://127.0.0.1:${ports.legacy}`, fresh: `http://127.0.0.1:${ports.new}` });
+    const put = await w.api("PUT", "/routes", { body: { table: big, reason: "big" }, headers: { "if-match": "0" } });
+    expect(put.status).toBe(200);
+    const routed = await w.call(get("/v2/svc999/payments/42/history"));
+    expect(routed.headers.get("x-cutover-route")).toBe("route-9999");
+    expect(routed.headers.get("x-served-by")).toBe("legacy");
   });
 
   it("refuses oversized bodies with 413", async () => {
