@@ -64,6 +64,7 @@ export function createAdminClient(connection: Connection) {
     rollback: (reason: string, toVersion?: number) => call<Activated>("POST", "/rollback", { reason, toVersion }),
     versions: (limit: number) => call<{ activeVersion: number; versions: (VersionInfo & { active: boolean })[] }>("GET", `/versions?limit=${limit}`),
     audit: (limit: number) => call<{ entries: AuditEntry[] }>("GET", `/audit?limit=${limit}`),
+    get: <T>(path: string) => call<T>("GET", path),
   };
 }
 

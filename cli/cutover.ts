@@ -6,6 +6,7 @@ import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerRollback } from "./commands/rollback.ts";
 import { registerRoutes } from "./commands/routes.ts";
+import { registerShadow } from "./commands/shadow.ts";
 import { registerTokens } from "./commands/token.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -21,6 +22,7 @@ const program = new Command()
 registerRoutes(program);
 registerRollback(program);
 registerHistory(program);
+registerShadow(program);
 registerInit(program);
 registerTokens(program);
 registerDev(program);

@@ -88,6 +88,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         CUTOVER_ADMIN_TOKENS: JSON.stringify({ [await hashToken(adminToken)]: { name: "dev", role: "operator" } }),
         CUTOVER_OVERRIDE_SECRET: overrideSecret,
+        // Show shadow results within a second, not the production default of ten.
+        CUTOVER_SHADOW_FLUSH_MS: "1000",
         ...(legacyUrl ? { CUTOVER_LEGACY_URL: legacyUrl } : {}),
       },
       log: options.log,

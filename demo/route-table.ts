@@ -1,6 +1,6 @@
 /**
  * The demo route table `npm start` seeds: one route on legacy, one split 50/50 sticky per
- * session cookie, one on the new Lambda backend.
+ * session cookie (and shadowed to the Lambda), one on the new Lambda backend.
  */
 export function demoRouteTable(urls: { legacy: string; accounts: string }) {
   return {
@@ -17,6 +17,8 @@ export function demoRouteTable(urls: { legacy: string; accounts: string }) {
         to: { legacy: 50, accounts: 50 },
         sticky: "cookie:session_id",
         fallback: { to: "legacy", on: ["error", "timeout", "404"] },
+        // Users served by legacy are also compared with the Lambda (which says servedBy differently).
+        shadow: { to: "accounts", percent: 100, ignore: ["body:$.servedBy", "header:x-powered-by"] },
       },
       { id: "accounts-list", match: { path: "/api/accounts", methods: ["GET", "HEAD"] }, to: "accounts", fallback: "legacy" },
     ],

@@ -1,3 +1,4 @@
+import { compileRules, type CompareRules } from "../compare/compare-responses.ts";
 import { BUCKETS, parseSticky, type Sticky } from "./cohort.ts";
 import { compileMatcher, type RouteMatcher } from "./matcher.ts";
 import { parsePattern } from "./path-pattern.ts";
@@ -26,6 +27,8 @@ export interface CompiledRoute {
   readonly sticky: Sticky;
   readonly fallback: CompiledFallback | undefined;
   readonly shadow: Shadow | undefined;
+  /** How the shadow's responses are compared (its `ignore` rules over the defaults). */
+  readonly shadowRules: CompareRules | undefined;
 }
 
 export interface CompiledTable {
@@ -87,6 +90,7 @@ function compileRoute(route: Route, defaultBackend: string): CompiledRoute {
     sticky: parseSticky(route.sticky),
     fallback,
     shadow: route.shadow,
+    shadowRules: route.shadow ? compileRules(route.shadow.ignore) : undefined,
   };
 }
 

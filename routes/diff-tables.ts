@@ -1,3 +1,4 @@
+import { canonicalJson } from "./canonical-json.ts";
 import type { RouteTable } from "./schema.ts";
 
 /** One difference between two route tables, as plain data (rendered by `cutover routes plan`). */
@@ -59,16 +60,7 @@ function fieldChanges(before: object, after: object): FieldChange[] {
   for (const field of fields) {
     const old = (before as Record<string, unknown>)[field];
     const next = (after as Record<string, unknown>)[field];
-    if (canonical(old) !== canonical(next)) changes.push({ field, before: old, after: next });
+    if (canonicalJson(old) !== canonicalJson(next)) changes.push({ field, before: old, after: next });
   }
   return changes;
-}
-
-/** JSON with object keys sorted, so that key order is not a change. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, inner: unknown) =>
-    inner !== null && typeof inner === "object" && !Array.isArray(inner)
-      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : inner,
-  ) ?? "undefined";
 }

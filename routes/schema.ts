@@ -56,12 +56,19 @@ export const FallbackSchema = z.union([
   }),
 ]);
 
+const BodyPathSchema = z.string().regex(/^\$(\.[A-Za-z_$][A-Za-z0-9_$-]*|\.\*|\[\d+\]|\[\*\])*$/, "must be a JSON path such as $.meta.requestId or $.items[*].id");
+
 export const ShadowSchema = z.strictObject({
   to: BackendNameSchema,
-  percent: z.number().min(0).max(100).optional(),
-  ignore: z.array(z.string().regex(/^(body:\$.*|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$/, "must be 'body:$.path' or 'header:name'")).optional(),
-  unsafeMethods: z.boolean().optional(),
-  maxBodyBytes: z.int().min(0).max(10_000_000).optional(),
+  percent: z.number().min(0).max(100).optional().describe("Share of requests copied to the shadow backend (default 100); sticky per cohort key."),
+  ignore: z
+    .array(z.string().regex(/^(header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|body:\$(\.[A-Za-z_$][A-Za-z0-9_$-]*|\.\*|\[\d+\]|\[\*\])*)$/, "must be 'body:$.path' or 'header:name'"))
+    .optional()
+    .describe("Differences that do not count: 'header:NAME' or 'body:$.path' (with [*] or .* for any index or key)."),
+  unsafeMethods: z.boolean().optional().describe("Also shadow methods other than GET/HEAD/OPTIONS (they carry x-cutover-shadow: 1)."),
+  maxBodyBytes: z.int().min(0).max(10_000_000).optional().describe("Largest body compared (default 1 MB); larger pairs compare status and headers only."),
+  noisePercent: z.number().min(0).max(100).optional().describe("Share of shadowed requests also sent to the control backend twice, to learn noise (default 5)."),
+  redact: z.array(BodyPathSchema).optional().describe("Body fields whose values never reach storage."),
 });
 
 export const StickySchema = z.union([

@@ -4,11 +4,13 @@ import type { AdminEnv } from "../config/admin/auth.ts";
 import { createConfigCache, type ConfigCache } from "../config/config-cache.ts";
 import { createDynamoClient } from "../config/dynamo-client.ts";
 import { createDynamoStore } from "../config/dynamo-store.ts";
+import { createShadowStore, type ShadowStore } from "../config/shadow-store.ts";
 import { createStaticSource } from "../config/static-source.ts";
 import type { RouteTableSource, RouteTableStore } from "../config/store.ts";
 import { normalizePath } from "../routes/normalize-path.ts";
 import { logEvent } from "./log.ts";
 import { proxy, type ProxyOptions } from "./proxy.ts";
+import { createShadowRecorder, type ShadowRecorder } from "./shadow-recorder.ts";
 
 const CONTROL_PREFIX = "/_cutover/";
 
@@ -24,7 +26,7 @@ let state: IsolateState | undefined;
 
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
-  const { source, store, kind } = routeTableSource(env);
+  const { source, store, shadowStore, shadowRecorder, kind } = stores(env);
   const config = createConfigCache({
     source,
     ttlMs: positive(env.CUTOVER_CONFIG_TTL_MS, 2000),
@@ -32,20 +34,30 @@ function stateFor(env: Env): IsolateState {
     now: Date.now,
     onError: (error) => logEvent("error", "config_load_failed", { source: kind, error }),
   });
-  const admin = createAdminApp({ store, source, cache: config, tokensSecret: env.CUTOVER_ADMIN_TOKENS, sourceKind: kind });
+  const admin = createAdminApp({ store, source, shadowStore, cache: config, tokensSecret: env.CUTOVER_ADMIN_TOKENS, sourceKind: kind });
   const options: ProxyOptions = {
     responseHeaders: env.CUTOVER_RESPONSE_HEADERS !== "off",
     overrideSecret: env.CUTOVER_OVERRIDE_SECRET || undefined,
     legacyUrl: env.CUTOVER_LEGACY_URL || undefined,
     now: Date.now,
     random: Math.random,
+    shadowRecorder,
   };
   state = { env, config, admin, options };
   return state;
 }
 
-/** DynamoDB when CUTOVER_DYNAMODB_TABLE is set, else the static CUTOVER_ROUTES variable. */
-function routeTableSource(env: Env): { source: RouteTableSource; store: RouteTableStore | undefined; kind: string } {
+/**
+ * DynamoDB when CUTOVER_DYNAMODB_TABLE is set (versions, audit, shadow reports), else the
+ * static CUTOVER_ROUTES variable (read-only, and no shadowing: there is nowhere to report to).
+ */
+function stores(env: Env): {
+  source: RouteTableSource;
+  store: RouteTableStore | undefined;
+  shadowStore: ShadowStore | undefined;
+  shadowRecorder: ShadowRecorder | undefined;
+  kind: string;
+} {
   if (env.CUTOVER_DYNAMODB_TABLE) {
     const client = createDynamoClient({
       region: env.CUTOVER_AWS_REGION || "us-east-1",
@@ -53,11 +65,24 @@ function routeTableSource(env: Env): { source: RouteTableSource; store: RouteTab
       accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
     });
-    const store = createDynamoStore({ client, tableName: env.CUTOVER_DYNAMODB_TABLE });
-    return { source: store, store, kind: "dynamodb" };
+    const tableName = env.CUTOVER_DYNAMODB_TABLE;
+    const store = createDynamoStore({ client, tableName });
+    const shadowStore = createShadowStore({ client, tableName });
+    const shadowRecorder = createShadowRecorder({
+      store: shadowStore,
+      flushMs: nonNegative(env.CUTOVER_SHADOW_FLUSH_MS, 10_000),
+      now: Date.now,
+      onError: (error) => logEvent("warn", "shadow_flush_failed", { error }),
+    });
+    return { source: store, store, shadowStore, shadowRecorder, kind: "dynamodb" };
   }
   const routes: unknown = env.CUTOVER_ROUTES;
-  return { source: createStaticSource(routes), store: undefined, kind: "static" };
+  return { source: createStaticSource(routes), store: undefined, shadowStore: undefined, shadowRecorder: undefined, kind: "static" };
+}
+
+function nonNegative(value: string | undefined, fallback: number): number {
+  const number = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(number) && number >= 0 ? number : fallback;
 }
 
 function positive(value: string | undefined, fallback: number): number {
@@ -75,6 +100,6 @@ export default {
       return admin.fetch(request, env, ctx);
     }
     const snapshot = await config.snapshot((promise) => ctx.waitUntil(promise));
-    return proxy(request, url, path, snapshot, options);
+    return proxy(request, url, path, snapshot, options, (promise) => ctx.waitUntil(promise));
   },
 } satisfies ExportedHandler<Env>;

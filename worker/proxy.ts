@@ -1,36 +1,22 @@
-import { BUCKETS, readCohortKey } from "../routes/cohort.ts";
-import type { CompiledFallback } from "../routes/compile.ts";
-import { decide } from "../routes/decide.ts";
-import type { Backend } from "../routes/schema.ts";
 import type { Snapshot } from "../config/snapshot.ts";
+import type { CompiledFallback } from "../routes/compile.ts";
+import type { Backend } from "../routes/schema.ts";
 import { gatewayErrorResponse } from "./error-page.ts";
 import { callUpstream, type UpstreamOutcome } from "./forward.ts";
 import { downstreamResponse, upstreamRequestHeaders } from "./headers.ts";
 import { logEvent } from "./log.ts";
-import { readOverride } from "./read-override.ts";
+import { defaultPlan, planRequest, type Plan, type PlanOptions } from "./plan-request.ts";
 import { bufferUpTo } from "./replayable-body.ts";
+import { DEFAULT_SHADOW_BODY_BYTES, runShadow } from "./shadow.ts";
+import type { ShadowRecorder } from "./shadow-recorder.ts";
 import { upstreamUrl } from "./upstream-url.ts";
 
-export interface ProxyOptions {
+export interface ProxyOptions extends PlanOptions {
   /** Add x-cutover-route / -backend / -version to responses. */
   readonly responseHeaders: boolean;
-  readonly overrideSecret: string | undefined;
-  /** Serves everything when no route table could ever be loaded. */
-  readonly legacyUrl: string | undefined;
-  readonly now: () => number;
-  readonly random: () => number;
+  /** Where shadow results go; undefined disables shadowing (no store to report from). */
+  readonly shadowRecorder: ShadowRecorder | undefined;
 }
-
-/** What to do with one request, decided before anything is sent. */
-interface Plan {
-  readonly routeId: string;
-  readonly backendName: string;
-  readonly backend: Backend;
-  readonly fallback: { readonly name: string; readonly backend: Backend; readonly policy: CompiledFallback } | undefined;
-  readonly version: string;
-}
-
-export const DEFAULT_ROUTE_ID = "(default)";
 /** Heroku's router gives up after 30 s, so a legacy app never needs longer. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Largest body buffered so that a fallback can send it again. */
@@ -42,7 +28,14 @@ const REQUEST_ID = /^[A-Za-z0-9+/=._:-]{1,200}$/;
  * The request path (DESIGN.md steps 3–5 and 7): match, decide, forward, fall back.
  * Routing errors never fail the request: it is served by the default backend instead.
  */
-export async function proxy(request: Request, url: URL, path: string, snapshot: Snapshot | undefined, options: ProxyOptions): Promise<Response> {
+export async function proxy(
+  request: Request,
+  url: URL,
+  path: string,
+  snapshot: Snapshot | undefined,
+  options: ProxyOptions,
+  waitUntil: (promise: Promise<unknown>) => void,
+): Promise<Response> {
   const headerId = request.headers.get("x-request-id");
   const requestId = headerId !== null && REQUEST_ID.test(headerId) ? headerId : crypto.randomUUID();
   const clientIp = request.headers.get("cf-connecting-ip") ?? undefined;
@@ -67,11 +60,18 @@ export async function proxy(request: Request, url: URL, path: string, snapshot: 
   const method = request.method;
   const fallback = plan.fallback;
 
-  // A body can be sent twice only if it is kept: buffer it when a fallback may need it.
+  // A body can be sent twice only if it is kept: buffer it when a fallback or a shadow copy
+  // may need it (a shadow copy is skipped when the body is larger than it compares).
   let body: ReadableStream | ArrayBuffer | null = request.body;
   let replayable = body === null;
   if (fallback && request.body !== null && (IDEMPOTENT.has(method) || fallback.policy.unsafeMethods)) {
     ({ body, replayable } = await bufferUpTo(request.body, request.headers.get("content-length"), MAX_REPLAY_BODY_BYTES));
+  }
+  let shadow = options.shadowRecorder && !websocket ? plan.shadow : undefined;
+  const shadowCap = shadow?.config.maxBodyBytes ?? DEFAULT_SHADOW_BODY_BYTES;
+  if (shadow && body instanceof ReadableStream) {
+    ({ body, replayable } = await bufferUpTo(body, request.headers.get("content-length"), shadowCap));
+    if (!replayable) shadow = undefined;
   }
 
   const send = (backend: Backend) =>
@@ -83,54 +83,43 @@ export async function proxy(request: Request, url: URL, path: string, snapshot: 
       timeoutMs: backend.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
 
-  const first = await send(plan.backend);
+  const startedAt = Date.now();
+  let first = await send(plan.backend);
   const trigger = fallback && replayable ? fallbackTrigger(first, fallback.policy, method) : undefined;
-  if (fallback === undefined || trigger === undefined) return respond(first, plan, plan.backendName, undefined, requestId, request, options.responseHeaders);
+  if (fallback === undefined || trigger === undefined) {
+    if (shadow && options.shadowRecorder && first.kind === "response") {
+      // The client reads one branch of the body, the comparison the other.
+      const [toClient, toCompare] = first.response.body ? first.response.body.tee() : [null, null];
+      const control = first.response;
+      first = { kind: "response", response: toClient ? new Response(toClient, control) : control };
+      waitUntil(
+        runShadow(
+          {
+            routeId: plan.routeId,
+            requestId,
+            method,
+            path,
+            search: url.search,
+            headers,
+            body: body instanceof ArrayBuffer ? body : null,
+            control: { backend: plan.backend, response: control, body: toCompare, startedAt },
+            candidate: { name: shadow.choice.to, backend: shadow.backend },
+            learnNoise: shadow.choice.learnNoise,
+            rules: shadow.rules,
+            maxBodyBytes: shadowCap,
+            redact: shadow.config.redact ?? [],
+          },
+          options.shadowRecorder,
+        ),
+      );
+    }
+    return respond(first, plan, plan.backendName, undefined, requestId, request, options.responseHeaders);
+  }
 
   if (first.kind === "response") await first.response.body?.cancel();
   logEvent("warn", "fallback", { requestId, method, route: plan.routeId, from: plan.backendName, to: fallback.name, trigger });
   const second = await send(fallback.backend);
   return respond(second, plan, fallback.name, `${plan.backendName};${trigger}`, requestId, request, options.responseHeaders);
-}
-
-async function planRequest(
-  request: Request,
-  url: URL,
-  path: string,
-  clientIp: string | undefined,
-  snapshot: Snapshot | undefined,
-  options: ProxyOptions,
-): Promise<Plan | undefined> {
-  if (snapshot === undefined) return defaultPlan(snapshot, options);
-  const route = snapshot.matcher.match(request.method, url.hostname, path);
-  if (route === undefined) return defaultPlan(snapshot, options);
-
-  const override = options.overrideSecret ? await readOverride(request.headers, options.overrideSecret, options.now()) : undefined;
-  const decision = decide(route, {
-    cohortKey: readCohortKey(route.sticky, request.headers, clientIp),
-    roll: Math.floor(options.random() * BUCKETS),
-    override,
-  });
-  const backend = requireBackend(snapshot, decision.backend);
-  const policy = route.fallback;
-  const fallback =
-    policy && policy.to !== decision.backend ? { name: policy.to, backend: requireBackend(snapshot, policy.to), policy } : undefined;
-  return { routeId: route.id, backendName: decision.backend, backend, fallback, version: String(snapshot.version) };
-}
-
-function defaultPlan(snapshot: Snapshot | undefined, options: ProxyOptions): Plan | undefined {
-  if (snapshot !== undefined) {
-    const name = snapshot.defaultBackend;
-    return { routeId: DEFAULT_ROUTE_ID, backendName: name, backend: requireBackend(snapshot, name), fallback: undefined, version: String(snapshot.version) };
-  }
-  if (!options.legacyUrl) return undefined;
-  return { routeId: DEFAULT_ROUTE_ID, backendName: "legacy", backend: { url: options.legacyUrl }, fallback: undefined, version: "none" };
-}
-
-function requireBackend(snapshot: Snapshot, name: string): Backend {
-  const backend = snapshot.backends.get(name);
-  if (backend === undefined) throw new Error(`Backend '${name}' is not in route table version ${snapshot.version}`);
-  return backend;
 }
 
 /**

@@ -1,11 +1,13 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { ConfigCache } from "../config-cache.ts";
+import type { ShadowStore } from "../shadow-store.ts";
 import type { RouteTableSource, RouteTableStore } from "../store.ts";
 import { requireToken, type AdminEnv } from "./auth.ts";
 import { problem } from "./http.ts";
 import { registerHistory } from "./history-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
+import { registerShadow } from "./shadow-handlers.ts";
 import { parseTokens, type TokenRegistry } from "./tokens.ts";
 
 export interface AdminDeps {
@@ -13,6 +15,8 @@ export interface AdminDeps {
   readonly store: RouteTableStore | undefined;
   readonly source: RouteTableSource;
   readonly cache: ConfigCache;
+  /** Shadow comparison counters; undefined with a static table. */
+  readonly shadowStore: ShadowStore | undefined;
   /** The `CUTOVER_ADMIN_TOKENS` secret. */
   readonly tokensSecret: string | undefined;
   /** Where the table comes from, for health: "dynamodb" or "static". */
@@ -55,6 +59,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   });
   registerRoutes(api, deps);
   registerHistory(api, deps);
+  registerShadow(api, deps);
   app.route("/api", api);
 
   app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));

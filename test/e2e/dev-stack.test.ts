@@ -93,6 +93,22 @@ describe("the local stack (npm start)", () => {
     });
   }
 
+  it("shadows the split route for users served by legacy, and reports it with the CLI", async () => {
+    const [, url] = /export CUTOVER_URL=(\S+)/.exec(output) ?? [];
+    for (let user = 0; user < 12; user++) {
+      await (await fetch(`${url}/api/accounts/${1 + (user % 3)}`, { headers: { cookie: `session_id=user-${user}` } })).arrayBuffer();
+    }
+    let report: { compared: number; matchRate: number | null; differences: unknown[] } = { compared: 0, matchRate: null, differences: [] };
+    for (let attempt = 0; attempt < 50 && report.compared === 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      report = JSON.parse((await cli("shadow", "report", "accounts-read", "--min-comparisons", "1", "--json")).stdout);
+    }
+    expect(report.compared).toBeGreaterThan(0);
+    expect(report).toMatchObject({ matchRate: 100, differences: [] });
+    const human = await cli("shadow", "report", "--min-comparisons", "1");
+    expect(human.stdout).toMatch(/accounts-read\s+accounts\s+\d+\s+100 %/);
+  });
+
   it("flips, plans, applies and rolls back with the CLI, and records it all", async () => {
     const routes = await cli("routes", "get", "--json");
     expect(routes.code).toBe(0);

@@ -112,8 +112,11 @@ function respond(
   held: Map<string, () => void>,
 ): void {
   res.setHeader("x-served-by", name);
-  const [, first, second] = url.pathname.split("/");
+  const [, first, second, third] = url.pathname.split("/");
   switch (first) {
+    case "shadow":
+      shadowScenario(name, String(second), String(third), req, res, held);
+      return;
     case "status": {
       res.statusCode = Number(second);
       res.setHeader("content-type", "application/json");
@@ -193,6 +196,54 @@ function respond(
     }
     default:
       json(res, name, record);
+  }
+}
+
+let noisyCounter = 0;
+
+/**
+ * Responses for shadow tests: `legacy` is the control, any other backend the candidate,
+ * differing in one known way per scenario.
+ */
+function shadowScenario(name: string, scenario: string, id: string, req: http.IncomingMessage, res: http.ServerResponse, held: Map<string, () => void>): void {
+  const control = name === "legacy";
+  const send = (body: unknown, status = 200, headers: Record<string, string | string[]> = {}) => {
+    res.writeHead(status, { "content-type": "application/json", "x-served-by": name, ...headers });
+    res.end(JSON.stringify(body));
+  };
+  switch (scenario) {
+    case "same":
+      return send({ id: 1, name: "Ada", tags: ["a", "b"] });
+    case "changed":
+      return send({ id: 1, balance: control ? 10 : 12 });
+    case "missing":
+      return send(control ? { id: 1, plan: "pro" } : { id: 1 });
+    case "noisy":
+      return send({ id: 1, generatedAt: `2026-11-25T00:00:00.${String(noisyCounter++).padStart(6, "0")}Z` });
+    case "reordered":
+      return send({ tags: control ? ["a", "b", "c"] : ["c", "b", "a"] });
+    case "status":
+      return send({ ok: true }, control ? 200 : 500);
+    case "hold":
+      if (control) return send({ id: 1 });
+      held.set(id, () => send({ id: 1 }));
+      return;
+    case "reset":
+      if (control) return send({ id: 1 });
+      req.socket.destroy();
+      return;
+    case "big": {
+      const item = "x".repeat(1000);
+      res.writeHead(200, { "content-type": "application/json", "x-served-by": name });
+      res.end(JSON.stringify({ items: Array.from({ length: 5 * 1024 }, () => item) }));
+      return;
+    }
+    case "secret":
+      return send({ id: 1, card: { number: control ? "4111111111111111" : "4242424242424242" }, name: control ? "Ada" : "Ada L." }, 200, {
+        "set-cookie": [control ? "session=control-secret" : "session=candidate-secret"],
+      });
+    default:
+      return send({ ok: true, method: req.method });
   }
 }
 

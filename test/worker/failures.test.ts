@@ -151,7 +151,8 @@ describe("fail to legacy", () => {
       legacyUrl: undefined,
       now: Date.now,
       random: Math.random,
-    });
+      shadowRecorder: undefined,
+    }, () => {});
     expect(response.status).toBe(200);
     expect(response.headers.get("x-cutover-backend")).toBe("legacy");
     expect(response.headers.get("x-cutover-version")).toBe("7");

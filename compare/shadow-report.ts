@@ -1,0 +1,119 @@
+import type { Difference } from "./difference.ts";
+import { percentile } from "./latency-histogram.ts";
+import { generalizeField, OTHER_SIGNATURE, type ShadowSample } from "./shadow-stats.ts";
+
+/** A route's shadow counters summed over every isolate, as the store reads them back. */
+export interface StoredShadowStats {
+  readonly compared: number;
+  readonly tooLarge: number;
+  readonly candidateErrors: number;
+  readonly noiseCompared: number;
+  readonly firstAt: string | null;
+  readonly lastAt: string | null;
+  readonly fields: Readonly<Record<string, number>>;
+  readonly noise: Readonly<Record<string, number>>;
+  /** Comparisons per set of differing fields ("" for none, "(other)" past the cap). */
+  readonly signatures: Readonly<Record<string, number>>;
+  readonly controlLatency: Readonly<Record<number, number>>;
+  readonly candidateLatency: Readonly<Record<number, number>>;
+  /** Newest first. */
+  readonly samples: readonly ShadowSample[];
+}
+
+export interface ReportOptions {
+  /** Comparisons needed before a verdict (default 1000). */
+  readonly minComparisons: number;
+  /** Match rate in percent needed to be ready (default 99). */
+  readonly threshold: number;
+  /** A field is noise when it differs in at least this share of control-vs-control pairs (default 0.05). */
+  readonly noiseRate: number;
+}
+
+export const DEFAULT_REPORT_OPTIONS: ReportOptions = { minComparisons: 1000, threshold: 99, noiseRate: 0.05 };
+
+export interface ShadowReport {
+  readonly route: string;
+  readonly compared: number;
+  readonly matched: number;
+  readonly mismatched: number;
+  /** Matched share of all attempts (comparisons and candidate errors), in percent; null before any. */
+  readonly matchRate: number | null;
+  readonly tooLarge: number;
+  readonly candidateErrors: number;
+  readonly noiseSamples: number;
+  readonly noise: readonly { field: string; count: number }[];
+  readonly differences: readonly { field: string; count: number; example: Difference | null }[];
+  readonly latency: {
+    readonly control: { p50: number | null; p95: number | null; p99: number | null };
+    readonly candidate: { p50: number | null; p95: number | null; p99: number | null };
+  };
+  readonly samples: number;
+  readonly firstAt: string | null;
+  readonly lastAt: string | null;
+  readonly verdict: { readonly ready: boolean; readonly summary: string };
+}
+
+/**
+ * Reads a route's counters as a report: fields that also differ between two control
+ * responses are noise, and a comparison whose differences are all noise counts as a match.
+ */
+export function buildShadowReport(route: string, stats: StoredShadowStats, options: ReportOptions = DEFAULT_REPORT_OPTIONS): ShadowReport {
+  const noisy = new Set(
+    Object.entries(stats.noise)
+      .filter(([, count]) => stats.noiseCompared > 0 && count / stats.noiseCompared >= options.noiseRate)
+      .map(([field]) => field),
+  );
+  let matched = 0;
+  for (const [signature, count] of Object.entries(stats.signatures)) {
+    if (signature === OTHER_SIGNATURE) continue;
+    const fields = signature === "" ? [] : signature.split("\n");
+    if (fields.every((field) => noisy.has(field))) matched += count;
+  }
+  const attempts = stats.compared + stats.candidateErrors;
+  const matchRate = attempts === 0 ? null : round((matched / attempts) * 100);
+  const differences = Object.entries(stats.fields)
+    .filter(([field]) => !noisy.has(field))
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+    .map(([field, count]) => ({ field, count, example: exampleOf(field, stats.samples) }));
+  const spread = (counts: Readonly<Record<number, number>>) => ({ p50: percentile(counts, 50), p95: percentile(counts, 95), p99: percentile(counts, 99) });
+  return {
+    route,
+    compared: stats.compared,
+    matched,
+    mismatched: stats.compared - matched,
+    matchRate,
+    tooLarge: stats.tooLarge,
+    candidateErrors: stats.candidateErrors,
+    noiseSamples: stats.noiseCompared,
+    noise: [...noisy].sort().map((field) => ({ field, count: stats.noise[field] ?? 0 })),
+    differences,
+    latency: { control: spread(stats.controlLatency), candidate: spread(stats.candidateLatency) },
+    samples: stats.samples.length,
+    firstAt: stats.firstAt,
+    lastAt: stats.lastAt,
+    verdict: verdict(attempts, matchRate, differences[0]?.field, options),
+  };
+}
+
+function verdict(attempts: number, matchRate: number | null, topField: string | undefined, options: ReportOptions): ShadowReport["verdict"] {
+  if (attempts < options.minComparisons || matchRate === null) {
+    return { ready: false, summary: `not enough data: ${attempts} of ${options.minComparisons} comparisons` };
+  }
+  if (matchRate >= options.threshold) {
+    return { ready: true, summary: `ready to cut over: ${matchRate} % of ${attempts} matched (threshold ${options.threshold} %)` };
+  }
+  const top = topField === undefined ? "candidate errors" : topField;
+  return { ready: false, summary: `not ready: ${matchRate} % of ${attempts} matched (threshold ${options.threshold} %); most frequent difference: ${top}` };
+}
+
+function exampleOf(field: string, samples: readonly ShadowSample[]): Difference | null {
+  for (const sample of samples) {
+    const found = sample.differences.find((difference) => generalizeField(difference.field) === field);
+    if (found) return found;
+  }
+  return null;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

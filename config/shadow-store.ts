@@ -1,0 +1,206 @@
+import { PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import type { StoredShadowStats } from "../compare/shadow-report.ts";
+import { emptyStats, type ShadowSample, type ShadowStats } from "../compare/shadow-stats.ts";
+
+/**
+ * Shadow counters in the cutover table, one partition per route (`shadow#<route>`):
+ *
+ * | sk              | holds                                                        |
+ * |-----------------|--------------------------------------------------------------|
+ * | stats           | compared, tooLarge, candidateErrors, noiseCompared, first/last |
+ * | field#<field>   | mismatches of one field                                      |
+ * | noise#<field>   | control-vs-control differences of one field                  |
+ * | sig#<fields>    | comparisons whose differing fields were exactly these        |
+ * | lat#control     | latency histogram (attribute b<i> per bucket), same for candidate |
+ * | sample#<time>#… | a recent redacted mismatch, with expiresAt                   |
+ *
+ * Every counter is an atomic ADD, so batches flushed by many isolates add up exactly.
+ */
+export interface ShadowStore {
+  /** Adds `stats` to the stored counters. Returns what could not be written (to retry), or undefined. */
+  flush(route: string, stats: ShadowStats): Promise<ShadowStats | undefined>;
+  read(route: string): Promise<StoredShadowStats>;
+}
+
+const SAMPLE_TTL_SECONDS = 7 * 24 * 3600;
+const SAMPLES_READ = 20;
+
+export function createShadowStore(options: { client: DynamoDBClient; tableName: string; now?: () => Date }): ShadowStore {
+  const { client, tableName } = options;
+  const now = options.now ?? (() => new Date());
+
+  const add = (pk: string, sk: string, counters: Record<string, number>, set: Record<string, unknown> = {}) => {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const adds: string[] = [];
+    const sets: string[] = [];
+    Object.entries(counters).forEach(([name, value], i) => {
+      if (value === 0) return;
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = value;
+      adds.push(`#a${i} :a${i}`);
+    });
+    Object.entries(set).forEach(([name, value], i) => {
+      names[`#s${i}`] = name;
+      values[`:s${i}`] = value;
+      // First-write-wins fields keep their first value; others are overwritten.
+      sets.push(name === "firstAt" || name === "fields" ? `#s${i} = if_not_exists(#s${i}, :s${i})` : `#s${i} = :s${i}`);
+    });
+    if (adds.length === 0 && sets.length === 0) return Promise.resolve();
+    return client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: marshall({ pk, sk }),
+        UpdateExpression: [sets.length ? `SET ${sets.join(", ")}` : "", adds.length ? `ADD ${adds.join(", ")}` : ""].join(" ").trim(),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+      }),
+    );
+  };
+
+  return {
+    async flush(route, stats) {
+      const pk = `shadow#${route}`;
+      const at = now();
+      // Each write carries what to put back if it fails: a failed write is retried by the
+      // next flush, a successful one never is, so the sums stay exact.
+      const writes: { send: () => Promise<unknown>; putBack: (into: ShadowStats) => void }[] = [
+        {
+          send: () =>
+            add(
+              pk,
+              "stats",
+              { compared: stats.compared, tooLarge: stats.tooLarge, candidateErrors: stats.candidateErrors, noiseCompared: stats.noiseCompared },
+              { firstAt: at.toISOString(), lastAt: at.toISOString() },
+            ),
+          putBack: (into) => {
+            into.compared += stats.compared;
+            into.tooLarge += stats.tooLarge;
+            into.candidateErrors += stats.candidateErrors;
+            into.noiseCompared += stats.noiseCompared;
+          },
+        },
+      ];
+      const counted = (map: (s: ShadowStats) => Map<string, number>, prefix: string, attribute: "field" | "fields") => {
+        for (const [key, count] of map(stats)) {
+          writes.push({
+            send: () => add(pk, `${prefix}#${key}`, { count }, { [attribute]: key }),
+            putBack: (into) => map(into).set(key, (map(into).get(key) ?? 0) + count),
+          });
+        }
+      };
+      counted((s) => s.fields, "field", "field");
+      counted((s) => s.noise, "noise", "field");
+      counted((s) => s.signatures, "sig", "fields");
+      for (const side of ["control", "candidate"] as const) {
+        const histogram = side === "control" ? stats.controlLatency : stats.candidateLatency;
+        if (histogram.size === 0) continue;
+        writes.push({
+          send: () => add(pk, `lat#${side}`, Object.fromEntries([...histogram].map(([bucket, count]) => [`b${bucket}`, count]))),
+          putBack: (into) => {
+            const target = side === "control" ? into.controlLatency : into.candidateLatency;
+            for (const [bucket, count] of histogram) target.set(bucket, (target.get(bucket) ?? 0) + count);
+          },
+        });
+      }
+      stats.samples.forEach((sample, i) =>
+        writes.push({
+          send: () =>
+            client.send(
+              new PutItemCommand({
+                TableName: tableName,
+                Item: marshall({
+                  pk,
+                  sk: `sample#${sample.at}#${i}#${crypto.randomUUID().slice(0, 8)}`,
+                  sample: JSON.stringify(sample),
+                  expiresAt: Math.floor(at.getTime() / 1000) + SAMPLE_TTL_SECONDS,
+                }),
+              }),
+            ),
+          putBack: () => {}, // a lost sample is only a lost example
+        }),
+      );
+      const results = await Promise.allSettled(writes.map((write) => write.send()));
+      let remainder: ShadowStats | undefined;
+      results.forEach((result, i) => {
+        if (result.status === "rejected") writes[i]?.putBack((remainder ??= emptyStats()));
+      });
+      return remainder;
+    },
+
+    async read(route) {
+      const pk = `shadow#${route}`;
+      const query = async (condition: string, values: Record<string, unknown>, limit?: number) => {
+        const items: Record<string, unknown>[] = [];
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await client.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: `pk = :pk AND ${condition}`,
+              ExpressionAttributeValues: marshall({ ":pk": pk, ...values }),
+              ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
+              ScanIndexForward: limit === undefined,
+              Limit: limit,
+            }),
+          );
+          for (const item of page.Items ?? []) items.push(unmarshall(item));
+          startKey = limit === undefined && page.LastEvaluatedKey ? unmarshall(page.LastEvaluatedKey) : undefined;
+        } while (startKey);
+        return items;
+      };
+      // Counters sort before and after "sample#…"; only the newest samples are read.
+      const [before, after, samples] = await Promise.all([
+        query("sk < :s", { ":s": "sample#" }),
+        query("sk > :s", { ":s": "sample$" }),
+        query("begins_with(sk, :s)", { ":s": "sample#" }, SAMPLES_READ * 2),
+      ]);
+      const items = [...before, ...after, ...samples];
+      return toStored(items, Math.floor(now().getTime() / 1000));
+    },
+  };
+}
+
+function toStored(items: readonly Record<string, unknown>[], nowSeconds: number): StoredShadowStats {
+  const num = (value: unknown) => (typeof value === "number" ? value : 0);
+  const stats = items.find((item) => item.sk === "stats") ?? {};
+  const fields: Record<string, number> = {};
+  const noise: Record<string, number> = {};
+  const signatures: Record<string, number> = {};
+  const controlLatency: Record<number, number> = {};
+  const candidateLatency: Record<number, number> = {};
+  const samples: ShadowSample[] = [];
+  for (const item of items) {
+    const sk = String(item.sk);
+    if (sk.startsWith("field#")) fields[String(item.field)] = num(item.count);
+    else if (sk.startsWith("noise#")) noise[String(item.field)] = num(item.count);
+    else if (sk.startsWith("sig#")) signatures[String(item.fields)] = num(item.count);
+    else if (sk.startsWith("lat#")) {
+      const histogram = sk === "lat#control" ? controlLatency : candidateLatency;
+      for (const [name, value] of Object.entries(item)) if (/^b\d+$/.test(name)) histogram[Number(name.slice(1))] = num(value);
+    } else if (sk.startsWith("sample#") && num(item.expiresAt) > nowSeconds) {
+      // DynamoDB's TTL deletes expired samples eventually (dynalite never): filter them here.
+      try {
+        samples.push(JSON.parse(String(item.sample)) as ShadowSample);
+      } catch {
+        // a damaged sample is skipped, never shown
+      }
+    }
+  }
+  samples.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+  return {
+    compared: num(stats.compared),
+    tooLarge: num(stats.tooLarge),
+    candidateErrors: num(stats.candidateErrors),
+    noiseCompared: num(stats.noiseCompared),
+    firstAt: typeof stats.firstAt === "string" ? stats.firstAt : null,
+    lastAt: typeof stats.lastAt === "string" ? stats.lastAt : null,
+    fields,
+    noise,
+    signatures,
+    controlLatency,
+    candidateLatency,
+    samples: samples.slice(0, SAMPLES_READ),
+  };
+}

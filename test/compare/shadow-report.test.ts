@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { compareResponses, compileRules, type Observation } from "../../compare/compare-responses.ts";
+import { percentile } from "../../compare/latency-histogram.ts";
+import { redactDifferences } from "../../compare/redact.ts";
+import { buildShadowReport, type StoredShadowStats } from "../../compare/shadow-report.ts";
+import { emptyStats, recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../../compare/shadow-stats.ts";
+
+const encoder = new TextEncoder();
+const json = (body: unknown, status = 200): Observation => ({ status, headers: [["content-type", "application/json"]], body: encoder.encode(JSON.stringify(body)), durationMs: 1 });
+const rules = compileRules([]);
+
+function stored(stats: ShadowStats): StoredShadowStats {
+  return {
+    compared: stats.compared,
+    tooLarge: stats.tooLarge,
+    candidateErrors: stats.candidateErrors,
+    noiseCompared: stats.noiseCompared,
+    firstAt: null,
+    lastAt: null,
+    fields: Object.fromEntries(stats.fields),
+    noise: Object.fromEntries(stats.noise),
+    signatures: Object.fromEntries(stats.signatures),
+    controlLatency: Object.fromEntries(stats.controlLatency),
+    candidateLatency: Object.fromEntries(stats.candidateLatency),
+    samples: [...stats.samples].reverse(),
+  };
+}
+
+function observe(stats: ShadowStats, control: Observation, candidate: Observation) {
+  const comparison = compareResponses(control, candidate, rules);
+  recordComparison(stats, comparison, 10, 40, () => ({ at: "t", method: "GET", path: "/x", controlStatus: control.status, candidateStatus: candidate.status, controlMs: 10, candidateMs: 40, differences: comparison.differences }));
+}
+
+describe("buildShadowReport", () => {
+  it("counts matches and differences per field, with an example", () => {
+    const stats = emptyStats();
+    for (let i = 0; i < 8; i++) observe(stats, json({ a: 1, items: [{ p: i }] }), json({ a: 1, items: [{ p: i }] }));
+    observe(stats, json({ a: 1, items: [{ p: 1 }, { p: 2 }] }), json({ a: 2, items: [{ p: 1 }, { p: 3 }] }));
+    observe(stats, json({ a: 1 }), json({ a: 1 }, 500));
+    recordCandidateError(stats, 12);
+    const report = buildShadowReport("r", stored(stats), { minComparisons: 5, threshold: 99, noiseRate: 0.05 });
+    expect(report).toMatchObject({ compared: 10, matched: 8, mismatched: 2, candidateErrors: 1, matchRate: 72.73 });
+    expect(report.differences).toEqual([
+      { field: "body:$.a", count: 1, example: { field: "body:$.a", kind: "value", control: 1, candidate: 2 } },
+      { field: "body:$.items[*].p", count: 1, example: { field: "body:$.items[1].p", kind: "value", control: 2, candidate: 3 } },
+      { field: "status", count: 1, example: { field: "status", kind: "status", control: 200, candidate: 500 } },
+    ]);
+    expect(report.verdict).toEqual({ ready: false, summary: "not ready: 72.73 % of 11 matched (threshold 99 %); most frequent difference: body:$.a" });
+    expect(report.latency.control.p50).toBe(10);
+    expect(report.latency.candidate.p99).toBe(40);
+  });
+
+  it("treats fields that differ between two control responses as noise, not mismatches", () => {
+    const stats = emptyStats();
+    for (let i = 0; i < 20; i++) observe(stats, json({ id: 1, generatedAt: i }), json({ id: 1, generatedAt: i + 100 }));
+    const before = buildShadowReport("r", stored(stats), { minComparisons: 10, threshold: 99, noiseRate: 0.05 });
+    expect(before).toMatchObject({ matched: 0, matchRate: 0 });
+    recordNoise(stats, compareResponses(json({ generatedAt: 1 }), json({ generatedAt: 2 }), rules).differences);
+    const after = buildShadowReport("r", stored(stats), { minComparisons: 10, threshold: 99, noiseRate: 0.05 });
+    expect(after).toMatchObject({ matched: 20, matchRate: 100, noise: [{ field: "body:$.generatedAt", count: 1 }], differences: [] });
+    expect(after.verdict).toEqual({ ready: true, summary: "ready to cut over: 100 % of 20 matched (threshold 99 %)" });
+  });
+
+  it("withholds a verdict until there are enough comparisons", () => {
+    const stats = emptyStats();
+    observe(stats, json({ a: 1 }), json({ a: 1 }));
+    expect(buildShadowReport("r", stored(stats)).verdict).toEqual({ ready: false, summary: "not enough data: 1 of 1000 comparisons" });
+  });
+});
+
+describe("percentile", () => {
+  it("reads the bucket bound at a rank", () => {
+    expect(percentile({}, 50)).toBeNull();
+    expect(percentile({ 5: 50, 12: 49, 19: 1 }, 50)).toBe(10);
+    expect(percentile({ 5: 50, 12: 49, 19: 1 }, 99)).toBe(100);
+    expect(percentile({ 5: 50, 12: 49, 19: 1 }, 100)).toBe(1000);
+  });
+});
+
+describe("redactDifferences", () => {
+  it("never keeps secret headers or configured body fields, nor values that contain them", () => {
+    const redacted = redactDifferences(
+      [
+        { field: "header:set-cookie", kind: "value", control: "session=abc", candidate: "session=def" },
+        { field: "header:authorization", kind: "missing", control: "Bearer x" },
+        { field: "body:$.card.number", kind: "value", control: "4111", candidate: "4242" },
+        { field: "body:$.ssns", kind: "order", control: ["1", "2"], candidate: ["2", "1"] },
+        { field: "body:$.users[3].ssns[0]", kind: "value", control: "1", candidate: "2" },
+        { field: "body:$.name", kind: "value", control: "x".repeat(300), candidate: "y" },
+      ],
+      ["$.card", "$.ssns[*]", "$.users[*].ssns"],
+    );
+    expect(redacted).toEqual([
+      { field: "header:set-cookie", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "header:authorization", kind: "missing", control: "[redacted]" },
+      { field: "body:$.card.number", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "body:$.ssns", kind: "order", control: "[redacted]", candidate: "[redacted]" },
+      { field: "body:$.users[3].ssns[0]", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "body:$.name", kind: "value", control: `${"x".repeat(200)}…`, candidate: "y" },
+    ]);
+  });
+});

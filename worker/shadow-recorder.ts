@@ -1,0 +1,69 @@
+import { emptyStats, mergeStats, type ShadowStats } from "../compare/shadow-stats.ts";
+import type { ShadowStore } from "../config/shadow-store.ts";
+
+export interface ShadowRecorder {
+  /** This isolate's unflushed counters for a route. */
+  stats(route: string): ShadowStats;
+  /**
+   * Sends the counters to the store once the flush interval has passed since the last flush,
+   * waiting for it if need be (one waiting flush per isolate), so that counts reach the store
+   * within an interval even when traffic stops. Never throws.
+   */
+  flushIfDue(): Promise<void>;
+}
+
+/**
+ * Aggregates shadow results in the isolate and flushes them in batches. A batch is taken out
+ * before it is sent, so concurrent flushes never send the same counts twice; what the store
+ * could not take is put back for the next flush.
+ */
+export function createShadowRecorder(options: {
+  store: ShadowStore | undefined;
+  flushMs: number;
+  now: () => number;
+  onError: (error: unknown) => void;
+}): ShadowRecorder {
+  let pending = new Map<string, ShadowStats>();
+  let lastFlush = options.now();
+  const stats = (route: string) => {
+    let found = pending.get(route);
+    if (!found) pending.set(route, (found = emptyStats()));
+    return found;
+  };
+  let scheduled: Promise<void> | undefined;
+  const flush = async () => {
+    const store = options.store;
+    if (!store || pending.size === 0) return;
+    lastFlush = options.now();
+    const batch = pending;
+    pending = new Map();
+    await Promise.all(
+      [...batch].map(async ([route, routeStats]) => {
+        try {
+          const remainder = await store.flush(route, routeStats);
+          if (remainder) {
+            mergeStats(stats(route), remainder);
+            options.onError(new Error(`some shadow counters of route ${route} were not stored; retrying at the next flush`));
+          }
+        } catch (error) {
+          mergeStats(stats(route), routeStats);
+          options.onError(error);
+        }
+      }),
+    );
+  };
+  return {
+    stats,
+    async flushIfDue() {
+      if (!options.store || pending.size === 0) return;
+      const wait = lastFlush + options.flushMs - options.now();
+      if (wait <= 0) return flush();
+      scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, wait))
+        .then(flush)
+        .finally(() => {
+          scheduled = undefined;
+        });
+      return scheduled;
+    },
+  };
+}

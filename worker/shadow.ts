@@ -1,0 +1,98 @@
+import { compareResponses, type CompareRules, type Observation } from "../compare/compare-responses.ts";
+import { redactDifferences } from "../compare/redact.ts";
+import { recordCandidateError, recordComparison, recordNoise } from "../compare/shadow-stats.ts";
+import type { Backend } from "../routes/schema.ts";
+import { captureBody } from "./capture-body.ts";
+import { callUpstream } from "./forward.ts";
+import { logEvent } from "./log.ts";
+import type { ShadowRecorder } from "./shadow-recorder.ts";
+import { upstreamUrl } from "./upstream-url.ts";
+
+/** Work after the response must end well inside the platform's 30 s limit for waitUntil. */
+const SHADOW_BUDGET_MS = 25_000;
+const SHADOW_TIMEOUT_MS = 20_000;
+export const DEFAULT_SHADOW_BODY_BYTES = 1024 * 1024;
+
+export interface ShadowJob {
+  readonly routeId: string;
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly search: string;
+  /** The request as sent to the control backend; the shadow copies carry x-cutover-shadow. */
+  readonly headers: Headers;
+  readonly body: ArrayBuffer | null;
+  readonly control: {
+    readonly backend: Backend;
+    readonly response: Response;
+    /** A tee of the body the client is reading. */
+    readonly body: ReadableStream<Uint8Array> | null;
+    readonly startedAt: number;
+  };
+  readonly candidate: { readonly name: string; readonly backend: Backend };
+  readonly learnNoise: boolean;
+  readonly rules: CompareRules;
+  readonly maxBodyBytes: number;
+  readonly redact: readonly string[];
+}
+
+/**
+ * Sends the shadow copy, captures both sides and records the comparison. Runs in
+ * `waitUntil` after the client's response is under way, so it cannot delay or change it,
+ * and catches its own errors (Scientist: the control value is always returned).
+ */
+export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promise<void> {
+  try {
+    const deadline = Date.now() + SHADOW_BUDGET_MS;
+    const shadowHeaders = new Headers(job.headers);
+    shadowHeaders.set("x-cutover-shadow", "1");
+    shadowHeaders.set("idempotency-key", job.requestId);
+    const observeCall = async (backend: Backend): Promise<Observation | undefined> => {
+      const startedAt = Date.now();
+      const outcome = await callUpstream({
+        url: upstreamUrl(backend, job.path, job.search),
+        method: job.method,
+        headers: shadowHeaders,
+        body: job.body,
+        timeoutMs: Math.min(backend.timeoutMs ?? SHADOW_TIMEOUT_MS, SHADOW_TIMEOUT_MS),
+      });
+      if (outcome.kind !== "response") return undefined;
+      return observe(outcome.response, outcome.response.body, startedAt, job.maxBodyBytes, deadline);
+    };
+
+    const [control, candidate, secondControl] = await Promise.all([
+      observe(job.control.response, job.control.body, job.control.startedAt, job.maxBodyBytes, deadline),
+      observeCall(job.candidate.backend).catch(() => undefined),
+      job.learnNoise ? observeCall(job.control.backend).catch(() => undefined) : undefined,
+    ]);
+
+    const stats = recorder.stats(job.routeId);
+    if (candidate === undefined) {
+      recordCandidateError(stats, control.durationMs);
+    } else {
+      const comparison = compareResponses(control, candidate, job.rules);
+      recordComparison(stats, comparison, control.durationMs, candidate.durationMs, () => ({
+        at: new Date().toISOString(),
+        method: job.method,
+        path: job.path,
+        controlStatus: control.status,
+        candidateStatus: candidate.status,
+        controlMs: control.durationMs,
+        candidateMs: candidate.durationMs,
+        differences: redactDifferences(comparison.differences.slice(0, 20), job.redact),
+      }));
+    }
+    if (secondControl !== undefined) recordNoise(stats, compareResponses(control, secondControl, job.rules).differences);
+    await recorder.flushIfDue();
+  } catch (error) {
+    logEvent("warn", "shadow_failed", { requestId: job.requestId, route: job.routeId, candidate: job.candidate.name, error });
+  }
+}
+
+async function observe(response: Response, body: ReadableStream<Uint8Array> | null, startedAt: number, cap: number, deadline: number): Promise<Observation> {
+  const captured = await captureBody(body, cap, deadline);
+  const headers: [string, string][] = [];
+  for (const [name, value] of response.headers) if (name !== "set-cookie") headers.push([name, value]);
+  for (const cookie of response.headers.getSetCookie()) headers.push(["set-cookie", cookie]);
+  return { status: response.status, headers, body: captured, durationMs: Date.now() - startedAt };
+}
