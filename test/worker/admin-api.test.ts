@@ -107,8 +107,8 @@ describe("admin API: changing routes", () => {
     const big = generateTable(10_000, { legacy: `http://127.0.0.1:${ports.legacy}`, fresh: `http://127.0.0.1:${ports.new}` });
     const put = await w.api("PUT", "/routes", { body: { table: big, reason: "big" }, headers: { "if-match": "0" } });
     expect(put.status).toBe(200);
-    const routed = await w.call(get("/v2/svc999/payments/42/history"));
-    expect(routed.headers.get("x-cutover-route")).toBe("route-9999");
+    const routed = await w.call(get("/api/svc999/reports/42/items/7"));
+    expect(routed.headers.get("x-cutover-route")).toBe("route-9997");
     expect(routed.headers.get("x-served-by")).toBe("legacy");
   });
 
