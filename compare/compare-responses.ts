@@ -120,7 +120,7 @@ function diffBodies(control: Observation, candidate: Observation, out: Differenc
   const left = parseJson(a, control.headers);
   const right = parseJson(b, candidate.headers);
   if (left.ok && right.ok) {
-    diffJson(left.value, right.value, "$", out);
+    out.push(...diffJson(left.value, right.value));
     return;
   }
   out.push({ field: "body", kind: "bytes", control: describeBytes(a), candidate: describeBytes(b) });

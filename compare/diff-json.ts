@@ -1,6 +1,6 @@
 import { canonicalJson } from "../routes/canonical-json.ts";
 import type { Difference } from "./difference.ts";
-import { childPath } from "./json-path.ts";
+import { childPath, type PathSegment } from "./json-path.ts";
 
 /**
  * Structural differences between two JSON values, each addressed by its JSON path. Objects
@@ -8,38 +8,68 @@ import { childPath } from "./json-path.ts";
  * lengths differ, or a single `order` difference when they hold the same elements in
  * another order.
  */
-export function diffJson(control: unknown, candidate: unknown, path = "$", out: Difference[] = []): Difference[] {
+export function diffJson(control: unknown, candidate: unknown): Difference[] {
+  const out: Difference[] = [];
+  walk(control, candidate, [], out);
+  return out;
+}
+
+/** `at` is the path as segments; it is spelled out only for a difference (the rare case). */
+function walk(control: unknown, candidate: unknown, at: PathSegment[], out: Difference[]): void {
+  if (control === candidate) return;
   const controlType = typeOf(control);
   const candidateType = typeOf(candidate);
   if (controlType !== candidateType) {
-    out.push({ field: `body:${path}`, kind: "type", control: summarize(control), candidate: summarize(candidate) });
-    return out;
+    out.push({ field: field(at), kind: "type", control: summarize(control), candidate: summarize(candidate) });
+    return;
   }
   if (controlType === "object") {
     const a = control as Record<string, unknown>;
     const b = candidate as Record<string, unknown>;
-    for (const key of Object.keys(a)) {
-      if (!Object.hasOwn(b, key)) out.push({ field: `body:${childPath(path, key)}`, kind: "missing", control: summarize(a[key]) });
-      else diffJson(a[key], b[key], childPath(path, key), out);
+    for (const key in a) {
+      at.push(key);
+      if (!Object.hasOwn(b, key)) out.push({ field: field(at), kind: "missing", control: summarize(a[key]) });
+      else walk(a[key], b[key], at, out);
+      at.pop();
     }
-    for (const key of Object.keys(b)) {
-      if (!Object.hasOwn(a, key)) out.push({ field: `body:${childPath(path, key)}`, kind: "extra", candidate: summarize(b[key]) });
+    for (const key in b) {
+      if (Object.hasOwn(a, key)) continue;
+      at.push(key);
+      out.push({ field: field(at), kind: "extra", candidate: summarize(b[key]) });
+      at.pop();
     }
-    return out;
+    return;
   }
   if (controlType === "array") {
     const a = control as unknown[];
     const b = candidate as unknown[];
-    if (a.length === b.length && !equalJson(a, b) && sameElements(a, b)) {
-      out.push({ field: `body:${path}`, kind: "order", control: summarize(a), candidate: summarize(b) });
-      return out;
+    if (a.length === b.length) {
+      // Element by element first: the common, equal case costs no canonical forms.
+      const elementwise: Difference[] = [];
+      elements(a, b, at, elementwise);
+      if (elementwise.length > 0 && sameElements(a, b)) out.push({ field: field(at), kind: "order", control: summarize(a), candidate: summarize(b) });
+      else out.push(...elementwise);
+      return;
     }
-    if (a.length !== b.length) out.push({ field: `body:${path}`, kind: "length", control: a.length, candidate: b.length });
-    for (let i = 0; i < Math.min(a.length, b.length); i++) diffJson(a[i], b[i], childPath(path, i), out);
-    return out;
+    out.push({ field: field(at), kind: "length", control: a.length, candidate: b.length });
+    elements(a, b, at, out);
+    return;
   }
-  if (control !== candidate) out.push({ field: `body:${path}`, kind: "value", control, candidate });
-  return out;
+  out.push({ field: field(at), kind: "value", control, candidate });
+}
+
+function elements(a: readonly unknown[], b: readonly unknown[], at: PathSegment[], out: Difference[]): void {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    at.push(i);
+    walk(a[i], b[i], at, out);
+    at.pop();
+  }
+}
+
+function field(at: readonly PathSegment[]): string {
+  let path = "$";
+  for (const segment of at) path = childPath(path, segment);
+  return `body:${path}`;
 }
 
 type JsonType = "object" | "array" | "string" | "number" | "boolean" | "null";
@@ -50,13 +80,15 @@ function typeOf(value: unknown): JsonType {
   return typeof value as JsonType;
 }
 
-export function equalJson(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
-
+/** Whether `b` is `a` reordered. Rejects cheaply when a changed element has no equal in `b`. */
 function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
+  const firstChanged = a.findIndex((item, i) => !deepEqual(item, b[i]));
+  if (firstChanged !== -1 && !b.some((item) => deepEqual(item, a[firstChanged]))) return false;
   const counts = new Map<string, number>();
-  for (const item of a) counts.set(canonicalJson(item), (counts.get(canonicalJson(item)) ?? 0) + 1);
+  for (const item of a) {
+    const key = canonicalJson(item);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
   for (const item of b) {
     const key = canonicalJson(item);
     const left = counts.get(key) ?? 0;
@@ -64,6 +96,20 @@ function sameElements(a: readonly unknown[], b: readonly unknown[]): boolean {
     counts.set(key, left - 1);
   }
   return true;
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => deepEqual(item, other[i]));
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  return keys.every((key) => Object.hasOwn(y, key) && deepEqual(x[key], y[key]));
 }
 
 /** Containers are summarized so that a difference stays small: `{…3 keys}`, `[…12 items]`. */

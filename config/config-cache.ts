@@ -18,6 +18,8 @@ export interface ConfigCache {
    * while no table was ever loaded.
    */
   snapshot(waitUntil: (promise: Promise<unknown>) => void): Promise<Snapshot | undefined>;
+  /** The same without a promise when a table is loaded (the hot path); undefined when cold. */
+  current(waitUntil: (promise: Promise<unknown>) => void): Snapshot | undefined;
   /** Serve `active` now: a write made through this isolate need not wait for the next read. */
   accept(active: ActiveTable): void;
   health(): ConfigHealth;
@@ -71,20 +73,24 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
     return inflight;
   };
 
+  const currentSnapshot = (waitUntil: (promise: Promise<unknown>) => void): Snapshot | undefined => {
+    if (current === undefined) return undefined;
+    const now = options.now();
+    if (now - confirmedAt >= options.ttlMs && now - attemptedAt >= Math.min(options.ttlMs, 1000) && !inflight) {
+      waitUntil(refresh());
+    }
+    return current;
+  };
+
   return {
+    current: currentSnapshot,
     snapshot(waitUntil) {
-      const now = options.now();
-      if (current === undefined) {
-        // Cold, or never loaded: wait for a read, but after a failure do not make every
-        // request wait for the store again — retry at most once per TTL meanwhile.
-        if (inflight) return inflight;
-        if (now - attemptedAt < options.ttlMs) return Promise.resolve(undefined);
-        return refresh();
-      }
-      if (now - confirmedAt >= options.ttlMs && now - attemptedAt >= Math.min(options.ttlMs, 1000) && !inflight) {
-        waitUntil(refresh());
-      }
-      return Promise.resolve(current);
+      if (current !== undefined) return Promise.resolve(currentSnapshot(waitUntil));
+      // Cold, or never loaded: wait for a read, but after a failure do not make every
+      // request wait for the store again — retry at most once per TTL meanwhile.
+      if (inflight) return inflight;
+      if (options.now() - attemptedAt < options.ttlMs) return Promise.resolve(undefined);
+      return refresh();
     },
     accept,
     health() {

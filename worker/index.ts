@@ -99,7 +99,8 @@ export default {
       if (path === "/_cutover/health") await config.snapshot((promise) => ctx.waitUntil(promise));
       return admin.fetch(request, env, ctx);
     }
-    const snapshot = await config.snapshot((promise) => ctx.waitUntil(promise));
-    return proxy(request, url, path, snapshot, options, (promise) => ctx.waitUntil(promise));
+    const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
+    const snapshot = config.current(waitUntil) ?? (await config.snapshot(waitUntil));
+    return proxy(request, url, path, snapshot, options, waitUntil);
   },
 } satisfies ExportedHandler<Env>;

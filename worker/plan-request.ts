@@ -5,7 +5,6 @@ import type { CompiledFallback } from "../routes/compile.ts";
 import { decide } from "../routes/decide.ts";
 import type { Backend, Shadow } from "../routes/schema.ts";
 import { chooseShadow, type ShadowChoice } from "../routes/shadow-sampling.ts";
-import { readOverride } from "./read-override.ts";
 
 /** What to do with one request, decided before anything is sent. */
 export interface Plan {
@@ -20,28 +19,29 @@ export interface Plan {
 }
 
 export interface PlanOptions {
-  readonly overrideSecret: string | undefined;
   readonly legacyUrl: string | undefined;
-  readonly now: () => number;
   readonly random: () => number;
 }
 
 export const DEFAULT_ROUTE_ID = "(default)";
 
-/** Steps 3 and 4 of the request path: the route, then the backend, fallback and shadow. */
-export async function planRequest(
+/**
+ * Steps 3 and 4 of the request path: the route, then the backend, fallback and shadow.
+ * `override` is a backend a verified tester token forces, if any.
+ */
+export function planRequest(
   request: Request,
   url: URL,
   path: string,
   clientIp: string | undefined,
+  override: string | undefined,
   snapshot: Snapshot | undefined,
   options: PlanOptions,
-): Promise<Plan | undefined> {
+): Plan | undefined {
   if (snapshot === undefined) return defaultPlan(snapshot, options);
   const route = snapshot.matcher.match(request.method, url.hostname, path);
   if (route === undefined) return defaultPlan(snapshot, options);
 
-  const override = options.overrideSecret ? await readOverride(request.headers, options.overrideSecret, options.now()) : undefined;
   const cohortKey = readCohortKey(route.sticky, request.headers, clientIp);
   const decision = decide(route, { cohortKey, roll: roll(options), override });
   const backend = requireBackend(snapshot, decision.backend);

@@ -5,13 +5,17 @@ import { gatewayErrorResponse } from "./error-page.ts";
 import { callUpstream, type UpstreamOutcome } from "./forward.ts";
 import { downstreamResponse, upstreamRequestHeaders } from "./headers.ts";
 import { logEvent } from "./log.ts";
+import { verifyOverride } from "./override.ts";
 import { defaultPlan, planRequest, type Plan, type PlanOptions } from "./plan-request.ts";
+import { overrideToken } from "./read-override.ts";
 import { bufferUpTo } from "./replayable-body.ts";
 import { DEFAULT_SHADOW_BODY_BYTES, runShadow } from "./shadow.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
 import { upstreamUrl } from "./upstream-url.ts";
 
 export interface ProxyOptions extends PlanOptions {
+  readonly overrideSecret: string | undefined;
+  readonly now: () => number;
   /** Add x-cutover-route / -backend / -version to responses. */
   readonly responseHeaders: boolean;
   /** Where shadow results go; undefined disables shadowing (no store to report from). */
@@ -37,12 +41,15 @@ export async function proxy(
   waitUntil: (promise: Promise<unknown>) => void,
 ): Promise<Response> {
   const headerId = request.headers.get("x-request-id");
-  const requestId = headerId !== null && REQUEST_ID.test(headerId) ? headerId : crypto.randomUUID();
+  // Cloudflare's ray id is unique per request; a UUID where there is none (local runs).
+  const requestId = headerId !== null && REQUEST_ID.test(headerId) ? headerId : (request.headers.get("cf-ray") ?? crypto.randomUUID());
   const clientIp = request.headers.get("cf-connecting-ip") ?? undefined;
 
   let plan: Plan | undefined;
   try {
-    plan = await planRequest(request, url, path, clientIp, snapshot, options);
+    const token = options.overrideSecret ? overrideToken(request.headers) : undefined;
+    const override = token && options.overrideSecret ? await verifyOverride(token, options.overrideSecret, Math.floor(options.now() / 1000)) : undefined;
+    plan = planRequest(request, url, path, clientIp, override, snapshot, options);
   } catch (error) {
     logEvent("error", "routing_failed", { requestId, method: request.method, url: request.url, version: snapshot?.version, error });
     plan = defaultPlan(snapshot, options);
@@ -55,7 +62,6 @@ export async function proxy(
     proto: url.protocol.slice(0, -1),
     host: url.host,
     requestId,
-    websocket,
   });
   const method = request.method;
   const fallback = plan.fallback;

@@ -1,9 +1,7 @@
 import { readCookie } from "../routes/cohort.ts";
-import { OVERRIDE_COOKIE, OVERRIDE_HEADER, verifyOverride } from "./override.ts";
+import { OVERRIDE_COOKIE, OVERRIDE_HEADER } from "./override.ts";
 
-/** The verified override backend of a request, from its header or cookie; undefined otherwise. */
-export async function readOverride(headers: Headers, secret: string, nowMs: number): Promise<string | undefined> {
-  const token = headers.get(OVERRIDE_HEADER) ?? readCookie(headers.get("cookie"), OVERRIDE_COOKIE);
-  if (!token) return undefined;
-  return verifyOverride(token, secret, Math.floor(nowMs / 1000));
+/** The override token a request carries in its header or cookie, if any (not yet verified). */
+export function overrideToken(headers: Headers): string | undefined {
+  return headers.get(OVERRIDE_HEADER) ?? readCookie(headers.get("cookie"), OVERRIDE_COOKIE);
 }

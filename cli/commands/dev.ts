@@ -75,7 +75,7 @@ async function banner(stack: DevStack, memory: boolean): Promise<string> {
     '  npx cutover rollback --reason "back to the previous version"',
     "  npx cutover versions",
     "  npx cutover audit",
-    stack.legacyUrl ? "  npx cutover shadow report accounts-read --min-comparisons 10" : undefined,
+    stack.legacyUrl ? "  npx cutover shadow report accounts-read --min-comparisons 5" : undefined,
     "",
     "Ctrl-C stops everything.",
   );

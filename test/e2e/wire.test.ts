@@ -67,6 +67,12 @@ describe("over real HTTP", () => {
     expect(proxied.body.equals(direct)).toBe(true);
   });
 
+  it("does not pass the backend's hop-by-hop headers to the client", async () => {
+    const proxied = await raw("/hop");
+    expect(proxied.headers["x-kept"]).toBe("1");
+    for (const name of ["x-hop", "keep-alive", "proxy-authenticate"]) expect(proxied.headers[name], name).toBeUndefined();
+  });
+
   it("keeps Content-Length when the backend sends one", async () => {
     const proxied = await raw("/bytes/12345");
     expect(proxied.headers["content-length"]).toBe("12345");

@@ -131,6 +131,10 @@ function respond(
     case "reset":
       req.socket.destroy();
       return;
+    case "hop":
+      res.writeHead(200, { "content-type": "text/plain", connection: "keep-alive, x-hop", "keep-alive": "timeout=5", "x-hop": "1", "proxy-authenticate": "Basic", "x-kept": "1" });
+      res.end("ok");
+      return;
     case "redirect":
       res.writeHead(302, { location: "/elsewhere?x=1", "set-cookie": "after_redirect=1; Path=/" });
       res.end();

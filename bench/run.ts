@@ -1,0 +1,179 @@
+/**
+ * `npm run bench`: cutover's overhead against a bare pass-through Worker and hono/proxy, on
+ * plain workerd, plus the matcher, shadow comparison, streaming memory and bundle size.
+ * Everything runs on 127.0.0.1, is bounded in time and stops by itself.
+ *
+ *   npm run bench               3 interleaved rounds of 8 s per target
+ *   npm run bench -- --quick    1 round of 3 s (a smoke run; numbers are rough)
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
+import { barChart } from "./chart.ts";
+import { benchCompare } from "./compare.ts";
+import { fixedRate } from "./fixed-rate.ts";
+import { benchMatcher } from "./matcher.ts";
+import { OUT, rssOf, startBenchStack } from "./stack.ts";
+
+const quick = process.argv.includes("--quick");
+const ROUNDS = quick ? 1 : 3;
+const SECONDS = quick ? 3 : 8;
+const CONNECTIONS = 32;
+
+interface Load {
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+}
+
+async function main() {
+  requireWrk();
+  const stack = await startBenchStack();
+  const { targets } = stack;
+  console.log(`Warming up ${Object.keys(targets).length} targets…`);
+  for (const url of Object.values(targets)) await wrk(url, 2);
+
+  // Interleaved A B C A B C: a noisy moment hits every target, not one.
+  const runs: Record<string, Load[]> = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [name, url] of Object.entries(targets)) {
+      await settle();
+      const load = await wrk(url, SECONDS);
+      runs[name]?.push(load);
+      console.log(`round ${round}  ${name.padEnd(24)} ${load.rps.toFixed(0).padStart(7)} req/s  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms${load.errors ? `  errors ${load.errors}` : ""}`);
+    }
+  }
+  const load = Object.fromEntries(Object.entries(runs).map(([name, loads]) => [name, median(loads)]));
+  const at = (name: string) => load[name] as Load;
+
+  // Shadowing doubles the work behind a request, so at saturation it must cost throughput.
+  // What it must not cost is the client's latency: compare at an equal, unsaturated rate.
+  const rate = Math.round((at("cutover legacy route").rps * 0.1) / 50) * 50;
+  const shadowRuns: Record<"unshadowed" | "shadowed", { p50Ms: number; p99Ms: number }[]> = { unshadowed: [], shadowed: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [name, url] of [
+      ["unshadowed", targets["cutover legacy route"]],
+      ["shadowed", targets["cutover shadowed route"]],
+    ] as const) {
+      await settle();
+      const result = await fixedRate(url as string, rate, SECONDS);
+      shadowRuns[name].push(result);
+      console.log(`round ${round}  ${`${name} at ${rate} req/s`.padEnd(24)} p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? `  errors ${result.errors}` : ""}`);
+    }
+  }
+  const shadowLatency = { rate, unshadowed: medianLatency(shadowRuns.unshadowed), shadowed: medianLatency(shadowRuns.shadowed) };
+
+  console.log("Streaming 200 MB through a legacy route…");
+  const memory = await streamingMemory(stack.workerdPid, `${targets["cutover legacy route"]?.replace(/item$/, "")}bytes/${200 * 1024 * 1024}`);
+  stack.stop();
+
+  console.log("Matcher and comparison microbenchmarks…");
+  const matcher = benchMatcher(quick);
+  const compare = benchCompare(quick);
+
+  const ratios = {
+    "cutover/bare throughput": at("cutover legacy route").rps / at("bare").rps,
+    "cutover/bare p99": at("cutover legacy route").p99Ms / at("bare").p99Ms,
+    "cutover/hono throughput": at("cutover legacy route").rps / at("hono").rps,
+    "hono/bare throughput": at("hono").rps / at("bare").rps,
+    "shadowed/unshadowed throughput at saturation": at("cutover shadowed route").rps / at("cutover legacy route").rps,
+    "shadowed/unshadowed p50 at equal rate": shadowLatency.shadowed.p50Ms / shadowLatency.unshadowed.p50Ms,
+    "shadowed/unshadowed p99 at equal rate": shadowLatency.shadowed.p99Ms / shadowLatency.unshadowed.p99Ms,
+  };
+  const result = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    settings: { rounds: ROUNDS, secondsPerRun: SECONDS, connections: CONNECTIONS, loadGenerator: "wrk, 1 thread (saturation); open-loop fixed rate (shadow latency)", routeTable: "1 003 routes" },
+    load,
+    shadowLatency,
+    ratios,
+    memory,
+    bundle: stack.bundle,
+    matcher,
+    compare,
+  };
+  const json = `${JSON.stringify(result, null, 2)}\n`;
+  writeFileSync(path.join(OUT, `results-${result.date.replace(/[:.]/g, "-")}.json`), json);
+  if (!quick) {
+    writeFileSync(path.join(PROJECT_ROOT, "bench", "results.json"), json);
+    writeFileSync(
+      path.join(PROJECT_ROOT, "bench", "results.svg"),
+      barChart("Throughput on plain workerd (req/s, higher is better)", Object.entries(load).map(([label, l]) => ({ label, value: l.rps }))),
+    );
+  }
+  console.log(`\n${JSON.stringify({ load, shadowLatency, ratios, memory, bundle: stack.bundle, matcher, compare }, null, 2)}`);
+  console.log(quick ? "\nQuick run: results in bench/out/ only." : "\nWrote bench/results.json and bench/results.svg.");
+}
+
+function requireWrk(): void {
+  try {
+    execFileSync("wrk", ["--version"], { stdio: "ignore" });
+  } catch (error) {
+    // wrk --version exits non-zero; only a missing binary is ENOENT.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      console.error("bench: wrk is not installed. On Debian: sudo apt-get install wrk");
+      process.exit(2);
+    }
+  }
+}
+
+/** Runs wrk without blocking this process. */
+async function wrk(url: string, seconds: number): Promise<Load> {
+  const { stdout } = await promisify(execFile)(
+    "wrk",
+    ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "5s", "-s", path.join(PROJECT_ROOT, "bench", "wrk-report.lua"), url],
+    { encoding: "utf8" },
+  );
+  const line = stdout.split("\n").find((l) => l.startsWith("{"));
+  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
+  const r = JSON.parse(line) as { requests: number; durationUs: number; errors: number; non2xx: number; p50Us: number; p99Us: number };
+  return { rps: r.requests / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, errors: r.errors + r.non2xx };
+}
+
+/** A quiet pause, so that one run's leftovers (background shadow work, GC) do not land in the next. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 2000));
+}
+
+function median(loads: readonly Load[]): Load {
+  const pick = (key: keyof Load) => [...loads.map((l) => l[key])].sort((a, b) => a - b)[Math.floor(loads.length / 2)] ?? 0;
+  return { rps: pick("rps"), p50Ms: pick("p50Ms"), p99Ms: pick("p99Ms"), errors: loads.reduce((sum, l) => sum + l.errors, 0) };
+}
+
+function medianLatency(runs: readonly { p50Ms: number; p99Ms: number }[]) {
+  const pick = (key: "p50Ms" | "p99Ms") => [...runs.map((r) => r[key])].sort((a, b) => a - b)[Math.floor(runs.length / 2)] ?? 0;
+  return { p50Ms: pick("p50Ms"), p99Ms: pick("p99Ms") };
+}
+
+/** RSS growth of the workerd process while a 200 MB body streams through it. */
+async function streamingMemory(pid: number, url: string) {
+  await settle();
+  const before = rssOf(pid);
+  let peak = before;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
+  const started = Date.now();
+  const response = await fetch(url);
+  let bytes = 0;
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) bytes += chunk.value.byteLength;
+  clearInterval(sampler);
+  peak = Math.max(peak, rssOf(pid));
+  return { bodyBytes: bytes, seconds: (Date.now() - started) / 1000, rssBeforeMb: before / 2 ** 20, peakGrowthMb: (peak - before) / 2 ** 20 };
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model ?? "unknown", cores: cpus.length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,158 @@
+/**
+ * The benchmark stack, each part in its own process on 127.0.0.1: the origin (a legacy and a
+ * candidate listener, in separate processes), an embedded DynamoDB holding a 1 003-route
+ * table, and one plain workerd serving three Workers — bare, hono/proxy and cutover.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { createDynamoClient } from "../config/dynamo-client.ts";
+import { createDynamoStore } from "../config/dynamo-store.ts";
+import { ensureTable } from "../config/ensure-table.ts";
+import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
+import { validateRouteTable } from "../routes/validate.ts";
+import { generateTable } from "../test/support/big-table.ts";
+import { workerdConfig } from "./workerd-config.ts";
+
+export const OUT = path.join(PROJECT_ROOT, "bench", "out");
+const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113 };
+
+export interface BenchStack {
+  readonly targets: Readonly<Record<string, string>>;
+  readonly workerdPid: number;
+  readonly bundle: { readonly bytes: number; readonly gzipBytes: number };
+  stop(): void;
+}
+
+export async function startBenchStack(options: { inspectorPort?: number } = {}): Promise<BenchStack> {
+  mkdirSync(OUT, { recursive: true });
+  const children: ChildProcess[] = [];
+  const stop = () => {
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  };
+  process.on("exit", stop);
+  try {
+    const bundle = buildBundles();
+    const dynamo = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
+    children.push(dynamo);
+    const endpoint = await new Promise<string>((resolve) => dynamo.once("message", (message) => resolve(String(message))));
+    const connection = { endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" };
+    await seedTable(connection);
+    for (const port of [PORTS.legacy, PORTS.candidate]) {
+      const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(port)], { stdio: "ignore" });
+      children.push(origin);
+      await new Promise<void>((resolve) => origin.once("message", () => resolve()));
+    }
+    const workerd = startWorkerd(connection, options.inspectorPort);
+    children.push(workerd);
+    for (const port of [PORTS.bare, PORTS.hono, PORTS.cutover]) await waitForPort(port);
+    return {
+      targets: {
+        bare: `http://127.0.0.1:${PORTS.bare}/bench/legacy/item`,
+        hono: `http://127.0.0.1:${PORTS.hono}/bench/legacy/item`,
+        "cutover legacy route": `http://127.0.0.1:${PORTS.cutover}/bench/legacy/item`,
+        "cutover split route": `http://127.0.0.1:${PORTS.cutover}/bench/split/item`,
+        "cutover shadowed route": `http://127.0.0.1:${PORTS.cutover}/bench/shadow/item`,
+      },
+      workerdPid: workerd.pid as number,
+      bundle,
+      stop,
+    };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+/** cutover as `wrangler deploy` builds it; hono/proxy bundled with esbuild; the bare Worker as is. */
+function buildBundles() {
+  const cutoverDir = path.join(OUT, "cutover");
+  execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", cutoverDir], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    stdio: "ignore",
+  });
+  const esbuild = path.join(PROJECT_ROOT, "node_modules", ".bin", "esbuild");
+  execFileSync(esbuild, ["bench/workers/hono-proxy.ts", "--bundle", "--minify", "--format=esm", `--outfile=${path.join(OUT, "hono", "index.js")}`, "--log-level=error"], {
+    cwd: PROJECT_ROOT,
+  });
+  mkdirSync(path.join(OUT, "bare"), { recursive: true });
+  writeFileSync(path.join(OUT, "bare", "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", "bare.js")));
+  const code = readFileSync(path.join(cutoverDir, "index.js"));
+  return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
+}
+
+/** 1 000 generated routes of realistic shapes, plus the three routes the load targets. */
+async function seedTable(connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }) {
+  const client = createDynamoClient(connection, 3);
+  await ensureTable(client, "cutover");
+  const legacy = `http://127.0.0.1:${PORTS.legacy}`;
+  const candidate = `http://127.0.0.1:${PORTS.candidate}`;
+  const filler = generateTable(1000, { legacy, fresh: candidate });
+  const table = validateRouteTable({
+    ...filler,
+    routes: [
+      ...filler.routes,
+      { id: "bench-legacy", match: { path: "/bench/legacy/*" }, to: "legacy" },
+      { id: "bench-split", match: { path: "/bench/split/*" }, to: { legacy: 50, new: 50 } },
+      { id: "bench-shadow", match: { path: "/bench/shadow/*" }, to: "legacy", shadow: { to: "new" } },
+    ],
+  });
+  if (!table.ok) throw new Error(JSON.stringify(table.error));
+  await createDynamoStore({ client, tableName: "cutover" }).publish({ table: table.value, expectedVersion: 0, author: "bench", reason: "bench", action: "apply" });
+}
+
+function startWorkerd(connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }, inspectorPort?: number): ChildProcess {
+  const wrangler = readFileSync(path.join(PROJECT_ROOT, "wrangler.toml"), "utf8");
+  const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wrangler)?.[1] ?? "2026-11-01";
+  const upstream = `http://127.0.0.1:${PORTS.legacy}`;
+  const config = workerdConfig(
+    [
+      { name: "bare", port: PORTS.bare, module: "bare/index.js", bindings: { UPSTREAM: upstream } },
+      { name: "hono", port: PORTS.hono, module: "hono/index.js", bindings: { UPSTREAM: upstream } },
+      {
+        name: "cutover",
+        port: PORTS.cutover,
+        module: "cutover/index.js",
+        bindings: {
+          CUTOVER_DYNAMODB_TABLE: "cutover",
+          CUTOVER_DYNAMODB_ENDPOINT: connection.endpoint,
+          CUTOVER_AWS_REGION: connection.region,
+          AWS_ACCESS_KEY_ID: connection.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: connection.secretAccessKey,
+          CUTOVER_LEGACY_URL: upstream,
+          CUTOVER_RESPONSE_HEADERS: "on",
+        },
+      },
+    ],
+    compatibilityDate,
+  );
+  writeFileSync(path.join(OUT, "workerd.capnp"), config);
+  const workerdBin = path.join(PROJECT_ROOT, "node_modules", "@cloudflare", "workerd-linux-64", "bin", "workerd");
+  const args = ["serve", path.join(OUT, "workerd.capnp")];
+  if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
+  return spawn(workerdBin, args, { cwd: OUT, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listens on port ${port}`);
+}
+
+/** RSS of a process in bytes. */
+export function rssOf(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+}
