@@ -13,7 +13,7 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["test/routes/**/*.test.ts", "test/compare/**/*.test.ts", "test/config/**/*.test.ts"],
+          include: ["test/routes/**/*.test.ts", "test/compare/**/*.test.ts", "test/config/**/*.test.ts", "test/aws/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 30_000,
         },

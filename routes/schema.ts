@@ -27,6 +27,7 @@ export const AwsIamAuthSchema = z.strictObject({
 });
 
 export const BackendSchema = z.strictObject({
+  type: z.enum(["http", "s3"]).optional().describe("'s3' for a static bucket: GET/HEAD only, index documents for directories."),
   url: z
     .string()
     .refine(
@@ -38,6 +39,11 @@ export const BackendSchema = z.strictObject({
   stripPrefix: PrefixSchema.optional().describe("Path prefix removed before forwarding: /assets/app.js → /app.js."),
   addPrefix: PrefixSchema.optional().describe("Path prefix added before forwarding, e.g. an API Gateway stage: /prod."),
   auth: AwsIamAuthSchema.optional().describe("Sign every request with SigV4 (Lambda function URLs with AWS_IAM auth, API Gateway, private S3)."),
+  indexDocument: z
+    .string()
+    .regex(/^[^/?#\s]+$/, "must be a file name such as index.html")
+    .optional()
+    .describe("For type 's3': the object served for '/' and '/dir/' (default index.html)."),
 }).describe("A named origin requests can be sent to.");
 
 export const FallbackTriggerSchema = z.enum(["error", "timeout", "5xx", "404"]);

@@ -4,9 +4,14 @@ interface CutoverSecrets {
   CUTOVER_OVERRIDE_SECRET?: string;
   /** JSON: SHA-256 of each admin token → { name, role }. See `cutover token create`. */
   CUTOVER_ADMIN_TOKENS?: string;
-  /** Credentials for the DynamoDB table (GetItem, PutItem, UpdateItem, Query on it only). */
+  /**
+   * AWS credentials: for the DynamoDB table (GetItem, PutItem, UpdateItem, Query on it only)
+   * and for signing requests to `aws-iam` backends (lambda:InvokeFunctionUrl, execute-api:Invoke).
+   */
   AWS_ACCESS_KEY_ID?: string;
   AWS_SECRET_ACCESS_KEY?: string;
+  /** Only with temporary credentials. */
+  AWS_SESSION_TOKEN?: string;
 }
 interface Env extends CutoverSecrets {}
 declare namespace Cloudflare {

@@ -42,6 +42,10 @@ function stateFor(env: Env): IsolateState {
     now: Date.now,
     random: Math.random,
     shadowRecorder,
+    awsCredentials:
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
+        : undefined,
   };
   state = { env, config, admin, options };
   return state;

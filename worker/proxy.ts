@@ -1,17 +1,18 @@
 import type { Snapshot } from "../config/snapshot.ts";
 import type { CompiledFallback } from "../routes/compile.ts";
 import type { Backend } from "../routes/schema.ts";
-import { gatewayErrorResponse } from "./error-page.ts";
-import { callUpstream, type UpstreamOutcome } from "./forward.ts";
-import { downstreamResponse, upstreamRequestHeaders } from "./headers.ts";
+import type { AwsCredentials } from "./aws-signing.ts";
+import { callUpstream } from "./forward.ts";
+import { upstreamRequestHeaders } from "./headers.ts";
 import { logEvent } from "./log.ts";
 import { verifyOverride } from "./override.ts";
 import { defaultPlan, planRequest, type Plan, type PlanOptions } from "./plan-request.ts";
 import { overrideToken } from "./read-override.ts";
+import { prepareUpstream, signedBodyLimit } from "./prepare-upstream.ts";
 import { bufferUpTo } from "./replayable-body.ts";
+import { notConfigured, respond, type Attempt } from "./respond.ts";
 import { DEFAULT_SHADOW_BODY_BYTES, runShadow } from "./shadow.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
-import { upstreamUrl } from "./upstream-url.ts";
 
 export interface ProxyOptions extends PlanOptions {
   readonly overrideSecret: string | undefined;
@@ -20,6 +21,8 @@ export interface ProxyOptions extends PlanOptions {
   readonly responseHeaders: boolean;
   /** Where shadow results go; undefined disables shadowing (no store to report from). */
   readonly shadowRecorder: ShadowRecorder | undefined;
+  /** For backends with `auth: aws-iam`. */
+  readonly awsCredentials: AwsCredentials | undefined;
 }
 /** Heroku's router gives up after 30 s, so a legacy app never needs longer. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -55,6 +58,7 @@ export async function proxy(
     plan = defaultPlan(snapshot, options);
   }
   if (plan === undefined) return notConfigured(requestId);
+  const chosen: Plan = plan;
 
   const websocket = request.headers.get("upgrade")?.toLowerCase() === "websocket";
   const headers = upstreamRequestHeaders(request.headers, {
@@ -66,12 +70,26 @@ export async function proxy(
   const method = request.method;
   const fallback = plan.fallback;
 
-  // A body can be sent twice only if it is kept: buffer it when a fallback or a shadow copy
-  // may need it (a shadow copy is skipped when the body is larger than it compares).
+  // A signed backend hashes the body: it is held whole, up to what the AWS service takes.
   let body: ReadableStream | ArrayBuffer | null = request.body;
   let replayable = body === null;
-  if (fallback && request.body !== null && (IDEMPOTENT.has(method) || fallback.policy.unsafeMethods)) {
-    ({ body, replayable } = await bufferUpTo(request.body, request.headers.get("content-length"), MAX_REPLAY_BODY_BYTES));
+  const signedLimit = signedBodyLimit(plan.backend);
+  if (signedLimit !== undefined && request.body !== null) {
+    ({ body, replayable } = await bufferUpTo(request.body, request.headers.get("content-length"), signedLimit));
+    if (!replayable) {
+      const refusal = {
+        status: 413,
+        code: "payload_too_large",
+        title: "413 Content Too Large",
+        detail: `The request body is larger than ${signedLimit / 1024 / 1024} MB, the most that ${plan.backend.auth?.service === "lambda" ? "AWS Lambda" : "Amazon API Gateway"} accepts.`,
+      };
+      return respond({ kind: "refused", refusal }, context(plan.backendName, plan.backend, undefined));
+    }
+  }
+  // A body can be sent twice only if it is kept: buffer it when a fallback or a shadow copy
+  // may need it (a shadow copy is skipped when the body is larger than it compares).
+  if (fallback && body instanceof ReadableStream && (IDEMPOTENT.has(method) || fallback.policy.unsafeMethods)) {
+    ({ body, replayable } = await bufferUpTo(body, request.headers.get("content-length"), MAX_REPLAY_BODY_BYTES));
   }
   let shadow = options.shadowRecorder && !websocket ? plan.shadow : undefined;
   const shadowCap = shadow?.config.maxBodyBytes ?? DEFAULT_SHADOW_BODY_BYTES;
@@ -80,14 +98,14 @@ export async function proxy(
     if (!replayable) shadow = undefined;
   }
 
-  const send = (backend: Backend) =>
-    callUpstream({
-      url: upstreamUrl(backend, path, url.search),
-      method,
-      headers,
-      body,
-      timeoutMs: backend.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    });
+  const outgoing = { method, path, search: url.search, headers, body };
+  const send = async (backend: Backend): Promise<Attempt> => {
+    const prepared = await prepareUpstream(backend, outgoing, backend.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.awsCredentials);
+    return prepared.ok ? callUpstream(prepared.call) : { kind: "refused", refusal: prepared.refusal };
+  };
+  function context(backendName: string, backend: Backend, fellBackFrom: string | undefined) {
+    return { plan: chosen, backendName, timeoutMs: backend.timeoutMs ?? DEFAULT_TIMEOUT_MS, fellBackFrom, requestId, request, showHeaders: options.responseHeaders };
+  }
 
   const startedAt = Date.now();
   let first = await send(plan.backend);
@@ -103,29 +121,26 @@ export async function proxy(
           {
             routeId: plan.routeId,
             requestId,
-            method,
-            path,
-            search: url.search,
-            headers,
-            body: body instanceof ArrayBuffer ? body : null,
+            outgoing: { ...outgoing, body: body instanceof ArrayBuffer ? body : null },
             control: { backend: plan.backend, response: control, body: toCompare, startedAt },
             candidate: { name: shadow.choice.to, backend: shadow.backend },
             learnNoise: shadow.choice.learnNoise,
             rules: shadow.rules,
             maxBodyBytes: shadowCap,
             redact: shadow.config.redact ?? [],
+            credentials: options.awsCredentials,
           },
           options.shadowRecorder,
         ),
       );
     }
-    return respond(first, plan, plan.backendName, undefined, requestId, request, options.responseHeaders);
+    return respond(first, context(plan.backendName, plan.backend, undefined));
   }
 
   if (first.kind === "response") await first.response.body?.cancel();
   logEvent("warn", "fallback", { requestId, method, route: plan.routeId, from: plan.backendName, to: fallback.name, trigger });
   const second = await send(fallback.backend);
-  return respond(second, plan, fallback.name, `${plan.backendName};${trigger}`, requestId, request, options.responseHeaders);
+  return respond(second, context(fallback.name, fallback.backend, `${plan.backendName};${trigger}`));
 }
 
 /**
@@ -134,7 +149,8 @@ export async function proxy(
  * only on a status the backend answered with — never on a timeout or a broken connection,
  * where the backend may have processed the request: a POST is never delivered twice.
  */
-function fallbackTrigger(outcome: UpstreamOutcome, policy: CompiledFallback, method: string): string | undefined {
+function fallbackTrigger(outcome: Attempt, policy: CompiledFallback, method: string): string | undefined {
+  if (outcome.kind === "refused") return undefined;
   const idempotent = IDEMPOTENT.has(method);
   if (!idempotent && !policy.unsafeMethods) return undefined;
   if (outcome.kind === "response") {
@@ -145,47 +161,4 @@ function fallbackTrigger(outcome: UpstreamOutcome, policy: CompiledFallback, met
   }
   if (!idempotent) return undefined;
   return policy.on.has(outcome.kind) ? outcome.kind : undefined;
-}
-
-function respond(
-  outcome: UpstreamOutcome,
-  plan: Plan,
-  backendName: string,
-  fellBackFrom: string | undefined,
-  requestId: string,
-  request: Request,
-  showHeaders: boolean,
-): Response {
-  const extra: [string, string][] = [];
-  if (showHeaders) {
-    if (fellBackFrom !== undefined) extra.push(["x-cutover-fallback", fellBackFrom]);
-    extra.push(["x-cutover-route", plan.routeId], ["x-cutover-backend", backendName], ["x-cutover-version", plan.version]);
-  }
-  if (outcome.kind === "response") return downstreamResponse(outcome.response, extra);
-
-  const backend = backendName === plan.backendName ? plan.backend : (plan.fallback?.backend ?? plan.backend);
-  const timeoutMs = backend.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  logEvent("warn", outcome.kind === "timeout" ? "upstream_timeout" : "upstream_error", {
-    requestId,
-    method: request.method,
-    url: request.url,
-    route: plan.routeId,
-    backend: backendName,
-    ...(outcome.kind === "timeout" ? { timeoutMs } : { error: outcome.error }),
-  });
-  const page = gatewayErrorResponse(
-    { kind: outcome.kind, backend: backendName, route: plan.routeId, requestId, timeoutMs },
-    request.headers.get("accept"),
-  );
-  if (showHeaders) page.headers.set("x-cutover-error", outcome.kind === "timeout" ? "timeout" : "unreachable");
-  for (const [name, value] of extra) page.headers.set(name, value);
-  return page;
-}
-
-function notConfigured(requestId: string): Response {
-  logEvent("error", "not_configured", { requestId, message: "no route table and no CUTOVER_LEGACY_URL" });
-  return new Response("503 Service Unavailable: cutover has no route table and no CUTOVER_LEGACY_URL.\n", {
-    status: 503,
-    headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "retry-after": "5" },
-  });
 }

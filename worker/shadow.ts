@@ -3,10 +3,11 @@ import { redactDifferences } from "../compare/redact.ts";
 import { recordCandidateError, recordComparison, recordNoise } from "../compare/shadow-stats.ts";
 import type { Backend } from "../routes/schema.ts";
 import { captureBody } from "./capture-body.ts";
+import type { AwsCredentials } from "./aws-signing.ts";
 import { callUpstream } from "./forward.ts";
 import { logEvent } from "./log.ts";
+import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
-import { upstreamUrl } from "./upstream-url.ts";
 
 /** Work after the response must end well inside the platform's 30 s limit for waitUntil. */
 const SHADOW_BUDGET_MS = 25_000;
@@ -16,12 +17,8 @@ export const DEFAULT_SHADOW_BODY_BYTES = 1024 * 1024;
 export interface ShadowJob {
   readonly routeId: string;
   readonly requestId: string;
-  readonly method: string;
-  readonly path: string;
-  readonly search: string;
   /** The request as sent to the control backend; the shadow copies carry x-cutover-shadow. */
-  readonly headers: Headers;
-  readonly body: ArrayBuffer | null;
+  readonly outgoing: OutgoingRequest & { readonly body: ArrayBuffer | null };
   readonly control: {
     readonly backend: Backend;
     readonly response: Response;
@@ -34,6 +31,7 @@ export interface ShadowJob {
   readonly rules: CompareRules;
   readonly maxBodyBytes: number;
   readonly redact: readonly string[];
+  readonly credentials: AwsCredentials | undefined;
 }
 
 /**
@@ -44,18 +42,15 @@ export interface ShadowJob {
 export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promise<void> {
   try {
     const deadline = Date.now() + SHADOW_BUDGET_MS;
-    const shadowHeaders = new Headers(job.headers);
-    shadowHeaders.set("x-cutover-shadow", "1");
-    shadowHeaders.set("idempotency-key", job.requestId);
+    const headers = new Headers(job.outgoing.headers);
+    headers.set("x-cutover-shadow", "1");
+    headers.set("idempotency-key", job.requestId);
+    const copy = { ...job.outgoing, headers };
     const observeCall = async (backend: Backend): Promise<Observation | undefined> => {
       const startedAt = Date.now();
-      const outcome = await callUpstream({
-        url: upstreamUrl(backend, job.path, job.search),
-        method: job.method,
-        headers: shadowHeaders,
-        body: job.body,
-        timeoutMs: Math.min(backend.timeoutMs ?? SHADOW_TIMEOUT_MS, SHADOW_TIMEOUT_MS),
-      });
+      const prepared = await prepareUpstream(backend, copy, Math.min(backend.timeoutMs ?? SHADOW_TIMEOUT_MS, SHADOW_TIMEOUT_MS), job.credentials);
+      if (!prepared.ok) return undefined;
+      const outcome = await callUpstream(prepared.call);
       if (outcome.kind !== "response") return undefined;
       return observe(outcome.response, outcome.response.body, startedAt, job.maxBodyBytes, deadline);
     };
@@ -73,8 +68,8 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
       const comparison = compareResponses(control, candidate, job.rules);
       recordComparison(stats, comparison, control.durationMs, candidate.durationMs, () => ({
         at: new Date().toISOString(),
-        method: job.method,
-        path: job.path,
+        method: job.outgoing.method,
+        path: job.outgoing.path,
         controlStatus: control.status,
         candidateStatus: candidate.status,
         controlMs: control.durationMs,

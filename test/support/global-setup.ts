@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import { startLocalDynamo } from "../../cli/local-dynamo.ts";
+import { AWS_TEST_CREDENTIALS } from "./aws-test-credentials.ts";
 import { refusedPort, startUpstream } from "./upstream.ts";
 
 import "./provided-context.ts";
@@ -13,9 +14,14 @@ export default async function setup(project: TestProject) {
   project.provide("newPort", fresh.port);
   project.provide("sparePort", spare.port);
   project.provide("refusedPort", await refusedPort());
+  const keys = { [AWS_TEST_CREDENTIALS.accessKeyId]: AWS_TEST_CREDENTIALS.secretAccessKey };
+  const lambda = await startUpstream("lambda", { verify: { keys, region: "us-east-1", service: "lambda" } });
+  const s3 = await startUpstream("s3", { verify: { keys, region: "us-east-1", service: "s3" } });
+  project.provide("lambdaPort", lambda.port);
+  project.provide("s3Port", s3.port);
   const dynamo = await startLocalDynamo();
   project.provide("dynamoEndpoint", dynamo.endpoint);
   return async () => {
-    await Promise.all([legacy.close(), fresh.close(), spare.close(), dynamo.close()]);
+    await Promise.all([legacy.close(), fresh.close(), spare.close(), lambda.close(), s3.close(), dynamo.close()]);
   };
 }

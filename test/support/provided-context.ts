@@ -5,6 +5,9 @@ declare module "vitest" {
     newPort: number;
     sparePort: number;
     refusedPort: number;
+    /** Backends that verify SigV4 as AWS does: a Lambda function URL and an S3 bucket. */
+    lambdaPort: number;
+    s3Port: number;
     /** An embedded DynamoDB (dynalite) on 127.0.0.1. */
     dynamoEndpoint: string;
   }

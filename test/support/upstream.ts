@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";
+import { verifySigV4, type VerifyOptions } from "../../demo/sigv4-verify.ts";
 import { createRequire } from "node:module";
 
 // ws is CommonJS; load it through require so no bundler picks its browser stub.
@@ -14,6 +15,8 @@ const { WebSocketServer } = createRequire(import.meta.url)("ws") as typeof impor
  */
 export interface RecordedRequest {
   readonly backend: string;
+  /** For a backend that checks SigV4: "ok", or why it refused. */
+  readonly sigv4?: string;
   readonly method: string;
   readonly url: string;
   readonly headers: Record<string, string | string[] | undefined>;
@@ -35,7 +38,12 @@ export function patternBytes(offset: number, length: number): Buffer {
   return out;
 }
 
-export async function startUpstream(name: string): Promise<Upstream> {
+/** A backend that checks SigV4 like an AWS endpoint: refuses with 403 what does not verify. */
+export interface UpstreamOptions {
+  readonly verify?: Omit<VerifyOptions, "now">;
+}
+
+export async function startUpstream(name: string, options: UpstreamOptions = {}): Promise<Upstream> {
   const log: RecordedRequest[] = [];
   /** Bytes received so far per `x-upload-id`, to prove uploads stream. */
   const progress = new Map<string, number>();
@@ -63,16 +71,22 @@ export async function startUpstream(name: string): Promise<Upstream> {
     }
 
     const hash = createHash("sha256");
+    const chunks: Buffer[] = [];
     let bytes = 0;
     const uploadId = req.headers["x-upload-id"];
     req.on("data", (chunk: Buffer) => {
       bytes += chunk.length;
+      if (options.verify) chunks.push(chunk);
       hash.update(chunk);
       if (typeof uploadId === "string") progress.set(uploadId, bytes);
     });
     req.on("end", () => {
+      const verification = options.verify
+        ? verifySigV4({ method: req.method ?? "", target: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks) }, { ...options.verify, now: new Date() })
+        : undefined;
       const record: RecordedRequest = {
         backend: name,
+        ...(verification ? { sigv4: verification.ok ? "ok" : verification.reason } : {}),
         method: req.method ?? "",
         url: req.url ?? "",
         headers: req.headers,
@@ -80,6 +94,11 @@ export async function startUpstream(name: string): Promise<Upstream> {
         bodySha256: hash.digest("hex"),
       };
       log.push(record);
+      if (verification && !verification.ok) {
+        res.writeHead(403, { "content-type": "application/json", "x-served-by": name });
+        res.end(JSON.stringify({ message: verification.reason }));
+        return;
+      }
       respond(name, record, url, req, res, held);
     });
   });
@@ -114,6 +133,9 @@ function respond(
   res.setHeader("x-served-by", name);
   const [, first, second, third] = url.pathname.split("/");
   switch (first) {
+    case "bucket":
+      bucket(name, url.pathname.slice("/bucket".length), req, res);
+      return;
     case "shadow":
       shadowScenario(name, String(second), String(third), req, res, held);
       return;
@@ -201,6 +223,38 @@ function respond(
     default:
       json(res, name, record);
   }
+}
+
+/** A few objects, served the way S3 serves them: ETag, If-None-Match, Range, 404. */
+const OBJECTS: Record<string, { type: string; body: string }> = {
+  "/index.html": { type: "text/html", body: "<h1>home</h1>" },
+  "/docs/index.html": { type: "text/html", body: "<h1>docs</h1>" },
+  "/app.js": { type: "text/javascript", body: "console.log('app');" },
+};
+
+function bucket(name: string, key: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const object = OBJECTS[key];
+  if (!object) {
+    res.writeHead(404, { "content-type": "application/xml", "x-served-by": name });
+    res.end("<Error><Code>NoSuchKey</Code></Error>");
+    return;
+  }
+  const etag = `"${createHash("md5").update(object.body).digest("hex")}"`;
+  if (req.headers["if-none-match"] === etag) {
+    res.writeHead(304, { etag, "x-served-by": name });
+    res.end();
+    return;
+  }
+  const range = /^bytes=(\d+)-(\d+)$/.exec(String(req.headers.range ?? ""));
+  if (range) {
+    const start = Number(range[1]);
+    const end = Math.min(Number(range[2]), object.body.length - 1);
+    res.writeHead(206, { etag, "content-type": object.type, "content-range": `bytes ${start}-${end}/${object.body.length}`, "x-served-by": name });
+    res.end(object.body.slice(start, end + 1));
+    return;
+  }
+  res.writeHead(200, { etag, "content-type": object.type, "accept-ranges": "bytes", "x-served-by": name });
+  res.end(req.method === "HEAD" ? undefined : object.body);
 }
 
 let noisyCounter = 0;

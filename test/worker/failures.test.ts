@@ -152,6 +152,7 @@ describe("fail to legacy", () => {
       now: Date.now,
       random: Math.random,
       shadowRecorder: undefined,
+      awsCredentials: undefined,
     }, () => {});
     expect(response.status).toBe(200);
     expect(response.headers.get("x-cutover-backend")).toBe("legacy");

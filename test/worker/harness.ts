@@ -10,6 +10,8 @@ export interface Received {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly bodyBytes: number;
   readonly bodySha256: string;
+  /** For the SigV4-checking backends: "ok", or why they refused. */
+  readonly sigv4?: string;
 }
 
 export const ports = {
