@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
+import { createDynamoApi } from "../config/dynamo-api.ts";
 import { createDynamoClient } from "../config/dynamo-client.ts";
 import { createDynamoStore } from "../config/dynamo-store.ts";
 import { ensureTable } from "../config/ensure-table.ts";
@@ -101,7 +102,7 @@ async function seedTable(connection: { endpoint: string; region: string; accessK
     ],
   });
   if (!table.ok) throw new Error(JSON.stringify(table.error));
-  await createDynamoStore({ client, tableName: "cutover" }).publish({ table: table.value, expectedVersion: 0, author: "bench", reason: "bench", action: "apply" });
+  await createDynamoStore({ client: createDynamoApi(connection), tableName: "cutover" }).publish({ table: table.value, expectedVersion: 0, author: "bench", reason: "bench", action: "apply" });
 }
 
 function startWorkerd(connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }, inspectorPort?: number): ChildProcess {

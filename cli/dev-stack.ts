@@ -42,6 +42,8 @@ export interface DevStack {
 }
 
 export const DEV_TABLE = "cutover";
+/** The Worker's AWS credentials locally: the embedded DynamoDB ignores them, the demo Lambda checks its signatures with them. */
+const DEV_CREDENTIALS = { accessKeyId: "AKIDCUTOVERDEV", secretAccessKey: "cutover-dev-secret" };
 
 /**
  * The local stack of `cutover dev` / `npm start`, all on 127.0.0.1 with no AWS account and no
@@ -59,7 +61,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (options.demo) {
       const legacy = await startLegacyApp(options.legacyPort);
       stops.push(legacy.close);
-      const accounts = await serveLambda(handler, options.accountsPort);
+      const accounts = await serveLambda(handler, { port: options.accountsPort, iam: { keys: { [DEV_CREDENTIALS.accessKeyId]: DEV_CREDENTIALS.secretAccessKey }, region: "us-east-1" } });
       stops.push(accounts.close);
       legacyUrl = `http://127.0.0.1:${legacy.port}`;
       accountsUrl = `http://127.0.0.1:${accounts.port}`;
@@ -73,7 +75,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (!options.memory) await mkdir(dataDir, { recursive: true });
     const dynamo = await startLocalDynamo({ path: options.memory ? undefined : dataDir });
     stops.push(dynamo.close);
-    const credentials = { region: "us-east-1", endpoint: dynamo.endpoint, accessKeyId: "local", secretAccessKey: "local" };
+    const credentials = { region: "us-east-1", endpoint: dynamo.endpoint, ...DEV_CREDENTIALS };
     await ensureTable(createDynamoClient(credentials, 3), DEV_TABLE);
 
     const adminToken = `dev_${randomBytes(18).toString("base64url")}`;

@@ -1,16 +1,10 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { DynamoConnection } from "./dynamo-api.ts";
 
-export interface DynamoConnection {
-  readonly region: string;
-  /** Only for a local DynamoDB (dynalite): http://127.0.0.1:4567. */
-  readonly endpoint?: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-}
 
 /**
- * A DynamoDB client for the Worker and the CLI. One attempt per call on the request path:
- * the config cache bounds and retries reads itself, and a write is retried by its author.
+ * The AWS SDK's DynamoDB client, for the CLI and tools (`cutover init` creates the table with
+ * it). The Worker uses the four calls of `createDynamoApi` instead, which keep its bundle small.
  */
 export function createDynamoClient(connection: DynamoConnection, maxAttempts = 1): DynamoDBClient {
   return new DynamoDBClient({

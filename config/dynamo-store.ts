@@ -1,14 +1,8 @@
-import {
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-  type DynamoDBClient,
-} from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { err, ok } from "../routes/result.ts";
 import type { RouteTable } from "../routes/schema.ts";
+import type { DynamoApi } from "./dynamo-api.ts";
+import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import { NoRouteTableError } from "./no-route-table-error.ts";
 import type { ActiveTable, AuditEntry, PublishRequest, RouteTableStore } from "./store.ts";
@@ -30,7 +24,7 @@ import { decodeTable, encodeTable } from "./table-codec.ts";
  * moves only from the version the writer read), and need no TransactWriteItems.
  */
 export interface DynamoStoreOptions {
-  readonly client: DynamoDBClient;
+  readonly client: DynamoApi;
   readonly tableName: string;
   readonly now?: () => Date;
   /** Largest table part, below DynamoDB's 400 KB item limit. */
@@ -51,7 +45,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
   let memo: ActiveTable | undefined;
 
   const getItem = async (pk: string, sk: string) => {
-    const result = await client.send(new GetItemCommand({ TableName: tableName, Key: marshall({ pk, sk }), ConsistentRead: true }));
+    const result = await client.getItem({ TableName: tableName, Key: marshall({ pk, sk }), ConsistentRead: true });
     return result.Item ? unmarshall(result.Item) : undefined;
   };
 
@@ -59,15 +53,13 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     const chunks: Uint8Array[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":prefix": `t#${pad(info.version)}#` }),
-          ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
-          ConsistentRead: true,
-        }),
-      );
+      const page = await client.query({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":prefix": `t#${pad(info.version)}#` }),
+        ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
+        ConsistentRead: true,
+      });
       for (const item of page.Items ?? []) chunks.push(unmarshall(item).data as Uint8Array);
       startKey = page.LastEvaluatedKey ? unmarshall(page.LastEvaluatedKey) : undefined;
     } while (startKey);
@@ -101,28 +93,24 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     },
 
     async listVersions({ limit, before }) {
-      const result = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-          ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":from": "v#", ":to": before === undefined ? "v#~" : versionKey(before - 1) }),
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
-      );
+      const result = await client.query({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":from": "v#", ":to": before === undefined ? "v#~" : versionKey(before - 1) }),
+        ScanIndexForward: false,
+        Limit: limit,
+      });
       return (result.Items ?? []).map((item) => publicInfo(parseStoredInfo(unmarshall(item), `DynamoDB ${tableName} versions`)));
     },
 
     async listAudit({ limit }) {
-      const result = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: marshall({ ":pk": AUDIT }),
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
-      );
+      const result = await client.query({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: marshall({ ":pk": AUDIT }),
+        ScanIndexForward: false,
+        Limit: limit,
+      });
       return (result.Items ?? []).map((item) => {
         const { pk: _pk, sk, ...entry } = unmarshall(item);
         return { id: String(sk), ...entry } as AuditEntry;
@@ -135,16 +123,14 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       if (activeVersion !== request.expectedVersion) return err({ reason: "stale_version", activeVersion });
 
       // 1. A fresh version number: an atomic counter, so two writers never share one.
-      const counter = await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: marshall({ pk: ROUTES, sk: "counter" }),
-          UpdateExpression: "ADD #last :one",
-          ExpressionAttributeNames: { "#last": "last" },
-          ExpressionAttributeValues: marshall({ ":one": 1 }),
-          ReturnValues: "UPDATED_NEW",
-        }),
-      );
+      const counter = await client.updateItem({
+        TableName: tableName,
+        Key: marshall({ pk: ROUTES, sk: "counter" }),
+        UpdateExpression: "ADD #last :one",
+        ExpressionAttributeNames: { "#last": "last" },
+        ExpressionAttributeValues: marshall({ ":one": 1 }),
+        ReturnValues: "UPDATED_NEW",
+      });
       const version = Number(unmarshall(counter.Attributes ?? {}).last);
 
       // 2. The immutable version: table parts first, then the version item naming them.
@@ -170,16 +156,14 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
 
       // 3. Activate, only if nobody else did since we read the active version.
       try {
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: marshall({ pk: ROUTES, sk: "active", ...info }),
-            ConditionExpression: activeVersion === 0 ? "attribute_not_exists(pk)" : "version = :expected",
-            ExpressionAttributeValues: activeVersion === 0 ? undefined : marshall({ ":expected": activeVersion }),
-          }),
-        );
+        await client.putItem({
+          TableName: tableName,
+          Item: marshall({ pk: ROUTES, sk: "active", ...info }),
+          ConditionExpression: activeVersion === 0 ? "attribute_not_exists(pk)" : "version = :expected",
+          ExpressionAttributeValues: activeVersion === 0 ? undefined : marshall({ ":expected": activeVersion }),
+        });
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) {
+        if (error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException") {
           const latest = await getItem(ROUTES, "active");
           return err({ reason: "stale_version", activeVersion: latest ? Number(latest.version) : 0 });
         }
@@ -205,13 +189,11 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
   };
 
   async function putNew(item: Record<string, unknown>): Promise<void> {
-    await client.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: marshall(item, { removeUndefinedValues: true }),
-        ConditionExpression: "attribute_not_exists(pk)",
-      }),
-    );
+    await client.putItem({
+      TableName: tableName,
+      Item: marshall(item, { removeUndefinedValues: true }),
+      ConditionExpression: "attribute_not_exists(pk)",
+    });
   }
 }
 

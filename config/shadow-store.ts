@@ -1,7 +1,7 @@
-import { PutItemCommand, QueryCommand, UpdateItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { StoredShadowStats } from "../compare/shadow-report.ts";
 import { emptyStats, type ShadowSample, type ShadowStats } from "../compare/shadow-stats.ts";
+import type { DynamoApi } from "./dynamo-api.ts";
 
 /**
  * Shadow counters in the cutover table, one partition per route (`shadow#<route>`):
@@ -26,7 +26,7 @@ export interface ShadowStore {
 const SAMPLE_TTL_SECONDS = 7 * 24 * 3600;
 const SAMPLES_READ = 20;
 
-export function createShadowStore(options: { client: DynamoDBClient; tableName: string; now?: () => Date }): ShadowStore {
+export function createShadowStore(options: { client: DynamoApi; tableName: string; now?: () => Date }): ShadowStore {
   const { client, tableName } = options;
   const now = options.now ?? (() => new Date());
 
@@ -48,15 +48,13 @@ export function createShadowStore(options: { client: DynamoDBClient; tableName: 
       sets.push(name === "firstAt" || name === "fields" ? `#s${i} = if_not_exists(#s${i}, :s${i})` : `#s${i} = :s${i}`);
     });
     if (adds.length === 0 && sets.length === 0) return Promise.resolve();
-    return client.send(
-      new UpdateItemCommand({
-        TableName: tableName,
-        Key: marshall({ pk, sk }),
-        UpdateExpression: [sets.length ? `SET ${sets.join(", ")}` : "", adds.length ? `ADD ${adds.join(", ")}` : ""].join(" ").trim(),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: marshall(values),
-      }),
-    );
+    return client.updateItem({
+      TableName: tableName,
+      Key: marshall({ pk, sk }),
+      UpdateExpression: [sets.length ? `SET ${sets.join(", ")}` : "", adds.length ? `ADD ${adds.join(", ")}` : ""].join(" ").trim(),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: marshall(values),
+    });
   };
 
   return {
@@ -107,17 +105,15 @@ export function createShadowStore(options: { client: DynamoDBClient; tableName: 
       stats.samples.forEach((sample, i) =>
         writes.push({
           send: () =>
-            client.send(
-              new PutItemCommand({
-                TableName: tableName,
-                Item: marshall({
-                  pk,
-                  sk: `sample#${sample.at}#${i}#${crypto.randomUUID().slice(0, 8)}`,
-                  sample: JSON.stringify(sample),
-                  expiresAt: Math.floor(at.getTime() / 1000) + SAMPLE_TTL_SECONDS,
-                }),
+            client.putItem({
+              TableName: tableName,
+              Item: marshall({
+                pk,
+                sk: `sample#${sample.at}#${i}#${crypto.randomUUID().slice(0, 8)}`,
+                sample: JSON.stringify(sample),
+                expiresAt: Math.floor(at.getTime() / 1000) + SAMPLE_TTL_SECONDS,
               }),
-            ),
+            }),
           putBack: () => {}, // a lost sample is only a lost example
         }),
       );
@@ -135,16 +131,14 @@ export function createShadowStore(options: { client: DynamoDBClient; tableName: 
         const items: Record<string, unknown>[] = [];
         let startKey: Record<string, unknown> | undefined;
         do {
-          const page = await client.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: `pk = :pk AND ${condition}`,
-              ExpressionAttributeValues: marshall({ ":pk": pk, ...values }),
-              ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
-              ScanIndexForward: limit === undefined,
-              Limit: limit,
-            }),
-          );
+          const page = await client.query({
+            TableName: tableName,
+            KeyConditionExpression: `pk = :pk AND ${condition}`,
+            ExpressionAttributeValues: marshall({ ":pk": pk, ...values }),
+            ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
+            ScanIndexForward: limit === undefined,
+            Limit: limit,
+          });
           for (const item of page.Items ?? []) items.push(unmarshall(item));
           startKey = limit === undefined && page.LastEvaluatedKey ? unmarshall(page.LastEvaluatedKey) : undefined;
         } while (startKey);

@@ -1,19 +1,19 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import type { VersionInfo } from "./store.ts";
 
 /** A version item as read back from DynamoDB: checked, since anything may have written it. */
 const StoredInfoSchema = z.object({
-  version: z.int().positive(),
-  parent: z.int().min(0),
+  version: z.int().check(z.gte(1)),
+  parent: z.int().check(z.gte(0)),
   createdAt: z.string(),
   author: z.string(),
   reason: z.string(),
   action: z.enum(["apply", "weights", "rollback"]),
-  restoredFrom: z.int().positive().optional(),
-  routeCount: z.int().min(0),
-  parts: z.int().positive(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  restoredFrom: z.optional(z.int().check(z.gte(1))),
+  routeCount: z.int().check(z.gte(0)),
+  parts: z.int().check(z.gte(1)),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });
 
 export type StoredInfo = z.infer<typeof StoredInfoSchema>;

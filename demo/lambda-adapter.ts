@@ -2,20 +2,36 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from "aws-lambda";
+import { verifySigV4, type VerifyOptions } from "./sigv4-verify.ts";
 
 export type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
 /**
  * Serves a Lambda handler over HTTP the way a Lambda function URL does: each request becomes
  * an API Gateway HTTP API (payload 2.0) event, the handler's result becomes the response.
+ * With `iam`, it is a function URL with AuthType AWS_IAM: a request whose SigV4 signature does
+ * not verify gets 403, as from AWS.
  * https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
  */
-export async function serveLambda(handler: LambdaHandler, port = 0): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveLambda(
+  handler: LambdaHandler,
+  options: { port?: number; iam?: Omit<VerifyOptions, "now" | "service"> } = {},
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const event = toEvent(req, Buffer.concat(chunks));
+      const body = Buffer.concat(chunks);
+      if (options.iam) {
+        const verified = verifySigV4({ method: req.method ?? "GET", target: req.url ?? "/", headers: req.headers, body }, { ...options.iam, service: "lambda", now: new Date() });
+        if (!verified.ok) {
+          console.error(`[lambda] refused an unsigned or badly signed request: ${verified.reason}`);
+          res.writeHead(403, { "content-type": "application/json", "x-amzn-errortype": "AccessDeniedException" });
+          res.end(JSON.stringify({ Message: "Forbidden" }));
+          return;
+        }
+      }
+      const event = toEvent(req, body);
       handler(event, lambdaContext())
         .then((result) => writeResult(res, result))
         .catch((error: unknown) => {
@@ -25,7 +41,7 @@ export async function serveLambda(handler: LambdaHandler, port = 0): Promise<{ p
         });
     });
   });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -6,7 +6,8 @@ export function demoRouteTable(urls: { legacy: string; accounts: string }) {
   return {
     backends: {
       legacy: { url: urls.legacy },
-      accounts: { url: urls.accounts, timeoutMs: 10_000 },
+      // A function URL with AuthType AWS_IAM: cutover signs every request with SigV4.
+      accounts: { url: urls.accounts, timeoutMs: 10_000, auth: { type: "aws-iam", region: "us-east-1", service: "lambda" } },
     },
     default: "legacy",
     routes: [

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { BUCKETS } from "./cohort.ts";
 import { toBuckets } from "./compile.ts";
 import { parsePattern, patternShape } from "./path-pattern.ts";

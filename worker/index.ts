@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { createAdminApp } from "../config/admin/app.ts";
 import type { AdminEnv } from "../config/admin/auth.ts";
 import { createConfigCache, type ConfigCache } from "../config/config-cache.ts";
-import { createDynamoClient } from "../config/dynamo-client.ts";
+import { createDynamoApi } from "../config/dynamo-api.ts";
 import { createDynamoStore } from "../config/dynamo-store.ts";
 import { createShadowStore, type ShadowStore } from "../config/shadow-store.ts";
 import { createStaticSource } from "../config/static-source.ts";
@@ -63,11 +63,12 @@ function stores(env: Env): {
   kind: string;
 } {
   if (env.CUTOVER_DYNAMODB_TABLE) {
-    const client = createDynamoClient({
+    const client = createDynamoApi({
       region: env.CUTOVER_AWS_REGION || "us-east-1",
       endpoint: env.CUTOVER_DYNAMODB_ENDPOINT || undefined,
       accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
       secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+      sessionToken: env.AWS_SESSION_TOKEN || undefined,
     });
     const tableName = env.CUTOVER_DYNAMODB_TABLE;
     const store = createDynamoStore({ client, tableName });

@@ -1,5 +1,5 @@
 import type { Backend } from "../routes/schema.ts";
-import { signAws, type AwsCredentials } from "./aws-signing.ts";
+import { signAws, type AwsCredentials } from "../config/aws-signing.ts";
 import { canonicalQuery } from "./canonical-query.ts";
 import type { UpstreamCall } from "./forward.ts";
 import { upstreamUrl } from "./upstream-url.ts";

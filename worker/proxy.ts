@@ -1,7 +1,7 @@
 import type { Snapshot } from "../config/snapshot.ts";
 import type { CompiledFallback } from "../routes/compile.ts";
 import type { Backend } from "../routes/schema.ts";
-import type { AwsCredentials } from "./aws-signing.ts";
+import type { AwsCredentials } from "../config/aws-signing.ts";
 import { callUpstream } from "./forward.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { logEvent } from "./log.ts";

@@ -3,7 +3,7 @@ import { redactDifferences } from "../compare/redact.ts";
 import { recordCandidateError, recordComparison, recordNoise } from "../compare/shadow-stats.ts";
 import type { Backend } from "../routes/schema.ts";
 import { captureBody } from "./capture-body.ts";
-import type { AwsCredentials } from "./aws-signing.ts";
+import type { AwsCredentials } from "../config/aws-signing.ts";
 import { callUpstream } from "./forward.ts";
 import { logEvent } from "./log.ts";
 import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";

@@ -46,7 +46,7 @@ async function banner(stack: DevStack, memory: boolean): Promise<string> {
     "",
     `  Worker (the proxy)   ${w}`,
     stack.legacyUrl ? `  legacy app (demo)    ${stack.legacyUrl}   a Heroku-style dyno` : undefined,
-    stack.accountsUrl ? `  accounts (demo)      ${stack.accountsUrl}   a Lambda handler behind a function-URL adapter` : undefined,
+    stack.accountsUrl ? `  accounts (demo)      ${stack.accountsUrl}   a Lambda handler behind a function URL with AWS_IAM auth (SigV4 checked)` : undefined,
     `  DynamoDB (local)     ${stack.dynamoEndpoint}   ${memory ? "in memory" : "data in .cutover/"}`,
     `  health               ${w}/_cutover/health`,
     "",
@@ -59,7 +59,7 @@ async function banner(stack: DevStack, memory: boolean): Promise<string> {
     lines.push(
       "Try (watch the x-cutover-backend header):",
       `  curl -si ${w}/api/accounts/1 --cookie session_id=alice   # 50/50 split, sticky: alice keeps her side`,
-      `  curl -si ${w}/api/accounts                               # the new Lambda backend`,
+      `  curl -si ${w}/api/accounts                               # the new Lambda backend, signed with SigV4`,
       `  curl -si ${w}/ | head -n 12                              # everything else: the legacy app`,
       "",
       "Force the new backend for your own requests (tester override, valid 1 h):",

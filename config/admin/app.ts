@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { bodyLimit } from "hono/body-limit";
 import type { ConfigCache } from "../config-cache.ts";
 import type { ShadowStore } from "../shadow-store.ts";

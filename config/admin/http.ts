@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { jsonPath } from "../../routes/validate.ts";
 
 /** Every admin error: a status, a stable code for scripts, and a sentence for people. */
@@ -9,7 +9,7 @@ export function problem(c: Context, status: ContentfulStatusCode, error: string,
 }
 
 /** A JSON body checked by `schema`, or the 400 response that says which field is wrong and why. */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<{ ok: true; value: z.infer<S> } | { ok: false; response: Response }> {
+export async function readBody<S extends z.ZodMiniType>(c: Context, schema: S): Promise<{ ok: true; value: z.infer<S> } | { ok: false; response: Response }> {
   let input: unknown;
   try {
     input = await c.req.json();

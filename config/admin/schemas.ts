@@ -1,7 +1,7 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 /** Every write says why; the reason lands in the audit log. */
-export const ReasonSchema = z.string().trim().min(1, "is required: say why").max(500);
+export const ReasonSchema = z.string().check(z.trim(), z.minLength(1, "is required: say why"), z.maxLength(500));
 
 export const PutRoutesBody = z.strictObject({ table: z.unknown(), reason: ReasonSchema });
 
@@ -9,10 +9,10 @@ export const WeightsBody = z.strictObject({
   weights: z.record(z.string(), z.number()),
   reason: ReasonSchema,
   /** Refuse the change if the active version is no longer this one (else it applies to the latest). */
-  expectedVersion: z.int().min(0).optional(),
+  expectedVersion: z.optional(z.int().check(z.gte(0))),
 });
 
 export const RollbackBody = z.strictObject({
-  toVersion: z.int().positive().optional(),
+  toVersion: z.optional(z.int().check(z.gte(1))),
   reason: ReasonSchema,
 });

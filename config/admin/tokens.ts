@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export type Role = "viewer" | "operator";
 
@@ -14,8 +14,8 @@ export interface Principal {
  * secret's value does not grant access by itself. `cutover token create` makes entries.
  */
 const TokensSchema = z.record(
-  z.string().regex(/^[0-9a-f]{64}$/, "must be the SHA-256 of a token, in lower-case hex"),
-  z.strictObject({ name: z.string().min(1).max(100), role: z.enum(["viewer", "operator"]) }),
+  z.string().check(z.regex(/^[0-9a-f]{64}$/, "must be the SHA-256 of a token, in lower-case hex")),
+  z.strictObject({ name: z.string().check(z.minLength(1), z.maxLength(100)), role: z.enum(["viewer", "operator"]) }),
 );
 
 export interface TokenRegistry {

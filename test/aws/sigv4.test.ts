@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { verifySigV4, type ReceivedRequest } from "../../demo/sigv4-verify.ts";
-import { signAws } from "../../worker/aws-signing.ts";
+import { signAws } from "../../config/aws-signing.ts";
 import { canonicalQuery } from "../../worker/canonical-query.ts";
 
 // AWS's published SigV4 test suite (aws-sig-v4-test-suite): these credentials, this date.

@@ -1,3 +1,4 @@
+import { createDynamoApi } from "../../config/dynamo-api.ts";
 import { createDynamoClient } from "../../config/dynamo-client.ts";
 import { createDynamoStore } from "../../config/dynamo-store.ts";
 import { ensureTable } from "../../config/ensure-table.ts";
@@ -9,12 +10,13 @@ import type { SourceFixture, StoreFixture } from "./store-contract.ts";
 export function dynamoFixtures(endpoint: string): { source: SourceFixture; store: StoreFixture; connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string } } {
   const connection = { endpoint, region: "us-east-1", accessKeyId: "local", secretAccessKey: "local" };
   const client = createDynamoClient(connection, 3);
+  const api = createDynamoApi(connection);
   const freshTable = async () => {
     const tableName = `cutover-test-${crypto.randomUUID()}`;
     await ensureTable(client, tableName);
     return tableName;
   };
-  const open = (tableName: string): RouteTableStore => createDynamoStore({ client, tableName });
+  const open = (tableName: string): RouteTableStore => createDynamoStore({ client: api, tableName });
   return {
     connection,
     store: {

@@ -1,6 +1,7 @@
 import { PutItemCommand, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { describe, expect, inject, it } from "vitest";
+import { createDynamoApi } from "../../config/dynamo-api.ts";
 import { createDynamoClient } from "../../config/dynamo-client.ts";
 import { createDynamoStore } from "../../config/dynamo-store.ts";
 import { ensureTable } from "../../config/ensure-table.ts";
@@ -19,14 +20,14 @@ describe("DynamoDB store: damaged items are refused, never served", () => {
   async function publishedStore() {
     const tableName = `cutover-test-${crypto.randomUUID()}`;
     await ensureTable(client, tableName);
-    const store = createDynamoStore({ client, tableName });
+    const store = createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName });
     const result = await store.publish({ table: valid(sampleTable), expectedVersion: 0, author: "a", reason: "r", action: "apply" });
     if (!result.ok) throw new Error("publish failed");
     return { tableName, version: result.value.version };
   }
 
   async function refusal(tableName: string): Promise<InvalidRouteTableError> {
-    const error = await createDynamoStore({ client, tableName }).getActive().then(
+    const error = await createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName }).getActive().then(
       () => undefined,
       (failure: unknown) => failure,
     );
@@ -63,7 +64,7 @@ describe("DynamoDB store: tables larger than one item", () => {
     const tableName = `cutover-test-${crypto.randomUUID()}`;
     await ensureTable(client, tableName);
     const big = valid(generateTable(10_000));
-    const store = createDynamoStore({ client, tableName, partBytes: 16_384 });
+    const store = createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName, partBytes: 16_384 });
     const result = await store.publish({ table: big, expectedVersion: 0, author: "a", reason: "r", action: "apply" });
     if (!result.ok) throw new Error("publish failed");
     const parts = await client.send(
@@ -75,6 +76,6 @@ describe("DynamoDB store: tables larger than one item", () => {
       }),
     );
     expect(parts.Count).toBeGreaterThan(1);
-    expect((await createDynamoStore({ client, tableName }).getActive()).table).toEqual(big);
+    expect((await createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName }).getActive()).table).toEqual(big);
   });
 });

@@ -83,6 +83,13 @@ describe("the local stack (npm start)", () => {
     expect(backendOf(forced)).toBe("accounts");
   });
 
+  it("signs requests to the demo Lambda, whose function URL refuses unsigned ones", async () => {
+    const accountsUrl = /accounts \(demo\)\s+(\S+)/.exec(output)?.[1];
+    const direct = await fetch(`${accountsUrl}/api/accounts`);
+    expect(direct.status).toBe(403);
+    expect(await direct.json()).toEqual({ Message: "Forbidden" });
+  });
+
   /** Runs the CLI as an operator would, with the banner's CUTOVER_URL and CUTOVER_TOKEN. */
   async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     const [, url, token] = /export CUTOVER_URL=(\S+) CUTOVER_TOKEN=(\S+)/.exec(output) ?? [];

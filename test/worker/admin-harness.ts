@@ -1,6 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
 import { hashToken } from "../../config/admin/tokens.ts";
+import { createDynamoApi } from "../../config/dynamo-api.ts";
 import { createDynamoClient } from "../../config/dynamo-client.ts";
 import { createDynamoStore } from "../../config/dynamo-store.ts";
 import { ensureTable } from "../../config/ensure-table.ts";
@@ -51,5 +52,5 @@ export async function dynamoWorker(vars: Partial<Env> = {}) {
       }),
     );
   };
-  return { tableName, env: workerEnv, call, api, store: createDynamoStore({ client: dynamoClient, tableName }) };
+  return { tableName, env: workerEnv, call, api, store: createDynamoStore({ client: createDynamoApi(connection), tableName }) };
 }
