@@ -23,7 +23,7 @@ const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutov
 export interface BenchStack {
   readonly targets: Readonly<Record<string, string>>;
   readonly workerdPid: number;
-  readonly bundle: { readonly bytes: number; readonly gzipBytes: number };
+  readonly bundle: { readonly bytes: number; readonly gzipBytes: number; readonly wranglerKiB: number | null; readonly wranglerGzipKiB: number | null };
   stop(): void;
 }
 
@@ -70,11 +70,13 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
 /** cutover as `wrangler deploy` builds it; hono/proxy bundled with esbuild; the bare Worker as is. */
 function buildBundles() {
   const cutoverDir = path.join(OUT, "cutover");
-  execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", cutoverDir], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-    stdio: "ignore",
-  });
+  const wranglerOutput = execFileSync(
+    process.execPath,
+    [path.join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", cutoverDir],
+    { cwd: PROJECT_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" }, encoding: "utf8" },
+  );
+  // wrangler's own figure for what it would upload: "Total Upload: 117.82 KiB / gzip: 41.81 KiB"
+  const upload = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(wranglerOutput);
   const esbuild = path.join(PROJECT_ROOT, "node_modules", ".bin", "esbuild");
   execFileSync(esbuild, ["bench/workers/hono-proxy.ts", "--bundle", "--minify", "--format=esm", `--outfile=${path.join(OUT, "hono", "index.js")}`, "--log-level=error"], {
     cwd: PROJECT_ROOT,
@@ -82,7 +84,12 @@ function buildBundles() {
   mkdirSync(path.join(OUT, "bare"), { recursive: true });
   writeFileSync(path.join(OUT, "bare", "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", "bare.js")));
   const code = readFileSync(path.join(cutoverDir, "index.js"));
-  return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length };
+  return {
+    bytes: code.length,
+    gzipBytes: gzipSync(code, { level: 9 }).length,
+    wranglerKiB: upload ? Number(upload[1]) : null,
+    wranglerGzipKiB: upload ? Number(upload[2]) : null,
+  };
 }
 
 /** 1 000 generated routes of realistic shapes, plus the three routes the load targets. */

@@ -7,6 +7,7 @@ export interface StoredShadowStats {
   readonly compared: number;
   readonly tooLarge: number;
   readonly candidateErrors: number;
+  readonly shed: number;
   readonly noiseCompared: number;
   readonly firstAt: string | null;
   readonly lastAt: string | null;
@@ -40,6 +41,8 @@ export interface ShadowReport {
   readonly matchRate: number | null;
   readonly tooLarge: number;
   readonly candidateErrors: number;
+  /** Copies skipped because the isolate had too many in flight. */
+  readonly shed: number;
   readonly noiseSamples: number;
   readonly noise: readonly { field: string; count: number }[];
   readonly differences: readonly { field: string; count: number; example: Difference | null }[];
@@ -84,6 +87,7 @@ export function buildShadowReport(route: string, stats: StoredShadowStats, optio
     matchRate,
     tooLarge: stats.tooLarge,
     candidateErrors: stats.candidateErrors,
+    shed: stats.shed,
     noiseSamples: stats.noiseCompared,
     noise: [...noisy].sort().map((field) => ({ field, count: stats.noise[field] ?? 0 })),
     differences,

@@ -23,6 +23,8 @@ export interface ShadowStats {
   compared: number;
   tooLarge: number;
   candidateErrors: number;
+  /** Copies not made because too many were already in flight in the isolate (load shedding). */
+  shed: number;
   noiseCompared: number;
   /** Mismatches per field (array indices generalized: `$.items[*].price`). */
   readonly fields: Map<string, number>;
@@ -45,6 +47,7 @@ export function emptyStats(): ShadowStats {
     compared: 0,
     tooLarge: 0,
     candidateErrors: 0,
+    shed: 0,
     noiseCompared: 0,
     fields: new Map(),
     noise: new Map(),
@@ -92,6 +95,7 @@ export function mergeStats(into: ShadowStats, from: ShadowStats): void {
   into.compared += from.compared;
   into.tooLarge += from.tooLarge;
   into.candidateErrors += from.candidateErrors;
+  into.shed += from.shed;
   into.noiseCompared += from.noiseCompared;
   for (const [map, source] of [
     [into.fields, from.fields],

@@ -8,7 +8,7 @@ import type { DynamoApi } from "./dynamo-api.ts";
  *
  * | sk              | holds                                                        |
  * |-----------------|--------------------------------------------------------------|
- * | stats           | compared, tooLarge, candidateErrors, noiseCompared, first/last |
+ * | stats           | compared, tooLarge, candidateErrors, shed, noiseCompared, first/last |
  * | field#<field>   | mismatches of one field                                      |
  * | noise#<field>   | control-vs-control differences of one field                  |
  * | sig#<fields>    | comparisons whose differing fields were exactly these        |
@@ -69,13 +69,14 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
             add(
               pk,
               "stats",
-              { compared: stats.compared, tooLarge: stats.tooLarge, candidateErrors: stats.candidateErrors, noiseCompared: stats.noiseCompared },
+              { compared: stats.compared, tooLarge: stats.tooLarge, candidateErrors: stats.candidateErrors, shed: stats.shed, noiseCompared: stats.noiseCompared },
               { firstAt: at.toISOString(), lastAt: at.toISOString() },
             ),
           putBack: (into) => {
             into.compared += stats.compared;
             into.tooLarge += stats.tooLarge;
             into.candidateErrors += stats.candidateErrors;
+            into.shed += stats.shed;
             into.noiseCompared += stats.noiseCompared;
           },
         },
@@ -187,6 +188,7 @@ function toStored(items: readonly Record<string, unknown>[], nowSeconds: number)
     compared: num(stats.compared),
     tooLarge: num(stats.tooLarge),
     candidateErrors: num(stats.candidateErrors),
+    shed: num(stats.shed),
     noiseCompared: num(stats.noiseCompared),
     firstAt: typeof stats.firstAt === "string" ? stats.firstAt : null,
     lastAt: typeof stats.lastAt === "string" ? stats.lastAt : null,

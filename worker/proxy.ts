@@ -111,7 +111,7 @@ export async function proxy(
   let first = await send(plan.backend);
   const trigger = fallback && replayable ? fallbackTrigger(first, fallback.policy, method) : undefined;
   if (fallback === undefined || trigger === undefined) {
-    if (shadow && options.shadowRecorder && first.kind === "response") {
+    if (shadow && options.shadowRecorder && first.kind === "response" && options.shadowRecorder.tryStart(chosen.routeId)) {
       // The client reads one branch of the body, the comparison the other.
       const [toClient, toCompare] = first.response.body ? first.response.body.tee() : [null, null];
       const control = first.response;

@@ -5,6 +5,12 @@ export interface ShadowRecorder {
   /** This isolate's unflushed counters for a route. */
   stats(route: string): ShadowStats;
   /**
+   * Claims a slot for one shadow copy, or says no when too many are in flight: a slow
+   * candidate must not pile up work (and memory) in the isolate. Release with `finish`.
+   */
+  tryStart(route: string): boolean;
+  finish(): void;
+  /**
    * Sends the counters to the store once the flush interval has passed since the last flush,
    * waiting for it if need be (one waiting flush per isolate), so that counts reach the store
    * within an interval even when traffic stops. Never throws.
@@ -20,6 +26,8 @@ export interface ShadowRecorder {
 export function createShadowRecorder(options: {
   store: ShadowStore | undefined;
   flushMs: number;
+  /** Shadow copies allowed in flight at once in the isolate (default 32). */
+  maxInflight?: number;
   now: () => number;
   onError: (error: unknown) => void;
 }): ShadowRecorder {
@@ -31,6 +39,8 @@ export function createShadowRecorder(options: {
     return found;
   };
   let scheduled: Promise<void> | undefined;
+  let inflight = 0;
+  const maxInflight = options.maxInflight ?? 32;
   const flush = async () => {
     const store = options.store;
     if (!store || pending.size === 0) return;
@@ -54,6 +64,17 @@ export function createShadowRecorder(options: {
   };
   return {
     stats,
+    tryStart(route) {
+      if (inflight >= maxInflight) {
+        stats(route).shed++;
+        return false;
+      }
+      inflight++;
+      return true;
+    },
+    finish() {
+      inflight--;
+    },
     async flushIfDue() {
       if (!options.store || pending.size === 0) return;
       const wait = lastFlush + options.flushMs - options.now();

@@ -41,6 +41,8 @@ export interface ShadowJob {
  */
 export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promise<void> {
   try {
+    // Start once the client's response is under way, not before it is handed back.
+    await scheduler.wait(0);
     const deadline = Date.now() + SHADOW_BUDGET_MS;
     const headers = new Headers(job.outgoing.headers);
     headers.set("x-cutover-shadow", "1");
@@ -81,6 +83,8 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
     await recorder.flushIfDue();
   } catch (error) {
     logEvent("warn", "shadow_failed", { requestId: job.requestId, route: job.routeId, candidate: job.candidate.name, error });
+  } finally {
+    recorder.finish();
   }
 }
 

@@ -53,7 +53,7 @@ function formatReport(report: ShadowReport): string {
   const lines = [
     `Route ${report.route}: ${report.verdict.summary}`,
     "",
-    `  compared ${report.compared}, matched ${report.matched}, mismatched ${report.mismatched}, candidate errors ${report.candidateErrors}, too large ${report.tooLarge}`,
+    `  compared ${report.compared}, matched ${report.matched}, mismatched ${report.mismatched}, candidate errors ${report.candidateErrors}, too large ${report.tooLarge}, skipped under load ${report.shed}`,
     `  latency p50/p95/p99   control ${ms(report.latency.control.p50)} / ${ms(report.latency.control.p95)} / ${ms(report.latency.control.p99)}` +
       `   candidate ${ms(report.latency.candidate.p50)} / ${ms(report.latency.candidate.p95)} / ${ms(report.latency.candidate.p99)}`,
     "",

@@ -14,6 +14,7 @@ function stored(stats: ShadowStats): StoredShadowStats {
     compared: stats.compared,
     tooLarge: stats.tooLarge,
     candidateErrors: stats.candidateErrors,
+    shed: stats.shed,
     noiseCompared: stats.noiseCompared,
     firstAt: null,
     lastAt: null,

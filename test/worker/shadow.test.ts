@@ -166,10 +166,15 @@ describe("shadow traffic", () => {
 
   it("adds up counters flushed from many requests exactly", async () => {
     const w = await shadowedWorker({ ignore: ["header:x-served-by"] });
-    await Promise.all(Array.from({ length: 40 }, () => w.call(get("/shadow/changed/1")).then((r) => r.arrayBuffer())));
-    await Promise.all(Array.from({ length: 25 }, () => w.call(get("/shadow/same/1")).then((r) => r.arrayBuffer())));
-    expect(await w.report("changed")).toMatchObject({ compared: 40, mismatched: 40, differences: [{ field: "body:$.balance", count: 40 }] });
-    expect(await w.report("same")).toMatchObject({ compared: 25, matched: 25 });
+    // Concurrent batches (below the isolate's limit of copies in flight), each flushing on its own.
+    for (let batch = 0; batch < 3; batch++) {
+      await Promise.all([
+        ...Array.from({ length: 20 }, () => w.call(get("/shadow/changed/1")).then((r) => r.arrayBuffer())),
+        ...Array.from({ length: 10 }, () => w.call(get("/shadow/same/1")).then((r) => r.arrayBuffer())),
+      ]);
+    }
+    expect(await w.report("changed")).toMatchObject({ compared: 60, mismatched: 60, shed: 0, differences: [{ field: "body:$.balance", count: 60 }] });
+    expect(await w.report("same")).toMatchObject({ compared: 30, matched: 30, shed: 0 });
   });
 
   it("flushes within the interval even when traffic stops", async () => {
@@ -178,6 +183,21 @@ describe("shadow traffic", () => {
     await w.call(get("/shadow/same/1")); // waits for its waitUntil, which holds the delayed flush
     const report = (await (await w.api("GET", "/shadow?route=same&minComparisons=1")).json()) as Json;
     expect(report.compared).toBe(1);
+  });
+
+  it("sheds shadow copies beyond what the isolate has in flight, and reports how many", async () => {
+    const w = await shadowedWorker({ ignore: ["header:x-served-by"] });
+    const holds = Array.from({ length: 34 }, () => testId());
+    const ctxs = holds.map(() => createExecutionContext());
+    // 34 requests whose candidate copies hang: the first 32 take every slot.
+    const responses = await Promise.all(
+      holds.map((hold, i) => worker.fetch(get(`/shadow/hold/${hold}`) as Request<unknown, IncomingRequestCfProperties>, w.env, ctxs[i] as ExecutionContext)),
+    );
+    for (const response of responses) expect(await response.json()).toEqual({ id: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await Promise.all(holds.map((hold) => fetch(`${origin(ports.new)}/__release?id=${hold}`, { method: "POST" })));
+    await Promise.all(ctxs.map((ctx) => waitOnExecutionContext(ctx)));
+    expect(await w.report("hold")).toMatchObject({ compared: 32, shed: 2 });
   });
 
   it("lists every shadowed route with its match rate", async () => {
