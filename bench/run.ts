@@ -79,6 +79,8 @@ async function main() {
     "cutover/bare throughput": at("cutover legacy route").rps / at("bare").rps,
     "cutover/bare p99": at("cutover legacy route").p99Ms / at("bare").p99Ms,
     "cutover/hono throughput": at("cutover legacy route").rps / at("hono").rps,
+    "cutover (headers off)/bare throughput": at("cutover, headers off").rps / at("bare").rps,
+    "cutover (headers off)/hono throughput": at("cutover, headers off").rps / at("hono").rps,
     "hono/bare throughput": at("hono").rps / at("bare").rps,
     "shadowed/unshadowed throughput at saturation": at("cutover shadowed route").rps / at("cutover legacy route").rps,
     "shadowed/unshadowed p50 at equal rate": shadowLatency.shadowed.p50Ms / shadowLatency.unshadowed.p50Ms,
@@ -87,7 +89,7 @@ async function main() {
   const result = {
     date: new Date().toISOString(),
     machine: machine(),
-    settings: { rounds: ROUNDS, secondsPerRun: SECONDS, connections: CONNECTIONS, loadGenerator: "wrk, 1 thread (saturation); open-loop fixed rate (shadow latency)", routeTable: "1 003 routes" },
+    settings: { rounds: ROUNDS, secondsPerRun: SECONDS, connections: CONNECTIONS, loadGenerator: "wrk, 1 thread (saturation); open-loop fixed rate (shadow latency)", routeTable: "1 003 routes (DynamoDB store)" },
     load,
     shadowLatency,
     ratios,

@@ -18,7 +18,7 @@ import { generateTable } from "../test/support/big-table.ts";
 import { workerdConfig } from "./workerd-config.ts";
 
 export const OUT = path.join(PROJECT_ROOT, "bench", "out");
-const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113 };
+const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114 };
 
 export interface BenchStack {
   readonly targets: Readonly<Record<string, string>>;
@@ -48,12 +48,13 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
     }
     const workerd = startWorkerd(connection, options.inspectorPort);
     children.push(workerd);
-    for (const port of [PORTS.bare, PORTS.hono, PORTS.cutover]) await waitForPort(port);
+    for (const port of [PORTS.bare, PORTS.hono, PORTS.cutover, PORTS.cutoverQuiet]) await waitForPort(port);
     return {
       targets: {
         bare: `http://127.0.0.1:${PORTS.bare}/bench/legacy/item`,
         hono: `http://127.0.0.1:${PORTS.hono}/bench/legacy/item`,
         "cutover legacy route": `http://127.0.0.1:${PORTS.cutover}/bench/legacy/item`,
+        "cutover, headers off": `http://127.0.0.1:${PORTS.cutoverQuiet}/bench/legacy/item`,
         "cutover split route": `http://127.0.0.1:${PORTS.cutover}/bench/split/item`,
         "cutover shadowed route": `http://127.0.0.1:${PORTS.cutover}/bench/shadow/item`,
       },
@@ -116,24 +117,21 @@ function startWorkerd(connection: { endpoint: string; region: string; accessKeyI
   const wrangler = readFileSync(path.join(PROJECT_ROOT, "wrangler.toml"), "utf8");
   const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wrangler)?.[1] ?? "2026-11-01";
   const upstream = `http://127.0.0.1:${PORTS.legacy}`;
+  const cutoverBindings = {
+    CUTOVER_DYNAMODB_TABLE: "cutover",
+    CUTOVER_DYNAMODB_ENDPOINT: connection.endpoint,
+    CUTOVER_AWS_REGION: connection.region,
+    AWS_ACCESS_KEY_ID: connection.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: connection.secretAccessKey,
+    CUTOVER_LEGACY_URL: upstream,
+  };
   const config = workerdConfig(
     [
       { name: "bare", port: PORTS.bare, module: "bare/index.js", bindings: { UPSTREAM: upstream } },
       { name: "hono", port: PORTS.hono, module: "hono/index.js", bindings: { UPSTREAM: upstream } },
-      {
-        name: "cutover",
-        port: PORTS.cutover,
-        module: "cutover/index.js",
-        bindings: {
-          CUTOVER_DYNAMODB_TABLE: "cutover",
-          CUTOVER_DYNAMODB_ENDPOINT: connection.endpoint,
-          CUTOVER_AWS_REGION: connection.region,
-          AWS_ACCESS_KEY_ID: connection.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: connection.secretAccessKey,
-          CUTOVER_LEGACY_URL: upstream,
-          CUTOVER_RESPONSE_HEADERS: "on",
-        },
-      },
+      { name: "cutover", port: PORTS.cutover, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "on" } },
+      // The same Worker without the x-cutover-* response headers: the backend's response goes out untouched.
+      { name: "cutover-quiet", port: PORTS.cutoverQuiet, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off" } },
     ],
     compatibilityDate,
   );
