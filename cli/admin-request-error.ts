@@ -11,10 +11,10 @@ export class AdminRequestError extends Error {
     this.body = body;
   }
 
-  /** 2 invalid input, 3 conflict (someone else changed the routes), 4 not allowed, 1 anything else. */
+  /** 2 invalid input or request, 3 someone else changed the routes first, 4 not allowed, 1 anything else. */
   get exitCode(): number {
-    if (this.status === 400 || this.status === 404 || this.status === 413 || this.status === 428) return 2;
-    if (this.status === 409 || this.status === 412) return 3;
+    if (this.code === "stale_version") return 3;
+    if (this.status === 400 || this.status === 404 || this.status === 409 || this.status === 413 || this.status === 428) return 2;
     if (this.status === 401 || this.status === 403) return 4;
     return 1;
   }

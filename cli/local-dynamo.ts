@@ -8,7 +8,8 @@ export interface LocalDynamo {
 
 /**
  * An embedded DynamoDB (dynalite) on 127.0.0.1: in memory, or kept in a LevelDB folder
- * between runs. It has no TransactWriteItems and no TTL expiry, which cutover does not use.
+ * between runs. It has no TransactWriteItems (cutover does not use them) and no TTL expiry
+ * (readers of expiring items — shadow samples — filter on expiresAt themselves).
  */
 export async function startLocalDynamo(options: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });

@@ -56,14 +56,25 @@ export interface ShadowReport {
   readonly verdict: { readonly ready: boolean; readonly summary: string };
 }
 
+/** How much more often than the control itself the candidate may differ on a noisy field. */
+const NOISE_MARGIN = 0.1;
+
 /**
- * Reads a route's counters as a report: fields that also differ between two control
- * responses are noise, and a comparison whose differences are all noise counts as a match.
+ * Reads a route's counters as a report. A field is noise when it differs between two answers
+ * of the control backend at least `noiseRate` of the time, and the candidate does not differ
+ * there much more often (Diffy's primary/secondary comparison): a timestamp that changes on
+ * every call is noise; a balance that changes now and then, but is always wrong on the
+ * candidate, is not. A comparison whose differences are all noise counts as a match.
  */
 export function buildShadowReport(route: string, stats: StoredShadowStats, options: ReportOptions = DEFAULT_REPORT_OPTIONS): ShadowReport {
   const noisy = new Set(
     Object.entries(stats.noise)
-      .filter(([, count]) => stats.noiseCompared > 0 && count / stats.noiseCompared >= options.noiseRate)
+      .filter(([field, count]) => {
+        if (stats.noiseCompared === 0) return false;
+        const noiseRate = count / stats.noiseCompared;
+        const candidateRate = stats.compared === 0 ? 0 : (stats.fields[field] ?? 0) / stats.compared;
+        return noiseRate >= options.noiseRate && candidateRate <= noiseRate + NOISE_MARGIN;
+      })
       .map(([field]) => field),
   );
   let matched = 0;
@@ -95,13 +106,16 @@ export function buildShadowReport(route: string, stats: StoredShadowStats, optio
     samples: stats.samples.length,
     firstAt: stats.firstAt,
     lastAt: stats.lastAt,
-    verdict: verdict(attempts, matchRate, differences[0]?.field, options),
+    verdict: verdict(attempts, matchRate, differences[0]?.field, stats.tooLarge, options),
   };
 }
 
-function verdict(attempts: number, matchRate: number | null, topField: string | undefined, options: ReportOptions): ShadowReport["verdict"] {
+function verdict(attempts: number, matchRate: number | null, topField: string | undefined, tooLarge: number, options: ReportOptions): ShadowReport["verdict"] {
   if (attempts < options.minComparisons || matchRate === null) {
     return { ready: false, summary: `not enough data: ${attempts} of ${options.minComparisons} comparisons` };
+  }
+  if (tooLarge * 2 > attempts) {
+    return { ready: false, summary: `not verified: ${tooLarge} of ${attempts} bodies were over shadow.maxBodyBytes and only their status and headers were compared` };
   }
   if (matchRate >= options.threshold) {
     return { ready: true, summary: `ready to cut over: ${matchRate} % of ${attempts} matched (threshold ${options.threshold} %)` };

@@ -1,6 +1,6 @@
 import type { Comparison } from "./compare-responses.ts";
 import type { Difference } from "./difference.ts";
-import { generalizePath } from "./json-path.ts";
+import { generalizePath, parsePathPattern, pathMatches } from "./json-path.ts";
 import { latencyBucket } from "./latency-histogram.ts";
 
 /** A recent mismatch, redacted, as kept for the report's examples. */
@@ -40,7 +40,13 @@ export interface ShadowStats {
 
 export const MAX_SAMPLES_PER_FLUSH = 5;
 const MAX_SIGNATURES = 64;
+/** Distinct fields counted per flush: a body keyed by ids must not become one counter per id. */
+const MAX_FIELDS = 100;
+/** Field names and signatures are storage keys (DynamoDB sort keys take 1 024 bytes). */
+const MAX_FIELD_BYTES = 300;
+const MAX_SIGNATURE_BYTES = 900;
 export const OTHER_SIGNATURE = "(other)";
+export const OTHER_FIELDS = "(other fields)";
 
 export function emptyStats(): ShadowStats {
   return {
@@ -58,22 +64,47 @@ export function emptyStats(): ShadowStats {
   };
 }
 
-/** The fields of a comparison's real differences, generalized, sorted, one per line. */
-export function signatureOf(differences: readonly Difference[]): string {
-  return [...new Set(differences.map((d) => generalizeField(d.field)))].sort().join("\n");
+/** The fields of a comparison's real differences, as counted: generalized, sorted, one per line. */
+export function signatureOf(differences: readonly Difference[], redact: readonly string[] = []): string {
+  return [...new Set(differences.map((d) => countedField(d.field, redact)))].sort().join("\n");
 }
 
 export function generalizeField(field: string): string {
   return field.startsWith("body:") ? `body:${generalizePath(field.slice(5))}` : field;
 }
 
-export function recordComparison(stats: ShadowStats, comparison: Comparison, controlMs: number, candidateMs: number, sample: () => ShadowSample): void {
+/**
+ * The name a difference is counted and stored under: array indices generalized, anything
+ * beneath a redacted path folded into that path (object keys can be secrets too: ids,
+ * emails), and cut to a bounded length.
+ */
+export function countedField(field: string, redact: readonly string[] = []): string {
+  let counted = generalizeField(field);
+  if (counted.startsWith("body:")) {
+    const path = counted.slice(5);
+    for (const rule of redact) {
+      const pattern = rule.startsWith("$") ? parsePathPattern(rule) : undefined;
+      if (pattern && pathMatches(pattern, path) && path !== rule) counted = `body:${rule}`;
+    }
+  }
+  return byteLength(counted) <= MAX_FIELD_BYTES ? counted : `${counted.slice(0, MAX_FIELD_BYTES / 4)}…`;
+}
+
+export function recordComparison(
+  stats: ShadowStats,
+  comparison: Comparison,
+  controlMs: number,
+  candidateMs: number,
+  redact: readonly string[],
+  sample: () => ShadowSample,
+): void {
   stats.compared++;
   if (comparison.tooLarge) stats.tooLarge++;
-  const signature = signatureOf(comparison.differences);
-  for (const field of signature === "" ? [] : signature.split("\n")) add(stats.fields, field, 1);
+  const signature = signatureOf(comparison.differences, redact);
+  for (const field of signature === "" ? [] : signature.split("\n")) countField(stats.fields, field);
   // A signature is a storage key too: keep it bounded in count and length.
-  const key = signature.length <= 900 && (stats.signatures.has(signature) || stats.signatures.size < MAX_SIGNATURES) ? signature : OTHER_SIGNATURE;
+  const key =
+    byteLength(signature) <= MAX_SIGNATURE_BYTES && (stats.signatures.has(signature) || stats.signatures.size < MAX_SIGNATURES) ? signature : OTHER_SIGNATURE;
   add(stats.signatures, key, 1);
   add(stats.controlLatency, latencyBucket(controlMs), 1);
   add(stats.candidateLatency, latencyBucket(candidateMs), 1);
@@ -85,9 +116,18 @@ export function recordCandidateError(stats: ShadowStats, controlMs: number): voi
   add(stats.controlLatency, latencyBucket(controlMs), 1);
 }
 
-export function recordNoise(stats: ShadowStats, differences: readonly Difference[]): void {
+/** Two answers of the control backend compared: which fields change on their own. A status never is noise. */
+export function recordNoise(stats: ShadowStats, differences: readonly Difference[], redact: readonly string[] = []): void {
   stats.noiseCompared++;
-  for (const field of new Set(differences.map((d) => generalizeField(d.field)))) add(stats.noise, field, 1);
+  for (const field of new Set(differences.filter((d) => d.field !== "status").map((d) => countedField(d.field, redact)))) countField(stats.noise, field);
+}
+
+function countField(map: Map<string, number>, field: string): void {
+  add(map, map.has(field) || map.size < MAX_FIELDS ? field : OTHER_FIELDS, 1);
+}
+
+function byteLength(text: string): number {
+  return new TextEncoder().encode(text).byteLength;
 }
 
 /** Adds `from` into `into` (to put back a batch whose flush failed). */

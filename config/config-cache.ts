@@ -1,3 +1,4 @@
+import { DynamoRequestError } from "./dynamo-request-error.ts";
 import type { Snapshot } from "./snapshot.ts";
 import { toSnapshot } from "./snapshot.ts";
 import type { ActiveTable, RouteTableSource } from "./store.ts";
@@ -48,6 +49,9 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
   let inflight: Promise<Snapshot | undefined> | undefined;
 
   const accept = (active: ActiveTable) => {
+    // Versions only grow (a rollback is a new version too): a read that started before a
+    // write this isolate already accepted must not bring the older table back.
+    if (current !== undefined && active.version < current.version) return;
     if (current === undefined || current.version !== active.version) current = toSnapshot(active);
     confirmedAt = options.now();
     lastError = undefined;
@@ -98,10 +102,20 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
         status: current === undefined ? "unavailable" : lastError === undefined ? "ok" : "degraded",
         version: current?.version,
         ageMs: current === undefined ? undefined : options.now() - confirmedAt,
-        lastError: lastError === undefined ? undefined : lastError instanceof Error ? lastError.message : String(lastError),
+        lastError: lastError === undefined ? undefined : publicError(lastError),
       };
     },
   };
+}
+
+/**
+ * What /_cutover/health (no token needed) may say about a store error: DynamoDB's message
+ * can name the IAM user and account, so only its error code goes out. The full error is in
+ * the `config_load_failed` log line.
+ */
+function publicError(error: unknown): string {
+  if (error instanceof DynamoRequestError) return `DynamoDB ${error.code}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -53,6 +53,9 @@ export interface DynamoConnection {
  * the minified bundle and took it over the 100 KB gzip budget (bench/RESULTS.md); these four
  * calls are a small, stable protocol. The CLI still uses the SDK for CreateTable.
  */
+/** Every call is small; one that takes this long is not going to answer. */
+const CALL_TIMEOUT_MS = 10_000;
+
 export function createDynamoApi(connection: DynamoConnection): DynamoApi {
   const url = connection.endpoint ? `${connection.endpoint.replace(/\/+$/, "")}/` : `https://dynamodb.${connection.region}.amazonaws.com/`;
   const credentials: AwsCredentials = {
@@ -74,8 +77,15 @@ export function createDynamoApi(connection: DynamoConnection): DynamoApi {
       credentials,
     });
     for (const [name, value] of signed) headers.set(name, value);
-    const response = await fetch(url, { method: "POST", headers, body });
-    const text = await response.text();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+      text = await response.text();
+    } catch (error) {
+      // No answer from DynamoDB: whether the call took effect is unknown (status 0).
+      throw new DynamoRequestError("NetworkError", `DynamoDB ${operation}: ${error instanceof Error ? error.message : String(error)}`, 0);
+    }
     let parsed: Record<string, unknown>;
     try {
       parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};

@@ -10,7 +10,7 @@ export function createDynamoClient(connection: DynamoConnection, maxAttempts = 1
   return new DynamoDBClient({
     region: connection.region,
     endpoint: connection.endpoint || undefined,
-    credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey },
+    credentials: { accessKeyId: connection.accessKeyId, secretAccessKey: connection.secretAccessKey, sessionToken: connection.sessionToken },
     maxAttempts,
   });
 }

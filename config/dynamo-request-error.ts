@@ -1,4 +1,8 @@
-/** DynamoDB refused a call: `code` is its exception name, e.g. ConditionalCheckFailedException. */
+/**
+ * A DynamoDB call failed: `code` is DynamoDB's exception name (ConditionalCheckFailedException,
+ * ResourceNotFoundException, …) with the HTTP status it answered, or NetworkError with status 0
+ * when no answer came (the call may or may not have taken effect).
+ */
 export class DynamoRequestError extends Error {
   override readonly name = "DynamoRequestError";
   readonly code: string;

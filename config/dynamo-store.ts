@@ -5,7 +5,7 @@ import type { DynamoApi } from "./dynamo-api.ts";
 import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import { NoRouteTableError } from "./no-route-table-error.ts";
-import type { ActiveTable, AuditEntry, PublishRequest, RouteTableStore } from "./store.ts";
+import type { ActiveTable, AuditEntry, PublishRequest, RouteTableStore, VersionInfo } from "./store.ts";
 import { parseStoredInfo, publicInfo, type StoredInfo } from "./stored-info.ts";
 import { decodeTable, encodeTable } from "./table-codec.ts";
 
@@ -18,7 +18,7 @@ import { decodeTable, encodeTable } from "./table-codec.ts";
  * | routes  | counter             | the last version number handed out                   |
  * | routes  | v#000000042         | VersionInfo of an immutable version                  |
  * | routes  | t#000000042#0000    | its table: gzip JSON, in parts of at most 300 KB     |
- * | audit   | <iso time>#v000042  | one change: who, when, why, before/after             |
+ * | audit   | <iso time>#v000000042 | one change: who, when, why, before/after           |
  *
  * Writes are conditional (a version or table item is never overwritten; the active pointer
  * moves only from the version the writer read), and need no TransactWriteItems.
@@ -87,20 +87,38 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       return active ? Number(active.version) : 0;
     },
 
+    async activeInfo() {
+      const active = await getItem(ROUTES, "active");
+      return active ? publicInfo(parseStoredInfo(active, `DynamoDB ${tableName} active item`)) : undefined;
+    },
+
     async getVersion(version) {
       const item = await getItem(ROUTES, versionKey(version));
-      return item ? load(parseStoredInfo(item, `DynamoDB ${tableName} version ${version}`)) : undefined;
+      if (!item) return undefined;
+      const info = parseStoredInfo(item, `DynamoDB ${tableName} version ${version}`);
+      // A version whose activation lost a race never served: it is not history.
+      return info.activatedAt === undefined ? undefined : load(info);
     },
 
     async listVersions({ limit, before }) {
-      const result = await client.query({
-        TableName: tableName,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-        ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":from": "v#", ":to": before === undefined ? "v#~" : versionKey(before - 1) }),
-        ScanIndexForward: false,
-        Limit: limit,
-      });
-      return (result.Items ?? []).map((item) => publicInfo(parseStoredInfo(unmarshall(item), `DynamoDB ${tableName} versions`)));
+      const versions: VersionInfo[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.query({
+          TableName: tableName,
+          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+          ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":from": "v#", ":to": before === undefined ? "v#~" : versionKey(before - 1) }),
+          ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
+          ScanIndexForward: false,
+          Limit: limit,
+        });
+        for (const item of page.Items ?? []) {
+          const info = parseStoredInfo(unmarshall(item), `DynamoDB ${tableName} versions`);
+          if (info.activatedAt !== undefined && versions.length < limit) versions.push(publicInfo(info));
+        }
+        startKey = page.LastEvaluatedKey ? unmarshall(page.LastEvaluatedKey) : undefined;
+      } while (startKey && versions.length < limit);
+      return versions;
     },
 
     async listAudit({ limit }) {
@@ -155,10 +173,11 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       await putNew({ pk: ROUTES, sk: versionKey(version), ...info });
 
       // 3. Activate, only if nobody else did since we read the active version.
+      const activatedAt = now().toISOString();
       try {
         await client.putItem({
           TableName: tableName,
-          Item: marshall({ pk: ROUTES, sk: "active", ...info }),
+          Item: marshall({ pk: ROUTES, sk: "active", ...info, activatedAt }),
           ConditionExpression: activeVersion === 0 ? "attribute_not_exists(pk)" : "version = :expected",
           ExpressionAttributeValues: activeVersion === 0 ? undefined : marshall({ ":expected": activeVersion }),
         });
@@ -170,21 +189,34 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
         throw error;
       }
 
-      // 4. The audit entry.
-      await putNew({
-        pk: AUDIT,
-        sk: `${info.createdAt}#v${pad(version)}`,
-        at: info.createdAt,
-        actor: request.author,
-        action: request.action,
-        reason: request.reason,
-        before: activeVersion,
-        after: version,
-        ...(request.details === undefined ? {} : { details: request.details }),
-      });
+      // 4. Mark the version as one that served (listings and rollbacks show only those), and
+      // record the change. The change is live now: a failure here is reported, not raised.
+      const recorded = await Promise.allSettled([
+        client.updateItem({
+          TableName: tableName,
+          Key: marshall({ pk: ROUTES, sk: versionKey(version) }),
+          UpdateExpression: "SET activatedAt = :at",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: marshall({ ":at": activatedAt }),
+        }),
+        withRetries(() =>
+          putNew({
+            pk: AUDIT,
+            sk: `${info.createdAt}#v${pad(version)}`,
+            at: info.createdAt,
+            actor: request.author,
+            action: request.action,
+            reason: request.reason,
+            before: activeVersion,
+            after: version,
+            ...(request.details === undefined ? {} : { details: request.details }),
+          }),
+        ),
+      ]);
+      const problems = recorded.filter((result) => result.status === "rejected").map((result) => String((result as PromiseRejectedResult).reason));
 
-      memo = { version, table: request.table, info: publicInfo(info) };
-      return ok(memo);
+      memo = { version, table: request.table, info: publicInfo({ ...info, activatedAt }) };
+      return ok(problems.length === 0 ? memo : { ...memo, recordingProblems: problems });
     },
   };
 
@@ -194,6 +226,20 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       Item: marshall(item, { removeUndefinedValues: true }),
       ConditionExpression: "attribute_not_exists(pk)",
     });
+  }
+}
+
+/** A write that only adds an item is safe to try again. */
+async function withRetries<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const exists = error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException";
+      if (exists) return undefined as T; // written by an earlier attempt whose answer was lost
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
   }
 }
 

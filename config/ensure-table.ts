@@ -32,17 +32,24 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceInUseException)) throw error;
     outcome = "exists";
   }
-  for (let attempt = 0; attempt < 1200; attempt++) {
+  let active = false;
+  for (let attempt = 0; attempt < 1200 && !active; attempt++) {
     const description = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (description.Table?.TableStatus === "ACTIVE") break;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    active = description.Table?.TableStatus === "ACTIVE";
+    if (!active) await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  if (!active) throw new Error(`DynamoDB table ${tableName} did not become ACTIVE within a minute`);
   try {
     await client.send(
       new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true } }),
     );
-  } catch {
-    // Already enabled, or a local DynamoDB without TTL (dynalite): readers filter on expiresAt anyway.
+  } catch (error) {
+    // Already enabled (ValidationException: "TimeToLive is already enabled"), or a local
+    // DynamoDB without TTL (dynalite: UnknownOperationException): readers filter on
+    // expiresAt anyway. Anything else, such as AccessDenied, is a real failure.
+    const name = error instanceof Error ? error.name : "";
+    const message = error instanceof Error ? error.message : "";
+    if (!(name === "UnknownOperationException" || /already enabled/i.test(message) || /UnknownOperation/.test(message))) throw error;
   }
   return outcome;
 }

@@ -2,6 +2,7 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { StoredShadowStats } from "../compare/shadow-report.ts";
 import { emptyStats, type ShadowSample, type ShadowStats } from "../compare/shadow-stats.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
+import { DynamoRequestError } from "./dynamo-request-error.ts";
 
 /**
  * Shadow counters in the cutover table, one partition per route (`shadow#<route>`):
@@ -15,15 +16,26 @@ import type { DynamoApi } from "./dynamo-api.ts";
  * | lat#control     | latency histogram (attribute b<i> per bucket), same for candidate |
  * | sample#<time>#… | a recent redacted mismatch, with expiresAt                   |
  *
- * Every counter is an atomic ADD, so batches flushed by many isolates add up exactly.
+ * Every counter is an atomic ADD, so batches flushed by many isolates add up exactly. A
+ * write DynamoDB refused is sent again later; one whose outcome is unknown is not, so that
+ * nothing is ever counted twice.
  */
+export interface FlushOutcome {
+  /** Counters DynamoDB refused (so did not apply): safe to send again. */
+  readonly retry: ShadowStats | undefined;
+  /** Writes whose fate is unknown (a timeout, a reset): dropped, since sending them again could count them twice. */
+  readonly lost: number;
+}
+
 export interface ShadowStore {
-  /** Adds `stats` to the stored counters. Returns what could not be written (to retry), or undefined. */
-  flush(route: string, stats: ShadowStats): Promise<ShadowStats | undefined>;
+  /** Adds `stats` to the stored counters, a few writes at a time. */
+  flush(route: string, stats: ShadowStats): Promise<FlushOutcome>;
   read(route: string): Promise<StoredShadowStats>;
 }
 
 const SAMPLE_TTL_SECONDS = 7 * 24 * 3600;
+/** Writes in flight at once: a flush must stay well inside the Worker's subrequest limits. */
+const WRITE_CONCURRENCY = 6;
 const SAMPLES_READ = 20;
 
 export function createShadowStore(options: { client: DynamoApi; tableName: string; now?: () => Date }): ShadowStore {
@@ -118,12 +130,19 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
           putBack: () => {}, // a lost sample is only a lost example
         }),
       );
-      const results = await Promise.allSettled(writes.map((write) => write.send()));
-      let remainder: ShadowStats | undefined;
-      results.forEach((result, i) => {
-        if (result.status === "rejected") writes[i]?.putBack((remainder ??= emptyStats()));
-      });
-      return remainder;
+      let retry: ShadowStats | undefined;
+      let lost = 0;
+      for (let start = 0; start < writes.length; start += WRITE_CONCURRENCY) {
+        const batch = writes.slice(start, start + WRITE_CONCURRENCY);
+        const results = await Promise.allSettled(batch.map((write) => write.send()));
+        results.forEach((result, i) => {
+          if (result.status === "fulfilled") return;
+          // DynamoDB answered with an error: the write did not apply, send it again later.
+          if (result.reason instanceof DynamoRequestError && result.reason.status >= 400) batch[i]?.putBack((retry ??= emptyStats()));
+          else lost++;
+        });
+      }
+      return { retry, lost };
     },
 
     async read(route) {

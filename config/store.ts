@@ -16,6 +16,7 @@ export interface VersionInfo {
   /** For a rollback: the version whose table was restored. */
   readonly restoredFrom?: number;
   readonly routeCount: number;
+  readonly activatedAt?: string;
 }
 
 /** The route table that serves traffic, with the version that identifies it everywhere. */
@@ -24,6 +25,8 @@ export interface ActiveTable {
   readonly table: RouteTable;
   /** Absent for a static source, which has no history. */
   readonly info?: VersionInfo;
+  /** After a publish: what could not be recorded (the audit entry), though the version is live. */
+  readonly recordingProblems?: readonly string[];
 }
 
 /**
@@ -71,8 +74,11 @@ export interface RouteTableStore extends RouteTableSource {
   publish(request: PublishRequest): Promise<Result<ActiveTable, StaleVersion>>;
   /** The active version number, 0 when the store holds no table yet. */
   activeVersion(): Promise<number>;
+  /** Who made the active version and from which one, without reading its table. */
+  activeInfo(): Promise<VersionInfo | undefined>;
+  /** A version that was active at some point, with its table. */
   getVersion(version: number): Promise<ActiveTable | undefined>;
-  /** Newest first. */
+  /** Versions that were active at some point, newest first. */
   listVersions(options: { limit: number; before?: number }): Promise<VersionInfo[]>;
   /** Newest first. */
   listAudit(options: { limit: number }): Promise<AuditEntry[]>;

@@ -12,6 +12,8 @@ const StoredInfoSchema = z.object({
   action: z.enum(["apply", "weights", "rollback"]),
   restoredFrom: z.optional(z.int().check(z.gte(1))),
   routeCount: z.int().check(z.gte(0)),
+  /** Set once the version became active; a version that never did is not history. */
+  activatedAt: z.optional(z.string()),
   parts: z.int().check(z.gte(1)),
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });

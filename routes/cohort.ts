@@ -2,7 +2,7 @@
  * Sticky cohorts. A user's cohort key hashes, together with the route id, into one of
  * 10 000 buckets (0.01 % each). The split assigns each backend a fixed range of buckets, so
  * a user keeps their backend for as long as the weights do not move their bucket, and
- * raising the new backend's weight only moves users from legacy to new (see `decide`).
+ * raising the new backend's weight only moves users from legacy to new (see `splitRanges`).
  */
 export const BUCKETS = 10_000;
 

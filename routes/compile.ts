@@ -96,8 +96,10 @@ function compileRoute(route: Route, defaultBackend: string): CompiledRoute {
 
 /**
  * Lays the weights out over the buckets: new backends first from bucket 0, in the order the
- * table names them, and the default (legacy) backend last. Raising a new backend's weight
- * then only grows its range into legacy's: users move from legacy to new, never back.
+ * table names them, and the default (legacy) backend last. With one new backend, raising its
+ * weight only grows its range into legacy's: users move from legacy to new, never back. With
+ * several, raising one shifts the ranges after it, so some users move between new backends
+ * (legacy users still only move forward).
  */
 export function splitRanges(weights: Readonly<Record<string, number>>, defaultBackend: string): SplitRange[] {
   const names = Object.keys(weights).filter((name) => name !== defaultBackend);

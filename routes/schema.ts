@@ -13,7 +13,8 @@ const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const ROUTE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** RFC 9110 token, which is what a method is. */
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-const JSON_PATH = "\\$(\\.[A-Za-z_$][A-Za-z0-9_$-]*|\\.\\*|\\[\\d+\\]|\\[\\*\\])*";
+/** `$.a[0].b`, `$.items[*]`, `$.*`, `$["a key"]`: what compare/json-path.ts reads. */
+const JSON_PATH = '\\$(\\.[A-Za-z_$][A-Za-z0-9_$-]*|\\.\\*|\\[\\d+\\]|\\[\\*\\]|\\["(?:[^"\\\\]|\\\\.)*"\\])*';
 
 const text = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
 const described = <T extends z.ZodMiniType>(schema: T, description: string) => schema.check(z.describe(description)) as T;
@@ -57,9 +58,9 @@ export const FallbackSchema = z.union([
     to: BackendNameSchema,
     on: optional(z.array(FallbackTriggerSchema).check(z.minLength(1))),
     /**
-     * Allow a retry of a non-idempotent request whose body was small enough to buffer,
-     * and only on an answer from the backend (a listed status), never on a timeout or
-     * a broken connection, where the first try may have been processed.
+     * Allow a retry of a non-idempotent request whose body was small enough to buffer, and
+     * only on a 404 — never on a 5xx, a timeout or a broken connection, where the first try
+     * may have been processed.
      */
     unsafeMethods: optional(z.boolean()),
   }),
@@ -76,8 +77,8 @@ export const ShadowSchema = z.strictObject({
   maxBodyBytes: optional(z.int().check(z.gte(0), z.lte(10_000_000)), "Largest body compared (default 1 MB); larger pairs compare status and headers only."),
   noisePercent: optional(percent(), "Share of shadowed requests also sent to the control backend twice, to learn noise (default 5)."),
   redact: optional(
-    z.array(text(new RegExp(`^${JSON_PATH}$`), "must be a JSON path such as $.meta.requestId or $.items[*].id")),
-    "Body fields whose values never reach storage.",
+    z.array(text(new RegExp(`^(${JSON_PATH}|header:${TOKEN})$`), "must be a JSON path such as $.card.number, or header:NAME")),
+    "Body fields ($.path) and headers (header:NAME) whose values never reach storage.",
   ),
 });
 

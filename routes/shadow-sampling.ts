@@ -1,8 +1,9 @@
 import { BUCKETS, cohortBucket } from "./cohort.ts";
+import { SAFE_METHODS } from "./methods.ts";
 import type { CompiledRoute } from "./compile.ts";
 import { toBuckets } from "./compile.ts";
 
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS"]);
+
 
 export interface ShadowChoice {
   readonly to: string;
@@ -22,7 +23,7 @@ export function chooseShadow(
 ): ShadowChoice | undefined {
   const shadow = route.shadow;
   if (shadow === undefined || shadow.to === facts.servedBy) return undefined;
-  const idempotent = IDEMPOTENT.has(facts.method);
+  const idempotent = SAFE_METHODS.has(facts.method);
   if (!idempotent && shadow.unsafeMethods !== true) return undefined;
   const share = toBuckets(shadow.percent ?? 100);
   if (share < BUCKETS) {

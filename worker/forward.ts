@@ -24,7 +24,8 @@ const TIMED_OUT = Symbol("timed out");
  * stream is not cut off once the backend has answered. It races the fetch against
  * `scheduler.wait` rather than aborting it: measured on plain workerd, an AbortController
  * with setTimeout cost about 12 % of a pass-through's throughput, the race about half that.
- * A fetch that loses the race has its body cancelled when it arrives.
+ * A fetch that loses the race is not aborted: the backend may go on working on it (as it
+ * would behind any proxy that gives up); its body is cancelled when it arrives.
  */
 export async function callUpstream(call: UpstreamCall): Promise<UpstreamOutcome> {
   const pending = fetch(call.url, { method: call.method, headers: call.headers, body: call.body, redirect: "manual" });

@@ -28,12 +28,7 @@ export interface ForwardedFacts {
 export function upstreamRequestHeaders(incoming: Headers, facts: ForwardedFacts): Headers {
   const headers = new Headers(incoming);
   const connection = incoming.get("connection");
-  if (connection) {
-    for (const token of connection.split(",")) {
-      const name = token.trim().toLowerCase();
-      if (name !== "" && name !== "upgrade") headers.delete(name);
-    }
-  }
+  if (connection) for (const name of connectionTokens(connection)) headers.delete(name);
   for (const name of HOP_BY_HOP_LEFT_BY_FETCH) headers.delete(name);
   const internal: string[] = [];
   for (const name of headers.keys()) if (name.startsWith(INTERNAL_PREFIX)) internal.push(name);
@@ -64,7 +59,10 @@ function appendForwardedFor(prior: string | null, clientIp: string): string {
 function withoutCookie(cookieHeader: string, name: string): string {
   return cookieHeader
     .split(";")
-    .filter((pair) => pair.slice(0, pair.indexOf("=")).trim() !== name)
+    .filter((pair) => {
+      const eq = pair.indexOf("=");
+      return (eq === -1 ? pair : pair.slice(0, eq)).trim() !== name;
+    })
     .join(";")
     .trim();
 }
@@ -97,7 +95,7 @@ export function downstreamResponse(upstream: Response, extra: readonly (readonly
   return response;
 }
 
-/** Header names a Connection header lists, other than the connection options themselves. */
+/** Header names a Connection header lists, other than the connection options (keep-alive, close, upgrade). */
 function connectionTokens(connection: string): string[] {
   const names: string[] = [];
   for (const token of connection.split(",")) {

@@ -1,5 +1,6 @@
 import type { Snapshot } from "../config/snapshot.ts";
 import type { CompiledFallback } from "../routes/compile.ts";
+import { SAFE_METHODS } from "../routes/methods.ts";
 import type { Backend } from "../routes/schema.ts";
 import type { AwsCredentials } from "../config/aws-signing.ts";
 import { callUpstream } from "./forward.ts";
@@ -8,7 +9,8 @@ import { logEvent } from "./log.ts";
 import { verifyOverride } from "./override.ts";
 import { defaultPlan, planRequest, type Plan, type PlanOptions } from "./plan-request.ts";
 import { overrideToken } from "./read-override.ts";
-import { prepareUpstream, signedBodyLimit } from "./prepare-upstream.ts";
+import { hashedBodyLimit, prepareUpstream } from "./prepare-upstream.ts";
+import { readUpTo } from "./read-bytes.ts";
 import { bufferUpTo } from "./replayable-body.ts";
 import { notConfigured, respond, type Attempt } from "./respond.ts";
 import { DEFAULT_SHADOW_BODY_BYTES, runShadow } from "./shadow.ts";
@@ -28,7 +30,7 @@ export interface ProxyOptions extends PlanOptions {
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Largest body buffered so that a fallback can send it again. */
 export const MAX_REPLAY_BODY_BYTES = 256 * 1024;
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS"]);
+
 const REQUEST_ID = /^[A-Za-z0-9+/=._:-]{1,200}$/;
 
 /**
@@ -70,38 +72,51 @@ export async function proxy(
   const method = request.method;
   const fallback = plan.fallback;
 
-  // A signed backend hashes the body: it is held whole, up to what the AWS service takes.
+  // A signature that covers the body needs it whole, up to what the AWS service takes.
   let body: ReadableStream | ArrayBuffer | null = request.body;
   let replayable = body === null;
-  const signedLimit = signedBodyLimit(plan.backend);
-  if (signedLimit !== undefined && request.body !== null) {
-    ({ body, replayable } = await bufferUpTo(request.body, request.headers.get("content-length"), signedLimit));
-    if (!replayable) {
-      const refusal = {
-        status: 413,
-        code: "payload_too_large",
-        title: "413 Content Too Large",
-        detail: `The request body is larger than ${signedLimit / 1024 / 1024} MB, the most that ${plan.backend.auth?.service === "lambda" ? "AWS Lambda" : "Amazon API Gateway"} accepts.`,
-      };
-      return respond({ kind: "refused", refusal }, context(plan.backendName, plan.backend, undefined));
-    }
+  const hashed = hashedBodyLimit(plan.backend, method);
+  if (hashed !== undefined && request.body !== null) {
+    ({ body, replayable } = await bufferUpTo(request.body, request.headers.get("content-length"), hashed.bytes));
+    if (!replayable) return respond({ kind: "refused", refusal: hashed.refusal }, context(plan.backendName, plan.backend, undefined));
   }
-  // A body can be sent twice only if it is kept: buffer it when a fallback or a shadow copy
-  // may need it (a shadow copy is skipped when the body is larger than it compares).
-  if (fallback && body instanceof ReadableStream && (IDEMPOTENT.has(method) || fallback.policy.unsafeMethods)) {
+  // A body can be sent twice only if it is kept: buffer it when a fallback may need it.
+  if (fallback && body instanceof ReadableStream && (SAFE_METHODS.has(method) || fallback.policy.unsafeMethods)) {
     ({ body, replayable } = await bufferUpTo(body, request.headers.get("content-length"), MAX_REPLAY_BODY_BYTES));
   }
+  // A shadow copy of a request body comes from a tee, read as the control request streams,
+  // so that the control request is not held up; a body over the shadow's cap is not copied
+  // (counted as skipped), and reading the copy stops at the cap, so memory stays bounded.
   let shadow = options.shadowRecorder && !websocket ? plan.shadow : undefined;
   const shadowCap = shadow?.config.maxBodyBytes ?? DEFAULT_SHADOW_BODY_BYTES;
-  if (shadow && body instanceof ReadableStream) {
-    ({ body, replayable } = await bufferUpTo(body, request.headers.get("content-length"), shadowCap));
-    if (!replayable) shadow = undefined;
+  let shadowBody: Promise<ArrayBuffer | undefined> | ArrayBuffer | null = body instanceof ReadableStream ? null : body;
+  if (shadow && options.shadowRecorder) {
+    const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+    const tooLarge = body instanceof ArrayBuffer ? body.byteLength > shadowCap : declared > shadowCap;
+    if (tooLarge) {
+      options.shadowRecorder.stats(plan.routeId).shed++;
+      shadow = undefined;
+    } else if (body instanceof ReadableStream) {
+      const [toControl, toShadow] = body.tee();
+      body = toControl;
+      shadowBody = readUpTo(toShadow, shadowCap).then(async (read) => {
+        if (read.complete) return read.bytes.buffer as ArrayBuffer;
+        await read.reader.cancel("over the shadow's maxBodyBytes").catch(() => {});
+        return undefined;
+      });
+      shadowBody.catch(() => {});
+    }
   }
 
   const outgoing = { method, path, search: url.search, headers, body };
   const send = async (backend: Backend): Promise<Attempt> => {
-    const prepared = await prepareUpstream(backend, outgoing, backend.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.awsCredentials);
-    return prepared.ok ? callUpstream(prepared.call) : { kind: "refused", refusal: prepared.refusal };
+    try {
+      const prepared = await prepareUpstream(backend, outgoing, backend.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.awsCredentials);
+      return prepared.ok ? await callUpstream(prepared.call) : { kind: "refused", refusal: prepared.refusal };
+    } catch (error) {
+      // Signing or preparing failed inside cutover: a clear 502, never a Worker exception.
+      return { kind: "error", error };
+    }
   };
   function context(backendName: string, backend: Backend, fellBackFrom: string | undefined) {
     return { plan: chosen, backendName, timeoutMs: backend.timeoutMs ?? DEFAULT_TIMEOUT_MS, fellBackFrom, requestId, request, showHeaders: options.responseHeaders };
@@ -121,7 +136,7 @@ export async function proxy(
           {
             routeId: plan.routeId,
             requestId,
-            outgoing: { ...outgoing, body: body instanceof ArrayBuffer ? body : null },
+            outgoing: { ...outgoing, body: shadowBody },
             control: { backend: plan.backend, response: control, body: toCompare, startedAt },
             candidate: { name: shadow.choice.to, backend: shadow.backend },
             learnNoise: shadow.choice.learnNoise,
@@ -144,21 +159,22 @@ export async function proxy(
 }
 
 /**
- * Whether a failed first try may go to the fallback backend. Idempotent requests fall back
- * on any trigger the route lists. Other methods (only when the route allows them) fall back
- * only on a status the backend answered with — never on a timeout or a broken connection,
- * where the backend may have processed the request: a POST is never delivered twice.
+ * Whether a failed first try may go to the fallback backend. Safe methods fall back on any
+ * trigger the route lists. Other methods (only when the route allows them) fall back only on
+ * a 404 — the backend saying it does not have the thing — never on a 5xx, a timeout or a
+ * broken connection: a 502/503/504 often comes from in front of an app that is still working
+ * on the request (Heroku's H12, API Gateway's 29 s). A POST is never delivered twice.
  */
 function fallbackTrigger(outcome: Attempt, policy: CompiledFallback, method: string): string | undefined {
   if (outcome.kind === "refused") return undefined;
-  const idempotent = IDEMPOTENT.has(method);
-  if (!idempotent && !policy.unsafeMethods) return undefined;
+  const safe = SAFE_METHODS.has(method);
+  if (!safe && !policy.unsafeMethods) return undefined;
   if (outcome.kind === "response") {
     const status = outcome.response.status;
-    if (status >= 500 && policy.on.has("5xx")) return String(status);
     if (status === 404 && policy.on.has("404")) return "404";
+    if (safe && status >= 500 && policy.on.has("5xx")) return String(status);
     return undefined;
   }
-  if (!idempotent) return undefined;
+  if (!safe) return undefined;
   return policy.on.has(outcome.kind) ? outcome.kind : undefined;
 }

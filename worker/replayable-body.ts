@@ -1,7 +1,10 @@
+import { readUpTo } from "./read-bytes.ts";
+
 /**
  * Reads a request body into memory when it is at most `limit` bytes, so that it can be sent
- * a second time (to a fallback backend). A larger body is not held: the bytes already read
- * are put back in front of the rest of the stream, which is then forwarded as usual.
+ * a second time (to a fallback backend) or hashed (for a signature). A larger body is not
+ * held: the bytes already read are put back in front of the rest of the stream, which is
+ * then forwarded as usual.
  */
 export async function bufferUpTo(
   body: ReadableStream<Uint8Array>,
@@ -9,26 +12,9 @@ export async function bufferUpTo(
   limit: number,
 ): Promise<{ readonly replayable: true; readonly body: ArrayBuffer } | { readonly replayable: false; readonly body: ReadableStream<Uint8Array> }> {
   if (declaredLength !== null && Number(declaredLength) > limit) return { replayable: false, body };
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { replayable: true, body: concat(chunks, size) };
-    chunks.push(value);
-    size += value.byteLength;
-    if (size > limit) return { replayable: false, body: prepend(chunks, reader) };
-  }
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): ArrayBuffer {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out.buffer;
+  const read = await readUpTo(body, limit);
+  if (read.complete) return { replayable: true, body: read.bytes.buffer as ArrayBuffer };
+  return { replayable: false, body: prepend(read.chunks, read.reader) };
 }
 
 function prepend(chunks: Uint8Array[], reader: ReadableStreamDefaultReader<Uint8Array>): ReadableStream<Uint8Array> {

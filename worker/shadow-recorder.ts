@@ -38,7 +38,7 @@ export function createShadowRecorder(options: {
     if (!found) pending.set(route, (found = emptyStats()));
     return found;
   };
-  let scheduled: Promise<void> | undefined;
+  let scheduled: { promise: Promise<void>; at: number } | undefined;
   let inflight = 0;
   const maxInflight = options.maxInflight ?? 32;
   const flush = async () => {
@@ -50,13 +50,13 @@ export function createShadowRecorder(options: {
     await Promise.all(
       [...batch].map(async ([route, routeStats]) => {
         try {
-          const remainder = await store.flush(route, routeStats);
-          if (remainder) {
-            mergeStats(stats(route), remainder);
-            options.onError(new Error(`some shadow counters of route ${route} were not stored; retrying at the next flush`));
+          const outcome = await store.flush(route, routeStats);
+          if (outcome.retry) {
+            mergeStats(stats(route), outcome.retry);
+            options.onError(new Error(`DynamoDB refused some shadow counters of route ${route}; retrying at the next flush`));
           }
+          if (outcome.lost > 0) options.onError(new Error(`${outcome.lost} shadow counter writes of route ${route} had an unknown outcome and were dropped`));
         } catch (error) {
-          mergeStats(stats(route), routeStats);
           options.onError(error);
         }
       }),
@@ -77,14 +77,21 @@ export function createShadowRecorder(options: {
     },
     async flushIfDue() {
       if (!options.store || pending.size === 0) return;
-      const wait = lastFlush + options.flushMs - options.now();
+      const now = options.now();
+      const wait = lastFlush + options.flushMs - now;
       if (wait <= 0) return flush();
-      scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, wait))
-        .then(flush)
-        .finally(() => {
-          scheduled = undefined;
-        });
-      return scheduled;
+      // One waiting flush per isolate. If the request holding it was cut off (the platform
+      // ends waitUntil work after 30 s), it never settles: start another.
+      if (scheduled === undefined || now - scheduled.at > options.flushMs + 30_000) {
+        const promise = scheduler
+          .wait(wait)
+          .then(flush)
+          .finally(() => {
+            if (scheduled?.promise === promise) scheduled = undefined;
+          });
+        scheduled = { promise, at: now };
+      }
+      return scheduled.promise;
     },
   };
 }

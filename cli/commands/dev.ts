@@ -2,19 +2,21 @@ import type { Command } from "commander";
 import { signOverride } from "../../worker/override.ts";
 import { describeRoutes } from "../describe-table.ts";
 import { startDevStack, type DevStack } from "../dev-stack.ts";
-import { parsePort } from "../options.ts";
+import { parsePort, parseWorkerPort } from "../options.ts";
+import { UsageError } from "../usage-error.ts";
 
 export function registerDev(program: Command): void {
   program
     .command("dev")
     .description("run the local stack: embedded DynamoDB, the Worker under wrangler dev, a demo legacy app and a demo Lambda backend")
     .option("--routes <file>", "serve this route table file instead of the demo table")
-    .option("--port <n>", "port of the Worker", parsePort, 8787)
+    .option("--port <n>", "port of the Worker", parseWorkerPort, 8787)
     .option("--legacy-port <n>", "port of the demo legacy app", parsePort, 8788)
     .option("--accounts-port <n>", "port of the demo Lambda backend", parsePort, 8789)
     .option("--no-demo", "do not start the demo legacy app and Lambda backend")
     .option("--memory", "keep DynamoDB in memory instead of under .cutover/")
     .action(async (options: { routes?: string; port: number; legacyPort: number; accountsPort: number; demo: boolean; memory?: boolean }) => {
+      if (!options.demo && !options.routes) throw new UsageError("--no-demo needs --routes FILE: without the demo backends, say where requests go.");
       const stack = await startDevStack({
         port: options.port,
         routesFile: options.routes,

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { hashToken } from "../../config/admin/tokens.ts";
 import { signOverride } from "../../worker/override.ts";
 import { print } from "../context.ts";
@@ -10,7 +10,10 @@ export function registerTokens(program: Command): void {
   token
     .command("create")
     .description("make a new admin token and the CUTOVER_ADMIN_TOKENS entry for it")
-    .requiredOption("--name <name>", "who holds it (recorded in the audit log)")
+    .requiredOption("--name <name>", "who holds it (recorded in the audit log), 1-100 characters", (value: string) => {
+      if (value.trim().length === 0 || value.length > 100) throw new InvalidArgumentError("must be 1-100 characters");
+      return value;
+    })
     .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "operator"]).default("viewer"))
     .action(async (options: { name: string; role: string }, command: Command) => {
       const json = command.optsWithGlobals<{ json?: boolean }>().json === true;

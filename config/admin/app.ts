@@ -9,6 +9,9 @@ import { registerHistory } from "./history-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
 import { registerShadow } from "./shadow-handlers.ts";
 import { parseTokens, type TokenRegistry } from "./tokens.ts";
+import { DynamoRequestError } from "../dynamo-request-error.ts";
+import { InvalidRouteTableError } from "../invalid-route-table-error.ts";
+import { NoRouteTableError } from "../no-route-table-error.ts";
 
 export interface AdminDeps {
   /** The versioned store, or undefined when the table is static (CUTOVER_ROUTES): read-only. */
@@ -31,7 +34,9 @@ const MAX_SMALL_BODY = 64 * 1024;
 export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   let tokens: TokenRegistry | Error;
   try {
-    tokens = parseTokens(deps.tokensSecret);
+    const parsed = parseTokens(deps.tokensSecret);
+    if (parsed.problems.length > 0) console.error(JSON.stringify({ level: "error", event: "admin_tokens_skipped", problems: parsed.problems }));
+    tokens = parsed;
   } catch (error) {
     tokens = error instanceof Error ? error : new Error(String(error));
   }
@@ -65,7 +70,14 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));
   app.onError((error, c) => {
     console.error(JSON.stringify({ level: "error", event: "admin_error", path: c.req.path, error: error.message, stack: error.stack }));
-    return problem(c, 503, "store_unavailable", `The route table store failed: ${error.message}`);
+    if (error instanceof NoRouteTableError) return problem(c, 404, "no_table", "No route table has been stored yet.");
+    if (error instanceof InvalidRouteTableError) {
+      return problem(c, 409, "invalid_stored_table", `${error.message}. Roll back to an earlier version, or store a valid table.`, { issues: error.issues });
+    }
+    if (error instanceof DynamoRequestError) {
+      return problem(c, 503, "store_unavailable", `The route table store failed: ${error.message}`);
+    }
+    return problem(c, 500, "internal_error", "cutover failed to handle this request; the error is logged.");
   });
   return app;
 }

@@ -8,7 +8,9 @@ export function registerHistory(api: Hono<AdminEnv>, deps: AdminDeps): void {
   api.get("/versions", async (c) => {
     if (!deps.store) return problem(c, 409, "read_only", "A static route table (CUTOVER_ROUTES) has no version history.");
     const limit = boundedInt(c.req.query("limit"), 20, 1, 200);
-    const before = c.req.query("before") === undefined ? undefined : boundedInt(c.req.query("before"), 1, 1, Number.MAX_SAFE_INTEGER);
+    const beforeText = c.req.query("before");
+    const before = beforeText === undefined ? undefined : Number(beforeText);
+    if (before !== undefined && (!Number.isInteger(before) || before < 1)) return problem(c, 400, "invalid_version", "`before` is a version number.");
     const [versions, activeVersion] = await Promise.all([deps.store.listVersions({ limit, before }), deps.store.activeVersion()]);
     return c.json({ activeVersion, versions: versions.map((info) => ({ ...info, active: info.version === activeVersion })) });
   });

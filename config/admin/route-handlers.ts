@@ -15,6 +15,9 @@ const RETRIES = 3;
 export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
   const activated = (active: ActiveTable) => {
     deps.cache.accept(active);
+    if (active.recordingProblems) {
+      console.error(JSON.stringify({ level: "error", event: "audit_write_failed", version: active.version, problems: active.recordingProblems }));
+    }
     return { version: active.version, info: active.info };
   };
 
@@ -86,13 +89,15 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const body = await readBody(c, RollbackBody);
     if (!body.ok) return body.response;
     for (let attempt = 0; ; attempt++) {
-      const active = await activeOrNone(store);
+      // The active version's info only, not its table: a rollback must work even when the
+      // active table is the one that cannot be read.
+      const active = await store.activeInfo();
       if (!active) return problem(c, 404, "no_table", "No route table has been stored yet.");
-      const target = body.value.toVersion ?? active.info?.parent ?? 0;
+      const target = body.value.toVersion ?? active.parent;
       if (target === 0) return problem(c, 409, "nothing_to_roll_back", `Version ${active.version} is the first version: there is nothing before it.`);
       if (target === active.version) return problem(c, 409, "already_active", `Version ${target} is already active.`);
       const earlier = await store.getVersion(target);
-      if (!earlier) return problem(c, 404, "unknown_version", `There is no version ${target}.`);
+      if (!earlier) return problem(c, 404, "unknown_version", `There is no version ${target} that was ever active.`);
       const request: PublishRequest = {
         table: earlier.table,
         expectedVersion: active.version,

@@ -23,14 +23,28 @@ export interface TokenRegistry {
   identify(token: string): Promise<Principal | undefined>;
 }
 
-export function parseTokens(secret: string | undefined): TokenRegistry {
+/**
+ * The registry of a `CUTOVER_ADMIN_TOKENS` value. An entry that is not valid is left out
+ * (and named in `problems`) rather than locking every holder out; a value that is not a JSON
+ * object at all throws.
+ */
+export function parseTokens(secret: string | undefined): TokenRegistry & { readonly problems: readonly string[] } {
   const entries: { hash: Uint8Array; principal: Principal }[] = [];
+  const problems: string[] = [];
   if (secret) {
-    const parsed = TokensSchema.safeParse(safeJson(secret));
-    if (!parsed.success) throw new Error(`CUTOVER_ADMIN_TOKENS is not valid: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-    for (const [hex, principal] of Object.entries(parsed.data)) entries.push({ hash: fromHex(hex), principal });
+    const json = safeJson(secret);
+    if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error("CUTOVER_ADMIN_TOKENS is not a JSON object of token hashes");
+    for (const [hex, value] of Object.entries(json)) {
+      const parsed = TokensSchema.safeParse({ [hex]: value });
+      if (!parsed.success) {
+        problems.push(`${hex.slice(0, 12)}…: ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
+        continue;
+      }
+      for (const [hash, principal] of Object.entries(parsed.data)) entries.push({ hash: fromHex(hash), principal });
+    }
   }
   return {
+    problems,
     async identify(token) {
       const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
       let found: Principal | undefined;

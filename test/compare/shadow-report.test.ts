@@ -29,7 +29,7 @@ function stored(stats: ShadowStats): StoredShadowStats {
 
 function observe(stats: ShadowStats, control: Observation, candidate: Observation) {
   const comparison = compareResponses(control, candidate, rules);
-  recordComparison(stats, comparison, 10, 40, () => ({ at: "t", method: "GET", path: "/x", controlStatus: control.status, candidateStatus: candidate.status, controlMs: 10, candidateMs: 40, differences: comparison.differences }));
+  recordComparison(stats, comparison, 10, 40, [], () => ({ at: "t", method: "GET", path: "/x", controlStatus: control.status, candidateStatus: candidate.status, controlMs: 10, candidateMs: 40, differences: comparison.differences }));
 }
 
 describe("buildShadowReport", () => {
@@ -62,6 +62,31 @@ describe("buildShadowReport", () => {
     expect(after.verdict).toEqual({ ready: true, summary: "ready to cut over: 100 % of 20 matched (threshold 99 %)" });
   });
 
+  it("does not discount a field the candidate gets wrong far more often than the control varies", () => {
+    const stats = emptyStats();
+    for (let i = 0; i < 20; i++) observe(stats, json({ balance: 10 }), json({ balance: 12 }));
+    for (let i = 0; i < 10; i++) recordNoise(stats, i === 0 ? [{ field: "body:$.balance", kind: "value" }] : []);
+    const report = buildShadowReport("r", stored(stats), { minComparisons: 10, threshold: 99, noiseRate: 0.05 });
+    expect(report).toMatchObject({ matched: 0, noise: [], differences: [{ field: "body:$.balance", count: 20 }] });
+  });
+
+  it("never learns a status difference as noise", () => {
+    const stats = emptyStats();
+    observe(stats, json({ a: 1 }), json({ a: 1 }, 503));
+    recordNoise(stats, [{ field: "status", kind: "status", control: 200, candidate: 429 }]);
+    expect(buildShadowReport("r", stored(stats), { minComparisons: 1, threshold: 99, noiseRate: 0.05 })).toMatchObject({ matched: 0, noise: [] });
+  });
+
+  it("does not call a route ready when most bodies were too large to compare", () => {
+    const stats = emptyStats();
+    const big: Observation = { ...json({}), body: undefined };
+    for (let i = 0; i < 3; i++) observe(stats, big, json({}));
+    expect(buildShadowReport("r", stored(stats), { minComparisons: 1, threshold: 99, noiseRate: 0.05 }).verdict).toEqual({
+      ready: false,
+      summary: "not verified: 3 of 3 bodies were over shadow.maxBodyBytes and only their status and headers were compared",
+    });
+  });
+
   it("withholds a verdict until there are enough comparisons", () => {
     const stats = emptyStats();
     observe(stats, json({ a: 1 }), json({ a: 1 }));
@@ -79,7 +104,7 @@ describe("percentile", () => {
 });
 
 describe("redactDifferences", () => {
-  it("never keeps secret headers or configured body fields, nor values that contain them", () => {
+  it("never keeps secret headers, configured headers and body fields, values that contain them, or keys beneath them", () => {
     const redacted = redactDifferences(
       [
         { field: "header:set-cookie", kind: "value", control: "session=abc", candidate: "session=def" },
@@ -88,16 +113,18 @@ describe("redactDifferences", () => {
         { field: "body:$.ssns", kind: "order", control: ["1", "2"], candidate: ["2", "1"] },
         { field: "body:$.users[3].ssns[0]", kind: "value", control: "1", candidate: "2" },
         { field: "body:$.name", kind: "value", control: "x".repeat(300), candidate: "y" },
+        { field: "header:x-api-key", kind: "value", control: "k1", candidate: "k2" },
       ],
-      ["$.card", "$.ssns[*]", "$.users[*].ssns"],
+      ["$.card", "$.ssns[*]", "$.users[*].ssns", "header:x-api-key"],
     );
     expect(redacted).toEqual([
       { field: "header:set-cookie", kind: "value", control: "[redacted]", candidate: "[redacted]" },
       { field: "header:authorization", kind: "missing", control: "[redacted]" },
-      { field: "body:$.card.number", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "body:$.card", kind: "value", control: "[redacted]", candidate: "[redacted]" },
       { field: "body:$.ssns", kind: "order", control: "[redacted]", candidate: "[redacted]" },
-      { field: "body:$.users[3].ssns[0]", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "body:$.users[*].ssns", kind: "value", control: "[redacted]", candidate: "[redacted]" },
       { field: "body:$.name", kind: "value", control: `${"x".repeat(200)}…`, candidate: "y" },
+      { field: "header:x-api-key", kind: "value", control: "[redacted]", candidate: "[redacted]" },
     ]);
   });
 });

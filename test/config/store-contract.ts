@@ -126,6 +126,8 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
       expect(active.table).toEqual(winner.value.table);
       const loser = results.find((result) => !result.ok);
       expect(loser).toMatchObject({ ok: false, error: { reason: "stale_version", activeVersion: winner.value.version } });
+      // The loser's version never served: it is not history, and cannot be rolled back to.
+      expect((await reopen().listVersions({ limit: 10 })).map((info) => info.version)).toEqual([winner.value.version, base.value.version]);
     });
 
     it("keeps every version readable and lists them newest first", async () => {

@@ -19,7 +19,7 @@ const failing = table({
     { id: "down-fb", match: { path: "/fb/down/*" }, to: "down", fallback: "spare" },
     { id: "slow-fb", match: { path: "/fb/slow/*" }, to: "slow-behind-fb", fallback: "spare" },
     { id: "status-fb", match: { path: "/status/*" }, to: "new", fallback: { to: "legacy", on: ["5xx", "404"] } },
-    { id: "write-fb", match: { path: "/write/*" }, to: "new-behind-write", fallback: { to: "legacy", on: ["5xx", "error", "timeout"], unsafeMethods: true } },
+    { id: "write-fb", match: { path: "/write/*" }, to: "new-behind-write", fallback: { to: "legacy", on: ["5xx", "404", "error", "timeout"], unsafeMethods: true } },
     { id: "both-down", match: { path: "/both/*" }, to: "down", fallback: { to: "down", on: ["error"] } },
   ],
 });
@@ -99,17 +99,25 @@ describe("fallback", () => {
     expect(await received(ports.spare, id)).toEqual([]);
   });
 
-  it("with unsafeMethods, resends a small buffered POST only when the backend answered 5xx", async () => {
+  it("with unsafeMethods, resends a small buffered POST only when the backend answered 404", async () => {
     const id = testId();
     const body = JSON.stringify({ order: 42 });
-    const response = await send(failing, get("/write/status/500", { "x-test-id": id, "content-type": "application/json" }, { method: "POST", body }));
-    expect(response.headers.get("x-cutover-fallback")).toBe("new-behind-write;500");
+    const response = await send(failing, get("/write/status/404", { "x-test-id": id, "content-type": "application/json" }, { method: "POST", body }));
+    expect(response.headers.get("x-cutover-fallback")).toBe("new-behind-write;404");
     const [first] = await received(ports.new, id);
     const [second] = await received(ports.legacy, id);
-    expect(first?.url).toBe("/status/500");
-    expect(second?.url).toBe("/write/status/500");
+    expect(first?.url).toBe("/status/404");
+    expect(second?.url).toBe("/write/status/404");
     expect(first?.bodyBytes).toBe(body.length);
     expect(second?.bodySha256).toBe(first?.bodySha256);
+  });
+
+  it.each([500, 502, 503, 504])("with unsafeMethods, never resends a POST after a %i: the app behind may still be working on it", async (status) => {
+    const id = testId();
+    const response = await send(failing, get(`/write/status/${status}`, { "x-test-id": id }, { method: "POST", body: "{}" }));
+    expect(response.status).toBe(status);
+    expect(response.headers.get("x-cutover-fallback")).toBeNull();
+    expect(await received(ports.legacy, id)).toEqual([]);
   });
 
   it("with unsafeMethods, does not resend a POST after a timeout: it may have been processed", async () => {
@@ -188,7 +196,7 @@ describe("fallback with a large body", () => {
     const big = new Uint8Array(300 * 1024).fill(1);
     const routeTable = table({
       backends: { "new-behind-write": { url: origin(ports.new), stripPrefix: "/write" } },
-      routes: [{ id: "w", match: { path: "/write/*" }, to: "new-behind-write", fallback: { to: "legacy", on: ["5xx"], unsafeMethods: true } }],
+      routes: [{ id: "w", match: { path: "/write/*" }, to: "new-behind-write", fallback: { to: "legacy", on: ["404"], unsafeMethods: true } }],
     });
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -196,8 +204,8 @@ describe("fallback with a large body", () => {
         controller.close();
       },
     });
-    const response = await send(routeTable, get("/write/status/500", { "x-test-id": id }, { method: "POST", body }));
-    expect(response.status).toBe(500);
+    const response = await send(routeTable, get("/write/status/404", { "x-test-id": id }, { method: "POST", body }));
+    expect(response.status).toBe(404);
     expect(response.headers.get("x-cutover-fallback")).toBeNull();
     expect((await received(ports.new, id))[0]?.bodyBytes).toBe(big.byteLength);
     expect(await received(ports.legacy, id)).toEqual([]);
