@@ -1,4 +1,5 @@
 import type { FieldChange, TableChange } from "../routes/diff-tables.ts";
+import { formatWeights } from "./describe-table.ts";
 
 /** A plan as people read it: `+` added, `-` removed, `~` changed, one field per line. */
 export function formatPlan(changes: readonly TableChange[], fromVersion: number): string {
@@ -43,9 +44,7 @@ function show(value: unknown): string {
   if (value === undefined) return "(none)";
   if (typeof value === "string") return value;
   if (value !== null && typeof value === "object" && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "number")) {
-    return Object.entries(value)
-      .map(([name, weight]) => `${name} ${weight} %`)
-      .join(" · ");
+    return formatWeights(value as Record<string, number>);
   }
   return JSON.stringify(value);
 }

@@ -1,7 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { DynamoConnection } from "./dynamo-api.ts";
 
-
 /**
  * The AWS SDK's DynamoDB client, for the CLI and tools (`cutover init` creates the table with
  * it). The Worker uses the four calls of `createDynamoApi` instead, which keep its bundle small.

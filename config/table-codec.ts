@@ -1,6 +1,7 @@
 import type { RouteTable } from "../routes/schema.ts";
 import { validateRouteTable } from "../routes/validate.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /**
  * A route table as stored: gzip-compressed JSON with its SHA-256, so that a 10 000-route
@@ -32,11 +33,4 @@ async function transform(input: Uint8Array, stream: CompressionStream | Decompre
   const writer = stream.writable.getWriter();
   void writer.write(input as Uint8Array<ArrayBuffer>).then(() => writer.close(), () => {});
   return new Uint8Array(await new Response(stream.readable).arrayBuffer());
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  let hex = "";
-  for (const byte of digest) hex += byte.toString(16).padStart(2, "0");
-  return hex;
 }

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { diffTables } from "../../routes/diff-tables.ts";
 import { formatIssues, validateRouteTable } from "../../routes/validate.ts";
-import { describeRoutes } from "../describe-table.ts";
+import { describeRoutes, formatWeights } from "../describe-table.ts";
 import { clientFor, print, readJsonFile } from "../context.ts";
 import { formatPlan } from "../format-plan.ts";
 import { UsageError } from "../usage-error.ts";
@@ -67,10 +67,7 @@ export function registerRoutes(program: Command): void {
     .action(async (route: string, weights: Record<string, number>, options: { reason: string; expectVersion?: number }, command: Command) => {
       const { client, json } = clientFor(command);
       const applied = await client.setWeights(route, weights, options.reason, options.expectVersion);
-      const split = Object.entries(weights)
-        .map(([name, weight]) => `${name} ${weight} %`)
-        .join(" · ");
-      print(json, applied, () => `Route ${route} now sends ${split}: version ${applied.version} is active.`);
+      print(json, applied, () => `Route ${route} now sends ${formatWeights(weights)}: version ${applied.version} is active.`);
     });
 }
 
