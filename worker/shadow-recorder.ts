@@ -11,9 +11,9 @@ export interface ShadowRecorder {
   tryStart(route: string): boolean;
   finish(): void;
   /**
-   * Sends the counters to the store once the flush interval has passed since the last flush,
-   * waiting for it if need be (one waiting flush per isolate), so that counts reach the store
-   * within an interval even when traffic stops. Never throws.
+   * Sends the counters to the store once the flush interval has passed since the last flush;
+   * before that, the first caller waits for it (one waiting flush per isolate) so that counts
+   * reach the store within an interval even when traffic stops. Never throws.
    */
   flushIfDue(): Promise<void>;
 }
@@ -90,8 +90,10 @@ export function createShadowRecorder(options: {
             if (scheduled?.promise === promise) scheduled = undefined;
           });
         scheduled = { promise, at: now };
+        // Only the request that schedules the flush waits for it: every other request's
+        // context (and its buffers) can end as soon as its own comparison is recorded.
+        return promise;
       }
-      return scheduled.promise;
     },
   };
 }
