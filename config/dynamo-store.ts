@@ -5,6 +5,7 @@ import type { DynamoApi } from "./dynamo-api.ts";
 import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import { NoRouteTableError } from "./no-route-table-error.ts";
+import { queryItems } from "./query-items.ts";
 import type { ActiveTable, AuditEntry, PublishRequest, RouteTableStore, VersionInfo } from "./store.ts";
 import { parseStoredInfo, publicInfo, type StoredInfo } from "./stored-info.ts";
 import { decodeTable, encodeTable } from "./table-codec.ts";
@@ -51,18 +52,13 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
 
   const readTable = async (info: StoredInfo): Promise<RouteTable> => {
     const chunks: Uint8Array[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await client.query({
-        TableName: tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":prefix": `t#${pad(info.version)}#` }),
-        ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
-        ConsistentRead: true,
-      });
-      for (const item of page.Items ?? []) chunks.push(unmarshall(item).data as Uint8Array);
-      startKey = page.LastEvaluatedKey ? unmarshall(page.LastEvaluatedKey) : undefined;
-    } while (startKey);
+    const parts = queryItems(client, {
+      TableName: tableName,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":prefix": `t#${pad(info.version)}#` }),
+      ConsistentRead: true,
+    });
+    for await (const item of parts) chunks.push(item.data as Uint8Array);
     const source = `DynamoDB ${tableName} version ${info.version}`;
     if (chunks.length !== info.parts) {
       throw new InvalidRouteTableError(source, [{ path: "$", message: `expected ${info.parts} stored parts, found ${chunks.length}` }]);
@@ -102,22 +98,19 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
 
     async listVersions({ limit, before }) {
       const versions: VersionInfo[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.query({
-          TableName: tableName,
-          KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-          ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":from": "v#", ":to": before === undefined ? "v#~" : versionKey(before - 1) }),
-          ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
-          ScanIndexForward: false,
-          Limit: limit,
-        });
-        for (const item of page.Items ?? []) {
-          const info = parseStoredInfo(unmarshall(item), `DynamoDB ${tableName} versions`);
-          if (info.activatedAt !== undefined && versions.length < limit) versions.push(publicInfo(info));
-        }
-        startKey = page.LastEvaluatedKey ? unmarshall(page.LastEvaluatedKey) : undefined;
-      } while (startKey && versions.length < limit);
+      const items = queryItems(client, {
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":from": "v#", ":to": before === undefined ? "v#~" : versionKey(before - 1) }),
+        ScanIndexForward: false,
+        Limit: limit,
+      });
+      for await (const item of items) {
+        const info = parseStoredInfo(item, `DynamoDB ${tableName} versions`);
+        // Versions that never served are skipped, so more than one page may be needed.
+        if (info.activatedAt !== undefined) versions.push(publicInfo(info));
+        if (versions.length === limit) break;
+      }
       return versions;
     },
 

@@ -1,7 +1,8 @@
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import type { StoredShadowStats } from "../compare/shadow-report.ts";
 import { emptyStats, type ShadowSample, type ShadowStats } from "../compare/shadow-stats.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
+import { queryItems } from "./query-items.ts";
 import { DynamoRequestError } from "./dynamo-request-error.ts";
 
 /**
@@ -147,21 +148,20 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
 
     async read(route) {
       const pk = `shadow#${route}`;
-      const query = async (condition: string, values: Record<string, unknown>, limit?: number) => {
+      /** Every item of a condition, or (with `newest`) only that many, newest first. */
+      const query = async (condition: string, values: Record<string, unknown>, newest?: number) => {
         const items: Record<string, unknown>[] = [];
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await client.query({
-            TableName: tableName,
-            KeyConditionExpression: `pk = :pk AND ${condition}`,
-            ExpressionAttributeValues: marshall({ ":pk": pk, ...values }),
-            ExclusiveStartKey: startKey ? marshall(startKey) : undefined,
-            ScanIndexForward: limit === undefined,
-            Limit: limit,
-          });
-          for (const item of page.Items ?? []) items.push(unmarshall(item));
-          startKey = limit === undefined && page.LastEvaluatedKey ? unmarshall(page.LastEvaluatedKey) : undefined;
-        } while (startKey);
+        const pages = queryItems(client, {
+          TableName: tableName,
+          KeyConditionExpression: `pk = :pk AND ${condition}`,
+          ExpressionAttributeValues: marshall({ ":pk": pk, ...values }),
+          ScanIndexForward: newest === undefined,
+          Limit: newest,
+        });
+        for await (const item of pages) {
+          items.push(item);
+          if (items.length === newest) break;
+        }
         return items;
       };
       // Counters sort before and after "sample#…"; only the newest samples are read.
