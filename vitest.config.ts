@@ -4,6 +4,14 @@ import { defineConfig } from "vitest/config";
 process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 
+/**
+ * test/ mirrors the source tree; the runtime is chosen by file name: `*.workerd.test.ts` runs
+ * inside workerd (@cloudflare/vitest-plugin), every other `*.test.ts` in Node, and test/e2e/
+ * drives real processes over real sockets.
+ */
+const WORKERD = "test/**/*.workerd.test.ts";
+const E2E = "test/e2e/**/*.test.ts";
+
 export default defineConfig({
   test: {
     // Expected failures log structured lines; show output only for tests that fail.
@@ -13,7 +21,8 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["test/routes/**/*.test.ts", "test/compare/**/*.test.ts", "test/config/**/*.test.ts", "test/aws/**/*.test.ts"],
+          include: ["test/**/*.test.ts"],
+          exclude: [WORKERD, E2E],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 30_000,
         },
@@ -21,8 +30,8 @@ export default defineConfig({
       {
         plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
         test: {
-          name: "worker",
-          include: ["test/worker/**/*.test.ts"],
+          name: "workerd",
+          include: [WORKERD],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 20_000,
         },
@@ -31,7 +40,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           environment: "node",
-          include: ["test/e2e/**/*.test.ts"],
+          include: [E2E],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

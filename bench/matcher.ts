@@ -7,8 +7,8 @@ import { RegExpRouter } from "hono/router/reg-exp-router";
 import { compileTable } from "../routes/compile.ts";
 import { parsePattern } from "../routes/path-pattern.ts";
 import { validateRouteTable } from "../routes/validate.ts";
-import { generateTable, samplePaths } from "../test/support/big-table.ts";
-import { compileLinearMatcher } from "../test/support/linear-matcher.ts";
+import { generateTable, samplePaths } from "../fixtures/big-table.ts";
+import { compileLinearMatcher } from "../fixtures/linear-matcher.ts";
 
 export interface MatcherRow {
   readonly routes: number;
@@ -27,8 +27,8 @@ export function benchMatcher(quick = false): MatcherRow[] {
     const table = valid.value;
     const paths = samplePaths(10_000, count);
 
-    const compileMs = median(Array.from({ length: quick ? 2 : 5 }, () => time(() => compileTable(table))));
-    const trie = compileTable(table).matcher;
+    const compileMs = median(Array.from({ length: quick ? 2 : 5 }, () => time(() => compileTable(table, 1))));
+    const trie = compileTable(table, 1).matcher;
     rows.push({ routes: count, matcher: "cutover trie", compileMs, lookupsPerSecond: rate(seconds, paths, (p) => trie.match("GET", "h", p)) });
 
     const entries = table.routes.map((route) => {

@@ -8,13 +8,13 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { createDynamoApi } from "../config/dynamo-api.ts";
-import { createDynamoClient } from "../config/dynamo-client.ts";
-import { createDynamoStore } from "../config/dynamo-store.ts";
-import { ensureTable } from "../config/ensure-table.ts";
+import { createDynamoApi } from "../store/dynamo-api.ts";
+import { createDynamoClient } from "../cli/dynamo-client.ts";
+import { createDynamoStore } from "../store/dynamo-store.ts";
+import { ensureTable } from "../cli/ensure-table.ts";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { validateRouteTable } from "../routes/validate.ts";
-import { generateTable } from "../test/support/big-table.ts";
+import { generateTable } from "../fixtures/big-table.ts";
 import { workerdConfig } from "./workerd-config.ts";
 
 export const OUT = path.join(PROJECT_ROOT, "bench", "out");

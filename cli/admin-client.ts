@@ -1,4 +1,4 @@
-import type { AuditEntry, VersionInfo } from "../config/store.ts";
+import type { AuditEntry, VersionInfo } from "../store/route-store.ts";
 import type { RouteTable } from "../routes/schema.ts";
 import { AdminRequestError } from "./admin-request-error.ts";
 

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { hashToken } from "../config/admin/tokens.ts";
-import { createDynamoClient } from "../config/dynamo-client.ts";
-import { ensureTable } from "../config/ensure-table.ts";
+import { hashToken } from "../admin/tokens.ts";
+import { createDynamoClient } from "./dynamo-client.ts";
+import { ensureTable } from "./ensure-table.ts";
 import { handler } from "../demo/accounts-lambda/handler.ts";
 import { serveLambda } from "../demo/lambda-adapter.ts";
 import { startLegacyApp } from "../demo/legacy-app.ts";

@@ -1,3 +1,5 @@
+import { fnv1aBytes } from "../lib/fnv.ts";
+import { INTERNAL_PREFIX } from "../lib/internal-headers.ts";
 import type { Difference } from "./difference.ts";
 import { diffJson } from "./diff-json.ts";
 import { parsePathPattern, pathMatches, type PatternSegment } from "./json-path.ts";
@@ -83,7 +85,7 @@ export function compareResponses(control: Observation, candidate: Observation, r
 function isIgnored(difference: Difference, rules: CompareRules): boolean {
   if (difference.field.startsWith("header:")) {
     const name = difference.field.slice(7);
-    return rules.ignoredHeaders.has(name) || name.startsWith("x-cutover-");
+    return rules.ignoredHeaders.has(name) || name.startsWith(INTERNAL_PREFIX);
   }
   if (difference.field.startsWith("body:")) {
     const path = difference.field.slice(5);
@@ -144,7 +146,5 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Length and content hash (FNV-1a): enough to see that, and roughly how, two bodies differ. */
 function describeBytes(bytes: Uint8Array): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < bytes.byteLength; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
-  return `${bytes.byteLength} bytes, fnv1a ${(hash >>> 0).toString(16).padStart(8, "0")}`;
+  return `${bytes.byteLength} bytes, fnv1a ${(fnv1aBytes(bytes) >>> 0).toString(16).padStart(8, "0")}`;
 }

@@ -1,4 +1,4 @@
-import { canonicalJson } from "../routes/canonical-json.ts";
+import { canonicalJson } from "../lib/canonical-json.ts";
 import type { Difference } from "./difference.ts";
 import { childPath, type PathSegment } from "./json-path.ts";
 

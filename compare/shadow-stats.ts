@@ -1,7 +1,9 @@
 import type { Comparison } from "./compare-responses.ts";
 import type { Difference } from "./difference.ts";
-import { generalizePath, parsePathPattern, pathMatches } from "./json-path.ts";
+import { utf8Length } from "../lib/bytes.ts";
+import { generalizePath } from "./json-path.ts";
 import { latencyBucket } from "./latency-histogram.ts";
+import { coveringRule, DEFAULT_REDACTION, type Redaction } from "./redact.ts";
 
 /** A recent mismatch, redacted, as kept for the report's examples. */
 export interface ShadowSample {
@@ -65,8 +67,8 @@ export function emptyStats(): ShadowStats {
 }
 
 /** The fields of a comparison's real differences, as counted: generalized, sorted, one per line. */
-export function signatureOf(differences: readonly Difference[], redact: readonly string[] = []): string {
-  return [...new Set(differences.map((d) => countedField(d.field, redact)))].sort().join("\n");
+export function signatureOf(differences: readonly Difference[], redaction: Redaction = DEFAULT_REDACTION): string {
+  return [...new Set(differences.map((d) => countedField(d.field, redaction)))].sort().join("\n");
 }
 
 export function generalizeField(field: string): string {
@@ -78,16 +80,13 @@ export function generalizeField(field: string): string {
  * beneath a redacted path folded into that path (object keys can be secrets too: ids,
  * emails), and cut to a bounded length.
  */
-export function countedField(field: string, redact: readonly string[] = []): string {
+export function countedField(field: string, redaction: Redaction = DEFAULT_REDACTION): string {
   let counted = generalizeField(field);
   if (counted.startsWith("body:")) {
-    const path = counted.slice(5);
-    for (const rule of redact) {
-      const pattern = rule.startsWith("$") ? parsePathPattern(rule) : undefined;
-      if (pattern && pathMatches(pattern, path) && path !== rule) counted = `body:${rule}`;
-    }
+    const rule = coveringRule(counted.slice(5), redaction);
+    if (rule !== undefined) counted = `body:${rule}`;
   }
-  return byteLength(counted) <= MAX_FIELD_BYTES ? counted : `${counted.slice(0, MAX_FIELD_BYTES / 4)}…`;
+  return utf8Length(counted) <= MAX_FIELD_BYTES ? counted : `${counted.slice(0, MAX_FIELD_BYTES / 4)}…`;
 }
 
 export function recordComparison(
@@ -95,16 +94,16 @@ export function recordComparison(
   comparison: Comparison,
   controlMs: number,
   candidateMs: number,
-  redact: readonly string[],
+  redaction: Redaction,
   sample: () => ShadowSample,
 ): void {
   stats.compared++;
   if (comparison.tooLarge) stats.tooLarge++;
-  const signature = signatureOf(comparison.differences, redact);
+  const signature = signatureOf(comparison.differences, redaction);
   for (const field of signature === "" ? [] : signature.split("\n")) countField(stats.fields, field);
   // A signature is a storage key too: keep it bounded in count and length.
   const key =
-    byteLength(signature) <= MAX_SIGNATURE_BYTES && (stats.signatures.has(signature) || stats.signatures.size < MAX_SIGNATURES) ? signature : OTHER_SIGNATURE;
+    utf8Length(signature) <= MAX_SIGNATURE_BYTES && (stats.signatures.has(signature) || stats.signatures.size < MAX_SIGNATURES) ? signature : OTHER_SIGNATURE;
   add(stats.signatures, key, 1);
   add(stats.controlLatency, latencyBucket(controlMs), 1);
   add(stats.candidateLatency, latencyBucket(candidateMs), 1);
@@ -117,17 +116,13 @@ export function recordCandidateError(stats: ShadowStats, controlMs: number): voi
 }
 
 /** Two answers of the control backend compared: which fields change on their own. A status never is noise. */
-export function recordNoise(stats: ShadowStats, differences: readonly Difference[], redact: readonly string[] = []): void {
+export function recordNoise(stats: ShadowStats, differences: readonly Difference[], redaction: Redaction = DEFAULT_REDACTION): void {
   stats.noiseCompared++;
-  for (const field of new Set(differences.filter((d) => d.field !== "status").map((d) => countedField(d.field, redact)))) countField(stats.noise, field);
+  for (const field of new Set(differences.filter((d) => d.field !== "status").map((d) => countedField(d.field, redaction)))) countField(stats.noise, field);
 }
 
 function countField(map: Map<string, number>, field: string): void {
   add(map, map.has(field) || map.size < MAX_FIELDS ? field : OTHER_FIELDS, 1);
-}
-
-function byteLength(text: string): number {
-  return new TextEncoder().encode(text).byteLength;
 }
 
 /** Adds `from` into `into` (to put back a batch whose flush failed). */

@@ -1,7 +1,7 @@
-import { DynamoRequestError } from "./dynamo-request-error.ts";
-import type { Snapshot } from "./snapshot.ts";
-import { toSnapshot } from "./snapshot.ts";
-import type { ActiveTable, RouteTableSource } from "./store.ts";
+import { raceTimeout, TIMED_OUT } from "../lib/timeout.ts";
+import { compileTable, type CompiledTable } from "../routes/compile.ts";
+import { DynamoRequestError } from "../store/dynamo-request-error.ts";
+import type { ActiveTable, RouteTableSource } from "../store/route-store.ts";
 
 export interface ConfigHealth {
   /** ok: serving the store's active table; degraded: serving the last known good one; unavailable: no table. */
@@ -14,13 +14,13 @@ export interface ConfigHealth {
 
 export interface ConfigCache {
   /**
-   * The snapshot to serve with. A cold cache waits for one (bounded) read; a stale one
+   * The compiled table to serve with. A cold cache waits for one (bounded) read; a stale one
    * answers at once and refreshes in the background through `waitUntil`. Undefined only
    * while no table was ever loaded.
    */
-  snapshot(waitUntil: (promise: Promise<unknown>) => void): Promise<Snapshot | undefined>;
+  snapshot(waitUntil: (promise: Promise<unknown>) => void): Promise<CompiledTable | undefined>;
   /** The same without a promise when a table is loaded (the hot path); undefined when cold. */
-  current(waitUntil: (promise: Promise<unknown>) => void): Snapshot | undefined;
+  current(waitUntil: (promise: Promise<unknown>) => void): CompiledTable | undefined;
   /** Serve `active` now: a write made through this isolate need not wait for the next read. */
   accept(active: ActiveTable): void;
   health(): ConfigHealth;
@@ -42,22 +42,22 @@ export interface ConfigCacheOptions {
  * serving, and `health()` says so.
  */
 export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
-  let current: Snapshot | undefined;
+  let current: CompiledTable | undefined;
   let confirmedAt = 0;
   let attemptedAt = Number.NEGATIVE_INFINITY;
   let lastError: unknown;
-  let inflight: Promise<Snapshot | undefined> | undefined;
+  let inflight: Promise<CompiledTable | undefined> | undefined;
 
   const accept = (active: ActiveTable) => {
     // Versions only grow (a rollback is a new version too): a read that started before a
     // write this isolate already accepted must not bring the older table back.
     if (current !== undefined && active.version < current.version) return;
-    if (current === undefined || current.version !== active.version) current = toSnapshot(active);
+    if (current === undefined || current.version !== active.version) current = compileTable(active.table, active.version);
     confirmedAt = options.now();
     lastError = undefined;
   };
 
-  const refresh = (): Promise<Snapshot | undefined> => {
+  const refresh = (): Promise<CompiledTable | undefined> => {
     attemptedAt = options.now();
     inflight ??= withTimeout(options.source.getActive(), options.readTimeoutMs)
       .then(
@@ -77,7 +77,7 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
     return inflight;
   };
 
-  const currentSnapshot = (waitUntil: (promise: Promise<unknown>) => void): Snapshot | undefined => {
+  const currentTable = (waitUntil: (promise: Promise<unknown>) => void): CompiledTable | undefined => {
     if (current === undefined) return undefined;
     const now = options.now();
     if (now - confirmedAt >= options.ttlMs && now - attemptedAt >= Math.min(options.ttlMs, 1000) && !inflight) {
@@ -87,9 +87,9 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
   };
 
   return {
-    current: currentSnapshot,
+    current: currentTable,
     snapshot(waitUntil) {
-      if (current !== undefined) return Promise.resolve(currentSnapshot(waitUntil));
+      if (current !== undefined) return Promise.resolve(currentTable(waitUntil));
       // Cold, or never loaded: wait for a read, but after a failure do not make every
       // request wait for the store again — retry at most once per TTL meanwhile.
       if (inflight) return inflight;
@@ -118,12 +118,8 @@ function publicError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`route table store did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    if (timer !== null) clearTimeout(timer);
-  });
+async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  const result = await raceTimeout(promise, ms);
+  if (result === TIMED_OUT) throw new Error(`route table store did not answer within ${ms} ms`);
+  return result;
 }

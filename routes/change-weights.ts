@@ -1,4 +1,4 @@
-import { err, ok, type Result } from "./result.ts";
+import { err, ok, type Result } from "../lib/result.ts";
 import type { RouteTable } from "./schema.ts";
 import { validateRouteTable, type ValidationIssue } from "./validate.ts";
 

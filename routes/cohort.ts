@@ -1,3 +1,6 @@
+import { readCookie } from "../lib/cookies.ts";
+import { fnv1a, fnvMix } from "../lib/fnv.ts";
+
 /**
  * Sticky cohorts. A user's cohort key hashes, together with the route id, into one of
  * 10 000 buckets (0.01 % each). The split assigns each backend a fixed range of buckets, so
@@ -42,30 +45,13 @@ export function readCohortKey(sticky: Sticky, headers: RequestHeaders, clientIp:
   }
 }
 
-/** RFC 6265 §5.4 cookie-string: `a=1; b=2`. The first cookie of that name wins. */
-export function readCookie(cookieHeader: string | null, name: string): string | undefined {
-  if (!cookieHeader) return undefined;
-  for (const pair of cookieHeader.split(";")) {
-    const eq = pair.indexOf("=");
-    if (eq === -1) continue;
-    if (pair.slice(0, eq).trim() !== name) continue;
-    let value = pair.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    return value || undefined;
-  }
-  return undefined;
-}
-
 /**
  * FNV-1a over the UTF-16 code units of `routeId NUL key`, then the murmur3 finalizer so that
  * keys differing in one character spread over all buckets. Integer-only: the same bucket
  * in every isolate, every runtime, forever — changing this function moves users.
  */
 export function cohortBucket(routeId: string, key: string): number {
-  let hash = 0x811c9dc5;
-  hash = fnv(hash, routeId);
-  hash = Math.imul(hash ^ 0, 0x01000193);
-  hash = fnv(hash, key);
+  let hash = fnv1a(key, fnvMix(fnv1a(routeId), 0));
   hash ^= hash >>> 16;
   hash = Math.imul(hash, 0x85ebca6b);
   hash ^= hash >>> 13;
@@ -74,11 +60,7 @@ export function cohortBucket(routeId: string, key: string): number {
   return (hash >>> 0) % BUCKETS;
 }
 
-function fnv(seed: number, text: string): number {
-  let hash = seed;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash;
+/** A weight in percent (steps of 0.01) as a count of buckets. */
+export function toBuckets(percent: number): number {
+  return Math.round(percent * 100);
 }

@@ -1,40 +1,83 @@
 import { compileRules, type CompareRules } from "../compare/compare-responses.ts";
-import { BUCKETS, parseSticky, type Sticky } from "./cohort.ts";
+import { compileRedaction, type Redaction } from "../compare/redact.ts";
+import { BODY_LIMITS, signedBodyLimit } from "./body-policy.ts";
+import { BUCKETS, parseSticky, toBuckets, type Sticky } from "./cohort.ts";
 import { compileMatcher, type RouteMatcher } from "./matcher.ts";
 import { parsePattern } from "./path-pattern.ts";
+import type { Refusal } from "./refusal.ts";
 import type { Backend, FallbackTrigger, Route, RouteTable, Shadow } from "./schema.ts";
 
-/** One backend's share of a split: buckets `[from, upTo)` of the 10 000. */
+/** Heroku's router gives up after 30 s, so a legacy app never needs longer. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * A backend as the request path uses it (Envoy's cluster): everything the request path
+ * needs is resolved here, once per version, so that a request never looks a backend up by name.
+ */
+export interface CompiledBackend {
+  readonly name: string;
+  readonly config: Backend;
+  /** To the response head (`timeoutMs`, default 30 s). */
+  readonly timeoutMs: number;
+  /** When its signature covers the body: the most it takes and the 413 for more. */
+  readonly signedBody: { readonly bytes: number; readonly refusal: Refusal } | undefined;
+  /** Methods it answers, when not all (S3: GET and HEAD), and the 405 for the others. */
+  readonly methods: { readonly allowed: ReadonlySet<string>; readonly refusal: Refusal } | undefined;
+}
+
+/** One backend's share of a split: buckets `[previous upTo, upTo)` of the 10 000. */
 export interface SplitRange {
   readonly backend: string;
   readonly upTo: number;
 }
 
 export interface CompiledFallback {
-  readonly to: string;
+  readonly backend: CompiledBackend;
   readonly on: ReadonlySet<FallbackTrigger>;
   readonly unsafeMethods: boolean;
 }
 
-/** A route prepared for the request path: everything derivable per version is derived here. */
+/** A route's mirror policy: whom to copy to, how often, and how to compare and redact. */
+export interface CompiledShadow {
+  readonly backend: CompiledBackend;
+  readonly config: Shadow;
+  /** Sampled buckets out of 10 000, and the key the sampling hashes under. */
+  readonly shareBuckets: number;
+  readonly sampleKey: string;
+  /** Buckets out of 10 000 of shadowed requests also sent to the control twice (noise). */
+  readonly noiseBuckets: number;
+  readonly unsafeMethods: boolean;
+  /** Cap of the request copy and of each response compared. */
+  readonly maxBodyBytes: number;
+  readonly rules: CompareRules;
+  readonly redaction: Redaction;
+}
+
+/** `x-cutover-route`, `-backend`, `-version`: the response headers that say who answered. */
+export type ResponseHeaderList = readonly (readonly [string, string])[];
+
+/** A route prepared for the request path (Envoy's RouteAction): everything derivable per version. */
 export interface CompiledRoute {
   readonly id: string;
   readonly route: Route;
   /** Cumulative bucket ranges; a single backend is one range up to 10 000. */
-  readonly split: readonly SplitRange[];
+  readonly split: readonly { readonly backend: CompiledBackend; readonly upTo: number }[];
   /** Backends a tester may force on this route: those in `to` (even at weight 0) and the shadow. */
-  readonly candidates: ReadonlySet<string>;
+  readonly candidates: ReadonlyMap<string, CompiledBackend>;
   readonly sticky: Sticky;
   readonly fallback: CompiledFallback | undefined;
-  readonly shadow: Shadow | undefined;
-  /** How the shadow's responses are compared (its `ignore` rules over the defaults). */
-  readonly shadowRules: CompareRules | undefined;
+  readonly shadow: CompiledShadow | undefined;
+  /** The response headers for each backend that may answer on this route (split, override, fallback). */
+  readonly responseHeaders: ReadonlyMap<string, ResponseHeaderList>;
 }
 
 export interface CompiledTable {
+  readonly version: number;
   readonly table: RouteTable;
-  readonly backends: ReadonlyMap<string, Backend>;
-  readonly defaultBackend: string;
+  readonly backends: ReadonlyMap<string, CompiledBackend>;
+  readonly defaultBackend: CompiledBackend;
+  /** The response headers of requests no route matches. */
+  readonly defaultHeaders: ResponseHeaderList;
   readonly matcher: RouteMatcher<CompiledRoute>;
   readonly routes: readonly CompiledRoute[];
 }
@@ -45,52 +88,98 @@ export const DEFAULT_FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ["error", "
  * Compiles a validated route table. Call once per table version; the result serves every
  * request of that version. Throws only on a table that did not pass `validateRouteTable`.
  */
-export function compileTable(table: RouteTable): CompiledTable {
-  const routes = table.routes.map((route) => compileRoute(route, table.default));
+export function compileTable(table: RouteTable, version: number): CompiledTable {
+  const backends = new Map(Object.entries(table.backends).map(([name, backend]) => [name, compileBackend(name, backend)]));
+  const resolve = (name: string): CompiledBackend => {
+    const backend = backends.get(name);
+    if (backend === undefined) throw new Error(`Backend '${name}' is not in route table version ${version}`);
+    return backend;
+  };
+  const routes = table.routes.map((route) => compileRoute(route, table.default, resolve, String(version)));
   const matcher = compileMatcher(
     routes.map((compiled) => {
       const segments = parsePattern(compiled.route.match.path);
       if (!segments.ok) throw new Error(`Route ${compiled.id}: path ${segments.error}`);
-      return {
-        segments: segments.value,
-        methods: compiled.route.match.methods,
-        host: compiled.route.match.host,
-        value: compiled,
-      };
+      return { segments: segments.value, methods: compiled.route.match.methods, host: compiled.route.match.host, value: compiled };
     }),
   );
   return {
+    version,
     table,
-    backends: new Map(Object.entries(table.backends)),
-    defaultBackend: table.default,
+    backends,
+    defaultBackend: resolve(table.default),
+    defaultHeaders: responseHeaders(DEFAULT_ROUTE_ID, table.default, String(version)),
     matcher,
     routes,
   };
 }
 
-function compileRoute(route: Route, defaultBackend: string): CompiledRoute {
+/** A backend alone (also for CUTOVER_LEGACY_URL when there is no table at all). */
+export function compileBackend(name: string, config: Backend): CompiledBackend {
+  return {
+    name,
+    config,
+    timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    signedBody: signedBodyLimit(config),
+    methods:
+      config.type === "s3"
+        ? {
+            allowed: new Set(["GET", "HEAD"]),
+            refusal: { status: 405, code: "method_not_allowed", title: "405 Method Not Allowed", detail: "Static files answer GET and HEAD only.", headers: { allow: "GET, HEAD" } },
+          }
+        : undefined,
+  };
+}
+
+/** The route id requests no route matches are counted and labelled under. */
+export const DEFAULT_ROUTE_ID = "(default)";
+
+export function responseHeaders(routeId: string, backend: string, version: string): ResponseHeaderList {
+  return [
+    ["x-cutover-route", routeId],
+    ["x-cutover-backend", backend],
+    ["x-cutover-version", version],
+  ];
+}
+
+function compileRoute(route: Route, defaultBackend: string, resolve: (name: string) => CompiledBackend, version: string): CompiledRoute {
   const fallback =
     route.fallback === undefined
       ? undefined
       : typeof route.fallback === "string"
-        ? { to: route.fallback, on: new Set(DEFAULT_FALLBACK_TRIGGERS), unsafeMethods: false }
+        ? { backend: resolve(route.fallback), on: new Set(DEFAULT_FALLBACK_TRIGGERS), unsafeMethods: false }
         : {
-            to: route.fallback.to,
+            backend: resolve(route.fallback.to),
             on: new Set(route.fallback.on ?? DEFAULT_FALLBACK_TRIGGERS),
             unsafeMethods: route.fallback.unsafeMethods ?? false,
           };
   const weights = typeof route.to === "string" ? { [route.to]: 100 } : route.to;
-  const candidates = new Set(Object.keys(weights));
-  if (route.shadow) candidates.add(route.shadow.to);
+  const candidates = new Map(Object.keys(weights).map((name) => [name, resolve(name)]));
+  if (route.shadow) candidates.set(route.shadow.to, resolve(route.shadow.to));
+  const answering = new Set([...candidates.keys(), ...(fallback ? [fallback.backend.name] : [])]);
   return {
     id: route.id,
     route,
-    split: splitRanges(weights, defaultBackend),
+    split: splitRanges(weights, defaultBackend).map((range) => ({ backend: resolve(range.backend), upTo: range.upTo })),
     candidates,
     sticky: parseSticky(route.sticky),
     fallback,
-    shadow: route.shadow,
-    shadowRules: route.shadow ? compileRules(route.shadow.ignore) : undefined,
+    shadow: route.shadow ? compileShadow(route.id, route.shadow, resolve) : undefined,
+    responseHeaders: new Map([...answering].map((name) => [name, responseHeaders(route.id, name, version)])),
+  };
+}
+
+function compileShadow(routeId: string, shadow: Shadow, resolve: (name: string) => CompiledBackend): CompiledShadow {
+  return {
+    backend: resolve(shadow.to),
+    config: shadow,
+    shareBuckets: toBuckets(shadow.percent ?? 100),
+    sampleKey: `${routeId}#shadow`,
+    noiseBuckets: toBuckets(shadow.noisePercent ?? 5),
+    unsafeMethods: shadow.unsafeMethods === true,
+    maxBodyBytes: shadow.maxBodyBytes ?? BODY_LIMITS.shadowBytes,
+    rules: compileRules(shadow.ignore),
+    redaction: compileRedaction(shadow.redact),
   };
 }
 
@@ -116,9 +205,4 @@ export function splitRanges(weights: Readonly<Record<string, number>>, defaultBa
   const last = ranges.at(-1);
   if (last && upTo !== BUCKETS) ranges[ranges.length - 1] = { backend: last.backend, upTo: BUCKETS };
   return ranges;
-}
-
-/** A weight in percent (steps of 0.01) as a count of buckets. */
-export function toBuckets(percent: number): number {
-  return Math.round(percent * 100);
 }

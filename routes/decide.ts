@@ -1,5 +1,5 @@
 import { cohortBucket } from "./cohort.ts";
-import type { CompiledRoute } from "./compile.ts";
+import type { CompiledBackend, CompiledRoute } from "./compile.ts";
 
 export interface DecisionFacts {
   /** The request's cohort key (see `readCohortKey`); undefined means no key: use `roll`. */
@@ -10,10 +10,11 @@ export interface DecisionFacts {
   readonly override: string | undefined;
 }
 
+/** Which arm of the route chose the backend. */
 export type DecisionReason = "single" | "split" | "override";
 
 export interface Decision {
-  readonly backend: string;
+  readonly backend: CompiledBackend;
   readonly reason: DecisionReason;
   /** The bucket that chose the backend of a split. */
   readonly bucket?: number;
@@ -24,9 +25,8 @@ export interface Decision {
  * give the same decision.
  */
 export function decide(route: CompiledRoute, facts: DecisionFacts): Decision {
-  if (facts.override !== undefined && route.candidates.has(facts.override)) {
-    return { backend: facts.override, reason: "override" };
-  }
+  const forced = facts.override === undefined ? undefined : route.candidates.get(facts.override);
+  if (forced !== undefined) return { backend: forced, reason: "override" };
   const split = route.split;
   const only = split[0];
   if (split.length === 1 && only) return { backend: only.backend, reason: "single" };

@@ -1,4 +1,4 @@
-import { canonicalJson } from "./canonical-json.ts";
+import { canonicalJson } from "../lib/canonical-json.ts";
 import type { RouteTable } from "./schema.ts";
 
 /** One difference between two route tables, as plain data (rendered by `cutover routes plan`). */

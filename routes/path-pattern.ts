@@ -1,5 +1,5 @@
 import { normalizePath } from "./normalize-path.ts";
-import { err, ok, type Result } from "./result.ts";
+import { err, ok, type Result } from "../lib/result.ts";
 
 /**
  * One segment of a route's path pattern. Patterns are `/`-separated: a literal segment,

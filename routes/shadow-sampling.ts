@@ -1,12 +1,9 @@
 import { BUCKETS, cohortBucket } from "./cohort.ts";
+import type { CompiledShadow } from "./compile.ts";
 import { SAFE_METHODS } from "./methods.ts";
-import type { CompiledRoute } from "./compile.ts";
-import { toBuckets } from "./compile.ts";
-
-
 
 export interface ShadowChoice {
-  readonly to: string;
+  readonly shadow: CompiledShadow;
   /** Also call the control backend a second time, to learn which fields are noise. */
   readonly learnNoise: boolean;
 }
@@ -18,17 +15,15 @@ export interface ShadowChoice {
  * on every request or on none), a roll of the dice without one. Pure.
  */
 export function chooseShadow(
-  route: CompiledRoute,
+  shadow: CompiledShadow | undefined,
   facts: { readonly method: string; readonly servedBy: string; readonly cohortKey: string | undefined; readonly roll: number; readonly noiseRoll: number },
 ): ShadowChoice | undefined {
-  const shadow = route.shadow;
-  if (shadow === undefined || shadow.to === facts.servedBy) return undefined;
+  if (shadow === undefined || shadow.backend.name === facts.servedBy) return undefined;
   const idempotent = SAFE_METHODS.has(facts.method);
-  if (!idempotent && shadow.unsafeMethods !== true) return undefined;
-  const share = toBuckets(shadow.percent ?? 100);
-  if (share < BUCKETS) {
-    const bucket = facts.cohortKey === undefined ? facts.roll : cohortBucket(`${route.id}#shadow`, facts.cohortKey);
-    if (bucket >= share) return undefined;
+  if (!idempotent && !shadow.unsafeMethods) return undefined;
+  if (shadow.shareBuckets < BUCKETS) {
+    const bucket = facts.cohortKey === undefined ? facts.roll : cohortBucket(shadow.sampleKey, facts.cohortKey);
+    if (bucket >= shadow.shareBuckets) return undefined;
   }
-  return { to: shadow.to, learnNoise: idempotent && facts.noiseRoll < toBuckets(shadow.noisePercent ?? 5) };
+  return { shadow, learnNoise: idempotent && facts.noiseRoll < shadow.noiseBuckets };
 }

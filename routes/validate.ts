@@ -1,8 +1,7 @@
 import type * as z from "zod/mini";
-import { BUCKETS } from "./cohort.ts";
-import { toBuckets } from "./compile.ts";
+import { BUCKETS, toBuckets } from "./cohort.ts";
 import { parsePattern, patternShape } from "./path-pattern.ts";
-import { err, ok, type Result } from "./result.ts";
+import { err, ok, type Result } from "../lib/result.ts";
 import { RouteTableSchema, type RouteTable } from "./schema.ts";
 
 /** One reason a route table was refused: where (a JSON path such as `$.routes[1].to`) and why. */

@@ -1,4 +1,6 @@
-import { OVERRIDE_COOKIE } from "./override.ts";
+import { withoutCookie } from "../lib/cookies.ts";
+import { INTERNAL_PREFIX } from "../lib/internal-headers.ts";
+import { OVERRIDE_COOKIE } from "../routes/override-token.ts";
 
 /**
  * Hop-by-hop fields (RFC 9110 §7.6.1) describe one connection and must not be forwarded.
@@ -7,8 +9,6 @@ import { OVERRIDE_COOKIE } from "./override.ts";
  * leaves.
  */
 const HOP_BY_HOP_LEFT_BY_FETCH = ["proxy-authorization", "proxy-connection"];
-
-export const INTERNAL_PREFIX = "x-cutover-";
 
 export interface ForwardedFacts {
   readonly clientIp: string | undefined;
@@ -54,17 +54,6 @@ function appendForwardedFor(prior: string | null, clientIp: string): string {
   if (!prior) return clientIp;
   const last = prior.slice(prior.lastIndexOf(",") + 1).trim();
   return last === clientIp ? prior : `${prior}, ${clientIp}`;
-}
-
-function withoutCookie(cookieHeader: string, name: string): string {
-  return cookieHeader
-    .split(";")
-    .filter((pair) => {
-      const eq = pair.indexOf("=");
-      return (eq === -1 ? pair : pair.slice(0, eq)).trim() !== name;
-    })
-    .join(";")
-    .trim();
 }
 
 /**

@@ -1,15 +1,18 @@
 import type { Hono } from "hono";
-import { createAdminApp } from "../config/admin/app.ts";
-import type { AdminEnv } from "../config/admin/auth.ts";
+import { createAdminApp } from "../admin/app.ts";
+import type { AdminEnv } from "../admin/auth.ts";
 import { createConfigCache, type ConfigCache } from "../config/config-cache.ts";
-import { createDynamoApi } from "../config/dynamo-api.ts";
-import { createDynamoStore } from "../config/dynamo-store.ts";
-import { createShadowStore, type ShadowStore } from "../config/shadow-store.ts";
-import { createStaticSource } from "../config/static-source.ts";
-import type { RouteTableSource, RouteTableStore } from "../config/store.ts";
+import { logEvent } from "../lib/log.ts";
+import { compileBackend } from "../routes/compile.ts";
 import { normalizePath } from "../routes/normalize-path.ts";
-import { logEvent } from "./log.ts";
-import { proxy, type ProxyOptions } from "./proxy.ts";
+import { legacyOnlyPlan } from "../routes/plan.ts";
+import { createDynamoApi } from "../store/dynamo-api.ts";
+import { createDynamoStore } from "../store/dynamo-store.ts";
+import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
+import { createShadowStore, type ShadowStore } from "../store/shadow-store.ts";
+import { createStaticSource } from "../store/static-source.ts";
+import { proxy } from "./proxy.ts";
+import type { ProxyOptions } from "./request-context.ts";
 import { createShadowRecorder, type ShadowRecorder } from "./shadow-recorder.ts";
 
 const CONTROL_PREFIX = "/_cutover/";
@@ -38,7 +41,7 @@ function stateFor(env: Env): IsolateState {
   const options: ProxyOptions = {
     responseHeaders: env.CUTOVER_RESPONSE_HEADERS !== "off",
     overrideSecret: env.CUTOVER_OVERRIDE_SECRET || undefined,
-    legacyUrl: env.CUTOVER_LEGACY_URL || undefined,
+    legacyPlan: env.CUTOVER_LEGACY_URL ? legacyOnlyPlan(compileBackend("legacy", { url: env.CUTOVER_LEGACY_URL })) : undefined,
     now: Date.now,
     random: Math.random,
     shadowRecorder,
@@ -105,7 +108,7 @@ export default {
       return admin.fetch(request, env, ctx);
     }
     const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
-    const snapshot = config.current(waitUntil) ?? (await config.snapshot(waitUntil));
-    return proxy(request, url, path, snapshot, options, waitUntil);
+    const table = config.current(waitUntil) ?? (await config.snapshot(waitUntil));
+    return proxy(request, url, path, table, options, waitUntil);
   },
 } satisfies ExportedHandler<Env>;

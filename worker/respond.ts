@@ -1,59 +1,59 @@
+import { logEvent } from "../lib/log.ts";
+import { responseHeaders, type ResponseHeaderList } from "../routes/compile.ts";
+import type { Refusal } from "../routes/refusal.ts";
+import type { Served } from "./attempt.ts";
 import { errorPage, gatewayErrorResponse } from "./error-page.ts";
-import type { UpstreamOutcome } from "./forward.ts";
 import { downstreamResponse } from "./headers.ts";
-import { logEvent } from "./log.ts";
-import type { Plan } from "./plan-request.ts";
-import type { Refusal } from "./prepare-upstream.ts";
+import type { RequestContext } from "./request-context.ts";
 
-/** What one attempt at a backend came to. */
-export type Attempt = UpstreamOutcome | { readonly kind: "refused"; readonly refusal: Refusal };
-
-export interface ResponseContext {
-  readonly plan: Plan;
-  readonly backendName: string;
-  readonly timeoutMs: number;
-  /** `from-backend;trigger` after a fallback. */
-  readonly fellBackFrom: string | undefined;
-  readonly requestId: string;
-  readonly request: Request;
-  readonly showHeaders: boolean;
-}
-
-/** The client's response for an attempt: the backend's own, or a clear error page. */
-export function respond(attempt: Attempt, context: ResponseContext): Response {
-  const { plan, backendName, requestId, request } = context;
-  const extra: [string, string][] = [];
-  if (context.showHeaders) {
-    if (context.fellBackFrom !== undefined) extra.push(["x-cutover-fallback", context.fellBackFrom]);
-    extra.push(["x-cutover-route", plan.routeId], ["x-cutover-backend", backendName], ["x-cutover-version", plan.version]);
+/** The client's response for what was served: the backend's own, or a clear error page. */
+export function respond(served: Served, context: RequestContext): Response {
+  const { plan, requestId, request } = context;
+  const { attempt, backend } = served;
+  const show = context.options.responseHeaders;
+  const extra: (readonly [string, string])[] = [];
+  if (show) {
+    if (served.fellBackFrom !== undefined) extra.push(["x-cutover-fallback", served.fellBackFrom]);
+    extra.push(...headersFor(context, backend.name));
   }
   if (attempt.kind === "response") {
     if (attempt.response.status === 413) {
-      logEvent("warn", "upstream_payload_too_large", { requestId, method: request.method, route: plan.routeId, backend: backendName });
-      if (context.showHeaders) extra.push(["x-cutover-error", "payload_too_large"]);
+      logEvent("warn", "upstream_payload_too_large", { requestId, method: request.method, route: plan.routeId, backend: backend.name });
+      if (show) extra.push(["x-cutover-error", "payload_too_large"]);
     }
     return downstreamResponse(attempt.response, extra);
   }
 
-  let page: Response;
-  if (attempt.kind === "refused") {
-    logEvent("warn", "request_refused", { requestId, method: request.method, url: request.url, route: plan.routeId, backend: backendName, status: attempt.refusal.status, reason: attempt.refusal.detail });
-    page = errorPage({ ...attempt.refusal, backend: backendName, route: plan.routeId, requestId }, request.headers.get("accept"));
-    if (context.showHeaders) page.headers.set("x-cutover-error", attempt.refusal.code);
-  } else {
-    logEvent("warn", attempt.kind === "timeout" ? "upstream_timeout" : "upstream_error", {
-      requestId,
-      method: request.method,
-      url: request.url,
-      route: plan.routeId,
-      backend: backendName,
-      ...(attempt.kind === "timeout" ? { timeoutMs: context.timeoutMs } : { error: attempt.error }),
-    });
-    page = gatewayErrorResponse({ kind: attempt.kind, backend: backendName, route: plan.routeId, requestId, timeoutMs: context.timeoutMs }, request.headers.get("accept"));
-    if (context.showHeaders) page.headers.set("x-cutover-error", attempt.kind === "timeout" ? "timeout" : "unreachable");
-  }
+  if (attempt.kind === "refused") return refuse(attempt.refusal, context, backend.name, extra);
+
+  logEvent("warn", attempt.kind === "timeout" ? "upstream_timeout" : "upstream_error", {
+    requestId,
+    method: request.method,
+    url: request.url,
+    route: plan.routeId,
+    backend: backend.name,
+    ...(attempt.kind === "timeout" ? { timeoutMs: backend.timeoutMs } : { error: attempt.error }),
+  });
+  const page = gatewayErrorResponse({ kind: attempt.kind, backend: backend.name, route: plan.routeId, requestId, timeoutMs: backend.timeoutMs }, request.headers.get("accept"));
+  if (show) page.headers.set("x-cutover-error", attempt.kind === "timeout" ? "timeout" : "unreachable");
   for (const [name, value] of extra) page.headers.set(name, value);
   return page;
+}
+
+/** A request cutover answers itself (405, 413, …): logged, with the route's headers. */
+export function refuse(refusal: Refusal, context: RequestContext, backendName = context.plan.backend.name, extra: readonly (readonly [string, string])[] = context.options.responseHeaders ? headersFor(context, backendName) : []): Response {
+  const { plan, requestId, request } = context;
+  logEvent("warn", "request_refused", { requestId, method: request.method, url: request.url, route: plan.routeId, backend: backendName, status: refusal.status, reason: refusal.detail });
+  const page = errorPage({ ...refusal, backend: backendName, route: plan.routeId, requestId }, request.headers.get("accept"));
+  if (context.options.responseHeaders) page.headers.set("x-cutover-error", refusal.code);
+  for (const [name, value] of extra) page.headers.set(name, value);
+  return page;
+}
+
+function headersFor(context: RequestContext, backendName: string): ResponseHeaderList {
+  const { plan } = context;
+  if (backendName === plan.backend.name) return plan.responseHeaders;
+  return plan.route?.responseHeaders.get(backendName) ?? responseHeaders(plan.routeId, backendName, plan.version);
 }
 
 export function notConfigured(requestId: string): Response {

@@ -1,5 +1,6 @@
 import { emptyStats, mergeStats, type ShadowStats } from "../compare/shadow-stats.ts";
-import type { ShadowStore } from "../config/shadow-store.ts";
+import { sleep } from "../lib/timeout.ts";
+import type { ShadowStore } from "../store/shadow-store.ts";
 
 export interface ShadowRecorder {
   /** This isolate's unflushed counters for a route. */
@@ -83,8 +84,7 @@ export function createShadowRecorder(options: {
       // One waiting flush per isolate. If the request holding it was cut off (the platform
       // ends waitUntil work after 30 s), it never settles: start another.
       if (scheduled === undefined || now - scheduled.at > options.flushMs + 30_000) {
-        const promise = scheduler
-          .wait(wait)
+        const promise = sleep(wait)
           .then(flush)
           .finally(() => {
             if (scheduled?.promise === promise) scheduled = undefined;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { signOverride } from "../../worker/override.ts";
+import { signOverride } from "../../routes/override-token.ts";
 import { describeRoutes } from "../describe-table.ts";
 import { startDevStack, type DevStack } from "../dev-stack.ts";
 import { parsePort, parseWorkerPort } from "../options.ts";

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Command } from "commander";
-import { ensureTable } from "../../config/ensure-table.ts";
+import { ensureTable } from "../ensure-table.ts";
 import { print } from "../context.ts";
 
 export function registerInit(program: Command): void {

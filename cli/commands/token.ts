@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { hashToken } from "../../config/admin/tokens.ts";
-import { signOverride } from "../../worker/override.ts";
+import { hashToken } from "../../admin/tokens.ts";
+import { signOverride } from "../../routes/override-token.ts";
 import { print } from "../context.ts";
 import { UsageError } from "../usage-error.ts";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { verifySigV4, type ReceivedRequest } from "../../demo/sigv4-verify.ts";
-import { signAws } from "../../config/aws-signing.ts";
-import { canonicalQuery } from "../../worker/canonical-query.ts";
+import { signAws } from "../../aws/sign.ts";
+import { canonicalQuery } from "../../aws/canonical-query.ts";
 
 // AWS's published SigV4 test suite (aws-sig-v4-test-suite): these credentials, this date.
 const SUITE = {

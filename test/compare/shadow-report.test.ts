@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compareResponses, compileRules, type Observation } from "../../compare/compare-responses.ts";
 import { percentile } from "../../compare/latency-histogram.ts";
-import { redactDifferences } from "../../compare/redact.ts";
+import { compileRedaction, DEFAULT_REDACTION, redactDifferences } from "../../compare/redact.ts";
 import { buildShadowReport, type StoredShadowStats } from "../../compare/shadow-report.ts";
 import { emptyStats, recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../../compare/shadow-stats.ts";
 
@@ -29,7 +29,7 @@ function stored(stats: ShadowStats): StoredShadowStats {
 
 function observe(stats: ShadowStats, control: Observation, candidate: Observation) {
   const comparison = compareResponses(control, candidate, rules);
-  recordComparison(stats, comparison, 10, 40, [], () => ({ at: "t", method: "GET", path: "/x", controlStatus: control.status, candidateStatus: candidate.status, controlMs: 10, candidateMs: 40, differences: comparison.differences }));
+  recordComparison(stats, comparison, 10, 40, DEFAULT_REDACTION, () => ({ at: "t", method: "GET", path: "/x", controlStatus: control.status, candidateStatus: candidate.status, controlMs: 10, candidateMs: 40, differences: comparison.differences }));
 }
 
 describe("buildShadowReport", () => {
@@ -115,7 +115,7 @@ describe("redactDifferences", () => {
         { field: "body:$.name", kind: "value", control: "x".repeat(300), candidate: "y" },
         { field: "header:x-api-key", kind: "value", control: "k1", candidate: "k2" },
       ],
-      ["$.card", "$.ssns[*]", "$.users[*].ssns", "header:x-api-key"],
+      compileRedaction(["$.card", "$.ssns[*]", "$.users[*].ssns", "header:x-api-key"]),
     );
     expect(redacted).toEqual([
       { field: "header:set-cookie", kind: "value", control: "[redacted]", candidate: "[redacted]" },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createConfigCache } from "../../config/config-cache.ts";
-import type { ActiveTable, RouteTableSource } from "../../config/store.ts";
-import { sampleTable, valid } from "./store-contract.ts";
+import type { ActiveTable, RouteTableSource } from "../../store/route-store.ts";
+import { sampleTable, valid } from "../store/route-store-contract.ts";
 
 /** A source whose reads the test answers by hand, to order them against writes. */
 function manualSource() {

@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashToken } from "../../config/admin/tokens.ts";
+import { hashToken } from "../../admin/tokens.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../cli/local-dynamo.ts";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
-import { verifyOverride } from "../../worker/override.ts";
+import { verifyOverride } from "../../routes/override-token.ts";
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BUCKETS, cohortBucket, parseSticky, readCohortKey, readCookie } from "../../routes/cohort.ts";
+import { BUCKETS, cohortBucket, parseSticky, readCohortKey } from "../../routes/cohort.ts";
 
 describe("cohortBucket", () => {
   it("is stable: the same route and key always give the same bucket", () => {
@@ -40,12 +40,5 @@ describe("readCohortKey", () => {
   it("defaults to the client IP, and has no key without one", () => {
     expect(readCohortKey(parseSticky(undefined), headers, "198.51.100.4")).toBe("198.51.100.4");
     expect(readCohortKey(parseSticky(undefined), headers, undefined)).toBeUndefined();
-  });
-
-  it("reads the first cookie of a name and ignores empty values", () => {
-    expect(readCookie("a=1; a=2", "a")).toBe("1");
-    expect(readCookie("a=; b=2", "a")).toBeUndefined();
-    expect(readCookie("ab=1", "a")).toBeUndefined();
-    expect(readCookie(null, "a")).toBeUndefined();
   });
 });

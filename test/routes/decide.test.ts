@@ -11,7 +11,7 @@ function route(to: unknown, extra: Record<string, unknown> = {}): CompiledRoute 
     routes: [{ id: "accounts-read", match: { path: "/api/accounts/:id" }, to, ...extra }],
   });
   if (!result.ok) throw new Error(JSON.stringify(result.error));
-  const compiled = compileTable(result.value).routes[0];
+  const compiled = compileTable(result.value, 1).routes[0];
   if (!compiled) throw new Error("no route");
   return compiled;
 }
@@ -32,7 +32,7 @@ describe("splitRanges", () => {
 
 describe("decide", () => {
   it("sends a single-backend route to that backend", () => {
-    expect(decide(route("accounts"), { ...noOverride, cohortKey: "alice" })).toEqual({ backend: "accounts", reason: "single" });
+    expect(decide(route("accounts"), { ...noOverride, cohortKey: "alice" })).toMatchObject({ backend: { name: "accounts" }, reason: "single" });
   });
 
   it("keeps each key on its backend when the new backend's weight rises: users only move from legacy to new", () => {
@@ -41,7 +41,7 @@ describe("decide", () => {
       const key = `user-${user}`;
       let wasNew = false;
       for (const step of steps) {
-        const isNew = decide(step, { ...noOverride, cohortKey: key }).backend === "accounts";
+        const isNew = decide(step, { ...noOverride, cohortKey: key }).backend.name === "accounts";
         if (wasNew) expect(isNew, `${key} flapped back to legacy`).toBe(true);
         wasNew = isNew;
       }
@@ -53,24 +53,24 @@ describe("decide", () => {
     const split = route({ legacy: 100 - weight, accounts: weight });
     let onNew = 0;
     for (let user = 0; user < 10_000; user++) {
-      if (decide(split, { ...noOverride, cohortKey: `session-${user}` }).backend === "accounts") onNew++;
+      if (decide(split, { ...noOverride, cohortKey: `session-${user}` }).backend.name === "accounts") onNew++;
     }
     expect(Math.abs(onNew / 100 - weight)).toBeLessThanOrEqual(1);
   });
 
   it("rolls the dice when there is no cohort key", () => {
     const split = route({ legacy: 50, accounts: 50 });
-    expect(decide(split, { override: undefined, cohortKey: undefined, roll: 0 })).toEqual({ backend: "accounts", reason: "split", bucket: 0 });
-    expect(decide(split, { override: undefined, cohortKey: undefined, roll: BUCKETS - 1 })).toMatchObject({ backend: "legacy" });
+    expect(decide(split, { override: undefined, cohortKey: undefined, roll: 0 })).toMatchObject({ backend: { name: "accounts" }, reason: "split", bucket: 0 });
+    expect(decide(split, { override: undefined, cohortKey: undefined, roll: BUCKETS - 1 })).toMatchObject({ backend: { name: "legacy" } });
   });
 
   it("honours an override for a backend of the route, including a 0 % one and the shadow", () => {
     const dark = route({ legacy: 100, accounts: 0 }, { shadow: { to: "billing" } });
-    expect(decide(dark, { ...noOverride, cohortKey: "a", override: "accounts" })).toEqual({ backend: "accounts", reason: "override" });
-    expect(decide(dark, { ...noOverride, cohortKey: "a", override: "billing" })).toEqual({ backend: "billing", reason: "override" });
+    expect(decide(dark, { ...noOverride, cohortKey: "a", override: "accounts" })).toMatchObject({ backend: { name: "accounts" }, reason: "override" });
+    expect(decide(dark, { ...noOverride, cohortKey: "a", override: "billing" })).toMatchObject({ backend: { name: "billing" }, reason: "override" });
   });
 
   it("ignores an override for a backend the route does not use", () => {
-    expect(decide(route("legacy"), { ...noOverride, cohortKey: "a", override: "accounts" }).backend).toBe("legacy");
+    expect(decide(route("legacy"), { ...noOverride, cohortKey: "a", override: "accounts" }).backend.name).toBe("legacy");
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compileMatcher, type MatcherEntry, type RouteMatcher } from "../../routes/matcher.ts";
 import { parsePattern } from "../../routes/path-pattern.ts";
-import { compileLinearMatcher } from "../support/linear-matcher.ts";
+import { compileLinearMatcher } from "../../fixtures/linear-matcher.ts";
 
 type Spec = { id: string; path: string; methods?: string[]; host?: string };
 

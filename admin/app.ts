@@ -1,0 +1,69 @@
+import { Hono } from "hono/tiny";
+import { bodyLimit } from "hono/body-limit";
+import { logEvent } from "../lib/log.ts";
+import type { AdminDeps } from "./deps.ts";
+import { requireToken, type AdminEnv } from "./auth.ts";
+import { problem } from "./http.ts";
+import { registerHistory } from "./history-handlers.ts";
+import { registerRoutes } from "./route-handlers.ts";
+import { registerShadow } from "./shadow-handlers.ts";
+import { parseTokens, type TokenRegistry } from "./tokens.ts";
+import { DynamoRequestError } from "../store/dynamo-request-error.ts";
+import { InvalidRouteTableError } from "../store/invalid-route-table-error.ts";
+import { NoRouteTableError } from "../store/no-route-table-error.ts";
+
+/** Larger than a 10 000-route table (about 2 MB of JSON). */
+const MAX_TABLE_BODY = 8 * 1024 * 1024;
+const MAX_SMALL_BODY = 64 * 1024;
+
+/** The control plane under /_cutover (DESIGN.md "Control plane"). */
+export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
+  let tokens: TokenRegistry | Error;
+  try {
+    const parsed = parseTokens(deps.tokensSecret);
+    if (parsed.problems.length > 0) logEvent("error", "admin_tokens_skipped", { problems: parsed.problems });
+    tokens = parsed;
+  } catch (error) {
+    tokens = error instanceof Error ? error : new Error(String(error));
+  }
+
+  const app = new Hono<AdminEnv>().basePath("/_cutover");
+
+  app.get("/health", (c) => {
+    const health = deps.cache.health();
+    return c.json({ ...health, source: deps.sourceKind }, health.status === "unavailable" ? 503 : 200, { "cache-control": "no-store" });
+  });
+
+  const api = new Hono<AdminEnv>();
+  api.use("*", async (c, next) => {
+    c.header("cache-control", "no-store");
+    if (tokens instanceof Error) return problem(c, 503, "misconfigured", tokens.message);
+    await next();
+  });
+  api.use("*", requireToken(() => tokens as TokenRegistry));
+  api.use("*", async (c, next) => {
+    const limit = c.req.method === "PUT" && c.req.path.endsWith("/routes") ? MAX_TABLE_BODY : MAX_SMALL_BODY;
+    return bodyLimit({
+      maxSize: limit,
+      onError: (ctx) => problem(ctx, 413, "too_large", `The request body is larger than ${limit} bytes.`),
+    })(c, next);
+  });
+  registerRoutes(api, deps);
+  registerHistory(api, deps);
+  registerShadow(api, deps);
+  app.route("/api", api);
+
+  app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));
+  app.onError((error, c) => {
+    logEvent("error", "admin_error", { path: c.req.path, error });
+    if (error instanceof NoRouteTableError) return problem(c, 404, "no_table", "No route table has been stored yet.");
+    if (error instanceof InvalidRouteTableError) {
+      return problem(c, 409, "invalid_stored_table", `${error.message}. Roll back to an earlier version, or store a valid table.`, { issues: error.issues });
+    }
+    if (error instanceof DynamoRequestError) {
+      return problem(c, 503, "store_unavailable", `The route table store failed: ${error.message}`);
+    }
+    return problem(c, 500, "internal_error", "cutover failed to handle this request; the error is logged.");
+  });
+  return app;
+}

@@ -1,0 +1,17 @@
+import type { ConfigCache } from "../config/config-cache.ts";
+import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
+import type { ShadowStore } from "../store/shadow-store.ts";
+
+/** What the admin API works with; injected, so that tests and the Worker build it the same way. */
+export interface AdminDeps {
+  /** The versioned store, or undefined when the table is static (CUTOVER_ROUTES): read-only. */
+  readonly store: RouteTableStore | undefined;
+  readonly source: RouteTableSource;
+  readonly cache: ConfigCache;
+  /** Shadow comparison counters; undefined with a static table. */
+  readonly shadowStore: ShadowStore | undefined;
+  /** The `CUTOVER_ADMIN_TOKENS` secret. */
+  readonly tokensSecret: string | undefined;
+  /** Where the table comes from, for health: "dynamodb" or "static". */
+  readonly sourceKind: string;
+}

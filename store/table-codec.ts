@@ -1,0 +1,36 @@
+import type { RouteTable } from "../routes/schema.ts";
+import { validateRouteTable } from "../routes/validate.ts";
+import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
+import { sha256Hex } from "../lib/sha256.ts";
+
+/**
+ * A route table as stored: gzip-compressed JSON with its SHA-256, so that a 10 000-route
+ * table fits in a few DynamoDB items and a damaged one is detected, never served.
+ */
+export async function encodeTable(table: RouteTable): Promise<{ bytes: Uint8Array; sha256: string }> {
+  const json = new TextEncoder().encode(JSON.stringify(table));
+  const bytes = await transform(json, new CompressionStream("gzip"));
+  return { bytes, sha256: await sha256Hex(bytes) };
+}
+
+/** Decodes and validates; throws InvalidRouteTableError for anything that is not a valid table. */
+export async function decodeTable(bytes: Uint8Array, sha256: string, source: string): Promise<RouteTable> {
+  if ((await sha256Hex(bytes)) !== sha256) {
+    throw new InvalidRouteTableError(source, [{ path: "$", message: "stored bytes do not match their SHA-256 (damaged item)" }]);
+  }
+  let input: unknown;
+  try {
+    input = JSON.parse(new TextDecoder().decode(await transform(bytes, new DecompressionStream("gzip"))));
+  } catch (error) {
+    throw new InvalidRouteTableError(source, [{ path: "$", message: `not gzip-compressed JSON (${String(error)})` }]);
+  }
+  const result = validateRouteTable(input);
+  if (!result.ok) throw new InvalidRouteTableError(source, result.error);
+  return result.value;
+}
+
+async function transform(input: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
+  const writer = stream.writable.getWriter();
+  void writer.write(input as Uint8Array<ArrayBuffer>).then(() => writer.close(), () => {});
+  return new Uint8Array(await new Response(stream.readable).arrayBuffer());
+}

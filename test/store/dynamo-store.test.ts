@@ -1,0 +1,81 @@
+import { PutItemCommand, QueryCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { describe, expect, inject, it } from "vitest";
+import { createDynamoApi } from "../../store/dynamo-api.ts";
+import { createDynamoClient } from "../../cli/dynamo-client.ts";
+import { createDynamoStore } from "../../store/dynamo-store.ts";
+import { ensureTable } from "../../cli/ensure-table.ts";
+import { InvalidRouteTableError } from "../../store/invalid-route-table-error.ts";
+import { dynamoFixtures } from "./dynamo-fixture.ts";
+import { generateTable } from "../../fixtures/big-table.ts";
+import { describeSourceContract, describeStoreContract, sampleTable, valid } from "./route-store-contract.ts";
+
+const fixtures = dynamoFixtures(inject("dynamoEndpoint"));
+describeSourceContract("DynamoDB store, from Node", fixtures.source);
+describeStoreContract("DynamoDB store, from Node", fixtures.store);
+
+describe("DynamoDB store: damaged items are refused, never served", () => {
+  const client = createDynamoClient(fixtures.connection, 3);
+
+  async function publishedStore() {
+    const tableName = `cutover-test-${crypto.randomUUID()}`;
+    await ensureTable(client, tableName);
+    const store = createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName });
+    const result = await store.publish({ table: valid(sampleTable), expectedVersion: 0, author: "a", reason: "r", action: "apply" });
+    if (!result.ok) throw new Error("publish failed");
+    return { tableName, version: result.value.version };
+  }
+
+  async function refusal(tableName: string): Promise<InvalidRouteTableError> {
+    const error = await createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName }).getActive().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(InvalidRouteTableError);
+    return error as InvalidRouteTableError;
+  }
+
+  it("refuses table bytes that do not match their SHA-256", async () => {
+    const { tableName, version } = await publishedStore();
+    await client.send(
+      new PutItemCommand({ TableName: tableName, Item: marshall({ pk: "routes", sk: `t#${String(version).padStart(9, "0")}#0000`, data: new Uint8Array([1, 2, 3]) }) }),
+    );
+    expect((await refusal(tableName)).message).toContain("do not match their SHA-256");
+  });
+
+  it("refuses an active item with missing or mistyped fields", async () => {
+    const { tableName } = await publishedStore();
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: marshall({ pk: "routes", sk: "active" }),
+        UpdateExpression: "SET version = :v REMOVE sha256",
+        ExpressionAttributeValues: marshall({ ":v": "seven" }),
+      }),
+    );
+    const error = await refusal(tableName);
+    expect(error.issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(["$.version", "$.sha256"]));
+  });
+});
+
+describe("DynamoDB store: tables larger than one item", () => {
+  it("splits a table over several items and reassembles it exactly", async () => {
+    const client = createDynamoClient(fixtures.connection, 3);
+    const tableName = `cutover-test-${crypto.randomUUID()}`;
+    await ensureTable(client, tableName);
+    const big = valid(generateTable(10_000));
+    const store = createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName, partBytes: 16_384 });
+    const result = await store.publish({ table: big, expectedVersion: 0, author: "a", reason: "r", action: "apply" });
+    if (!result.ok) throw new Error("publish failed");
+    const parts = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :t)",
+        ExpressionAttributeValues: marshall({ ":pk": "routes", ":t": "t#" }),
+        Select: "COUNT",
+      }),
+    );
+    expect(parts.Count).toBeGreaterThan(1);
+    expect((await createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName }).getActive()).table).toEqual(big);
+  });
+});

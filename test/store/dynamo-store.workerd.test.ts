@@ -1,0 +1,7 @@
+import { inject } from "vitest";
+import { dynamoFixtures } from "./dynamo-fixture.ts";
+import { describeSourceContract, describeStoreContract } from "./route-store-contract.ts";
+
+const fixtures = dynamoFixtures(inject("dynamoEndpoint"));
+describeSourceContract("DynamoDB store, inside workerd", fixtures.source);
+describeStoreContract("DynamoDB store, inside workerd", fixtures.store);

@@ -1,7 +1,0 @@
-import { inject } from "vitest";
-import { dynamoFixtures } from "../config/dynamo-fixture.ts";
-import { describeSourceContract, describeStoreContract } from "../config/store-contract.ts";
-
-const fixtures = dynamoFixtures(inject("dynamoEndpoint"));
-describeSourceContract("DynamoDB store, inside workerd", fixtures.source);
-describeStoreContract("DynamoDB store, inside workerd", fixtures.store);

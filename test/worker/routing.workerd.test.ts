@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { signOverride } from "../../routes/override-token.ts";
+import { get, ports, received, send, table, testId } from "../support/worker-harness.ts";
+
+const SECRET = "test-override-secret";
+
+const routes = table({
+  routes: [
+    { id: "accounts-read", match: { path: "/api/accounts/:id", methods: ["GET", "HEAD"] }, to: "new" },
+    { id: "api", match: { path: "/api/*" }, to: "legacy" },
+    { id: "admin", match: { path: "/admin/*" }, to: "spare" },
+    { id: "split", match: { path: "/split/:id" }, to: { legacy: 50, new: 50 }, sticky: "cookie:session_id" },
+    { id: "dark", match: { path: "/dark" }, to: { legacy: 100, new: 0 } },
+    { id: "host-only", match: { path: "/api/accounts/:id", host: "internal.example.com" }, to: "spare" },
+  ],
+});
+
+async function backendFor(request: Request, routeTable: unknown = routes, vars: Partial<Env> = {}) {
+  const response = await send(routeTable, request, vars);
+  await response.arrayBuffer();
+  return { route: response.headers.get("x-cutover-route"), backend: response.headers.get("x-cutover-backend"), served: response.headers.get("x-served-by") };
+}
+
+describe("routing", () => {
+  it("sends each path to the backend of its most specific route", async () => {
+    expect(await backendFor(get("/api/accounts/42"))).toEqual({ route: "accounts-read", backend: "new", served: "new" });
+    expect(await backendFor(get("/api/accounts/42", {}, { method: "DELETE" }))).toEqual({ route: "api", backend: "legacy", served: "legacy" });
+    expect(await backendFor(get("/api/other"))).toEqual({ route: "api", backend: "legacy", served: "legacy" });
+    expect(await backendFor(get("/"))).toEqual({ route: "(default)", backend: "legacy", served: "legacy" });
+  });
+
+  it("prefers a route that names the request's host", async () => {
+    const request = new Request("https://internal.example.com/api/accounts/42");
+    expect(await backendFor(request)).toEqual({ route: "host-only", backend: "spare", served: "spare" });
+  });
+
+  it("matches and forwards the same normalized path, so dot segments cannot reach another route", async () => {
+    const id = testId();
+    const sneaky = await backendFor(get("/api/%2e%2e/admin/users", { "x-test-id": id }));
+    expect(sneaky).toEqual({ route: "admin", backend: "spare", served: "spare" });
+    expect((await received(ports.spare, id))[0]?.url).toBe("/admin/users");
+
+    const encoded = testId();
+    await backendFor(get("/%61pi/accounts/7", { "x-test-id": encoded }));
+    expect((await received(ports.new, encoded))[0]?.url).toBe("/api/accounts/7");
+
+    // `//api/...` is not `/api/...`: the origin would see the double slash, so it goes to the default.
+    const doubled = testId();
+    expect(await backendFor(get("//api/accounts/42", { "x-test-id": doubled }))).toMatchObject({ route: "(default)", served: "legacy" });
+    expect((await received(ports.legacy, doubled))[0]?.url).toBe("//api/accounts/42");
+  });
+
+  it("keeps a user on one side of a split, by cohort cookie", async () => {
+    const sides = new Set<string | null>();
+    for (let user = 0; user < 40; user++) {
+      const cookie = { cookie: `session_id=user-${user}` };
+      const first = await backendFor(get(`/split/${user}`, cookie));
+      const again = await backendFor(get(`/split/${user + 1000}`, cookie));
+      expect(again.backend).toBe(first.backend);
+      sides.add(first.backend);
+    }
+    expect(sides).toEqual(new Set(["legacy", "new"]));
+  });
+});
+
+describe("tester override", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+
+  it("forces a backend of the route with a valid signed header or cookie", async () => {
+    const token = await signOverride(SECRET, "new", now() + 600);
+    const vars = { CUTOVER_OVERRIDE_SECRET: SECRET };
+    expect((await backendFor(get("/dark", { "x-cutover-override": token }), routes, vars)).served).toBe("new");
+    expect((await backendFor(get("/dark", { cookie: `a=1; cutover_override=${token}` }), routes, vars)).served).toBe("new");
+  });
+
+  it("never reaches the backend: header and cookie are removed", async () => {
+    const id = testId();
+    const token = await signOverride(SECRET, "new", now() + 600);
+    await backendFor(get("/dark", { "x-test-id": id, "x-cutover-override": token, cookie: `a=1; cutover_override=${token}; b=2` }), routes, {
+      CUTOVER_OVERRIDE_SECRET: SECRET,
+    });
+    const [seen] = await received(ports.new, id);
+    expect(seen?.headers["x-cutover-override"]).toBeUndefined();
+    expect(seen?.headers.cookie).toBe("a=1; b=2");
+  });
+
+  it("is ignored when unsigned, signed with another secret, expired, or for a backend outside the route", async () => {
+    const vars = { CUTOVER_OVERRIDE_SECRET: SECRET };
+    const forged = await signOverride("someone-else", "new", now() + 600);
+    const expired = await signOverride(SECRET, "new", now() - 1);
+    const elsewhere = await signOverride(SECRET, "spare", now() + 600);
+    for (const token of ["new", "v1.new.9999999999.AAAA", forged, expired, elsewhere]) {
+      expect((await backendFor(get("/dark", { "x-cutover-override": token }), routes, vars)).served, token).toBe("legacy");
+    }
+  });
+
+  it("is ignored when the Worker has no override secret", async () => {
+    const token = await signOverride(SECRET, "new", now() + 600);
+    expect((await backendFor(get("/dark", { "x-cutover-override": token }))).served).toBe("legacy");
+  });
+});

@@ -1,0 +1,66 @@
+import type { CompiledBackend, CompiledFallback } from "../routes/compile.ts";
+import { SAFE_METHODS } from "../routes/methods.ts";
+import type { Refusal } from "../routes/refusal.ts";
+import { logEvent } from "../lib/log.ts";
+import { callUpstream, type UpstreamOutcome } from "./forward.ts";
+import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
+import type { RequestContext } from "./request-context.ts";
+
+/** What one attempt at a backend came to. */
+export type Attempt = UpstreamOutcome | { readonly kind: "refused"; readonly refusal: Refusal };
+
+/** The attempt whose answer the client gets, and the backend that gave it. */
+export interface Served {
+  readonly attempt: Attempt;
+  readonly backend: CompiledBackend;
+  /** `from-backend;trigger` when the fallback answered. */
+  readonly fellBackFrom: string | undefined;
+}
+
+/**
+ * Sends the request to the plan's backend and, when that fails in a way the route's fallback
+ * covers and the body can be sent again, once more to the fallback backend.
+ */
+export async function attemptWithFallback(context: RequestContext, outgoing: OutgoingRequest, replayable: boolean): Promise<Served> {
+  const { plan, request } = context;
+  const first = await send(context, plan.backend, outgoing);
+  const fallback = plan.fallback;
+  const trigger = fallback && replayable ? fallbackTrigger(first, fallback, request.method) : undefined;
+  if (fallback === undefined || trigger === undefined) return { attempt: first, backend: plan.backend, fellBackFrom: undefined };
+
+  if (first.kind === "response") await first.response.body?.cancel();
+  logEvent("warn", "fallback", { requestId: context.requestId, method: request.method, route: plan.routeId, from: plan.backend.name, to: fallback.backend.name, trigger });
+  const second = await send(context, fallback.backend, outgoing);
+  return { attempt: second, backend: fallback.backend, fellBackFrom: `${plan.backend.name};${trigger}` };
+}
+
+async function send(context: RequestContext, backend: CompiledBackend, outgoing: OutgoingRequest): Promise<Attempt> {
+  try {
+    const prepared = await prepareUpstream(backend, outgoing, backend.timeoutMs, context.options.awsCredentials);
+    return prepared.ok ? await callUpstream(prepared.call) : { kind: "refused", refusal: prepared.refusal };
+  } catch (error) {
+    // Signing or preparing failed inside cutover: a clear 502, never a Worker exception.
+    return { kind: "error", error };
+  }
+}
+
+/**
+ * Whether a failed first try may go to the fallback backend. Safe methods fall back on any
+ * trigger the route lists. Other methods (only when the route allows them) fall back only on
+ * a 404 — the backend saying it does not have the thing — never on a 5xx, a timeout or a
+ * broken connection: a 502/503/504 often comes from in front of an app that is still working
+ * on the request (Heroku's H12, API Gateway's 29 s). A POST is never delivered twice.
+ */
+export function fallbackTrigger(outcome: Attempt, policy: CompiledFallback, method: string): string | undefined {
+  if (outcome.kind === "refused") return undefined;
+  const safe = SAFE_METHODS.has(method);
+  if (!safe && !policy.unsafeMethods) return undefined;
+  if (outcome.kind === "response") {
+    const status = outcome.response.status;
+    if (status === 404 && policy.on.has("404")) return "404";
+    if (safe && status >= 500 && policy.on.has("5xx")) return String(status);
+    return undefined;
+  }
+  if (!safe) return undefined;
+  return policy.on.has(outcome.kind) ? outcome.kind : undefined;
+}
