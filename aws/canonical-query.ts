@@ -19,6 +19,6 @@ export function canonicalQuery(search: string, options: { firstValueOnly?: boole
   return parts.length === 0 ? "" : `?${parts.join("&")}`;
 }
 
-export function encodeRfc3986(text: string): string {
+function encodeRfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
 }

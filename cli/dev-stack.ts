@@ -41,7 +41,7 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-export const DEV_TABLE = "cutover";
+const DEV_TABLE = "cutover";
 /** The Worker's AWS credentials locally: the embedded DynamoDB ignores them, the demo Lambda checks its signatures with them. */
 const DEV_CREDENTIALS = { accessKeyId: "AKIDCUTOVERDEV", secretAccessKey: "cutover-dev-secret" };
 

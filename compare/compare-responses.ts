@@ -25,7 +25,7 @@ export interface Comparison {
  * Headers that differ between any two responses (or describe the connection, or the body
  * that is compared anyway): Diffy's default noise.
  */
-export const DEFAULT_IGNORED_HEADERS: ReadonlySet<string> = new Set([
+const DEFAULT_IGNORED_HEADERS: ReadonlySet<string> = new Set([
   "date",
   "server",
   "age",

@@ -3,7 +3,7 @@
  * percentiles can be read back from the sum. Bucket i holds durations up to BOUNDS[i] ms
  * (the last one also holds anything longer: shadow work ends well before a minute).
  */
-export const LATENCY_BOUNDS_MS: readonly number[] = [
+const LATENCY_BOUNDS_MS: readonly number[] = [
   1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 400, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10_000, 15_000, 20_000,
   30_000, 60_000,
 ];

@@ -40,7 +40,7 @@ export interface ShadowStats {
   readonly samples: ShadowSample[];
 }
 
-export const MAX_SAMPLES_PER_FLUSH = 5;
+const MAX_SAMPLES_PER_FLUSH = 5;
 const MAX_SIGNATURES = 64;
 /** Distinct fields counted per flush: a body keyed by ids must not become one counter per id. */
 const MAX_FIELDS = 100;
@@ -48,7 +48,7 @@ const MAX_FIELDS = 100;
 const MAX_FIELD_BYTES = 300;
 const MAX_SIGNATURE_BYTES = 900;
 export const OTHER_SIGNATURE = "(other)";
-export const OTHER_FIELDS = "(other fields)";
+const OTHER_FIELDS = "(other fields)";
 
 export function emptyStats(): ShadowStats {
   return {
@@ -67,7 +67,7 @@ export function emptyStats(): ShadowStats {
 }
 
 /** The fields of a comparison's real differences, as counted: generalized, sorted, one per line. */
-export function signatureOf(differences: readonly Difference[], redaction: Redaction = DEFAULT_REDACTION): string {
+function signatureOf(differences: readonly Difference[], redaction: Redaction = DEFAULT_REDACTION): string {
   return [...new Set(differences.map((d) => countedField(d.field, redaction)))].sort().join("\n");
 }
 
@@ -80,7 +80,7 @@ export function generalizeField(field: string): string {
  * beneath a redacted path folded into that path (object keys can be secrets too: ids,
  * emails), and cut to a bounded length.
  */
-export function countedField(field: string, redaction: Redaction = DEFAULT_REDACTION): string {
+function countedField(field: string, redaction: Redaction = DEFAULT_REDACTION): string {
   let counted = generalizeField(field);
   if (counted.startsWith("body:")) {
     const rule = coveringRule(counted.slice(5), redaction);

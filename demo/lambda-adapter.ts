@@ -48,7 +48,7 @@ export async function serveLambda(
   };
 }
 
-export function toEvent(req: http.IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
+function toEvent(req: http.IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? "/", "http://lambda");
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {

@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { escapeHtml } from "../lib/escape-html.ts";
 
 /**
  * The demo legacy app: what a small Heroku dyno serves. An "accounts" JSON API and an HTML
@@ -12,7 +13,7 @@ export interface Account {
   balanceCents: number;
 }
 
-export const DEMO_ACCOUNTS: readonly Account[] = [
+const DEMO_ACCOUNTS: readonly Account[] = [
   { id: "1", name: "Ada Lovelace", plan: "pro", balanceCents: 12_500 },
   { id: "2", name: "Grace Hopper", plan: "team", balanceCents: 48_000 },
   { id: "3", name: "Katherine Johnson", plan: "free", balanceCents: 0 },
@@ -69,7 +70,7 @@ export async function startLegacyApp(port = 0): Promise<{ port: number; close():
 }
 
 function page(accounts: readonly Account[]): string {
-  const rows = accounts.map((a) => `<li><a href="/api/accounts/${a.id}">${escape(a.name)}</a> — ${a.plan}</li>`).join("\n");
+  const rows = accounts.map((a) => `<li><a href="/api/accounts/${a.id}">${escapeHtml(a.name)}</a> — ${a.plan}</li>`).join("\n");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Acme accounts (legacy)</title></head>
 <body style="font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto">
@@ -80,8 +81,4 @@ ${rows}
 </ul>
 </body></html>
 `;
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }

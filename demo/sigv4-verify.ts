@@ -77,7 +77,7 @@ export function verifySigV4(request: ReceivedRequest, options: VerifyOptions): V
 }
 
 /** Every path segment URI-encoded again (once for S3, which signs the decoded path). */
-export function canonicalUri(rawPath: string, s3: boolean): string {
+function canonicalUri(rawPath: string, s3: boolean): string {
   const path = s3 ? rawPath : rawPath.replace(/\/+/g, "/");
   return path
     .split("/")
@@ -86,7 +86,7 @@ export function canonicalUri(rawPath: string, s3: boolean): string {
 }
 
 /** Parameters decoded and re-encoded, sorted by name, then value. */
-export function canonicalQueryString(rawQuery: string): string {
+function canonicalQueryString(rawQuery: string): string {
   return rawQuery
     .split("&")
     .filter((pair) => pair !== "")

@@ -2,7 +2,7 @@
  * FNV-1a, 32 bits: a fast, stable, non-cryptographic hash. `seed` continues an earlier hash
  * (the offset basis starts one). Integer-only, so every runtime computes the same value.
  */
-export const FNV_OFFSET = 0x811c9dc5;
+const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
 /** Over the UTF-16 code units of `text`. */

@@ -8,7 +8,7 @@ import type { Refusal } from "./refusal.ts";
 import type { Backend, FallbackTrigger, Route, RouteTable, Shadow } from "./schema.ts";
 
 /** Heroku's router gives up after 30 s, so a legacy app never needs longer. */
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * A backend as the request path uses it (Envoy's cluster): everything the request path
@@ -82,7 +82,7 @@ export interface CompiledTable {
   readonly routes: readonly CompiledRoute[];
 }
 
-export const DEFAULT_FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ["error", "timeout"];
+const DEFAULT_FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ["error", "timeout"];
 
 /**
  * Compiles a validated route table. Call once per table version; the result serves every

@@ -9,7 +9,7 @@ import { fromBase64Url, toBase64Url } from "../lib/base64.ts";
  * sent as the `x-cutover-override` header or the `cutover_override` cookie. Neither reaches
  * a backend.
  */
-export const OVERRIDE_HEADER = "x-cutover-override";
+const OVERRIDE_HEADER = "x-cutover-override";
 export const OVERRIDE_COOKIE = "cutover_override";
 
 const encoder = new TextEncoder();

@@ -26,13 +26,13 @@ export const BackendNameSchema = text(NAME, "must start with a letter and use on
 
 const PrefixSchema = text(/^\/[^?#\s]*[^/?#\s]$/, "must start with '/', not end with '/', and hold no query, fragment or space");
 
-export const AwsIamAuthSchema = z.strictObject({
+const AwsIamAuthSchema = z.strictObject({
   type: z.literal("aws-iam"),
   region: text(/^[a-z]{2}(-[a-z]+)+-\d+$/, "must be an AWS region such as us-east-1"),
   service: z.enum(["lambda", "execute-api", "s3"]),
 });
 
-export const BackendSchema = described(
+const BackendSchema = described(
   z.strictObject({
     type: optional(z.enum(["http", "s3"]), "'s3' for a static bucket: GET/HEAD only, index documents for directories."),
     url: z.string().check(
@@ -50,9 +50,9 @@ export const BackendSchema = described(
   "A named origin requests can be sent to.",
 );
 
-export const FallbackTriggerSchema = z.enum(["error", "timeout", "5xx", "404"]);
+const FallbackTriggerSchema = z.enum(["error", "timeout", "5xx", "404"]);
 
-export const FallbackSchema = z.union([
+const FallbackSchema = z.union([
   BackendNameSchema,
   z.strictObject({
     to: BackendNameSchema,
@@ -66,7 +66,7 @@ export const FallbackSchema = z.union([
   }),
 ]);
 
-export const ShadowSchema = z.strictObject({
+const ShadowSchema = z.strictObject({
   to: BackendNameSchema,
   percent: optional(percent(), "Share of requests copied to the shadow backend (default 100); sticky per cohort key."),
   ignore: optional(
@@ -82,19 +82,19 @@ export const ShadowSchema = z.strictObject({
   ),
 });
 
-export const StickySchema = z.union([
+const StickySchema = z.union([
   z.literal("ip"),
   z.literal("none"),
   text(new RegExp(`^(cookie|header):${TOKEN}$`), "must be 'ip', 'none', 'cookie:NAME' or 'header:NAME'"),
 ]);
 
-export const MatchSchema = z.strictObject({
+const MatchSchema = z.strictObject({
   path: described(z.string().check(z.minLength(1)), "Path pattern: literal segments, ':param' segments and a trailing '*'. Most specific wins."),
   methods: optional(z.array(text(new RegExp(`^${TOKEN}$`), "must be an HTTP method such as GET")).check(z.minLength(1))),
   host: optional(text(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a lower-case host name without port")),
 });
 
-export const RouteSchema = z.strictObject({
+const RouteSchema = z.strictObject({
   id: text(ROUTE_ID, "must be 1-64 letters, digits, '.', '_' or '-'"),
   match: MatchSchema,
   to: described(z.union([BackendNameSchema, z.record(BackendNameSchema, percent())]), "A backend name, or weights per backend summing to 100 in steps of 0.01."),

@@ -51,7 +51,7 @@ async function send(context: RequestContext, backend: CompiledBackend, outgoing:
  * broken connection: a 502/503/504 often comes from in front of an app that is still working
  * on the request (Heroku's H12, API Gateway's 29 s). A POST is never delivered twice.
  */
-export function fallbackTrigger(outcome: Attempt, policy: CompiledFallback, method: string): string | undefined {
+function fallbackTrigger(outcome: Attempt, policy: CompiledFallback, method: string): string | undefined {
   if (outcome.kind === "refused") return undefined;
   const safe = SAFE_METHODS.has(method);
   if (!safe && !policy.unsafeMethods) return undefined;

@@ -1,3 +1,5 @@
+import { escapeHtml } from "../lib/escape-html.ts";
+
 export interface GatewayFailure {
   readonly kind: "timeout" | "error";
   readonly backend: string;
@@ -55,8 +57,4 @@ export function errorPage(page: ErrorPage, accept: string | null): Response {
 </body></html>
 `;
   return new Response(html, { status: page.status, headers });
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }

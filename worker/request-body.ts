@@ -37,7 +37,7 @@ export async function readRequestBody(request: Request, plan: RequestPlan): Prom
  * bytes already read are put back in front of the rest of the stream, which is then
  * forwarded as usual.
  */
-export async function bufferUpTo(body: ReadableStream<Uint8Array>, declaredLength: string | null, limit: number): Promise<RequestBody> {
+async function bufferUpTo(body: ReadableStream<Uint8Array>, declaredLength: string | null, limit: number): Promise<RequestBody> {
   if (declaredLength !== null && Number(declaredLength) > limit) return { replayable: false, body };
   const read = await readUpTo(body, limit);
   if (read.complete) return { replayable: true, body: read.bytes.buffer as ArrayBuffer };

@@ -4,10 +4,13 @@ import { createDynamoStore } from "../../store/dynamo-store.ts";
 import { ensureTable } from "../../cli/ensure-table.ts";
 import type { RouteTableStore } from "../../store/route-store.ts";
 import type { RouteTable } from "../../routes/schema.ts";
+import { createShadowStore } from "../../store/shadow-store.ts";
+import { faultyDynamo, writesKey } from "../support/faulty-dynamo.ts";
 import type { SourceFixture, StoreFixture } from "./route-store-contract.ts";
+import type { ShadowStoreFixture } from "./shadow-store-contract.ts";
 
 /** DynamoDB stores over the embedded DynamoDB at `endpoint`, each in a table of its own. */
-export function dynamoFixtures(endpoint: string): { source: SourceFixture; store: StoreFixture; connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string } } {
+export function dynamoFixtures(endpoint: string): { source: SourceFixture; store: StoreFixture; shadow: ShadowStoreFixture; connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string } } {
   const connection = { endpoint, region: "us-east-1", accessKeyId: "local", secretAccessKey: "local" };
   const client = createDynamoClient(connection, 3);
   const api = createDynamoApi(connection);
@@ -19,6 +22,13 @@ export function dynamoFixtures(endpoint: string): { source: SourceFixture; store
   const open = (tableName: string): RouteTableStore => createDynamoStore({ client: api, tableName });
   return {
     connection,
+    shadow: {
+      async create() {
+        const tableName = await freshTable();
+        const faulty = faultyDynamo(api);
+        return { store: createShadowStore({ client: faulty.client, tableName }), failNextWrite: (sk, fault) => faulty.fail("updateItem", fault, writesKey(sk)) };
+      },
+    },
     store: {
       async create() {
         const tableName = await freshTable();

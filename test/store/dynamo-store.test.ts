@@ -8,11 +8,13 @@ import { ensureTable } from "../../cli/ensure-table.ts";
 import { InvalidRouteTableError } from "../../store/invalid-route-table-error.ts";
 import { dynamoFixtures } from "./dynamo-fixture.ts";
 import { generateTable } from "../../fixtures/big-table.ts";
+import { describeShadowStoreContract } from "./shadow-store-contract.ts";
 import { describeSourceContract, describeStoreContract, sampleTable, valid } from "./route-store-contract.ts";
 
 const fixtures = dynamoFixtures(inject("dynamoEndpoint"));
 describeSourceContract("DynamoDB store, from Node", fixtures.source);
 describeStoreContract("DynamoDB store, from Node", fixtures.store);
+describeShadowStoreContract("DynamoDB shadow store, from Node", fixtures.shadow);
 
 describe("DynamoDB store: damaged items are refused, never served", () => {
   const client = createDynamoClient(fixtures.connection, 3);

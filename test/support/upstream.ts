@@ -32,7 +32,7 @@ export interface Upstream {
 const ALPHABET = Buffer.from("abcdefghijklmnopqrstuvwxyz0123456789\n");
 
 /** `n` deterministic bytes, in chunks, for streaming tests. */
-export function patternBytes(offset: number, length: number): Buffer {
+function patternBytes(offset: number, length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
   for (let i = 0; i < length; i++) out[i] = ALPHABET[(offset + i) % ALPHABET.length] as number;
   return out;

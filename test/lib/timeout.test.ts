@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { raceTimeout, TIMED_OUT } from "../../lib/timeout.ts";
+
+describe("raceTimeout", () => {
+  it("gives the promise's value when it settles first", async () => {
+    expect(await raceTimeout(Promise.resolve(7), 1000)).toBe(7);
+    await expect(raceTimeout(Promise.reject(new Error("refused")), 1000)).rejects.toThrow("refused");
+  });
+
+  it("gives TIMED_OUT when the time runs out first, and at once for no time", async () => {
+    expect(await raceTimeout(new Promise(() => {}), 10)).toBe(TIMED_OUT);
+    expect(await raceTimeout(new Promise(() => {}), 0)).toBe(TIMED_OUT);
+  });
+
+  it("waits for ever when there is no limit", async () => {
+    expect(await raceTimeout(new Promise((resolve) => setTimeout(() => resolve("late"), 20)), Number.POSITIVE_INFINITY)).toBe("late");
+  });
+});

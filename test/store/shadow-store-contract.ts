@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { emptyStats, mergeStats, type ShadowStats } from "../../compare/shadow-stats.ts";
+import type { ShadowStore } from "../../store/shadow-store.ts";
+import type { Fault } from "../support/faulty-dynamo.ts";
+
+/**
+ * The contract every shadow store passes, from Node and from inside workerd. `create` gives
+ * a store over a fresh table, and a way to make its next write of one item fail.
+ */
+export interface ShadowStoreFixture {
+  create(): Promise<{ store: ShadowStore; failNextWrite(sk: string, fault: Fault): void }>;
+}
+
+function batch(compared: number, field?: string): ShadowStats {
+  const stats = emptyStats();
+  stats.compared = compared;
+  stats.controlLatency.set(3, compared);
+  stats.candidateLatency.set(5, compared);
+  stats.signatures.set(field ?? "", compared);
+  if (field) stats.fields.set(field, compared);
+  return stats;
+}
+
+export function describeShadowStoreContract(name: string, fixture: ShadowStoreFixture): void {
+  describe(`${name}: shadow store contract`, () => {
+    it("adds up what several isolates flush, exactly", async () => {
+      const { store } = await fixture.create();
+      const flushes = [batch(3), batch(2, "body:$.a"), batch(5, "body:$.a")];
+      const outcomes = await Promise.all(flushes.map((stats) => store.flush("r", stats)));
+      expect(outcomes.every((outcome) => outcome.retry === undefined && outcome.lost === 0)).toBe(true);
+      const stored = await store.read("r");
+      expect(stored).toMatchObject({ compared: 10, fields: { "body:$.a": 7 }, signatures: { "": 3, "body:$.a": 7 } });
+      expect(stored.controlLatency).toEqual({ 3: 10 });
+      expect(stored.candidateLatency).toEqual({ 5: 10 });
+    });
+
+    it("hands back what DynamoDB refused, and sending it again gives exact totals", async () => {
+      const { store, failNextWrite } = await fixture.create();
+      failNextWrite("field#body:$.a", "refused");
+      const first = await store.flush("r", batch(4, "body:$.a"));
+      expect(first.lost).toBe(0);
+      expect(first.retry?.fields.get("body:$.a")).toBe(4);
+      expect(first.retry?.compared).toBe(0); // the stats item itself was written
+      expect((await store.read("r")).fields["body:$.a"]).toBeUndefined();
+
+      const next = batch(1, "body:$.a");
+      mergeStats(next, first.retry ?? emptyStats());
+      expect(await store.flush("r", next)).toEqual({ retry: undefined, lost: 0 });
+      expect(await store.read("r")).toMatchObject({ compared: 5, fields: { "body:$.a": 5 } });
+    });
+
+    it("drops a write whose outcome is unknown and counts it as lost: never twice", async () => {
+      const { store, failNextWrite } = await fixture.create();
+      failNextWrite("stats", "lost");
+      const outcome = await store.flush("r", batch(6));
+      expect(outcome).toEqual({ retry: undefined, lost: 1 });
+      // It did apply, and nothing asks to send it again: counted once.
+      expect((await store.read("r")).compared).toBe(6);
+    });
+
+    it("counts a write that never arrived as lost too, so counts may come out low, never high", async () => {
+      const { store, failNextWrite } = await fixture.create();
+      failNextWrite("stats", "dropped");
+      expect(await store.flush("r", batch(6))).toEqual({ retry: undefined, lost: 1 });
+      expect((await store.read("r")).compared).toBe(0);
+    });
+
+    it("keeps routes apart", async () => {
+      const { store } = await fixture.create();
+      await store.flush("a", batch(1));
+      await store.flush("b", batch(2));
+      expect((await store.read("a")).compared).toBe(1);
+      expect((await store.read("b")).compared).toBe(2);
+      expect((await store.read("never")).compared).toBe(0);
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { downstreamResponse, upstreamRequestHeaders } from "../../worker/headers.ts";
+
+const facts = { clientIp: "203.0.113.9", proto: "https", host: "shop.example.com", requestId: "req-1" };
+
+describe("upstreamRequestHeaders", () => {
+  it("sets the forwarding headers and the request id", () => {
+    const headers = upstreamRequestHeaders(new Headers({ accept: "text/html" }), facts);
+    expect(Object.fromEntries(headers)).toMatchObject({
+      accept: "text/html",
+      "x-forwarded-for": "203.0.113.9",
+      "x-forwarded-proto": "https",
+      "x-forwarded-host": "shop.example.com",
+      "x-request-id": "req-1",
+    });
+  });
+
+  it("drops hop-by-hop fields, the ones Connection names, and client x-cutover-* headers", () => {
+    const headers = upstreamRequestHeaders(
+      new Headers({ connection: "keep-alive, x-private", "x-private": "1", "proxy-authorization": "Basic x", "x-cutover-route": "forged", "x-cutover-override": "t", "x-kept": "1" }),
+      facts,
+    );
+    expect([...headers.keys()].filter((name) => !name.startsWith("x-forwarded") && name !== "x-request-id")).toEqual(["connection", "x-kept"]);
+  });
+
+  it("keeps every cookie but the tester override's", () => {
+    expect(upstreamRequestHeaders(new Headers({ cookie: "a=1; cutover_override=t; b=2" }), facts).get("cookie")).toBe("a=1; b=2");
+    expect(upstreamRequestHeaders(new Headers({ cookie: "cutover_override=t" }), facts).has("cookie")).toBe(false);
+  });
+});
+
+describe("downstreamResponse", () => {
+  it("passes the backend's response through untouched when there is nothing to add or drop", () => {
+    const upstream = new Response("ok", { headers: { "x-a": "1" } });
+    expect(downstreamResponse(upstream, [])).toBe(upstream);
+  });
+
+  it("adds cutover's headers, keeps every Set-Cookie, and drops Proxy-Authenticate and Connection-named fields", async () => {
+    const upstream = new Response("body", {
+      status: 201,
+      headers: [
+        ["set-cookie", "a=1"],
+        ["set-cookie", "b=2"],
+        ["connection", "x-hop"],
+        ["x-hop", "1"],
+        ["proxy-authenticate", "Basic"],
+      ],
+    });
+    const response = downstreamResponse(upstream, [["x-cutover-route", "r"]]);
+    expect(response.status).toBe(201);
+    expect(response.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(response.headers.has("x-hop")).toBe(false);
+    expect(response.headers.has("proxy-authenticate")).toBe(false);
+    expect(response.headers.get("x-cutover-route")).toBe("r");
+    expect(await response.text()).toBe("body");
+  });
+});
