@@ -3,9 +3,8 @@
  * candidate listener, in separate processes), an embedded DynamoDB holding a 1 003-route
  * table, and one plain workerd serving three Workers — bare, hono/proxy and cutover.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { createDynamoApi } from "../store/dynamo-api.ts";
@@ -15,7 +14,7 @@ import { ensureTable } from "../cli/ensure-table.ts";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { validateRouteTable } from "../routes/validate.ts";
 import { generateTable } from "../fixtures/big-table.ts";
-import { workerdConfig } from "./workerd-config.ts";
+import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
 
 export const OUT = path.join(PROJECT_ROOT, "bench", "out");
 const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114 };
@@ -46,9 +45,8 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
       children.push(origin);
       await new Promise<void>((resolve) => origin.once("message", () => resolve()));
     }
-    const workerd = startWorkerd(connection, options.inspectorPort);
-    children.push(workerd);
-    for (const port of [PORTS.bare, PORTS.hono, PORTS.cutover, PORTS.cutoverQuiet]) await waitForPort(port);
+    const workerd = await startWorkerd(connection, options.inspectorPort);
+    children.push(workerd.process);
     return {
       targets: {
         bare: `http://127.0.0.1:${PORTS.bare}/bench/legacy/item`,
@@ -58,7 +56,7 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
         "cutover split route": `http://127.0.0.1:${PORTS.cutover}/bench/split/item`,
         "cutover shadowed route": `http://127.0.0.1:${PORTS.cutover}/bench/shadow/item`,
       },
-      workerdPid: workerd.pid as number,
+      workerdPid: workerd.process.pid as number,
       bundle,
       stop,
     };
@@ -71,13 +69,7 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
 /** cutover as `wrangler deploy` builds it; hono/proxy bundled with esbuild; the bare Worker as is. */
 function buildBundles() {
   const cutoverDir = path.join(OUT, "cutover");
-  const wranglerOutput = execFileSync(
-    process.execPath,
-    [path.join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", cutoverDir],
-    { cwd: PROJECT_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", FORCE_COLOR: "0" }, encoding: "utf8" },
-  );
-  // wrangler's own figure for what it would upload: "Total Upload: 117.82 KiB / gzip: 41.81 KiB"
-  const upload = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(wranglerOutput);
+  const upload = bundleCutover(cutoverDir);
   const esbuild = path.join(PROJECT_ROOT, "node_modules", ".bin", "esbuild");
   execFileSync(esbuild, ["bench/workers/hono-proxy.ts", "--bundle", "--minify", "--format=esm", `--outfile=${path.join(OUT, "hono", "index.js")}`, "--log-level=error"], {
     cwd: PROJECT_ROOT,
@@ -85,12 +77,7 @@ function buildBundles() {
   mkdirSync(path.join(OUT, "bare"), { recursive: true });
   writeFileSync(path.join(OUT, "bare", "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", "bare.js")));
   const code = readFileSync(path.join(cutoverDir, "index.js"));
-  return {
-    bytes: code.length,
-    gzipBytes: gzipSync(code, { level: 9 }).length,
-    wranglerKiB: upload ? Number(upload[1]) : null,
-    wranglerGzipKiB: upload ? Number(upload[2]) : null,
-  };
+  return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, ...upload };
 }
 
 /** 1 000 generated routes of realistic shapes, plus the three routes the load targets. */
@@ -113,9 +100,7 @@ async function seedTable(connection: { endpoint: string; region: string; accessK
   await createDynamoStore({ client: createDynamoApi(connection), tableName: "cutover" }).publish({ table: table.value, expectedVersion: 0, author: "bench", reason: "bench", action: "apply" });
 }
 
-function startWorkerd(connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }, inspectorPort?: number): ChildProcess {
-  const wrangler = readFileSync(path.join(PROJECT_ROOT, "wrangler.toml"), "utf8");
-  const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(wrangler)?.[1] ?? "2026-11-01";
+function startWorkerd(connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }, inspectorPort?: number): Promise<PlainWorkerd> {
   const upstream = `http://127.0.0.1:${PORTS.legacy}`;
   const cutoverBindings = {
     CUTOVER_DYNAMODB_TABLE: "cutover",
@@ -125,37 +110,17 @@ function startWorkerd(connection: { endpoint: string; region: string; accessKeyI
     AWS_SECRET_ACCESS_KEY: connection.secretAccessKey,
     CUTOVER_LEGACY_URL: upstream,
   };
-  const config = workerdConfig(
-    [
+  return startPlainWorkerd({
+    dir: OUT,
+    inspectorPort,
+    workers: [
       { name: "bare", port: PORTS.bare, module: "bare/index.js", bindings: { UPSTREAM: upstream } },
       { name: "hono", port: PORTS.hono, module: "hono/index.js", bindings: { UPSTREAM: upstream } },
       { name: "cutover", port: PORTS.cutover, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "on" } },
       // The same Worker without the x-cutover-* response headers: the backend's response goes out untouched.
       { name: "cutover-quiet", port: PORTS.cutoverQuiet, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off" } },
     ],
-    compatibilityDate,
-  );
-  writeFileSync(path.join(OUT, "workerd.capnp"), config);
-  const workerdBin = path.join(PROJECT_ROOT, "node_modules", "@cloudflare", "workerd-linux-64", "bin", "workerd");
-  const args = ["serve", path.join(OUT, "workerd.capnp")];
-  if (inspectorPort) args.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
-  return spawn(workerdBin, args, { cwd: OUT, stdio: ["ignore", "ignore", "inherit"] });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`nothing listens on port ${port}`);
+  });
 }
 
 /** RSS of a process in bytes. */

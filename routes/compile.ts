@@ -3,7 +3,8 @@ import { compileRedaction, type Redaction } from "../compare/redact.ts";
 import { BODY_LIMITS, signedBodyLimit } from "./body-policy.ts";
 import { BUCKETS, parseSticky, toBuckets, type Sticky } from "./cohort.ts";
 import { compileMatcher, type RouteMatcher } from "./matcher.ts";
-import { parsePattern } from "./path-pattern.ts";
+import { parsePattern, withoutTrailingSlash, type PatternSegment } from "./path-pattern.ts";
+import { DEFAULT_PATH_POLICY, type PathPolicy } from "./path-policy.ts";
 import type { Refusal } from "./refusal.ts";
 import type { Backend, FallbackTrigger, Route, RouteTable, Shadow } from "./schema.ts";
 
@@ -60,6 +61,10 @@ export type ResponseHeaderList = readonly (readonly [string, string])[];
 export interface CompiledRoute {
   readonly id: string;
   readonly route: Route;
+  /** The pattern ends with `*`: the rest of the path is forwarded as it came. */
+  readonly wildcard: boolean;
+  /** The pattern ends with `/` (`/docs/`): its requests are forwarded in that form. */
+  readonly slashEnd: boolean;
   /** Cumulative bucket ranges; a single backend is one range up to 10 000. */
   readonly split: readonly { readonly backend: CompiledBackend; readonly upTo: number }[];
   /** Backends a tester may force on this route: those in `to` (even at weight 0) and the shadow. */
@@ -74,6 +79,10 @@ export interface CompiledRoute {
 export interface CompiledTable {
   readonly version: number;
   readonly table: RouteTable;
+  /** How request paths are normalized and refused (the table's `paths`, with defaults). */
+  readonly paths: PathPolicy;
+  /** X-Forwarded-For: the client address alone, or appended to the incoming chain. */
+  readonly forwardedFor: "replace" | "append";
   readonly backends: ReadonlyMap<string, CompiledBackend>;
   readonly defaultBackend: CompiledBackend;
   /** The response headers of requests no route matches. */
@@ -95,17 +104,26 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     if (backend === undefined) throw new Error(`Backend '${name}' is not in route table version ${version}`);
     return backend;
   };
-  const routes = table.routes.map((route) => compileRoute(route, table.default, resolve, String(version)));
-  const matcher = compileMatcher(
-    routes.map((compiled) => {
-      const segments = parsePattern(compiled.route.match.path);
-      if (!segments.ok) throw new Error(`Route ${compiled.id}: path ${segments.error}`);
-      return { segments: segments.value, methods: compiled.route.match.methods, host: compiled.route.match.host, value: compiled };
-    }),
-  );
+  const paths: PathPolicy = { ...DEFAULT_PATH_POLICY, ...table.paths };
+  const entries: { segments: readonly PatternSegment[]; methods: readonly string[] | undefined; host: string | undefined; value: CompiledRoute }[] = [];
+  const routes = table.routes.map((route) => {
+    const parsed = parsePattern(route.match.path);
+    if (!parsed.ok) throw new Error(`Route ${route.id}: path ${parsed.error}`);
+    // Under trailingSlash "either", /docs/ and /docs are one pattern; the route keeps its form.
+    const segments = paths.trailingSlash === "either" ? withoutTrailingSlash(parsed.value) : parsed.value;
+    const compiled = compileRoute(route, table.default, resolve, String(version), {
+      wildcard: parsed.value.at(-1)?.kind === "wildcard",
+      slashEnd: segments.length < parsed.value.length,
+    });
+    entries.push({ segments, methods: route.match.methods, host: route.match.host, value: compiled });
+    return compiled;
+  });
+  const matcher = compileMatcher(entries, { trailingSlash: paths.trailingSlash });
   return {
     version,
     table,
+    paths,
+    forwardedFor: table.forwardedFor ?? "replace",
     backends,
     defaultBackend: resolve(table.default),
     defaultHeaders: responseHeaders(DEFAULT_ROUTE_ID, table.default, String(version)),
@@ -142,7 +160,13 @@ export function responseHeaders(routeId: string, backend: string, version: strin
   ];
 }
 
-function compileRoute(route: Route, defaultBackend: string, resolve: (name: string) => CompiledBackend, version: string): CompiledRoute {
+function compileRoute(
+  route: Route,
+  defaultBackend: string,
+  resolve: (name: string) => CompiledBackend,
+  version: string,
+  shape: { readonly wildcard: boolean; readonly slashEnd: boolean },
+): CompiledRoute {
   const fallback =
     route.fallback === undefined
       ? undefined
@@ -160,6 +184,7 @@ function compileRoute(route: Route, defaultBackend: string, resolve: (name: stri
   return {
     id: route.id,
     route,
+    ...shape,
     split: splitRanges(weights, defaultBackend).map((range) => ({ backend: resolve(range.backend), upTo: range.upTo })),
     candidates,
     sticky: parseSticky(route.sticky),

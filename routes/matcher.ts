@@ -11,6 +11,11 @@ import { splitPath, type PatternSegment } from "./path-pattern.ts";
  * same pattern, one that names the request's host beats one that does not, then one that
  * lists methods beats one that takes every method; `validateRouteTable` refuses the ties
  * that remain (same pattern, same host, both listing a common method or both listing none).
+ *
+ * A route that lists GET also takes HEAD (RFC 9110 §9.3.2: HEAD is GET without a body),
+ * unless a route at the same place lists HEAD itself. With `trailingSlash: "either"`, a
+ * request path's trailing slash may be read as the end of the path (`/a/1/` matches
+ * `/a/:id`); patterns are then written without one (the compiler strips it).
  */
 export interface RouteMatcher<R> {
   match(method: string, host: string, path: string): R | undefined;
@@ -41,13 +46,20 @@ interface TrieNode<R> {
 
 const newNode = <R>(): TrieNode<R> => ({ literals: undefined, param: undefined, end: undefined, rest: undefined });
 
-export function compileMatcher<R>(entries: readonly MatcherEntry<R>[]): RouteMatcher<R> {
+export interface MatcherOptions {
+  /** `either`: a request's trailing slash may end the path; `exact` (default): it is one more segment. */
+  readonly trailingSlash?: "either" | "exact";
+}
+
+export function compileMatcher<R>(entries: readonly MatcherEntry<R>[], options: MatcherOptions = {}): RouteMatcher<R> {
   const root = newNode<R>();
   for (const entry of entries) insert(root, entry);
   sortCandidates(root);
+  const lenient = options.trailingSlash === "either";
   return {
     match(method, host, path) {
-      return find(root, splitPath(path), 0, method, host);
+      const upper = method.toUpperCase();
+      return find(root, splitPath(path), 0, upper, host, lenient);
     },
   };
 }
@@ -86,30 +98,42 @@ function sortCandidates<R>(node: TrieNode<R>): void {
   if (node.param) sortCandidates(node.param);
 }
 
-function find<R>(node: TrieNode<R>, segments: string[], index: number, method: string, host: string): R | undefined {
-  if (index === segments.length) {
+function find<R>(node: TrieNode<R>, segments: string[], index: number, method: string, host: string, lenient: boolean): R | undefined {
+  // A trailing slash ends the path too when the policy says so (never the root's).
+  const atSlashEnd = lenient && index > 0 && index === segments.length - 1 && segments[index] === "";
+  if (index === segments.length || atSlashEnd) {
     const hit = node.end && pick(node.end, method, host);
     if (hit !== undefined) return hit;
-  } else {
+  }
+  if (index < segments.length) {
     const segment = segments[index] as string;
     const literal = node.literals?.get(segment);
     if (literal) {
-      const hit = find(literal, segments, index + 1, method, host);
+      const hit = find(literal, segments, index + 1, method, host, lenient);
       if (hit !== undefined) return hit;
     }
     if (node.param && segment !== "") {
-      const hit = find(node.param, segments, index + 1, method, host);
+      const hit = find(node.param, segments, index + 1, method, host, lenient);
       if (hit !== undefined) return hit;
     }
   }
   return node.rest && pick(node.rest, method, host);
 }
 
+/**
+ * The first candidate that takes `method` (upper case) from `host`, candidates being sorted
+ * host-specific first, then method-specific. For a HEAD, a route listing GET counts as
+ * listing HEAD, after one that lists HEAD itself with the same host specificity, and before
+ * one that takes every method.
+ */
 function pick<R>(candidates: Candidate<R>[], method: string, host: string): R | undefined {
+  let implied: Candidate<R> | undefined;
   for (const candidate of candidates) {
     if (candidate.host !== undefined && candidate.host !== host) continue;
-    if (candidate.methods && !candidate.methods.has(method) && !candidate.methods.has(method.toUpperCase())) continue;
-    return candidate.value;
+    if (implied !== undefined && (implied.host === undefined) !== (candidate.host === undefined)) break;
+    if (candidate.methods === undefined) return (implied ?? candidate).value;
+    if (candidate.methods.has(method)) return candidate.value;
+    if (implied === undefined && method === "HEAD" && candidate.methods.has("GET")) implied = candidate;
   }
-  return undefined;
+  return implied?.value;
 }

@@ -54,3 +54,9 @@ export function parsePattern(pattern: string): Result<readonly PatternSegment[],
 export function patternShape(segments: readonly PatternSegment[]): string {
   return segments.map((s) => (s.kind === "literal" ? `=${s.value}` : s.kind === "param" ? ":" : "*")).join("/");
 }
+
+/** The pattern without its trailing slash (`/docs/` → `/docs`); the root pattern stays. */
+export function withoutTrailingSlash(segments: readonly PatternSegment[]): readonly PatternSegment[] {
+  const last = segments.at(-1);
+  return segments.length > 1 && last?.kind === "literal" && last.value === "" ? segments.slice(0, -1) : segments;
+}

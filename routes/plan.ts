@@ -1,6 +1,8 @@
 import { readCohortKey, type RequestHeaders } from "./cohort.ts";
 import { DEFAULT_ROUTE_ID, responseHeaders, type CompiledBackend, type CompiledFallback, type CompiledRoute, type CompiledTable, type ResponseHeaderList } from "./compile.ts";
 import { decide } from "./decide.ts";
+import { err, ok, type Result } from "../lib/result.ts";
+import { applyPathPolicy, DEFAULT_PATH_POLICY, type PathPolicy, type PathRejection } from "./path-policy.ts";
 import { chooseShadow, type ShadowChoice } from "./shadow-sampling.ts";
 
 /** What the plan needs to know of one request. */
@@ -8,8 +10,8 @@ export interface PlanInput {
   readonly method: string;
   /** The URL's host name, without port. */
   readonly host: string;
-  /** The normalized path (the one that is matched and forwarded). */
-  readonly path: string;
+  /** The path exactly as the client sent it (see `rawPathOf`); the table's `paths` policy normalizes it. */
+  readonly rawPath: string;
   readonly headers: RequestHeaders;
   readonly clientIp: string | undefined;
   /** A backend a verified tester override forces, if any. */
@@ -23,6 +25,8 @@ export type Arm = "default" | "single" | "split" | "override";
 
 /** What to do with one request, decided before anything is sent. */
 export interface RequestPlan {
+  /** The normalized path: the one that was matched, in the form it is forwarded. */
+  readonly path: string;
   readonly routeId: string;
   /** Undefined for the default route (no route matched, or no table at all). */
   readonly route: CompiledRoute | undefined;
@@ -44,9 +48,12 @@ export { DEFAULT_ROUTE_ID };
  * and the shadow decision. Pure: the table and the input decide everything (randomness comes
  * in through `roll`).
  */
-export function planRequest(table: CompiledTable, input: PlanInput): RequestPlan {
-  const route = table.matcher.match(input.method, input.host, input.path);
-  if (route === undefined) return defaultPlan(table);
+export function planRequest(table: CompiledTable, input: PlanInput): Result<RequestPlan, PathRejection> {
+  const normalized = applyPathPolicy(input.rawPath, table.paths);
+  if (!normalized.ok) return normalized;
+  const path = normalized.value;
+  const route = table.matcher.match(input.method, input.host, path);
+  if (route === undefined) return ok(defaultPlan(table, path));
   const cohortKey = readCohortKey(route.sticky, input.headers, input.clientIp);
   const decision = decide(route, { cohortKey, roll: input.roll(), override: input.override });
   const backend = decision.backend;
@@ -54,7 +61,8 @@ export function planRequest(table: CompiledTable, input: PlanInput): RequestPlan
   const shadow = route.shadow
     ? chooseShadow(route.shadow, { method: input.method, servedBy: backend.name, cohortKey, roll: input.roll(), noiseRoll: input.roll() })
     : undefined;
-  return {
+  return ok({
+    path: forwardedPath(path, route, table.paths),
     routeId: route.id,
     route,
     backend,
@@ -63,12 +71,24 @@ export function planRequest(table: CompiledTable, input: PlanInput): RequestPlan
     shadow,
     responseHeaders: route.responseHeaders.get(backend.name) ?? responseHeaders(route.id, backend.name, String(table.version)),
     version: String(table.version),
-  };
+  });
 }
 
-/** The plan of a request no route matches: the table's default backend. */
-export function defaultPlan(table: CompiledTable): RequestPlan {
+/**
+ * Under trailingSlash "either", a request matched with or without a trailing slash is
+ * forwarded in the form of the route's pattern (`/a/1/` reaches `/a/:id`'s backend as `/a/1`);
+ * a wildcard route gets the rest of the path as it came.
+ */
+function forwardedPath(path: string, route: CompiledRoute, policy: PathPolicy): string {
+  if (policy.trailingSlash !== "either" || route.wildcard || path === "/") return path;
+  const bare = path.endsWith("/") ? path.slice(0, -1) : path;
+  return route.slashEnd ? `${bare}/` : bare;
+}
+
+/** The plan of a request no route matches (or whose planning failed): the table's default backend. */
+export function defaultPlan(table: CompiledTable, path: string): RequestPlan {
   return {
+    path,
     routeId: DEFAULT_ROUTE_ID,
     route: undefined,
     backend: table.defaultBackend,
@@ -80,16 +100,27 @@ export function defaultPlan(table: CompiledTable): RequestPlan {
   };
 }
 
-/** With no route table at all: everything to CUTOVER_LEGACY_URL (compiled once per isolate). */
-export function legacyOnlyPlan(legacy: CompiledBackend): RequestPlan {
-  return {
+/**
+ * With no route table at all: everything to CUTOVER_LEGACY_URL, under the default path
+ * policy. `legacy` and `headers` are compiled once per isolate.
+ */
+export function legacyOnlyPlan(legacy: CompiledBackend, rawPath: string, headers: ResponseHeaderList): Result<RequestPlan, PathRejection> {
+  const normalized = applyPathPolicy(rawPath, DEFAULT_PATH_POLICY);
+  if (!normalized.ok) return err(normalized.error);
+  return ok({
+    path: normalized.value,
     routeId: DEFAULT_ROUTE_ID,
     route: undefined,
     backend: legacy,
     arm: "default",
     fallback: undefined,
     shadow: undefined,
-    responseHeaders: responseHeaders(DEFAULT_ROUTE_ID, legacy.name, "none"),
+    responseHeaders: headers,
     version: "none",
-  };
+  });
+}
+
+/** The response headers of requests served without a table. */
+export function legacyOnlyHeaders(legacy: CompiledBackend): ResponseHeaderList {
+  return responseHeaders(DEFAULT_ROUTE_ID, legacy.name, "none");
 }

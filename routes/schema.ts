@@ -13,14 +13,17 @@ const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const ROUTE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** RFC 9110 token, which is what a method is. */
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
-/** `$.a[0].b`, `$.items[*]`, `$.*`, `$["a key"]`: what compare/json-path.ts reads. */
-const JSON_PATH = '\\$(\\.[A-Za-z_$][A-Za-z0-9_$-]*|\\.\\*|\\[\\d+\\]|\\[\\*\\]|\\["(?:[^"\\\\]|\\\\.)*"\\])*';
+/** `$.a[0].b`, `$.items[*]`, `$.*`, `$["a key"]`, `$..password` (at any depth): what compare/json-path.ts reads. */
+const JSON_PATH = '\\$(\\.\\.[A-Za-z_$][A-Za-z0-9_$-]*|\\.[A-Za-z_$][A-Za-z0-9_$-]*|\\.\\*|\\[\\d+\\]|\\[\\*\\]|\\["(?:[^"\\\\]|\\\\.)*"\\])*';
 
 const text = (pattern: RegExp, message: string) => z.string().check(z.regex(pattern, message));
 const described = <T extends z.ZodMiniType>(schema: T, description: string) => schema.check(z.describe(description)) as T;
 const optional = <T extends z.ZodMiniType>(schema: T, description?: string) =>
   description === undefined ? z.optional(schema) : described(z.optional(schema), description);
 const percent = () => z.number().check(z.gte(0), z.lte(100));
+
+/** A shadow copy's bodies stay in the isolate's memory: 4 MiB each at most (the budget bounds the sum). */
+const MAX_SHADOW_BODY_BYTES = 4 * 1024 * 1024;
 
 export const BackendNameSchema = text(NAME, "must start with a letter and use only letters, digits, '-' and '_' (at most 64)");
 
@@ -46,6 +49,14 @@ const BackendSchema = described(
     addPrefix: optional(PrefixSchema, "Path prefix added before forwarding, e.g. an API Gateway stage: /prod."),
     auth: optional(AwsIamAuthSchema, "Sign every request with SigV4 (Lambda function URLs with AWS_IAM auth, API Gateway, private S3)."),
     indexDocument: optional(text(/^[^/?#\s]+$/, "must be a file name such as index.html"), "For type 's3': the object served for '/' and '/dir/' (default index.html)."),
+    query: optional(
+      z.array(text(new RegExp(`^${TOKEN}$`), "must be a query parameter name")),
+      "For type 's3': the query parameters sent (and signed); every other one is dropped (default: none, since S3's response-content-type, versionId, acl and list-type change what a public URL serves).",
+    ),
+    idleTimeoutMs: optional(
+      z.int().check(z.gte(1), z.lte(300_000)),
+      "Milliseconds a response body may stall between two chunks before it is cut off with an error the client sees (default: no limit, for event streams).",
+    ),
   }),
   "A named origin requests can be sent to.",
 );
@@ -74,11 +85,19 @@ const ShadowSchema = z.strictObject({
     "Differences that do not count: 'header:NAME' or 'body:$.path' (with [*] or .* for any index or key).",
   ),
   unsafeMethods: optional(z.boolean(), "Also shadow methods other than GET/HEAD/OPTIONS (they carry x-cutover-shadow: 1)."),
-  maxBodyBytes: optional(z.int().check(z.gte(0), z.lte(10_000_000)), "Largest body compared (default 1 MB); larger pairs compare status and headers only."),
+  maxBodyBytes: optional(
+    z.int().check(z.gte(0), z.lte(MAX_SHADOW_BODY_BYTES)),
+    "Largest body copied and compared (default 1 MiB, at most 4 MiB); a larger request is not copied, larger responses compare status and headers only.",
+  ),
   noisePercent: optional(percent(), "Share of shadowed requests also sent to the control backend twice, to learn noise (default 5)."),
   redact: optional(
-    z.array(text(new RegExp(`^(${JSON_PATH}|header:${TOKEN})$`), "must be a JSON path such as $.card.number, or header:NAME")),
-    "Body fields ($.path) and headers (header:NAME) whose values never reach storage.",
+    z.array(
+      text(
+        new RegExp(`^((body:)?${JSON_PATH}|header:${TOKEN}|query:${TOKEN}|path:/[^?#\\s]*)$`),
+        "must be body:$.path (or $..name at any depth), header:NAME, query:NAME or path:/pattern/:segment",
+      ),
+    ),
+    "More values that never reach storage, on top of the default secrets (passwords, tokens, keys, cookies, card numbers): body fields (body:$.card, body:$..pin), headers (header:x-partner-id), query parameters (query:code) and path segments (path:/reset/:token).",
   ),
 });
 
@@ -103,9 +122,30 @@ const RouteSchema = z.strictObject({
   shadow: optional(ShadowSchema, "Also send a copy of requests to this backend and compare its responses."),
 });
 
+const ActionSchema = z.enum(["reject", "keep"]);
+
+const PathPolicySchema = described(
+  z.strictObject({
+    mergeSlashes: optional(z.boolean(), "Treat //a//b as /a/b, for matching and forwarding (default true)."),
+    trailingSlash: optional(z.enum(["either", "exact"]), "'either' (default): /a/1/ matches what /a/1 matches and is forwarded in the route pattern's form; 'exact': a trailing slash is another path."),
+    encodedSlash: optional(ActionSchema, "%2F and %5C in a path: 'reject' (default, 400) or 'keep'."),
+    backslash: optional(ActionSchema, "A literal \\ in a path: 'reject' (default) or 'keep' (forwarded as %5C)."),
+    pathParameters: optional(ActionSchema, "';' in a path (/a;jsessionid=1, Tomcat's ..;): 'reject' (default) or 'keep'."),
+    invalidEncoding: optional(ActionSchema, "A % not followed by two hex digits, or escapes that are not UTF-8 (overlong %C0%AE): 'reject' (default) or 'keep'."),
+    doubleEncoding: optional(ActionSchema, "%25 followed by two hex digits (%252e): 'reject' (default) or 'keep'."),
+    nul: optional(ActionSchema, "%00: 'reject' (default) or 'keep'."),
+  }),
+  "How request paths are normalized and which forms are refused, for matching and forwarding alike.",
+);
+
 export const RouteTableSchema = described(
   z.strictObject({
     $schema: optional(z.string()),
+    paths: optional(PathPolicySchema),
+    forwardedFor: optional(
+      z.enum(["replace", "append"]),
+      "X-Forwarded-For sent to backends: 'replace' (default) with the client address Cloudflare saw; 'append' it to the incoming chain, only when another proxy you trust sits in front of Cloudflare.",
+    ),
     backends: z.record(BackendNameSchema, BackendSchema),
     default: described(BackendNameSchema, "The backend (usually legacy) for every request no route matches."),
     routes: z._default(z.array(RouteSchema), []),
@@ -117,6 +157,7 @@ export type Backend = Readonly<z.infer<typeof BackendSchema>>;
 export type Route = Readonly<z.infer<typeof RouteSchema>>;
 export type Shadow = Readonly<z.infer<typeof ShadowSchema>>;
 export type FallbackTrigger = z.infer<typeof FallbackTriggerSchema>;
+export type PathPolicyInput = z.infer<typeof PathPolicySchema>;
 /** A route table that passed `validateRouteTable`: deeply frozen. */
 export type RouteTable = Readonly<z.infer<typeof RouteTableSchema>>;
 

@@ -1,6 +1,6 @@
 import type * as z from "zod/mini";
 import { BUCKETS, toBuckets } from "./cohort.ts";
-import { parsePattern, patternShape } from "./path-pattern.ts";
+import { parsePattern, patternShape, withoutTrailingSlash } from "./path-pattern.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 import { RouteTableSchema, type RouteTable } from "./schema.ts";
 
@@ -80,7 +80,9 @@ function crossCheck(table: ParsedTable): ValidationIssue[] {
     if (!pattern.ok) {
       issues.push({ path: jsonPath(at("match", "path")), message: `bad pattern '${route.match.path}': ${pattern.error}` });
     } else {
-      const key = `${route.match.host ?? ""} ${patternShape(pattern.value)}`;
+      // Under trailingSlash "either" (the default), /docs/ and /docs match the same requests.
+      const segments = table.paths?.trailingSlash === "exact" ? pattern.value : withoutTrailingSlash(pattern.value);
+      const key = `${route.match.host ?? ""} ${patternShape(segments)}`;
       const same = shapes.get(key) ?? [];
       for (const other of same) {
         if (methodsOverlap(other.methods, route.match.methods)) {

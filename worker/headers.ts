@@ -1,4 +1,4 @@
-import { withoutCookie } from "../lib/cookies.ts";
+import { isJoinedCookieHeader, withoutCookie } from "../lib/cookies.ts";
 import { INTERNAL_PREFIX } from "../lib/internal-headers.ts";
 import { OVERRIDE_COOKIE } from "../routes/override-token.ts";
 
@@ -6,9 +6,18 @@ import { OVERRIDE_COOKIE } from "../routes/override-token.ts";
  * Hop-by-hop fields (RFC 9110 §7.6.1) describe one connection and must not be forwarded.
  * workerd's fetch() already drops Connection, Keep-Alive, TE, Trailer, Transfer-Encoding and
  * Upgrade (except for a WebSocket upgrade) and sets Host from the URL; these are the ones it
- * leaves.
+ * leaves. The fields a Connection header names are dropped too: workerd passes the client's
+ * Connection header to the Worker and would forward the fields it names.
  */
 const HOP_BY_HOP_LEFT_BY_FETCH = ["proxy-authorization", "proxy-connection"];
+
+/**
+ * Fields a client could send to claim another address, scheme or host (Rack 3 reads
+ * `Forwarded` before `X-Forwarded-*`; nginx and others read `X-Real-IP`): dropped, and the
+ * backend gets cutover's one view of the client instead. Every `x-forwarded-*` goes too.
+ */
+const CLIENT_FORWARDING = new Set(["forwarded", "x-real-ip", "x-client-ip", "true-client-ip", "client-ip", "x-cluster-client-ip", "x-original-forwarded-for"]);
+const FORWARDED_PREFIX = "x-forwarded-";
 
 export interface ForwardedFacts {
   readonly clientIp: string | undefined;
@@ -16,44 +25,73 @@ export interface ForwardedFacts {
   readonly proto: string;
   readonly host: string;
   readonly requestId: string;
+  /** The table's `forwardedFor`: the client address alone, or appended to the incoming chain. */
+  readonly forwardedFor: "replace" | "append";
 }
 
 /**
  * The headers sent to a backend: the client's, minus hop-by-hop fields (and those the
- * client's `Connection` names), minus any client-supplied `x-cutover-*` and the tester
- * override cookie, plus X-Forwarded-For/-Proto/-Host and x-request-id. The copy is made by
- * the Headers constructor (native code) and trimmed, which measured cheaper than building
- * it header by header.
+ * client's `Connection` names), minus every client forwarding header, any client-supplied
+ * `x-cutover-*` and the tester override cookie; plus one consistent view of the client:
+ * X-Forwarded-For (from CF-Connecting-IP), X-Forwarded-Proto, X-Forwarded-Host and
+ * `Forwarded` (RFC 7239) saying the same, and x-request-id. Cookie lines the runtime joined
+ * with ", " are sent as one `; `-separated header. The copy is made by the Headers
+ * constructor (native code) and trimmed, which measured cheaper than building it header by header.
  */
 export function upstreamRequestHeaders(incoming: Headers, facts: ForwardedFacts): Headers {
   const headers = new Headers(incoming);
   const connection = incoming.get("connection");
   if (connection) for (const name of connectionTokens(connection)) headers.delete(name);
   for (const name of HOP_BY_HOP_LEFT_BY_FETCH) headers.delete(name);
-  const internal: string[] = [];
-  for (const name of headers.keys()) if (name.startsWith(INTERNAL_PREFIX)) internal.push(name);
-  for (const name of internal) headers.delete(name);
+  const dropped: string[] = [];
+  for (const name of headers.keys()) {
+    if (name.startsWith(INTERNAL_PREFIX) || name.startsWith(FORWARDED_PREFIX) || CLIENT_FORWARDING.has(name)) dropped.push(name);
+  }
+  for (const name of dropped) headers.delete(name);
   const cookie = incoming.get("cookie");
-  if (cookie?.includes(OVERRIDE_COOKIE)) {
+  if (cookie !== null && (cookie.includes(OVERRIDE_COOKIE) || isJoinedCookieHeader(cookie))) {
     const kept = withoutCookie(cookie, OVERRIDE_COOKIE);
     if (kept) headers.set("cookie", kept);
     else headers.delete("cookie");
   }
-  if (facts.clientIp) headers.set("x-forwarded-for", appendForwardedFor(incoming.get("x-forwarded-for"), facts.clientIp));
+  const chain = forwardedChain(facts.forwardedFor === "append" ? incoming.get("x-forwarded-for") : null, facts.clientIp);
+  if (chain.length > 0) headers.set("x-forwarded-for", chain.join(", "));
   headers.set("x-forwarded-proto", facts.proto);
   headers.set("x-forwarded-host", facts.host);
+  headers.set("forwarded", forwardedHeader(chain, facts));
   headers.set("x-request-id", facts.requestId);
   return headers;
 }
 
 /**
- * Cloudflare's edge already puts the client address at the end of X-Forwarded-For; add it
- * only when it is not there yet, so the chain names each hop once.
+ * The addresses a request passed through, the client's last. With a trusted incoming chain
+ * (`forwardedFor: "append"`) it comes first; Cloudflare's edge already puts the client address
+ * at its end, so it is added only when it is not there yet, naming each hop once.
  */
-function appendForwardedFor(prior: string | null, clientIp: string): string {
-  if (!prior) return clientIp;
-  const last = prior.slice(prior.lastIndexOf(",") + 1).trim();
-  return last === clientIp ? prior : `${prior}, ${clientIp}`;
+function forwardedChain(prior: string | null, clientIp: string | undefined): string[] {
+  const chain = prior ? prior.split(",").map((hop) => hop.trim()).filter((hop) => hop !== "") : [];
+  if (clientIp && chain.at(-1) !== clientIp) chain.push(clientIp);
+  return chain;
+}
+
+/** RFC 7239: `for=203.0.113.9;host=shop.example.com;proto=https`, one element per hop. */
+function forwardedHeader(chain: readonly string[], facts: ForwardedFacts): string {
+  const hops = chain.map((hop) => `for=${forwardedNode(hop)}`);
+  const last = `host=${quoteIfNeeded(facts.host)};proto=${facts.proto}`;
+  if (hops.length === 0) return last;
+  hops[hops.length - 1] = `${hops[hops.length - 1]};${last}`;
+  return hops.join(", ");
+}
+
+/** An address as a Forwarded node: IPv6 quoted in brackets, anything that is not an address "unknown". */
+function forwardedNode(address: string): string {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) return address;
+  if (/^[0-9A-Fa-f:.]+$/.test(address) && address.includes(":")) return `"[${address}]"`;
+  return "unknown";
+}
+
+function quoteIfNeeded(value: string): string {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(value) ? value : `"${value.replace(/["\\]/g, "\\$&")}"`;
 }
 
 /**

@@ -4,8 +4,7 @@ import type { AdminEnv } from "../admin/auth.ts";
 import { createConfigCache, type ConfigCache } from "../config/config-cache.ts";
 import { logEvent } from "../lib/log.ts";
 import { compileBackend } from "../routes/compile.ts";
-import { normalizePath } from "../routes/normalize-path.ts";
-import { legacyOnlyPlan } from "../routes/plan.ts";
+import { legacyOnlyHeaders } from "../routes/plan.ts";
 import { createDynamoApi } from "../store/dynamo-api.ts";
 import { createDynamoStore } from "../store/dynamo-store.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
@@ -13,7 +12,7 @@ import { createShadowStore, type ShadowStore } from "../store/shadow-store.ts";
 import { createStaticSource } from "../store/static-source.ts";
 import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
-import { createShadowRecorder, type ShadowRecorder } from "./shadow-recorder.ts";
+import { createShadowRecorder, DEFAULT_SHADOW_BUDGET_BYTES, type ShadowRecorder } from "./shadow-recorder.ts";
 
 const CONTROL_PREFIX = "/_cutover/";
 
@@ -41,7 +40,7 @@ function stateFor(env: Env): IsolateState {
   const options: ProxyOptions = {
     responseHeaders: env.CUTOVER_RESPONSE_HEADERS !== "off",
     overrideSecret: env.CUTOVER_OVERRIDE_SECRET || undefined,
-    legacyPlan: env.CUTOVER_LEGACY_URL ? legacyOnlyPlan(compileBackend("legacy", { url: env.CUTOVER_LEGACY_URL })) : undefined,
+    legacy: legacyBackend(env.CUTOVER_LEGACY_URL),
     now: Date.now,
     random: Math.random,
     shadowRecorder,
@@ -79,6 +78,7 @@ function stores(env: Env): {
     const shadowRecorder = createShadowRecorder({
       store: shadowStore,
       flushMs: nonNegative(env.CUTOVER_SHADOW_FLUSH_MS, 10_000),
+      maxBytes: positive(env.CUTOVER_SHADOW_BUDGET_BYTES, DEFAULT_SHADOW_BUDGET_BYTES),
       now: Date.now,
       onError: (error) => logEvent("warn", "shadow_flush_failed", { error }),
     });
@@ -86,6 +86,12 @@ function stores(env: Env): {
   }
   const routes: unknown = env.CUTOVER_ROUTES;
   return { source: createStaticSource(routes), store: undefined, shadowStore: undefined, shadowRecorder: undefined, kind: "static" };
+}
+
+function legacyBackend(url: string | undefined): ProxyOptions["legacy"] {
+  if (!url) return undefined;
+  const backend = compileBackend("legacy", { url });
+  return { backend, headers: legacyOnlyHeaders(backend) };
 }
 
 function nonNegative(value: string | undefined, fallback: number): number {
@@ -102,13 +108,12 @@ export default {
   async fetch(request, env, ctx) {
     const { config, admin, options } = stateFor(env);
     const url = new URL(request.url);
-    const path = normalizePath(url.pathname);
-    if (path.startsWith(CONTROL_PREFIX)) {
-      if (path === "/_cutover/health") await config.snapshot((promise) => ctx.waitUntil(promise));
+    if (url.pathname.startsWith(CONTROL_PREFIX)) {
+      if (url.pathname === "/_cutover/health") await config.snapshot((promise) => ctx.waitUntil(promise));
       return admin.fetch(request, env, ctx);
     }
     const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
     const table = config.current(waitUntil) ?? (await config.snapshot(waitUntil));
-    return proxy(request, url, path, table, options, waitUntil);
+    return proxy(request, url, table, options, waitUntil);
   },
 } satisfies ExportedHandler<Env>;

@@ -37,18 +37,24 @@ export async function prepareUpstream(
 ): Promise<{ readonly ok: true; readonly call: UpstreamCall } | { readonly ok: false; readonly refusal: Refusal }> {
   if (backend.methods && !backend.methods.allowed.has(request.method)) return { ok: false, refusal: backend.methods.refusal };
   const config = backend.config;
-  const path = config.type === "s3" && request.path.endsWith("/") ? request.path + (config.indexDocument ?? "index.html") : request.path;
+  const s3 = config.type === "s3";
+  // `/assets` on a backend that strips `/assets` is the bucket's root: send the client to
+  // `/assets/` (as S3 website hosting does), so relative links resolve under the prefix.
+  if (s3 && config.stripPrefix !== undefined && request.path === config.stripPrefix) {
+    return { ok: false, refusal: { status: 308, code: "redirect", title: "308 Permanent Redirect", detail: "This is a directory.", headers: { location: `${request.path}/${request.search}` } } };
+  }
+  const search = s3 ? allowedQuery(request.search, config.query ?? []) : request.search;
   const auth = config.auth;
   if (auth === undefined) {
-    return { ok: true, call: { url: upstreamUrl(config, path, request.search), method: request.method, headers: request.headers, body: request.body, timeoutMs } };
+    return { ok: true, call: { url: upstreamUrl(config, request.path, search), method: request.method, headers: request.headers, body: request.body, timeoutMs } };
   }
   if (credentials === undefined) return { ok: false, refusal: NO_CREDENTIALS };
   const hashed = backend.signedBody !== undefined;
   if (hashed && request.body instanceof ReadableStream) return { ok: false, refusal: NOT_BUFFERED };
   // S3 signs the path decoded with `+` as a space: send a literal plus encoded, so that what
   // is signed and what S3 reads agree. S3's signer also keeps one value per query name.
-  const signedPath = auth.service === "s3" ? path.replaceAll("+", "%2B") : path;
-  const url = upstreamUrl(config, signedPath, canonicalQuery(request.search, { firstValueOnly: auth.service === "s3" }));
+  const signedPath = auth.service === "s3" ? request.path.replaceAll("+", "%2B") : request.path;
+  const url = upstreamUrl(config, signedPath, canonicalQuery(search, { firstValueOnly: auth.service === "s3" }));
   const headers = new Headers(request.headers);
   const clientAuthorization = headers.get("authorization");
   if (clientAuthorization !== null) {
@@ -62,4 +68,27 @@ export async function prepareUpstream(
   const signed = await signAws({ method: request.method, url, body, region: auth.region, service: auth.service, credentials });
   for (const [name, value] of signed) headers.set(name, value);
   return { ok: true, call: { url, method: request.method, headers, body: request.body, timeoutMs } };
+}
+
+/**
+ * Only the query parameters an S3 backend allows (`query`, none by default): S3 reads
+ * `response-content-type`, `response-content-disposition`, `versionId`, `acl`, `list-type`
+ * and others, which would let a client turn any object into HTML on the site's own origin,
+ * fetch an old version, or list the bucket.
+ */
+function allowedQuery(search: string, allowed: readonly string[]): string {
+  if (search === "" || allowed.length === 0) return "";
+  const kept = search
+    .slice(1)
+    .split("&")
+    .filter((pair) => allowed.includes(safeDecode(pair.split("=", 1)[0] ?? "")));
+  return kept.length === 0 ? "" : `?${kept.join("&")}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll("+", " "));
+  } catch {
+    return text;
+  }
 }

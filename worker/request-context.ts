@@ -1,12 +1,13 @@
 import type { AwsCredentials } from "../aws/sign.ts";
+import type { CompiledBackend, ResponseHeaderList } from "../routes/compile.ts";
 import type { RequestPlan } from "../routes/plan.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
 
 /** Per-isolate settings of the data plane, read from the Worker's environment once. */
 export interface ProxyOptions {
   readonly overrideSecret: string | undefined;
-  /** The plan when there is no route table at all: everything to CUTOVER_LEGACY_URL. */
-  readonly legacyPlan: RequestPlan | undefined;
+  /** Where requests go when there is no route table at all: CUTOVER_LEGACY_URL. */
+  readonly legacy: { readonly backend: CompiledBackend; readonly headers: ResponseHeaderList } | undefined;
   readonly now: () => number;
   readonly random: () => number;
   /** Add x-cutover-route / -backend / -version to responses. */
@@ -21,8 +22,6 @@ export interface ProxyOptions {
 export interface RequestContext {
   readonly request: Request;
   readonly url: URL;
-  /** The normalized path: matched and forwarded. */
-  readonly path: string;
   readonly requestId: string;
   readonly clientIp: string | undefined;
   readonly plan: RequestPlan;

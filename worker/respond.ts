@@ -17,11 +17,23 @@ export function respond(served: Served, context: RequestContext): Response {
     extra.push(...headersFor(context, backend.name));
   }
   if (attempt.kind === "response") {
+    const odd = unforwardableStatus(attempt.response);
+    if (odd !== undefined) {
+      void attempt.response.body?.cancel().catch(() => {});
+      logEvent("warn", "upstream_bad_status", { requestId, method: request.method, route: plan.routeId, backend: backend.name, status: attempt.response.status });
+      return refuse(odd, context, backend.name, extra);
+    }
     if (attempt.response.status === 413) {
       logEvent("warn", "upstream_payload_too_large", { requestId, method: request.method, route: plan.routeId, backend: backend.name });
       if (show) extra.push(["x-cutover-error", "payload_too_large"]);
     }
-    return downstreamResponse(attempt.response, extra);
+    try {
+      return downstreamResponse(attempt.response, extra);
+    } catch (error) {
+      // Never a Worker exception (Cloudflare's error 1101): a clear 502 instead.
+      logEvent("error", "response_failed", { requestId, method: request.method, route: plan.routeId, backend: backend.name, error });
+      return refuse(BAD_RESPONSE, context, backend.name, extra);
+    }
   }
 
   if (attempt.kind === "refused") return refuse(attempt.refusal, context, backend.name, extra);
@@ -43,11 +55,25 @@ export function respond(served: Served, context: RequestContext): Response {
 /** A request cutover answers itself (405, 413, …): logged, with the route's headers. */
 export function refuse(refusal: Refusal, context: RequestContext, backendName = context.plan.backend.name, extra: readonly (readonly [string, string])[] = context.options.responseHeaders ? headersFor(context, backendName) : []): Response {
   const { plan, requestId, request } = context;
-  logEvent("warn", "request_refused", { requestId, method: request.method, url: request.url, route: plan.routeId, backend: backendName, status: refusal.status, reason: refusal.detail });
+  if (refusal.status >= 400) logEvent("warn", "request_refused", { requestId, method: request.method, url: request.url, route: plan.routeId, backend: backendName, status: refusal.status, reason: refusal.detail });
   const page = errorPage({ ...refusal, backend: backendName, route: plan.routeId, requestId }, request.headers.get("accept"));
   if (context.options.responseHeaders) page.headers.set("x-cutover-error", refusal.code);
   for (const [name, value] of extra) page.headers.set(name, value);
   return page;
+}
+
+const BAD_RESPONSE: Refusal = { status: 502, code: "bad_response", title: "502 Bad Gateway", detail: "The backend's response could not be passed on." };
+
+/**
+ * A refusal for a backend status the client cannot be given: outside 200–599 (a Response
+ * cannot carry it, and a client would not understand it), or a 101 that is not a WebSocket
+ * upgrade the runtime completed. 1xx answers never reach here: fetch() fails on them.
+ */
+export function unforwardableStatus(response: Response): Refusal | undefined {
+  const status = response.status;
+  if (status >= 200 && status <= 599) return undefined;
+  if (status === 101 && response.webSocket) return undefined;
+  return { status: 502, code: "bad_status", title: "502 Bad Gateway", detail: `The backend answered with status ${status}, which cannot be passed on.` };
 }
 
 function headersFor(context: RequestContext, backendName: string): ResponseHeaderList {

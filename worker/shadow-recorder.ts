@@ -6,11 +6,13 @@ export interface ShadowRecorder {
   /** This isolate's unflushed counters for a route. */
   stats(route: string): ShadowStats;
   /**
-   * Claims a slot for one shadow copy, or says no when too many are in flight: a slow
-   * candidate must not pile up work (and memory) in the isolate. Release with `finish`.
+   * Claims a slot for one shadow copy, or says no (and counts the copy as shed) when too many
+   * copies or too many bytes are in flight: a slow candidate or large bodies must not pile up
+   * work and memory in the isolate. Taken before anything is teed; release the lease on every exit.
    */
-  tryStart(route: string): boolean;
-  finish(): void;
+  tryStart(route: string): ShadowLease | undefined;
+  /** Copies and body bytes in flight now. */
+  inflight(): { readonly copies: number; readonly bytes: number };
   /**
    * Sends the counters to the store once the flush interval has passed since the last flush;
    * before that, the first caller waits for it (one waiting flush per isolate) so that counts
@@ -18,6 +20,17 @@ export interface ShadowRecorder {
    */
   flushIfDue(): Promise<void>;
 }
+
+/** One shadow copy's claim on the isolate: a slot, and the body bytes it holds. */
+export interface ShadowLease {
+  /** Takes `bytes` more from the isolate's shadow byte budget; false (and nothing taken) when it is spent. */
+  take(bytes: number): boolean;
+  /** Frees the slot and every byte taken. Safe to call more than once. */
+  release(): void;
+}
+
+/** Shadow bodies held in an isolate at once (of its 128 MB): the sum of every copy's bytes. */
+export const DEFAULT_SHADOW_BUDGET_BYTES = 32 * 1024 * 1024;
 
 /**
  * Aggregates shadow results in the isolate and flushes them in batches. A batch is taken out
@@ -29,6 +42,8 @@ export function createShadowRecorder(options: {
   flushMs: number;
   /** Shadow copies allowed in flight at once in the isolate (default 32). */
   maxInflight?: number;
+  /** Body bytes all shadow copies of the isolate may hold at once (default 32 MiB). */
+  maxBytes?: number;
   now: () => number;
   onError: (error: unknown) => void;
 }): ShadowRecorder {
@@ -41,7 +56,9 @@ export function createShadowRecorder(options: {
   };
   let scheduled: { promise: Promise<void>; at: number } | undefined;
   let inflight = 0;
+  let bytes = 0;
   const maxInflight = options.maxInflight ?? 32;
+  const maxBytes = options.maxBytes ?? DEFAULT_SHADOW_BUDGET_BYTES;
   const flush = async () => {
     const store = options.store;
     if (!store || pending.size === 0) return;
@@ -66,16 +83,29 @@ export function createShadowRecorder(options: {
   return {
     stats,
     tryStart(route) {
-      if (inflight >= maxInflight) {
+      if (inflight >= maxInflight || bytes >= maxBytes) {
         stats(route).shed++;
-        return false;
+        return undefined;
       }
       inflight++;
-      return true;
+      let held = 0;
+      let released = false;
+      return {
+        take(more) {
+          if (released || bytes + more > maxBytes) return false;
+          bytes += more;
+          held += more;
+          return true;
+        },
+        release() {
+          if (released) return;
+          released = true;
+          inflight--;
+          bytes -= held;
+        },
+      };
     },
-    finish() {
-      inflight--;
-    },
+    inflight: () => ({ copies: inflight, bytes }),
     async flushIfDue() {
       if (!options.store || pending.size === 0) return;
       const now = options.now();

@@ -1,14 +1,15 @@
 import type { AwsCredentials } from "../aws/sign.ts";
 import { compareResponses, type Observation } from "../compare/compare-responses.ts";
 import { redactDifferences } from "../compare/redact.ts";
-import { recordCandidateError, recordComparison, recordNoise } from "../compare/shadow-stats.ts";
+import { recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../compare/shadow-stats.ts";
 import { logEvent } from "../lib/log.ts";
+import { sleep } from "../lib/timeout.ts";
 import type { CompiledBackend } from "../routes/compile.ts";
 import type { ShadowChoice } from "../routes/shadow-sampling.ts";
 import { callUpstream } from "./forward.ts";
 import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
 import { readUpTo } from "./read-bytes.ts";
-import type { ShadowRecorder } from "./shadow-recorder.ts";
+import type { ShadowLease, ShadowRecorder } from "./shadow-recorder.ts";
 
 /** Work after the response must end well inside the platform's 30 s limit for waitUntil. */
 const SHADOW_BUDGET_MS = 25_000;
@@ -16,14 +17,20 @@ const SHADOW_TIMEOUT_MS = 20_000;
 /** Differences kept in one stored sample. */
 const SAMPLE_DIFFERENCES = 20;
 
+/** What a request body copy came to: the bytes, or why there are none. */
+export type BodyCopy = ArrayBuffer | null | "too_large" | "over_budget";
+
 export interface ShadowJob {
   readonly routeId: string;
+  /** For logs. */
   readonly requestId: string;
+  /** Sent as the copy's Idempotency-Key when the client sent none. */
+  readonly idempotencyKey: string;
   /**
    * The request as sent to the control backend, with its body kept or being read from a tee
-   * of what the control was sent (undefined: over the cap); copies carry x-cutover-shadow.
+   * of what the control was sent; copies carry x-cutover-shadow.
    */
-  readonly outgoing: Omit<OutgoingRequest, "body"> & { readonly body: Promise<ArrayBuffer | undefined> | ArrayBuffer | null };
+  readonly outgoing: Omit<OutgoingRequest, "body"> & { readonly body: Promise<BodyCopy> | BodyCopy };
   readonly control: {
     readonly backend: CompiledBackend;
     readonly response: Response;
@@ -33,6 +40,8 @@ export interface ShadowJob {
   };
   /** The candidate, its comparison rules and redaction, and whether to learn noise too. */
   readonly choice: ShadowChoice;
+  /** The copy's slot and bytes in the isolate, freed when it ends, whatever way it ends. */
+  readonly lease: ShadowLease;
   readonly credentials: AwsCredentials | undefined;
   readonly now: () => number;
 }
@@ -43,83 +52,97 @@ export interface ShadowJob {
  * and catches its own errors (Scientist: the control value is always returned).
  */
 export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promise<void> {
-  const { shadow } = job.choice;
-  let released = false;
-  const release = () => {
-    if (!released) recorder.finish();
-    released = true;
-  };
+  // The client's branch of the response is teed: a branch nobody reads would buffer the whole
+  // download in the isolate, so the comparison's branch is read or cancelled on every exit.
+  let controlBody = job.control.body;
+  // Looked up when a result is recorded, never held across an await: a flush takes the batch out.
+  const stats = () => recorder.stats(job.routeId);
   try {
     // Start once the client's response is under way, not before it is handed back.
-    await scheduler.wait(0);
-    const deadline = job.now() + SHADOW_BUDGET_MS;
-    const headers = new Headers(job.outgoing.headers);
-    headers.set("x-cutover-shadow", "1");
-    // The client's own key, when it sent one, is what lets the candidate recognise a retry.
-    if (!headers.has("idempotency-key")) headers.set("idempotency-key", job.requestId);
+    await sleep(0);
     const requestBody = await job.outgoing.body;
-    if (requestBody === undefined) {
-      recorder.stats(job.routeId).shed++;
-      return;
-    }
-    const copy = { ...job.outgoing, headers, body: requestBody };
-    const observe = async (response: Response, body: ReadableStream<Uint8Array> | null, startedAt: number): Promise<Observation> => {
-      let captured: Uint8Array | undefined = new Uint8Array(0);
-      if (body !== null) {
-        const read = await readUpTo(body, shadow.maxBodyBytes, deadline - job.now());
-        if (read.complete) captured = read.bytes;
-        else {
-          await read.reader.cancel("over the shadow capture cap").catch(() => {});
-          captured = undefined;
-        }
-      }
-      const pairs: [string, string][] = [];
-      for (const [name, value] of response.headers) if (name !== "set-cookie") pairs.push([name, value]);
-      for (const cookie of response.headers.getSetCookie()) pairs.push(["set-cookie", cookie]);
-      return { status: response.status, headers: pairs, body: captured, durationMs: job.now() - startedAt };
-    };
-    const observeCall = async (backend: CompiledBackend): Promise<Observation | undefined> => {
-      const startedAt = job.now();
-      const prepared = await prepareUpstream(backend, copy, Math.min(backend.timeoutMs, SHADOW_TIMEOUT_MS), job.credentials);
-      if (!prepared.ok) return undefined;
-      const outcome = await callUpstream(prepared.call);
-      if (outcome.kind !== "response") return undefined;
-      return observe(outcome.response, outcome.response.body, startedAt);
-    };
-
-    const [control, candidate, secondControl] = await Promise.all([
-      observe(job.control.response, job.control.body, job.control.startedAt),
-      observeCall(shadow.backend).catch(() => undefined),
-      job.choice.learnNoise ? observeCall(job.control.backend).catch(() => undefined) : undefined,
-    ]);
-
-    const stats = recorder.stats(job.routeId);
-    if (candidate === undefined) {
-      recordCandidateError(stats, control.durationMs);
+    if (requestBody === "too_large" || requestBody === "over_budget") {
+      stats().shed++;
     } else {
-      const comparison = compareResponses(control, candidate, shadow.rules);
-      recordComparison(stats, comparison, control.durationMs, candidate.durationMs, shadow.redaction, () => ({
-        at: new Date(job.now()).toISOString(),
-        method: job.outgoing.method,
-        path: job.outgoing.path,
-        controlStatus: control.status,
-        candidateStatus: candidate.status,
-        controlMs: control.durationMs,
-        candidateMs: candidate.durationMs,
-        differences: redactDifferences(comparison.differences.slice(0, SAMPLE_DIFFERENCES), shadow.redaction),
-      }));
+      const controlStream = controlBody;
+      controlBody = null; // compareCopy reads it to the end or cancels it
+      await compareCopy(job, requestBody, controlStream, stats);
     }
-    // Noise is what differs between two answers of the same backend to the same request:
-    // only from two complete answers with the same status (a 429 on the second call is not noise).
-    if (secondControl !== undefined && secondControl.status === control.status && control.body !== undefined && secondControl.body !== undefined) {
-      recordNoise(stats, compareResponses(control, secondControl, shadow.rules).differences, shadow.redaction);
-    }
-    // The slot is free once this copy is compared; the flush that follows may wait.
-    release();
-    await recorder.flushIfDue();
   } catch (error) {
-    logEvent("warn", "shadow_failed", { requestId: job.requestId, route: job.routeId, candidate: shadow.backend.name, error });
+    logEvent("warn", "shadow_failed", { requestId: job.requestId, route: job.routeId, candidate: job.choice.shadow.backend.name, error });
   } finally {
-    release();
+    if (controlBody !== null) void controlBody.cancel("shadow copy not compared").catch(() => {});
+    job.lease.release();
+  }
+  // The slot and bytes are free once this copy is recorded; the flush that follows may wait.
+  await recorder.flushIfDue();
+}
+
+/** Calls the candidate (and, to learn noise, the control again), captures all sides, records the outcome. */
+async function compareCopy(job: ShadowJob, requestBody: ArrayBuffer | null, controlStream: ReadableStream<Uint8Array> | null, statsNow: () => ShadowStats): Promise<void> {
+  const { shadow } = job.choice;
+  const deadline = job.now() + SHADOW_BUDGET_MS;
+  const headers = new Headers(job.outgoing.headers);
+  headers.set("x-cutover-shadow", "1");
+  // The client's own key, when it sent one, is what lets the candidate recognise a retry.
+  if (!headers.has("idempotency-key")) headers.set("idempotency-key", job.idempotencyKey);
+  const copy = { ...job.outgoing, headers, body: requestBody };
+  let overBudget = false;
+  const observe = async (response: Response, body: ReadableStream<Uint8Array> | null, startedAt: number): Promise<Observation> => {
+    let captured: Uint8Array | undefined = new Uint8Array(0);
+    if (body !== null) {
+      const read = await readUpTo(body, shadow.maxBodyBytes, { timeoutMs: deadline - job.now(), take: job.lease.take });
+      if (read.complete) captured = read.bytes;
+      else {
+        await read.reader.cancel("over the shadow capture cap").catch(() => {});
+        overBudget ||= read.overBudget;
+        captured = undefined;
+      }
+    }
+    const pairs: [string, string][] = [];
+    for (const [name, value] of response.headers) if (name !== "set-cookie") pairs.push([name, value]);
+    for (const cookie of response.headers.getSetCookie()) pairs.push(["set-cookie", cookie]);
+    return { status: response.status, headers: pairs, body: captured, durationMs: job.now() - startedAt };
+  };
+  const observeCall = async (backend: CompiledBackend): Promise<Observation | undefined> => {
+    const startedAt = job.now();
+    const prepared = await prepareUpstream(backend, copy, Math.min(backend.timeoutMs, SHADOW_TIMEOUT_MS), job.credentials);
+    if (!prepared.ok) return undefined;
+    const outcome = await callUpstream(prepared.call);
+    if (outcome.kind !== "response") return undefined;
+    return observe(outcome.response, outcome.response.body, startedAt);
+  };
+
+  const [control, candidate, secondControl] = await Promise.all([
+    observe(job.control.response, controlStream, job.control.startedAt),
+    observeCall(shadow.backend).catch(() => undefined),
+    job.choice.learnNoise ? observeCall(job.control.backend).catch(() => undefined) : undefined,
+  ]);
+
+  const stats = statsNow();
+  if (overBudget) {
+    // A body the isolate's shadow budget could not hold: not a comparison, a shed copy.
+    stats.shed++;
+    return;
+  }
+  if (candidate === undefined) {
+    recordCandidateError(stats, control.durationMs);
+  } else {
+    const comparison = compareResponses(control, candidate, shadow.rules);
+    recordComparison(stats, comparison, control.durationMs, candidate.durationMs, shadow.redaction, () => ({
+      at: new Date(job.now()).toISOString(),
+      method: job.outgoing.method,
+      path: job.outgoing.path,
+      controlStatus: control.status,
+      candidateStatus: candidate.status,
+      controlMs: control.durationMs,
+      candidateMs: candidate.durationMs,
+      differences: redactDifferences(comparison.differences.slice(0, SAMPLE_DIFFERENCES), shadow.redaction),
+    }));
+  }
+  // Noise is what differs between two answers of the same backend to the same request:
+  // only from two complete answers with the same status (a 429 on the second call is not noise).
+  if (secondControl !== undefined && secondControl.status === control.status && control.body !== undefined && secondControl.body !== undefined) {
+    recordNoise(stats, compareResponses(control, secondControl, shadow.rules).differences, shadow.redaction);
   }
 }

@@ -1,15 +1,22 @@
 import type { Backend } from "../routes/schema.ts";
 
 /**
- * The URL a request goes to on a backend: its origin, then `addPrefix`, then the normalized
- * request path with `stripPrefix` removed, then the query string exactly as the client sent it.
+ * The path a request takes on a backend: `addPrefix`, then the request path with
+ * `stripPrefix` removed; for an S3 backend, a directory (`/`, `/docs/`) gets the index
+ * document — after the prefix is stripped, so that `/assets/` serves the bucket's index.
  */
-export function upstreamUrl(backend: Backend, path: string, search: string): string {
+export function upstreamPath(backend: Backend, path: string): string {
   let rest = path;
   const strip = backend.stripPrefix;
   if (strip !== undefined && path.startsWith(strip) && (path.length === strip.length || path[strip.length] === "/")) {
     rest = path.slice(strip.length) || "/";
   }
+  if (backend.type === "s3" && rest.endsWith("/")) rest += backend.indexDocument ?? "index.html";
+  return `${backend.addPrefix ?? ""}${rest}`;
+}
+
+/** The URL a request goes to: the backend's origin, then `upstreamPath`, then the query as given. */
+export function upstreamUrl(backend: Backend, path: string, search: string): string {
   const origin = backend.url.endsWith("/") ? backend.url.slice(0, -1) : backend.url;
-  return `${origin}${backend.addPrefix ?? ""}${rest}${search}`;
+  return `${origin}${upstreamPath(backend, path)}${search}`;
 }

@@ -90,6 +90,33 @@ function suite(name: string, compile: <R>(entries: readonly MatcherEntry<R>[]) =
 suite("trie matcher", compileMatcher);
 suite("linear reference matcher", compileLinearMatcher);
 
+describe("HEAD and trailing slashes", () => {
+  const matcher = (options?: Parameters<typeof compileMatcher>[1]) =>
+    compileMatcher(
+      entries([
+        { id: "read", path: "/a/:id", methods: ["GET"] },
+        { id: "any", path: "/a/:id" },
+        { id: "rest", path: "/a/*" },
+        { id: "head", path: "/b", methods: ["HEAD"] },
+        { id: "get", path: "/b", methods: ["GET"] },
+      ]),
+      options,
+    );
+
+  it("sends HEAD to the route listing GET (RFC 9110: HEAD is GET without a body), unless one lists HEAD", () => {
+    expect(matcher().match("HEAD", "h", "/a/1")).toBe("read");
+    expect(matcher().match("POST", "h", "/a/1")).toBe("any");
+    expect(matcher().match("HEAD", "h", "/b")).toBe("head");
+    expect(matcher().match("GET", "h", "/b")).toBe("get");
+  });
+
+  it("reads a trailing slash as the end of the path only under trailingSlash: either", () => {
+    expect(matcher().match("GET", "h", "/a/1/")).toBe("rest");
+    expect(matcher({ trailingSlash: "either" }).match("GET", "h", "/a/1/")).toBe("read");
+    expect(matcher({ trailingSlash: "either" }).match("GET", "h", "/a/1/x")).toBe("rest");
+  });
+});
+
 describe("trie matcher agrees with the reference on random tables", () => {
   it("matches 20 000 random requests against 300 random routes identically", () => {
     let seed = 42;
@@ -97,7 +124,7 @@ describe("trie matcher agrees with the reference on random tables", () => {
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     const words = ["api", "v1", "v2", "accounts", "orders", "files", "me", "admin", "x"];
     // Disjoint method sets: two routes of one pattern tie only if both list a common method.
-    const methodSets = [undefined, ["GET"], ["POST"], ["PUT", "DELETE"]];
+    const methodSets = [undefined, ["GET"], ["POST"], ["PUT", "DELETE"], ["HEAD"]];
     const specs: Spec[] = [];
     const seen = new Set<string>();
     while (specs.length < 300) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compileBackend } from "../../routes/compile.ts";
-import { legacyOnlyPlan, planRequest, type PlanInput } from "../../routes/plan.ts";
+import { legacyOnlyHeaders, legacyOnlyPlan, planRequest as plan, type PlanInput, type RequestPlan } from "../../routes/plan.ts";
+import type { CompiledTable } from "../../routes/compile.ts";
 import { compiled } from "./fixtures.ts";
 
 const table = compiled(
@@ -13,16 +14,22 @@ const table = compiled(
   42,
 );
 
-function input(path: string, extra: Partial<PlanInput> = {}): PlanInput {
-  return { method: "GET", host: "shop.example.com", path, headers: new Headers(), clientIp: undefined, override: undefined, roll: () => 0, ...extra };
+function input(rawPath: string, extra: Partial<PlanInput> = {}): PlanInput {
+  return { method: "GET", host: "shop.example.com", rawPath, headers: new Headers(), clientIp: undefined, override: undefined, roll: () => 0, ...extra };
+}
+
+function planRequest(compiled: CompiledTable, request: PlanInput): RequestPlan {
+  const result = plan(compiled, request);
+  if (!result.ok) throw new Error(result.error.detail);
+  return result.value;
 }
 
 describe("planRequest", () => {
   it("sends what no route matches to the default backend", () => {
-    const plan = planRequest(table, input("/elsewhere"));
-    expect(plan).toMatchObject({ routeId: "(default)", route: undefined, arm: "default", fallback: undefined, shadow: undefined, version: "42" });
-    expect(plan.backend.name).toBe("legacy");
-    expect(plan.responseHeaders).toEqual([
+    const chosen = planRequest(table, input("/elsewhere"));
+    expect(chosen).toMatchObject({ routeId: "(default)", route: undefined, arm: "default", fallback: undefined, shadow: undefined, version: "42" });
+    expect(chosen.backend.name).toBe("legacy");
+    expect(chosen.responseHeaders).toEqual([
       ["x-cutover-route", "(default)"],
       ["x-cutover-backend", "legacy"],
       ["x-cutover-version", "42"],
@@ -51,19 +58,41 @@ describe("planRequest", () => {
   });
 
   it("honours a verified override for a backend of the route", () => {
-    const plan = planRequest(table, input("/split/1", { override: "accounts", roll: () => 9999 }));
-    expect(plan).toMatchObject({ arm: "override", backend: { name: "accounts" } });
-    expect(plan.responseHeaders).toContainEqual(["x-cutover-backend", "accounts"]);
+    const chosen = planRequest(table, input("/split/1", { override: "accounts", roll: () => 9999 }));
+    expect(chosen).toMatchObject({ arm: "override", backend: { name: "accounts" } });
+    expect(chosen.responseHeaders).toContainEqual(["x-cutover-backend", "accounts"]);
   });
 
   it("decides the shadow copy with the route's compiled rules", () => {
-    const plan = planRequest(table, input("/shadowed"));
-    expect(plan.shadow).toMatchObject({ learnNoise: false, shadow: { backend: { name: "billing" }, maxBodyBytes: 1024 * 1024 } });
+    const chosen = planRequest(table, input("/shadowed"));
+    expect(chosen.shadow).toMatchObject({ learnNoise: false, shadow: { backend: { name: "billing" }, maxBodyBytes: 1024 * 1024 } });
     expect(planRequest(table, input("/shadowed", { method: "POST" })).shadow).toBeUndefined();
   });
 
   it("plans everything to CUTOVER_LEGACY_URL when there is no table", () => {
-    const plan = legacyOnlyPlan(compileBackend("legacy", { url: "https://legacy.example.com" }));
-    expect(plan).toMatchObject({ routeId: "(default)", version: "none", backend: { name: "legacy", timeoutMs: 30_000 } });
+    const legacy = compileBackend("legacy", { url: "https://legacy.example.com" });
+    expect(legacyOnlyPlan(legacy, "//a/../b", legacyOnlyHeaders(legacy))).toMatchObject({
+      ok: true,
+      value: { path: "/b", routeId: "(default)", version: "none", backend: { name: "legacy", timeoutMs: 30_000 } },
+    });
+    expect(legacyOnlyPlan(legacy, "/a%2Fb", legacyOnlyHeaders(legacy))).toMatchObject({ ok: false, error: { reason: "encoded_slash" } });
+  });
+
+  it("matches the path the policy normalized, and forwards it in the route pattern's form", () => {
+    const paths = compiled([
+      { id: "item", match: { path: "/api/accounts/:id" }, to: "accounts" },
+      { id: "dir", match: { path: "/docs/" }, to: "billing" },
+      { id: "files", match: { path: "/files/*" }, to: "billing" },
+    ]);
+    for (const raw of ["/api/accounts/1", "//api/accounts/1", "/api//accounts/1", "/api/accounts/1/", "/api/x/../accounts/1", "/api/%61ccounts/1"]) {
+      expect(planRequest(paths, input(raw)), raw).toMatchObject({ routeId: "item", path: "/api/accounts/1" });
+    }
+    expect(planRequest(paths, input("/docs"))).toMatchObject({ routeId: "dir", path: "/docs/" });
+    expect(planRequest(paths, input("/files/a/"))).toMatchObject({ routeId: "files", path: "/files/a/" });
+    expect(planRequest(paths, input("/elsewhere/"))).toMatchObject({ routeId: "(default)", path: "/elsewhere/" });
+  });
+
+  it("refuses what the path policy refuses, before matching", () => {
+    expect(plan(table, input("/api/accounts;x=1/1"))).toMatchObject({ ok: false, error: { reason: "path_parameters", knob: "pathParameters" } });
   });
 });

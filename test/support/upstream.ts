@@ -139,6 +139,11 @@ function respond(
     case "shadow":
       shadowScenario(name, String(second), String(third), req, res, held);
       return;
+    case "raw-status": {
+      // A status line Node's writeHead would refuse or treat specially (999, 600, a bare 101).
+      req.socket.end(`HTTP/1.1 ${Number(second)} Odd\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok`);
+      return;
+    }
     case "status": {
       res.statusCode = Number(second);
       res.setHeader("content-type", "application/json");

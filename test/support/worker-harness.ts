@@ -24,6 +24,8 @@ export const ports = {
 export const origin = (port: number) => `http://127.0.0.1:${port}`;
 
 export type TableInput = {
+  paths?: Record<string, unknown>;
+  forwardedFor?: string;
   backends?: Record<string, unknown>;
   default?: string;
   routes?: unknown[];
@@ -40,6 +42,8 @@ export function table(input: TableInput = {}): Record<string, unknown> {
     },
     default: input.default ?? "legacy",
     routes: input.routes ?? [],
+    ...(input.paths ? { paths: input.paths } : {}),
+    ...(input.forwardedFor ? { forwardedFor: input.forwardedFor } : {}),
   };
 }
 

@@ -57,6 +57,12 @@ describe("a failing backend gets a clear page, never a Worker exception", () => 
     expect(page).not.toContain(String(ports.refused));
   });
 
+  it.each([999, 600, 101, 199])("answers a clear 502 when the backend answers status %i, never a Worker exception", async (status) => {
+    const response = await send(failing, get(`/raw-status/${status}`, { accept: "application/json" }));
+    expect(response.status).toBe(502);
+    expect(await json(response)).toMatchObject({ error: expect.stringMatching(/^bad_(status|gateway)$/), backend: "legacy" });
+  });
+
   it("answers 502 when the backend resets the connection", async () => {
     const response = await send(failing, get("/reset"));
     expect(response.status).toBe(502);
@@ -157,10 +163,10 @@ describe("fail to legacy", () => {
     const id = testId();
     const errors = vi.spyOn(console, "error");
     const request = get("/anything", { "x-test-id": id });
-    const response = await proxy(request, new URL(request.url), "/anything", broken, {
+    const response = await proxy(request, new URL(request.url), broken, {
       responseHeaders: true,
       overrideSecret: undefined,
-      legacyPlan: undefined,
+      legacy: undefined,
       now: Date.now,
       random: Math.random,
       shadowRecorder: undefined,

@@ -31,24 +31,45 @@ describe("forwarding to the chosen backend", () => {
     expect([...response.headers.keys()].filter((name) => name.startsWith("x-cutover-"))).toEqual([]);
   });
 
-  it("keeps query strings and encoded paths exactly", async () => {
-    const response = await send(legacyOnly, get("/files/a%2Fb%20c/%E2%9C%93?q=a+b&q=%26&empty=&flag"));
+  it("keeps query strings and encoded paths exactly, an encoded slash only when the table keeps them", async () => {
+    const keeping = table({ paths: { encodedSlash: "keep" } });
+    const response = await send(keeping, get("/files/a%2Fb%20c/%E2%9C%93?q=a+b&q=%26&empty=&flag"));
     expect((await echo(response)).url).toBe("/files/a%2Fb%20c/%E2%9C%93?q=a+b&q=%26&empty=&flag");
+
+    const id = testId();
+    const refused = await send(legacyOnly, get("/files/a%2Fb", { "x-test-id": id, accept: "application/json" }));
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("x-cutover-error")).toBe("bad_path;encoded_slash");
+    expect(await refused.json()).toMatchObject({ error: "bad_path", message: expect.stringContaining("encoded slash") });
+    expect(await received(ports.legacy, id)).toEqual([]);
   });
 
-  it("sets X-Forwarded-For/-Proto/-Host and x-request-id, keeping a sane client id", async () => {
+  it("sets one view of the client (X-Forwarded-For/-Proto/-Host, Forwarded) and x-request-id, keeping a sane client id", async () => {
     const id = testId();
-    const request = get("/headers", {
+    const forged = {
       "x-test-id": id,
       "cf-connecting-ip": "203.0.113.7",
       "x-forwarded-for": "198.51.100.1",
+      forwarded: "for=198.51.100.1;host=evil.example;proto=http",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-port": "8443",
+      "x-forwarded-scheme": "http",
+      "x-forwarded-ssl": "off",
+      "x-real-ip": "198.51.100.1",
       "x-request-id": "abc-123",
-    });
-    const seen = (await echo(await send(legacyOnly, request))).headers;
-    expect(seen["x-forwarded-for"]).toBe("198.51.100.1, 203.0.113.7");
+    };
+    const seen = (await echo(await send(legacyOnly, get("/headers", forged)))).headers;
+    expect(seen["x-forwarded-for"]).toBe("203.0.113.7");
     expect(seen["x-forwarded-proto"]).toBe("https");
     expect(seen["x-forwarded-host"]).toBe("shop.example.com");
+    expect(seen.forwarded).toBe("for=203.0.113.7;host=shop.example.com;proto=https");
+    for (const name of ["x-forwarded-port", "x-forwarded-scheme", "x-forwarded-ssl", "x-real-ip"]) expect(seen[name], name).toBeUndefined();
     expect(seen["x-request-id"]).toBe("abc-123");
+
+    // Behind another proxy the team trusts, the incoming chain is kept and the client appended.
+    const appended = (await echo(await send(table({ forwardedFor: "append" }), get("/headers", forged)))).headers;
+    expect(appended["x-forwarded-for"]).toBe("198.51.100.1, 203.0.113.7");
+    expect(appended.forwarded).toBe("for=198.51.100.1, for=203.0.113.7;host=shop.example.com;proto=https");
     expect(seen.host).toBe(`127.0.0.1:${ports.legacy}`);
 
     const generated = (await echo(await send(legacyOnly, get("/headers", { "x-request-id": "bad id with spaces" })))).headers;

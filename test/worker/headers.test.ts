@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { downstreamResponse, upstreamRequestHeaders } from "../../worker/headers.ts";
 
-const facts = { clientIp: "203.0.113.9", proto: "https", host: "shop.example.com", requestId: "req-1" };
+const facts = { clientIp: "203.0.113.9", proto: "https", host: "shop.example.com", requestId: "req-1", forwardedFor: "replace" } as const;
 
 describe("upstreamRequestHeaders", () => {
   it("sets the forwarding headers and the request id", () => {
@@ -20,12 +20,50 @@ describe("upstreamRequestHeaders", () => {
       new Headers({ connection: "keep-alive, x-private", "x-private": "1", "proxy-authorization": "Basic x", "x-cutover-route": "forged", "x-cutover-override": "t", "x-kept": "1" }),
       facts,
     );
-    expect([...headers.keys()].filter((name) => !name.startsWith("x-forwarded") && name !== "x-request-id")).toEqual(["connection", "x-kept"]);
+    expect([...headers.keys()].filter((name) => !name.startsWith("x-forwarded") && name !== "x-request-id" && name !== "forwarded")).toEqual(["connection", "x-kept"]);
+  });
+
+  it("drops every client forwarding header and sends one view of the client, Forwarded included", () => {
+    const forged = new Headers({
+      forwarded: "for=1.2.3.4;host=evil.example;proto=http",
+      "x-forwarded-for": "1.2.3.4",
+      "x-forwarded-host": "evil.example",
+      "x-forwarded-proto": "http",
+      "x-forwarded-port": "8443",
+      "x-forwarded-scheme": "http",
+      "x-forwarded-ssl": "off",
+      "x-forwarded-prefix": "/admin",
+      "x-real-ip": "1.2.3.4",
+      "true-client-ip": "1.2.3.4",
+      "x-client-ip": "1.2.3.4",
+    });
+    expect(Object.fromEntries(upstreamRequestHeaders(forged, facts))).toEqual({
+      forwarded: "for=203.0.113.9;host=shop.example.com;proto=https",
+      "x-forwarded-for": "203.0.113.9",
+      "x-forwarded-host": "shop.example.com",
+      "x-forwarded-proto": "https",
+      "x-request-id": "req-1",
+    });
+  });
+
+  it("appends the client to a trusted incoming chain only with forwardedFor: append, naming each hop once", () => {
+    const incoming = new Headers({ "x-forwarded-for": "198.51.100.7, 203.0.113.9" });
+    const appended = upstreamRequestHeaders(incoming, { ...facts, forwardedFor: "append" });
+    expect(appended.get("x-forwarded-for")).toBe("198.51.100.7, 203.0.113.9");
+    expect(appended.get("forwarded")).toBe("for=198.51.100.7, for=203.0.113.9;host=shop.example.com;proto=https");
+    const v6 = upstreamRequestHeaders(new Headers(), { ...facts, clientIp: "2001:db8::1", host: "shop.example.com:8443" });
+    expect(v6.get("forwarded")).toBe('for="[2001:db8::1]";host="shop.example.com:8443";proto=https');
   });
 
   it("keeps every cookie but the tester override's", () => {
     expect(upstreamRequestHeaders(new Headers({ cookie: "a=1; cutover_override=t; b=2" }), facts).get("cookie")).toBe("a=1; b=2");
     expect(upstreamRequestHeaders(new Headers({ cookie: "cutover_override=t" }), facts).has("cookie")).toBe(false);
+  });
+
+  it("reads Cookie lines the runtime joined with ', ': the override in a second line is removed too", () => {
+    expect(upstreamRequestHeaders(new Headers({ cookie: "a=1, cutover_override=t, b=2" }), facts).get("cookie")).toBe("a=1; b=2");
+    expect(upstreamRequestHeaders(new Headers({ cookie: "a=1, b=2" }), facts).get("cookie")).toBe("a=1; b=2");
+    expect(upstreamRequestHeaders(new Headers({ cookie: "a=1;b=2" }), facts).get("cookie")).toBe("a=1;b=2");
   });
 });
 

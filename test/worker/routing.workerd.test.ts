@@ -44,10 +44,45 @@ describe("routing", () => {
     await backendFor(get("/%61pi/accounts/7", { "x-test-id": encoded }));
     expect((await received(ports.new, encoded))[0]?.url).toBe("/api/accounts/7");
 
-    // `//api/...` is not `/api/...`: the origin would see the double slash, so it goes to the default.
-    const doubled = testId();
-    expect(await backendFor(get("//api/accounts/42", { "x-test-id": doubled }))).toMatchObject({ route: "(default)", served: "legacy" });
-    expect((await received(ports.legacy, doubled))[0]?.url).toBe("//api/accounts/42");
+  });
+
+  it.each(["//api/accounts/42", "/api//accounts/42", "/api/accounts/42/", "/api/accounts//42//"])(
+    "takes %s as /api/accounts/42, as Rails would: matched and forwarded alike",
+    async (path) => {
+      const id = testId();
+      expect(await backendFor(get(path, { "x-test-id": id }))).toEqual({ route: "accounts-read", backend: "new", served: "new" });
+      expect((await received(ports.new, id)).map((r) => r.url)).toEqual(["/api/accounts/42"]);
+    },
+  );
+
+  it.each([
+    ["/api/accounts;x=1/1", "path_parameters"],
+    ["/api/..;/admin/users", "path_parameters"],
+    ["/api/accounts%2F1", "encoded_slash"],
+    ["/api/accounts%5C1", "encoded_slash"],
+    ["/api/%C0%AE%C0%AE/admin", "invalid_encoding"],
+    ["/api/%252e%252e/admin", "double_encoding"],
+    ["/api/accounts/1%00", "nul"],
+    ["/api/accounts/%zz", "invalid_encoding"],
+  ])("refuses %s with a 400 (%s) and sends it nowhere", async (path, reason) => {
+    const id = testId();
+    const response = await send(routes, get(path, { "x-test-id": id }));
+    expect(response.status).toBe(400);
+    expect(response.headers.get("x-cutover-error")).toBe(`bad_path;${reason}`);
+    expect(await response.text()).toContain("400 Bad Request");
+    for (const port of [ports.legacy, ports.new, ports.spare]) expect(await received(port, id)).toEqual([]);
+  });
+
+  it("keeps a trailing slash significant, and double slashes, when the table says so", async () => {
+    const strict = { ...routes, paths: { trailingSlash: "exact", mergeSlashes: false } };
+    expect(await backendFor(get("/api/accounts/42/"), strict)).toMatchObject({ route: "api" });
+    expect(await backendFor(get("//api/accounts/42"), strict)).toMatchObject({ route: "(default)" });
+  });
+
+  it("lets a route that lists GET take HEAD (RFC 9110: HEAD is GET without a body)", async () => {
+    const getOnly = table({ routes: [{ id: "read", match: { path: "/items/:id", methods: ["GET"] }, to: "new" }] });
+    expect(await backendFor(get("/items/1", {}, { method: "HEAD" }), getOnly)).toEqual({ route: "read", backend: "new", served: "new" });
+    expect(await backendFor(get("/items/1", {}, { method: "POST" }), getOnly)).toMatchObject({ route: "(default)" });
   });
 
   it("keeps a user on one side of a split, by cohort cookie", async () => {

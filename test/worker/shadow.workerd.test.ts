@@ -41,13 +41,15 @@ describe("shadow traffic", () => {
   it("gives the client exactly the legacy response, and sends a marked copy to the candidate", async () => {
     const w = await shadowedWorker();
     const id = testId();
-    const response = await w.call(get("/shadow/changed/1", { "x-test-id": id }));
+    const response = await w.call(get("/shadow/changed/1", { "x-test-id": id, "x-request-id": "client-chosen-id" }));
     expect(response.headers.get("x-served-by")).toBe("legacy");
     expect(await response.json()).toEqual({ id: 1, balance: 10 });
     const [copy] = await received(ports.new, id);
     expect(copy?.url).toBe("/shadow/changed/1");
     expect(copy?.headers["x-cutover-shadow"]).toBe("1");
-    expect(copy?.headers["idempotency-key"]).toBe((await received(ports.legacy, id))[0]?.headers["x-request-id"]);
+    // An idempotency key of cutover's own, never one a client chose.
+    expect(copy?.headers["idempotency-key"]).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await received(ports.legacy, id))[0]?.headers["x-request-id"]).toBe("client-chosen-id");
   });
 
   it("reports identical responses as matches", async () => {
@@ -198,6 +200,34 @@ describe("shadow traffic", () => {
     await Promise.all(holds.map((hold) => fetch(`${origin(ports.new)}/__release?id=${hold}`, { method: "POST" })));
     await Promise.all(ctxs.map((ctx) => waitOnExecutionContext(ctx)));
     expect(await w.report("hold")).toMatchObject({ compared: 32, shed: 2 });
+  });
+
+  it("copies no request body over the cap: a chunked upload is not copied, the download streams whole, the copy is counted as shed", async () => {
+    const w = await dynamoWorker({ CUTOVER_SHADOW_FLUSH_MS: "0" });
+    const routesTable = table({ routes: [{ id: "upload", match: { path: "/bytes/*" }, to: "legacy", shadow: { to: "new", unsafeMethods: true, maxBodyBytes: 1024, noisePercent: 0 } }] });
+    expect((await w.api("PUT", "/routes", { body: { table: routesTable, reason: "t" }, headers: { "if-match": "0" } })).status).toBe(200);
+    const id = testId();
+    const chunk = new Uint8Array(4096).fill(7);
+    const upload = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 4; i++) controller.enqueue(chunk);
+        controller.close();
+      },
+    });
+    const response = await w.call(get("/bytes/3000000", { "x-test-id": id }, { method: "POST", body: upload, duplex: "half" } as RequestInit));
+    expect((await response.arrayBuffer()).byteLength).toBe(3_000_000);
+    expect(await received(ports.new, id)).toEqual([]);
+    expect((await received(ports.legacy, id))[0]?.bodyBytes).toBe(4 * 4096);
+    expect(await (await w.api("GET", "/shadow?route=upload&minComparisons=1")).json()).toMatchObject({ compared: 0, shed: 1 });
+  });
+
+  it("gives the client a clear 502 for a status the runtime cannot pass on, and compares nothing", async () => {
+    const w = await dynamoWorker({ CUTOVER_SHADOW_FLUSH_MS: "0" });
+    const routesTable = table({ routes: [{ id: "odd", match: { path: "/raw-status/*" }, to: "legacy", shadow: { to: "new", noisePercent: 0 } }] });
+    expect((await w.api("PUT", "/routes", { body: { table: routesTable, reason: "t" }, headers: { "if-match": "0" } })).status).toBe(200);
+    const response = await w.call(get("/raw-status/999"));
+    expect(response.status).toBe(502);
+    expect(await (await w.api("GET", "/shadow?route=odd&minComparisons=1")).json()).toMatchObject({ compared: 0, candidateErrors: 0 });
   });
 
   it("lists every shadowed route with its match rate", async () => {
