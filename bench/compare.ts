@@ -32,7 +32,28 @@ export function benchCompare(quick = false) {
     runs++;
   }
   const msPerComparison = (performance.now() - started) / runs;
-  return { bodyBytes: control.length, differences, msPerComparison, comparisonsPerSecond: 1000 / msPerComparison };
+  return { bodyBytes: control.length, differences, msPerComparison, comparisonsPerSecond: 1000 / msPerComparison, hostile: benchHostile(quick) };
+}
+
+/**
+ * Attacker-shaped bodies: 2 000 nested arrays in 4 KB (230 ms per comparison before the
+ * depth limit), and 50 000 keys that all differ. Milliseconds per comparison, parse included.
+ */
+function benchHostile(quick: boolean) {
+  const deep = (leaf: number) => `${"[".repeat(2000)}${leaf}${"]".repeat(2000)}`;
+  const wide = (sign: number) => JSON.stringify(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, sign * i])));
+  const observation = (body: string): Observation => ({ status: 200, headers: [["content-type", "application/json"]], body: new TextEncoder().encode(body), durationMs: 1 });
+  const rules = compileRules([]);
+  const time = (a: Observation, b: Observation) => {
+    const runs = quick ? 3 : 20;
+    const started = performance.now();
+    for (let i = 0; i < runs; i++) compareResponses(a, b, rules);
+    return (performance.now() - started) / runs;
+  };
+  return {
+    nestedArrays2000: { bodyBytes: deep(1).length, msPerComparison: time(observation(deep(1)), observation(deep(2))) },
+    keys50000AllDiffering: { bodyBytes: wide(1).length, msPerComparison: time(observation(wide(1)), observation(wide(-1))) },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(benchCompare(process.argv.includes("--quick")));

@@ -16,7 +16,8 @@ import { barChart } from "./chart.ts";
 import { benchCompare } from "./compare.ts";
 import { fixedRate } from "./fixed-rate.ts";
 import { benchMatcher } from "./matcher.ts";
-import { OUT, rssOf, startBenchStack } from "./stack.ts";
+import { benchMemory } from "./memory.ts";
+import { OUT, startBenchStack } from "./stack.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
@@ -67,8 +68,8 @@ async function main() {
   }
   const shadowLatency = { rate, unshadowed: medianLatency(shadowRuns.unshadowed), shadowed: medianLatency(shadowRuns.shadowed) };
 
-  console.log("Streaming 200 MB through a legacy route…");
-  const memory = await streamingMemory(stack.workerdPid, `${targets["cutover legacy route"]?.replace(/item$/, "")}bytes/${200 * 1024 * 1024}`);
+  console.log("Streaming 200 MB through a legacy route, and through a shadowed route after a chunked upload over the shadow's cap…");
+  const memory = await benchMemory(stack.workerdPid, stack.memoryTargets);
   stack.stop();
 
   console.log("Matcher and comparison microbenchmarks…");
@@ -149,22 +150,6 @@ function median(loads: readonly Load[]): Load {
 function medianLatency(runs: readonly { p50Ms: number; p99Ms: number }[]) {
   const pick = (key: "p50Ms" | "p99Ms") => [...runs.map((r) => r[key])].sort((a, b) => a - b)[Math.floor(runs.length / 2)] ?? 0;
   return { p50Ms: pick("p50Ms"), p99Ms: pick("p99Ms") };
-}
-
-/** RSS growth of the workerd process while a 200 MB body streams through it. */
-async function streamingMemory(pid: number, url: string) {
-  await settle();
-  const before = rssOf(pid);
-  let peak = before;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 20);
-  const started = Date.now();
-  const response = await fetch(url);
-  let bytes = 0;
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) bytes += chunk.value.byteLength;
-  clearInterval(sampler);
-  peak = Math.max(peak, rssOf(pid));
-  return { bodyBytes: bytes, seconds: (Date.now() - started) / 1000, rssBeforeMb: before / 2 ** 20, peakGrowthMb: (peak - before) / 2 ** 20 };
 }
 
 function machine() {

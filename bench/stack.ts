@@ -20,7 +20,10 @@ export const OUT = path.join(PROJECT_ROOT, "bench", "out");
 const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114 };
 
 export interface BenchStack {
+  /** Under load (wrk): name → URL. */
   readonly targets: Readonly<Record<string, string>>;
+  /** For the memory runs: URL prefixes that take a byte count. */
+  readonly memoryTargets: { readonly download: string; readonly shadowedUpload: string };
   readonly workerdPid: number;
   readonly bundle: { readonly bytes: number; readonly gzipBytes: number; readonly wranglerKiB: number | null; readonly wranglerGzipKiB: number | null };
   stop(): void;
@@ -55,6 +58,10 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
         "cutover, headers off": `http://127.0.0.1:${PORTS.cutoverQuiet}/bench/legacy/item`,
         "cutover split route": `http://127.0.0.1:${PORTS.cutover}/bench/split/item`,
         "cutover shadowed route": `http://127.0.0.1:${PORTS.cutover}/bench/shadow/item`,
+      },
+      memoryTargets: {
+        download: `http://127.0.0.1:${PORTS.cutover}/bench/legacy/bytes/`,
+        shadowedUpload: `http://127.0.0.1:${PORTS.cutover}/bench/upload/bytes/`,
       },
       workerdPid: workerd.process.pid as number,
       bundle,
@@ -94,6 +101,7 @@ async function seedTable(connection: { endpoint: string; region: string; accessK
       { id: "bench-legacy", match: { path: "/bench/legacy/*" }, to: "legacy" },
       { id: "bench-split", match: { path: "/bench/split/*" }, to: { legacy: 50, new: 50 } },
       { id: "bench-shadow", match: { path: "/bench/shadow/*" }, to: "legacy", shadow: { to: "new" } },
+      { id: "bench-upload", match: { path: "/bench/upload/*" }, to: "legacy", shadow: { to: "new", unsafeMethods: true, maxBodyBytes: 65_536, noisePercent: 0 } },
     ],
   });
   if (!table.ok) throw new Error(JSON.stringify(table.error));

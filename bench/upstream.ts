@@ -11,6 +11,7 @@ const chunk = Buffer.alloc(64 * 1024, 97);
 function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
   const bytes = /\/bytes\/(\d+)$/.exec(req.url ?? "");
   if (bytes) {
+    req.resume();
     const total = Number(bytes[1]);
     res.writeHead(200, { "content-type": "application/octet-stream", "content-length": total });
     let sent = 0;

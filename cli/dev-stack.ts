@@ -90,6 +90,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         CUTOVER_ADMIN_TOKENS: JSON.stringify({ [await hashToken(adminToken)]: { name: "dev", role: "operator" } }),
         CUTOVER_OVERRIDE_SECRET: overrideSecret,
+        // Locally, every response says which route, backend and version served it.
+        CUTOVER_RESPONSE_HEADERS: "on",
         // Show shadow results within a second, not the production default of ten.
         CUTOVER_SHADOW_FLUSH_MS: "1000",
         ...(legacyUrl ? { CUTOVER_LEGACY_URL: legacyUrl } : {}),

@@ -3,20 +3,47 @@ import type { Difference } from "./difference.ts";
 import { childPath, type PathSegment } from "./json-path.ts";
 
 /**
+ * The cost of one comparison is bounded whatever the bodies (an attacker can shape a small
+ * body to be expensive): below `maxDepth`, subtrees are compared whole, as canonical text; at
+ * most `maxDifferences` are recorded and `maxNodes` values visited, after which one `truncated`
+ * difference says the rest was not compared; the reorder check runs on arrays of at most
+ * `maxReorderElements` within `maxReorderDepth` of the root (each check reads its subtree
+ * whole, so checks at every level of a deep body would cost depth × size).
+ */
+export const DIFF_LIMITS = { maxDepth: 32, maxDifferences: 100, maxNodes: 100_000, maxReorderElements: 1000, maxReorderDepth: 8 } as const;
+
+interface Walk {
+  readonly out: Difference[];
+  nodes: number;
+  truncated: boolean;
+}
+
+/**
  * Structural differences between two JSON values, each addressed by its JSON path. Objects
  * compare key by key; arrays element by element, plus one `length` difference when their
  * lengths differ, or a single `order` difference when they hold the same elements in
  * another order.
  */
 export function diffJson(control: unknown, candidate: unknown): Difference[] {
-  const out: Difference[] = [];
-  walk(control, candidate, [], out);
-  return out;
+  const state: Walk = { out: [], nodes: 0, truncated: false };
+  walk(control, candidate, [], state);
+  if (state.truncated) state.out.push({ field: "body", kind: "truncated", control: `compared up to ${DIFF_LIMITS.maxDifferences} differences and ${DIFF_LIMITS.maxNodes} values` });
+  return state.out;
 }
 
 /** `at` is the path as segments; it is spelled out only for a difference (the rare case). */
-function walk(control: unknown, candidate: unknown, at: PathSegment[], out: Difference[]): void {
+function walk(control: unknown, candidate: unknown, at: PathSegment[], state: Walk): void {
   if (control === candidate) return;
+  if (state.out.length >= DIFF_LIMITS.maxDifferences || ++state.nodes > DIFF_LIMITS.maxNodes) {
+    state.truncated = true;
+    return;
+  }
+  const out = state.out;
+  if (at.length >= DIFF_LIMITS.maxDepth) {
+    // Too deep to walk: one comparison of the whole subtree, one difference if any.
+    if (canonicalJson(control) !== canonicalJson(candidate)) out.push({ field: field(at), kind: "value", control: summarize(control), candidate: summarize(candidate) });
+    return;
+  }
   const controlType = typeOf(control);
   const candidateType = typeOf(candidate);
   if (controlType !== candidateType) {
@@ -29,7 +56,7 @@ function walk(control: unknown, candidate: unknown, at: PathSegment[], out: Diff
     for (const key in a) {
       at.push(key);
       if (!Object.hasOwn(b, key)) out.push({ field: field(at), kind: "missing", control: summarize(a[key]) });
-      else walk(a[key], b[key], at, out);
+      else walk(a[key], b[key], at, state);
       at.pop();
     }
     for (const key in b) {
@@ -45,23 +72,25 @@ function walk(control: unknown, candidate: unknown, at: PathSegment[], out: Diff
     const b = candidate as unknown[];
     if (a.length === b.length) {
       // Element by element first: the common, equal case costs no canonical forms.
-      const elementwise: Difference[] = [];
-      elements(a, b, at, elementwise);
-      if (elementwise.length > 0 && sameElements(a, b)) out.push({ field: field(at), kind: "order", control: summarize(a), candidate: summarize(b) });
-      else out.push(...elementwise);
+      const before = out.length;
+      elements(a, b, at, state);
+      const reorderable = a.length >= 2 && a.length <= DIFF_LIMITS.maxReorderElements && at.length < DIFF_LIMITS.maxReorderDepth;
+      if (out.length > before && reorderable && sameElements(a, b)) {
+        out.splice(before, out.length - before, { field: field(at), kind: "order", control: summarize(a), candidate: summarize(b) });
+      }
       return;
     }
     out.push({ field: field(at), kind: "length", control: a.length, candidate: b.length });
-    elements(a, b, at, out);
+    elements(a, b, at, state);
     return;
   }
   out.push({ field: field(at), kind: "value", control, candidate });
 }
 
-function elements(a: readonly unknown[], b: readonly unknown[], at: PathSegment[], out: Difference[]): void {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+function elements(a: readonly unknown[], b: readonly unknown[], at: PathSegment[], state: Walk): void {
+  for (let i = 0; i < Math.min(a.length, b.length) && !state.truncated; i++) {
     at.push(i);
-    walk(a[i], b[i], at, out);
+    walk(a[i], b[i], at, state);
     at.pop();
   }
 }

@@ -11,7 +11,8 @@ export type DifferenceKind =
   | "value"
   | "length" // arrays of different lengths
   | "order" // the same elements in another order
-  | "bytes"; // a non-JSON body
+  | "bytes" // a non-JSON body
+  | "truncated"; // the comparison stopped at its bounds (compare/diff-json.ts)
 
 export interface Difference {
   readonly field: string;

@@ -37,6 +37,8 @@ export interface RequestPlan {
   readonly shadow: ShadowChoice | undefined;
   /** `x-cutover-route`, `-backend`, `-version` for the chosen backend. */
   readonly responseHeaders: ResponseHeaderList;
+  /** The request carries a verified tester override (used here or not): it always gets the response headers. */
+  readonly tester: boolean;
   /** The route table version, or "none" with no table at all. */
   readonly version: string;
 }
@@ -53,7 +55,7 @@ export function planRequest(table: CompiledTable, input: PlanInput): Result<Requ
   if (!normalized.ok) return normalized;
   const path = normalized.value;
   const route = table.matcher.match(input.method, input.host, path);
-  if (route === undefined) return ok(defaultPlan(table, path));
+  if (route === undefined) return ok({ ...defaultPlan(table, path), tester: input.override !== undefined });
   const cohortKey = readCohortKey(route.sticky, input.headers, input.clientIp);
   const decision = decide(route, { cohortKey, roll: input.roll(), override: input.override });
   const backend = decision.backend;
@@ -70,6 +72,7 @@ export function planRequest(table: CompiledTable, input: PlanInput): Result<Requ
     fallback,
     shadow,
     responseHeaders: route.responseHeaders.get(backend.name) ?? responseHeaders(route.id, backend.name, String(table.version)),
+    tester: input.override !== undefined,
     version: String(table.version),
   });
 }
@@ -96,6 +99,7 @@ export function defaultPlan(table: CompiledTable, path: string): RequestPlan {
     fallback: undefined,
     shadow: undefined,
     responseHeaders: table.defaultHeaders,
+    tester: false,
     version: String(table.version),
   };
 }
@@ -116,6 +120,7 @@ export function legacyOnlyPlan(legacy: CompiledBackend, rawPath: string, headers
     fallback: undefined,
     shadow: undefined,
     responseHeaders: headers,
+    tester: false,
     version: "none",
   });
 }

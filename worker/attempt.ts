@@ -4,7 +4,7 @@ import type { Refusal } from "../routes/refusal.ts";
 import { logEvent } from "../lib/log.ts";
 import { callUpstream, type UpstreamOutcome } from "./forward.ts";
 import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
-import type { RequestContext } from "./request-context.ts";
+import { requestFields, type RequestContext } from "./request-context.ts";
 
 /** What one attempt at a backend came to. */
 export type Attempt = UpstreamOutcome | { readonly kind: "refused"; readonly refusal: Refusal };
@@ -29,7 +29,7 @@ export async function attemptWithFallback(context: RequestContext, outgoing: Out
   if (fallback === undefined || trigger === undefined) return { attempt: first, backend: plan.backend, fellBackFrom: undefined };
 
   if (first.kind === "response") await first.response.body?.cancel();
-  logEvent("warn", "fallback", { requestId: context.requestId, method: request.method, route: plan.routeId, from: plan.backend.name, to: fallback.backend.name, trigger });
+  logEvent("warn", "fallback", { ...requestFields(context), from: plan.backend.name, to: fallback.backend.name, trigger });
   const second = await send(context, fallback.backend, outgoing);
   return { attempt: second, backend: fallback.backend, fellBackFrom: `${plan.backend.name};${trigger}` };
 }

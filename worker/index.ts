@@ -38,7 +38,7 @@ function stateFor(env: Env): IsolateState {
   });
   const admin = createAdminApp({ store, source, shadowStore, cache: config, tokensSecret: env.CUTOVER_ADMIN_TOKENS, sourceKind: kind });
   const options: ProxyOptions = {
-    responseHeaders: env.CUTOVER_RESPONSE_HEADERS !== "off",
+    responseHeaders: env.CUTOVER_RESPONSE_HEADERS === "on",
     overrideSecret: env.CUTOVER_OVERRIDE_SECRET || undefined,
     legacy: legacyBackend(env.CUTOVER_LEGACY_URL),
     now: Date.now,

@@ -1,4 +1,5 @@
 import type { AwsCredentials } from "../aws/sign.ts";
+import { DEFAULT_REDACTION, redactTarget } from "../compare/redact.ts";
 import type { CompiledBackend, ResponseHeaderList } from "../routes/compile.ts";
 import type { RequestPlan } from "../routes/plan.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
@@ -27,4 +28,20 @@ export interface RequestContext {
   readonly plan: RequestPlan;
   readonly options: ProxyOptions;
   readonly waitUntil: (promise: Promise<unknown>) => void;
+}
+
+/**
+ * What a log line says of a request: its id, method, route and path — never the query
+ * string's values, only its keys, and with token-like path segments redacted.
+ */
+export function requestFields(context: RequestContext): Record<string, unknown> {
+  const { plan, request, url } = context;
+  const redaction = plan.shadow?.shadow.redaction ?? DEFAULT_REDACTION;
+  return {
+    requestId: context.requestId,
+    method: request.method,
+    route: plan.routeId,
+    path: redactTarget(plan.path, "", redaction),
+    ...(url.search.length > 1 ? { queryKeys: [...new Set(url.searchParams.keys())] } : {}),
+  };
 }

@@ -4,13 +4,14 @@ import type { Refusal } from "../routes/refusal.ts";
 import type { Served } from "./attempt.ts";
 import { errorPage, gatewayErrorResponse } from "./error-page.ts";
 import { downstreamResponse } from "./headers.ts";
-import type { RequestContext } from "./request-context.ts";
+import { withIdleTimeout } from "./idle-timeout.ts";
+import { requestFields, type RequestContext } from "./request-context.ts";
 
 /** The client's response for what was served: the backend's own, or a clear error page. */
 export function respond(served: Served, context: RequestContext): Response {
   const { plan, requestId, request } = context;
   const { attempt, backend } = served;
-  const show = context.options.responseHeaders;
+  const show = showHeaders(context);
   const extra: (readonly [string, string])[] = [];
   if (show) {
     if (served.fellBackFrom !== undefined) extra.push(["x-cutover-fallback", served.fellBackFrom]);
@@ -20,18 +21,26 @@ export function respond(served: Served, context: RequestContext): Response {
     const odd = unforwardableStatus(attempt.response);
     if (odd !== undefined) {
       void attempt.response.body?.cancel().catch(() => {});
-      logEvent("warn", "upstream_bad_status", { requestId, method: request.method, route: plan.routeId, backend: backend.name, status: attempt.response.status });
+      logEvent("warn", "upstream_bad_status", { ...requestFields(context), backend: backend.name, status: attempt.response.status });
       return refuse(odd, context, backend.name, extra);
     }
     if (attempt.response.status === 413) {
-      logEvent("warn", "upstream_payload_too_large", { requestId, method: request.method, route: plan.routeId, backend: backend.name });
+      logEvent("warn", "upstream_payload_too_large", { ...requestFields(context), backend: backend.name });
       if (show) extra.push(["x-cutover-error", "payload_too_large"]);
     }
     try {
-      return downstreamResponse(attempt.response, extra);
+      const idleMs = backend.config.idleTimeoutMs;
+      const upstream =
+        idleMs !== undefined && attempt.response.body !== null
+          ? new Response(
+              withIdleTimeout(attempt.response.body, idleMs, () => logEvent("warn", "upstream_stalled", { ...requestFields(context), backend: backend.name, idleTimeoutMs: idleMs })),
+              attempt.response,
+            )
+          : attempt.response;
+      return downstreamResponse(upstream, extra);
     } catch (error) {
       // Never a Worker exception (Cloudflare's error 1101): a clear 502 instead.
-      logEvent("error", "response_failed", { requestId, method: request.method, route: plan.routeId, backend: backend.name, error });
+      logEvent("error", "response_failed", { ...requestFields(context), backend: backend.name, error });
       return refuse(BAD_RESPONSE, context, backend.name, extra);
     }
   }
@@ -39,10 +48,7 @@ export function respond(served: Served, context: RequestContext): Response {
   if (attempt.kind === "refused") return refuse(attempt.refusal, context, backend.name, extra);
 
   logEvent("warn", attempt.kind === "timeout" ? "upstream_timeout" : "upstream_error", {
-    requestId,
-    method: request.method,
-    url: request.url,
-    route: plan.routeId,
+    ...requestFields(context),
     backend: backend.name,
     ...(attempt.kind === "timeout" ? { timeoutMs: backend.timeoutMs } : { error: attempt.error }),
   });
@@ -53,11 +59,11 @@ export function respond(served: Served, context: RequestContext): Response {
 }
 
 /** A request cutover answers itself (405, 413, …): logged, with the route's headers. */
-export function refuse(refusal: Refusal, context: RequestContext, backendName = context.plan.backend.name, extra: readonly (readonly [string, string])[] = context.options.responseHeaders ? headersFor(context, backendName) : []): Response {
+export function refuse(refusal: Refusal, context: RequestContext, backendName = context.plan.backend.name, extra: readonly (readonly [string, string])[] = showHeaders(context) ? headersFor(context, backendName) : []): Response {
   const { plan, requestId, request } = context;
-  if (refusal.status >= 400) logEvent("warn", "request_refused", { requestId, method: request.method, url: request.url, route: plan.routeId, backend: backendName, status: refusal.status, reason: refusal.detail });
+  if (refusal.status >= 400) logEvent("warn", "request_refused", { ...requestFields(context), backend: backendName, status: refusal.status, reason: refusal.detail });
   const page = errorPage({ ...refusal, backend: backendName, route: plan.routeId, requestId }, request.headers.get("accept"));
-  if (context.options.responseHeaders) page.headers.set("x-cutover-error", refusal.code);
+  if (showHeaders(context)) page.headers.set("x-cutover-error", refusal.code);
   for (const [name, value] of extra) page.headers.set(name, value);
   return page;
 }
@@ -74,6 +80,15 @@ export function unforwardableStatus(response: Response): Refusal | undefined {
   if (status >= 200 && status <= 599) return undefined;
   if (status === 101 && response.webSocket) return undefined;
   return { status: 502, code: "bad_status", title: "502 Bad Gateway", detail: `The backend answered with status ${status}, which cannot be passed on.` };
+}
+
+/**
+ * Whether responses say which route, backend and version served them: they reveal the
+ * migration map, so they are off in a deployment (CUTOVER_RESPONSE_HEADERS) and on under
+ * `cutover dev` — and always for a tester with a valid override token.
+ */
+function showHeaders(context: RequestContext): boolean {
+  return context.options.responseHeaders || context.plan.tester;
 }
 
 function headersFor(context: RequestContext, backendName: string): ResponseHeaderList {

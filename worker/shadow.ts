@@ -1,6 +1,6 @@
 import type { AwsCredentials } from "../aws/sign.ts";
 import { compareResponses, type Observation } from "../compare/compare-responses.ts";
-import { redactDifferences } from "../compare/redact.ts";
+import { redactDifferences, redactTarget, requestSecrets } from "../compare/redact.ts";
 import { recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../compare/shadow-stats.ts";
 import { logEvent } from "../lib/log.ts";
 import { sleep } from "../lib/timeout.ts";
@@ -132,12 +132,12 @@ async function compareCopy(job: ShadowJob, requestBody: ArrayBuffer | null, cont
     recordComparison(stats, comparison, control.durationMs, candidate.durationMs, shadow.redaction, () => ({
       at: new Date(job.now()).toISOString(),
       method: job.outgoing.method,
-      path: job.outgoing.path,
+      path: redactTarget(job.outgoing.path, job.outgoing.search, shadow.redaction),
       controlStatus: control.status,
       candidateStatus: candidate.status,
       controlMs: control.durationMs,
       candidateMs: candidate.durationMs,
-      differences: redactDifferences(comparison.differences.slice(0, SAMPLE_DIFFERENCES), shadow.redaction),
+      differences: redactDifferences(comparison.differences.slice(0, SAMPLE_DIFFERENCES), shadow.redaction, requestSecrets(job.outgoing.headers, job.outgoing.search, shadow.redaction)),
     }));
   }
   // Noise is what differs between two answers of the same backend to the same request:

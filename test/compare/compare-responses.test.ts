@@ -85,3 +85,28 @@ describe("compareResponses", () => {
     expect(result).toEqual({ differences: [], ignored: [], tooLarge: true });
   });
 });
+
+describe("diffJson has bounded cost whatever the bodies", () => {
+  const nested = (depth: number, leaf: unknown): unknown => (depth === 0 ? leaf : [nested(depth - 1, leaf)]);
+
+  it("compares what lies below the depth limit as one value", () => {
+    const differences = diffJson(nested(2000, 1), nested(2000, 2));
+    expect(differences).toHaveLength(1);
+    expect(differences[0]?.field).toBe(`body:$${"[0]".repeat(32)}`);
+    expect(diffJson(nested(2000, { a: 1, b: 2 }), nested(2000, { b: 2, a: 1 }))).toEqual([]);
+  });
+
+  it("records at most 100 differences and says the rest was not compared", () => {
+    const a = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
+    const b = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, -i - 1]));
+    const differences = diffJson(a, b);
+    expect(differences).toHaveLength(101);
+    expect(differences.at(-1)).toMatchObject({ field: "body", kind: "truncated" });
+  });
+
+  it("still reports a reordered array, but does not look for reorders in huge ones", () => {
+    expect(diffJson([1, 2, 3], [3, 2, 1])).toEqual([{ field: "body:$", kind: "order", control: [1, 2, 3], candidate: [3, 2, 1] }]);
+    const big = Array.from({ length: 2000 }, (_, i) => i);
+    expect(diffJson(big, [...big].reverse()).some((d) => d.kind === "order")).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compareResponses, compileRules, type Observation } from "../../compare/compare-responses.ts";
 import { percentile } from "../../compare/latency-histogram.ts";
-import { compileRedaction, DEFAULT_REDACTION, redactDifferences } from "../../compare/redact.ts";
+import { compileRedaction, DEFAULT_REDACTION, redactDifferences, redactTarget, requestSecrets } from "../../compare/redact.ts";
 import { buildShadowReport, type StoredShadowStats } from "../../compare/shadow-report.ts";
 import { emptyStats, recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../../compare/shadow-stats.ts";
 
@@ -126,5 +126,56 @@ describe("redactDifferences", () => {
       { field: "body:$.name", kind: "value", control: `${"x".repeat(200)}…`, candidate: "y" },
       { field: "header:x-api-key", kind: "value", control: "[redacted]", candidate: "[redacted]" },
     ]);
+  });
+});
+
+describe("default redaction: secrets never stored, with no rules configured", () => {
+  it("redacts values under secret-like keys at any depth, and folds keys beneath them", () => {
+    const redacted = redactDifferences([
+      { field: "body:$.password", kind: "value", control: "hunter2", candidate: "hunter3" },
+      { field: "body:$.user.credentials.apiKey", kind: "value", control: "k-1", candidate: "k-2" },
+      { field: "body:$.tokens.abcdef123456", kind: "missing", control: "x" },
+      { field: "body:$.refresh_token", kind: "extra", candidate: "r" },
+      { field: "body:$.author", kind: "value", control: "Ada", candidate: "Grace" },
+      { field: "body:$.classname", kind: "value", control: "a", candidate: "b" },
+      { field: "body:$.note", kind: "value", control: "card 4111 1111 1111 1111", candidate: "4111 1111 1111 1111" },
+      { field: "header:x-api-key", kind: "value", control: "k1", candidate: "k2" },
+      { field: "header:x-partner-session", kind: "value", control: "s1", candidate: "s2" },
+      { field: "header:content-type", kind: "value", control: "a", candidate: "b" },
+    ]);
+    expect(redacted).toEqual([
+      { field: "body:$.password", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "body:$.user.credentials", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "body:$.tokens", kind: "missing", control: "[redacted]" },
+      { field: "body:$.refresh_token", kind: "extra", candidate: "[redacted]" },
+      { field: "body:$.author", kind: "value", control: "Ada", candidate: "Grace" },
+      { field: "body:$.classname", kind: "value", control: "a", candidate: "b" },
+      { field: "body:$.note", kind: "value", control: "card 4111 1111 1111 1111", candidate: "[redacted]" },
+      { field: "header:x-api-key", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "header:x-partner-session", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+      { field: "header:content-type", kind: "value", control: "a", candidate: "b" },
+    ]);
+  });
+
+  it("scrubs the request's own credentials wherever a stored value repeats them", () => {
+    const secrets = requestSecrets(new Headers({ authorization: "Bearer tok_live_abcdef", cookie: "session=s3cr3t-value; theme=dark" }), "?access_token=qwerty123&page=2");
+    const [echoed] = redactDifferences([{ field: "body:$.debug", kind: "value", control: "auth was tok_live_abcdef, q=qwerty123", candidate: "s3cr3t-value" }], DEFAULT_REDACTION, secrets);
+    expect(echoed).toEqual({ field: "body:$.debug", kind: "value", control: "auth was [redacted], q=[redacted]", candidate: "[redacted]" });
+  });
+
+  it("redacts token-like path segments, secret query values and the route's path rules", () => {
+    expect(redactTarget("/reset/Zx8Qm2LpW7rT4vYk9sNb/confirm", "?token=abc&page=2")).toBe("/reset/[redacted]/confirm?token=[redacted]&page=2");
+    expect(redactTarget("/users/42/orders/7", "")).toBe("/users/42/orders/7");
+    expect(redactTarget("/invite/short", "?code=1234567", compileRedaction(["path:/invite/:code", "query:code"]))).toBe("/invite/[redacted]?code=[redacted]");
+  });
+
+  it("applies recursive rules at any depth and counts fields beneath them under the rule", () => {
+    const rules = compileRedaction(["body:$..pin", "$.card"]);
+    expect(redactDifferences([{ field: "body:$.a.b[3].pin", kind: "value", control: 1234, candidate: 4321 }], rules)).toEqual([
+      { field: "body:$..pin", kind: "value", control: "[redacted]", candidate: "[redacted]" },
+    ]);
+    const stats = emptyStats();
+    recordNoise(stats, [{ field: "body:$.card.number", kind: "value" }, { field: "body:$.sessions.s-123.ip", kind: "value" }], rules);
+    expect([...stats.noise.keys()].sort()).toEqual(["body:$.card", "body:$.sessions"]);
   });
 });

@@ -30,6 +30,7 @@ export async function dynamoWorker(vars: Partial<Env> = {}) {
     AWS_SECRET_ACCESS_KEY: "local",
     CUTOVER_ADMIN_TOKENS: JSON.stringify(tokens),
     CUTOVER_ROUTES: "",
+    CUTOVER_RESPONSE_HEADERS: "on",
     ...vars,
   };
   const call = async (request: Request) => {

@@ -49,6 +49,8 @@ export async function startUpstream(name: string, options: UpstreamOptions = {})
   const progress = new Map<string, number>();
   /** Held responses, released by `POST /__release?id=`. */
   const held = new Map<string, () => void>();
+  /** Requests (by `x-test-id`) whose client went away before the response was complete. */
+  const abandoned = new Map<string, number>();
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://upstream");
@@ -62,6 +64,10 @@ export async function startUpstream(name: string, options: UpstreamOptions = {})
       res.end(String(progress.get(url.searchParams.get("id") ?? "") ?? 0));
       return;
     }
+    if (url.pathname === "/__abandoned") {
+      res.end(String(abandoned.get(url.searchParams.get("test") ?? "") ?? 0));
+      return;
+    }
     if (url.pathname === "/__release") {
       const id = url.searchParams.get("id") ?? "";
       held.get(id)?.();
@@ -70,6 +76,8 @@ export async function startUpstream(name: string, options: UpstreamOptions = {})
       return;
     }
 
+    const testId = req.headers["x-test-id"];
+    if (typeof testId === "string") res.on("close", () => !res.writableFinished && abandoned.set(testId, (abandoned.get(testId) ?? 0) + 1));
     const hash = createHash("sha256");
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -305,6 +313,19 @@ function shadowScenario(name: string, scenario: string, id: string, req: http.In
       return send({ id: 1, card: { number: control ? "4111111111111111" : "4242424242424242" }, name: control ? "Ada" : "Ada L." }, 200, {
         "set-cookie": [control ? "session=control-secret" : "session=candidate-secret"],
       });
+    case "leaky":
+      // Secrets in every place a careless backend puts them, different on each side.
+      return send(
+        {
+          id: 1,
+          user: { password: control ? "pw-control-1" : "pw-candidate-1", apiKey: control ? "key-control-1" : "key-candidate-1" },
+          tokens: { [control ? "tok-control-key" : "tok-candidate-key"]: true },
+          payment: { last: control ? "4000056655665556" : "5555555555554444" },
+          echo: control ? String(req.headers.authorization) : `seen ${String(req.headers.authorization)}`,
+        },
+        200,
+        { "x-api-key": control ? "hdr-control-1" : "hdr-candidate-1" },
+      );
     default:
       return send({ ok: true, method: req.method });
   }

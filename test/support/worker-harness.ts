@@ -53,6 +53,8 @@ export async function send(routeTable: unknown, request: Request, vars: Partial<
   const testEnv: Env = {
     ...env,
     CUTOVER_ROUTES: typeof routeTable === "string" ? routeTable : JSON.stringify(routeTable),
+    // Tests read which route and backend answered; deployments leave these off.
+    CUTOVER_RESPONSE_HEADERS: "on",
     ...vars,
   };
   const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, testEnv, ctx);

@@ -37,6 +37,33 @@ describe("a failing backend gets a clear page, never a Worker exception", () => 
     expect(await json(response)).toMatchObject({ error: "gateway_timeout", backend: "slow", route: "slow" });
   });
 
+  it("frees the connection of a request that timed out: the backend sees it abandoned", async () => {
+    const id = testId();
+    const response = await send(failing, get("/slow/3000", { "x-test-id": id }));
+    expect(response.status).toBe(504);
+    let abandoned = "0";
+    for (let i = 0; i < 40 && abandoned === "0"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      abandoned = await (await fetch(`${origin(ports.legacy)}/__abandoned?test=${id}`)).text();
+    }
+    expect(abandoned).toBe("1");
+  });
+
+  it("ends a body that stalls mid-stream after the backend's idleTimeoutMs, with an error the client sees", async () => {
+    const stalling = table({ backends: { stalls: { url: origin(ports.legacy), idleTimeoutMs: 200 } }, routes: [{ id: "stall", match: { path: "/hold/*" }, to: "stalls" }] });
+    const hold = testId();
+    const response = await send(stalling, get(`/hold/${hold}`, { "x-test-id": hold }));
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
+    let abandoned = "0";
+    for (let i = 0; i < 40 && abandoned === "0"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      abandoned = await (await fetch(`${origin(ports.legacy)}/__abandoned?test=${hold}`)).text();
+    }
+    expect(abandoned).toBe("1");
+    await fetch(`${origin(ports.legacy)}/__release?id=${hold}`, { method: "POST" });
+  });
+
   it("does not cut off a body that streams longer than the timeout once the head arrived", async () => {
     const hold = testId();
     const response = await send(failing, get(`/hold/${hold}`));
@@ -61,6 +88,15 @@ describe("a failing backend gets a clear page, never a Worker exception", () => 
     const response = await send(failing, get(`/raw-status/${status}`, { accept: "application/json" }));
     expect(response.status).toBe(502);
     expect(await json(response)).toMatchObject({ error: expect.stringMatching(/^bad_(status|gateway)$/), backend: "legacy" });
+  });
+
+  it("logs the failure with the path and the query's keys, never its values", async () => {
+    const warnings = vi.spyOn(console, "warn");
+    await (await send(failing, get("/down/reset/Zx8Qm2LpW7rT4vYk9sNbQ1?token=query-secret-9&page=2"))).arrayBuffer();
+    const line = JSON.parse(String(warnings.mock.calls.find((call) => String(call[0]).includes("upstream_error"))?.[0]));
+    warnings.mockRestore();
+    expect(line).toMatchObject({ event: "upstream_error", route: "down", path: "/down/reset/[redacted]", queryKeys: ["token", "page"] });
+    expect(JSON.stringify(line)).not.toContain("query-secret-9");
   });
 
   it("answers 502 when the backend resets the connection", async () => {

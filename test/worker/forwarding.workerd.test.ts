@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { signOverride } from "../../routes/override-token.ts";
 import { get, origin, ports, received, send, table, testId, type Received } from "../support/worker-harness.ts";
 
 const legacyOnly = table();
@@ -25,10 +27,20 @@ describe("forwarding to the chosen backend", () => {
     expect(await received(ports.legacy, id)).toHaveLength(1);
   });
 
-  it("can leave the x-cutover-* response headers out", async () => {
-    const response = await send(legacyOnly, get("/hello"), { CUTOVER_RESPONSE_HEADERS: "off" });
-    await response.arrayBuffer();
-    expect([...response.headers.keys()].filter((name) => name.startsWith("x-cutover-"))).toEqual([]);
+  it("leaves the x-cutover-* response headers out in a deployment, but shows them to a tester with a valid override", async () => {
+    expect(env.CUTOVER_RESPONSE_HEADERS).toBe("off"); // wrangler.toml's default
+    const deployed = { CUTOVER_RESPONSE_HEADERS: env.CUTOVER_RESPONSE_HEADERS, CUTOVER_OVERRIDE_SECRET: "an-override-secret-of-32-bytes-or-more" };
+    const plain = await send(legacyOnly, get("/hello"), deployed);
+    await plain.arrayBuffer();
+    expect([...plain.headers.keys()].filter((name) => name.startsWith("x-cutover-"))).toEqual([]);
+
+    const token = await signOverride(deployed.CUTOVER_OVERRIDE_SECRET, "legacy", Date.now() / 1000 + 60);
+    const tester = await send(legacyOnly, get("/hello", { "x-cutover-override": token }), deployed);
+    await tester.arrayBuffer();
+    expect(tester.headers.get("x-cutover-backend")).toBe("legacy");
+    const forged = await send(legacyOnly, get("/hello", { "x-cutover-override": `${token.slice(0, -2)}xx` }), deployed);
+    await forged.arrayBuffer();
+    expect(forged.headers.get("x-cutover-backend")).toBeNull();
   });
 
   it("keeps query strings and encoded paths exactly, an encoded slash only when the table keeps them", async () => {

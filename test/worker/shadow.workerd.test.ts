@@ -1,12 +1,13 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index.ts";
-import { dynamoWorker } from "../support/admin-harness.ts";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { dynamoClient, dynamoWorker } from "../support/admin-harness.ts";
 import { get, origin, ports, received, table, testId } from "../support/worker-harness.ts";
 
 type Json = Record<string, unknown>;
 
-const SCENARIOS = ["same", "changed", "missing", "noisy", "reordered", "status", "hold", "reset", "big", "secret", "write"];
+const SCENARIOS = ["same", "changed", "missing", "noisy", "reordered", "status", "hold", "reset", "big", "secret", "write", "leaky"];
 
 /** One route per scenario: served by legacy, shadowed to the candidate ("new"). */
 function shadowTable(shadow: Record<string, unknown> = {}) {
@@ -139,6 +140,22 @@ describe("shadow traffic", () => {
         { field: "body:$.name", count: 1, example: { field: "body:$.name", kind: "value", control: "Ada", candidate: "Ada L." } },
       ]),
     );
+  });
+
+  it("stores no secret with no redact rules configured: the raw DynamoDB items hold none of them", async () => {
+    const w = await shadowedWorker();
+    const token = "Zx8Qm2LpW7rT4vYk9sNbQ1";
+    await sendTimes(w, `/shadow/leaky/${token}?access_token=query-secret-1&page=2`, 2, { authorization: "Bearer bearer-secret-1", cookie: "session=cookie-secret-1" });
+    const report = await w.report("leaky");
+    expect(report.compared).toBe(2);
+    const items = await dynamoClient.send(new ScanCommand({ TableName: w.tableName }));
+    const stored = JSON.stringify(items.Items);
+    expect(stored).toContain("sample#"); // samples were written: the scan sees what a reader would
+    for (const secret of ["pw-control-1", "pw-candidate-1", "key-control-1", "key-candidate-1", "tok-control-key", "tok-candidate-key", "4000056655665556", "5555555555554444", "hdr-control-1", "hdr-candidate-1", "bearer-secret-1", "cookie-secret-1", "query-secret-1", token]) {
+      expect(stored, secret).not.toContain(secret);
+    }
+    expect(stored).toContain("body:$.user.password");
+    expect(stored).toContain("page=2");
   });
 
   it("does not shadow a POST unless the route allows it, and then marks it for dry-run", async () => {
