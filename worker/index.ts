@@ -10,6 +10,7 @@ import { createDynamoStore } from "../store/dynamo-store.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import { createShadowStore, type ShadowStore } from "../store/shadow-store.ts";
 import { createStaticSource } from "../store/static-source.ts";
+import { errorPage } from "./error-page.ts";
 import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
 import { createShadowRecorder, DEFAULT_SHADOW_BUDGET_BYTES, type ShadowRecorder } from "./shadow-recorder.ts";
@@ -113,7 +114,17 @@ export default {
       return admin.fetch(request, env, ctx);
     }
     const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
-    const table = config.current(waitUntil) ?? (await config.snapshot(waitUntil));
-    return proxy(request, url, table, options, waitUntil);
+    try {
+      const table = config.current(waitUntil) ?? (await config.snapshot(waitUntil));
+      return await proxy(request, url, table, options, waitUntil);
+    } catch (error) {
+      // Every step handles its own failures; this is the last line (DESIGN step 7): a clear
+      // 502, never the platform's error 1101.
+      logEvent("error", "proxy_failed", { method: request.method, path: url.pathname, error });
+      return errorPage(
+        { status: 502, code: "internal_error", title: "502 Bad Gateway", detail: "cutover could not handle this request; the error is logged.", backend: "", route: "", requestId: request.headers.get("cf-ray") ?? "" },
+        request.headers.get("accept"),
+      );
+    }
   },
 } satisfies ExportedHandler<Env>;

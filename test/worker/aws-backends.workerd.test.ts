@@ -13,12 +13,14 @@ const routes = table({
     "fn-wrong-service": { url: origin(lambdaPort), auth: iam("execute-api") },
     "fn-wrong-region": { url: origin(lambdaPort), auth: iam("lambda", "eu-west-1") },
     assets: { type: "s3", url: origin(s3Port), stripPrefix: "/assets", addPrefix: "/bucket", auth: iam("s3") },
+    versioned: { type: "s3", url: origin(s3Port), stripPrefix: "/versioned", addPrefix: "/bucket", auth: iam("s3"), query: ["versionId"] },
   },
   routes: [
     { id: "fn", match: { path: "/api/*" }, to: "fn" },
     { id: "wrong-service", match: { path: "/wrong-service/*" }, to: "fn-wrong-service" },
     { id: "wrong-region", match: { path: "/wrong-region/*" }, to: "fn-wrong-region" },
     { id: "assets", match: { path: "/assets/*" }, to: "assets" },
+    { id: "versioned", match: { path: "/versioned/*" }, to: "versioned" },
   ],
 });
 
@@ -105,6 +107,31 @@ describe("S3 static backends", () => {
     const partial = await send(routes, get("/assets/app.js", { range: "bytes=0-6" }), credentials);
     expect(partial.status).toBe(206);
     expect(await partial.text()).toBe("console");
+  });
+
+  it("sends no query parameter unless the backend allows it: a client cannot make S3 serve an object as HTML or list the bucket", async () => {
+    const id = testId();
+    const hostile = "?response-content-type=text%2Fhtml&response-content-disposition=inline&list-type=2&acl&versionId=3";
+    const plain = await send(routes, get(`/assets/app.js${hostile}`, { "x-test-id": id }), credentials);
+    expect(plain.headers.get("content-type")).toBe("text/javascript");
+    await plain.arrayBuffer();
+    const allowed = await send(routes, get(`/versioned/app.js${hostile}`, { "x-test-id": id }), credentials);
+    await allowed.arrayBuffer();
+    expect((await received(s3Port, id)).map((r) => [r.url, r.sigv4])).toEqual([
+      ["/bucket/app.js", "ok"],
+      ["/bucket/app.js?versionId=3", "ok"],
+    ]);
+  });
+
+  it("redirects the prefix itself to the directory (/assets → /assets/), and serves the index document for that", async () => {
+    const id = testId();
+    const bare = await send(routes, get("/assets?x=1", { "x-test-id": id }), credentials);
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get("location")).toBe("/assets/?x=1");
+    await bare.arrayBuffer();
+    expect(await received(s3Port, id)).toEqual([]);
+    const directory = await send(routes, get("/assets/", { "x-test-id": id }), credentials);
+    expect(await directory.text()).toBe("<h1>home</h1>");
   });
 
   it("answers 405 to anything but GET and HEAD, without contacting the bucket", async () => {
