@@ -1,6 +1,7 @@
 import { Hono } from "hono/tiny";
 import { bodyLimit } from "hono/body-limit";
 import { logEvent } from "../lib/log.ts";
+import { raceTimeout, TIMED_OUT } from "../lib/timeout.ts";
 import type { AdminDeps } from "./deps.ts";
 import { requireToken, type AdminEnv } from "./auth.ts";
 import { problem } from "./http.ts";
@@ -12,6 +13,8 @@ import { DynamoRequestError } from "../store/dynamo-request-error.ts";
 import { InvalidRouteTableError } from "../store/invalid-route-table-error.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
 
+/** Longest an admin call waits for the store before it answers 503. */
+const ADMIN_DEADLINE_MS = 3_000;
 /** Larger than a 10 000-route table (about 2 MB of JSON). */
 const MAX_TABLE_BODY = 8 * 1024 * 1024;
 const MAX_SMALL_BODY = 64 * 1024;
@@ -31,7 +34,8 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
 
   app.get("/health", (c) => {
     const health = deps.cache.health();
-    return c.json({ ...health, source: deps.sourceKind }, health.status === "unavailable" ? 503 : 200, { "cache-control": "no-store" });
+    const serving = health.status === "ok" || health.status === "degraded";
+    return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs }, serving ? 200 : 503, { "cache-control": "no-store" });
   });
 
   const api = new Hono<AdminEnv>();
@@ -41,6 +45,18 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     await next();
   });
   api.use("*", requireToken(() => tokens as TokenRegistry));
+  api.use("*", async (c, next) => {
+    // A hanging store must not hang the operator: a clear 503 within about 3 s.
+    if ((await raceTimeout(next(), ADMIN_DEADLINE_MS)) === TIMED_OUT) {
+      logEvent("error", "admin_timeout", { method: c.req.method, path: c.req.path });
+      return problem(
+        c,
+        503,
+        "store_timeout",
+        `The route table store did not answer within ${ADMIN_DEADLINE_MS / 1000} s. A change may or may not have been applied: read the routes (or the audit log) again before retrying.`,
+      );
+    }
+  });
   api.use("*", async (c, next) => {
     const limit = c.req.method === "PUT" && c.req.path.endsWith("/routes") ? MAX_TABLE_BODY : MAX_SMALL_BODY;
     return bodyLimit({

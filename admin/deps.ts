@@ -14,4 +14,9 @@ export interface AdminDeps {
   readonly tokensSecret: string | undefined;
   /** Where the table comes from, for health: "dynamodb" or "static". */
   readonly sourceKind: string;
+  /**
+   * The propagation bound (ms): how long until every isolate has read a change. A change
+   * takes effect that long after it is written, everywhere at once.
+   */
+  readonly propagationMs: number;
 }

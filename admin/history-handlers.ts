@@ -11,8 +11,8 @@ export function registerHistory(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const beforeText = c.req.query("before");
     const before = beforeText === undefined ? undefined : Number(beforeText);
     if (before !== undefined && (!Number.isInteger(before) || before < 1)) return problem(c, 400, "invalid_version", "`before` is a version number.");
-    const [versions, activeVersion] = await Promise.all([deps.store.listVersions({ limit, before }), deps.store.activeVersion()]);
-    return c.json({ activeVersion, versions: versions.map((info) => ({ ...info, active: info.version === activeVersion })) });
+    const [listing, activeVersion] = await Promise.all([deps.store.listVersions({ limit, before }), deps.store.activeVersion()]);
+    return c.json({ activeVersion, versions: listing.versions.map((info) => ({ ...info, active: info.version === activeVersion })), skipped: listing.skipped });
   });
 
   api.get("/versions/:n", async (c) => {

@@ -16,3 +16,9 @@ export const RollbackBody = z.strictObject({
   toVersion: z.optional(z.int().check(z.gte(1))),
   reason: ReasonSchema,
 });
+
+export const RouteRollbackBody = z.strictObject({
+  /** The version whose definition of the route comes back (default: the newest earlier one where it differed). */
+  toVersion: z.optional(z.int().check(z.gte(1))),
+  reason: ReasonSchema,
+});

@@ -54,8 +54,12 @@ export interface DynamoConnection {
  * the minified bundle and took it over the 100 KB gzip budget (bench/RESULTS.md); these four
  * calls are a small, stable protocol. The CLI still uses the SDK for CreateTable.
  */
-/** Every call is small; one that takes this long is not going to answer. */
-const CALL_TIMEOUT_MS = 10_000;
+/**
+ * Every call is small (DynamoDB answers in milliseconds); one that takes this long is not
+ * going to answer. Short enough that an admin call over a hanging store answers 503 within
+ * about 3 s (admin/app.ts), long enough for a cold TLS connection.
+ */
+const CALL_TIMEOUT_MS = 2_500;
 
 export function createDynamoApi(connection: DynamoConnection): DynamoApi {
   const url = connection.endpoint ? `${connection.endpoint.replace(/\/+$/, "")}/` : `https://dynamodb.${connection.region}.amazonaws.com/`;

@@ -1,5 +1,6 @@
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { concatBytes } from "../lib/bytes.ts";
+import { canonicalJson } from "../lib/canonical-json.ts";
 import { err, ok } from "../lib/result.ts";
 import type { RouteTable } from "../routes/schema.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
@@ -7,7 +8,7 @@ import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import { NoRouteTableError } from "./no-route-table-error.ts";
 import { queryItems } from "./query-items.ts";
-import type { ActiveTable, AuditEntry, PublishRequest, RouteTableStore, VersionInfo } from "./route-store.ts";
+import type { ActiveTable, AuditEntry, AuditRecord, PublishRequest, Published, RouteTableStore, SkippedVersion, VersionInfo } from "./route-store.ts";
 import { parseStoredInfo, publicInfo, type StoredInfo } from "./stored-info.ts";
 import { decodeTable, encodeTable } from "./table-codec.ts";
 
@@ -23,7 +24,9 @@ import { decodeTable, encodeTable } from "./table-codec.ts";
  * | audit   | <iso time>#v000000042 | one change: who, when, why, before/after           |
  *
  * Writes are conditional (a version or table item is never overwritten; the active pointer
- * moves only from the version the writer read), and need no TransactWriteItems.
+ * moves only from the version the writer read), and need no TransactWriteItems. Every write
+ * survives a failing store: writes that are safe to repeat are retried, and after an
+ * activation whose answer was lost the active pointer is read again to learn what happened.
  */
 export interface DynamoStoreOptions {
   readonly client: DynamoApi;
@@ -31,10 +34,13 @@ export interface DynamoStoreOptions {
   readonly now?: () => Date;
   /** Largest table part, below DynamoDB's 400 KB item limit. */
   readonly partBytes?: number;
+  /** Pause between attempts of a write that is retried (ms, times the attempt number). */
+  readonly retryDelayMs?: number;
 }
 
 const ROUTES = "routes";
 const AUDIT = "audit";
+const ATTEMPTS = 3;
 const pad = (version: number) => String(version).padStart(9, "0");
 const versionKey = (version: number) => `v#${pad(version)}`;
 const partKey = (version: number, part: number) => `t#${pad(version)}#${String(part).padStart(4, "0")}`;
@@ -43,15 +49,34 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
   const { client, tableName } = options;
   const now = options.now ?? (() => new Date());
   const partBytes = options.partBytes ?? 300_000;
-  /** The last table read, by version: an unchanged poll costs one small GetItem. */
-  let memo: ActiveTable | undefined;
+  const retryDelayMs = options.retryDelayMs ?? 50;
+  /** Tables read, by version (the active one and the one it replaces): an unchanged poll costs one small GetItem. */
+  const memo = new Map<number, RouteTable>();
+
+  /** A read or an idempotent write, tried again when DynamoDB refused it or did not answer. */
+  const retried = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (attempt >= ATTEMPTS || (error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException")) throw error;
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+      }
+    }
+  };
 
   const getItem = async (pk: string, sk: string) => {
-    const result = await client.getItem({ TableName: tableName, Key: marshall({ pk, sk }), ConsistentRead: true });
+    const result = await retried(() => client.getItem({ TableName: tableName, Key: marshall({ pk, sk }), ConsistentRead: true }));
     return result.Item ? unmarshall(result.Item) : undefined;
+  };
+  const activeItem = async () => {
+    const item = await getItem(ROUTES, "active");
+    return item ? parseStoredInfo(item, `DynamoDB ${tableName} active item`) : undefined;
   };
 
   const readTable = async (info: StoredInfo): Promise<RouteTable> => {
+    const cached = memo.get(info.version);
+    if (cached) return cached;
     const chunks: Uint8Array[] = [];
     const parts = queryItems(client, {
       TableName: tableName,
@@ -64,175 +89,242 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     if (chunks.length !== info.parts) {
       throw new InvalidRouteTableError(source, [{ path: "$", message: `expected ${info.parts} stored parts, found ${chunks.length}` }]);
     }
-    return decodeTable(concatBytes(chunks), info.sha256, source);
+    const table = await decodeTable(concatBytes(chunks), info.sha256, source);
+    remember(info.version, table);
+    return table;
+  };
+  const remember = (version: number, table: RouteTable) => {
+    memo.set(version, table);
+    // The active version and the one before it are all a poll needs.
+    while (memo.size > 2) memo.delete(Math.min(...memo.keys()));
   };
 
-  const load = async (info: StoredInfo): Promise<ActiveTable> => ({ version: info.version, table: await readTable(info), info: publicInfo(info) });
+  const versionInfo = async (version: number) => {
+    const item = await getItem(ROUTES, versionKey(version));
+    return item ? parseStoredInfo(item, `DynamoDB ${tableName} version ${version}`) : undefined;
+  };
+
+  /** The active table, and while its `effectiveAt` is still to come, the table it replaces. */
+  const load = async (info: StoredInfo): Promise<ActiveTable> => {
+    const table = await readTable(info);
+    const active: ActiveTable = { version: info.version, table, info: publicInfo(info) };
+    if (info.effectiveAt === undefined || Date.parse(info.effectiveAt) <= now().getTime() || info.parent === 0) return active;
+    const parent = await versionInfo(info.parent);
+    return parent ? { ...active, previous: { version: parent.version, table: await readTable(parent) } } : active;
+  };
+
+  const putNew = async (item: Record<string, unknown>): Promise<void> => {
+    await client.putItem({ TableName: tableName, Item: marshall(item, { removeUndefinedValues: true }), ConditionExpression: "attribute_not_exists(pk)" });
+  };
+  /** A write that only adds an item is safe to try again: finding it there means an earlier attempt wrote it. */
+  const putNewRetried = async (item: Record<string, unknown>): Promise<void> => {
+    try {
+      await retried(() => putNew(item));
+    } catch (error) {
+      if (!(error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException")) throw error;
+    }
+  };
+
+  const writeAudit = (record: AuditRecord & { readonly at: string; readonly key: string }) =>
+    putNewRetried({ pk: AUDIT, sk: `${record.at}#${record.key}`, at: record.at, actor: record.actor, action: record.action, reason: record.reason, ...(record.before === undefined ? {} : { before: record.before }), ...(record.after === undefined ? {} : { after: record.after }), ...(record.details === undefined ? {} : { details: record.details }) });
+
+  /**
+   * Moves the active pointer from `expected` to `info`, unless someone else moved it first.
+   * When an attempt's answer is lost, the pointer is read again: it tells whether that
+   * attempt took effect (the pointer is ours), did not (still `expected`: try again), or lost
+   * to another writer.
+   */
+  const activate = async (info: StoredInfo & { activatedAt: string }, expected: number): Promise<"activated" | number> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await client.putItem({
+          TableName: tableName,
+          Item: marshall({ pk: ROUTES, sk: "active", ...info }, { removeUndefinedValues: true }),
+          ConditionExpression: expected === 0 ? "attribute_not_exists(pk)" : "version = :expected",
+          ExpressionAttributeValues: expected === 0 ? undefined : marshall({ ":expected": expected }),
+        });
+        return "activated";
+      } catch (error) {
+        if (!(error instanceof DynamoRequestError)) throw error;
+        const current = await activeItem();
+        if (current?.version === info.version) return "activated"; // an earlier attempt took effect
+        if ((current?.version ?? 0) !== expected) return current?.version ?? 0;
+        if (attempt >= ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+      }
+    }
+  };
 
   return {
     async getActive() {
-      const active = await getItem(ROUTES, "active");
-      if (!active) throw new NoRouteTableError(`DynamoDB table ${tableName}`);
-      const info = parseStoredInfo(active, `DynamoDB ${tableName} active item`);
-      if (memo?.version === info.version) return memo;
-      memo = await load(info);
-      return memo;
+      const info = await activeItem();
+      if (!info) throw new NoRouteTableError(`DynamoDB table ${tableName}`);
+      return load(info);
     },
 
     async activeVersion() {
-      const active = await getItem(ROUTES, "active");
-      return active ? Number(active.version) : 0;
+      return (await activeItem())?.version ?? 0;
     },
 
     async activeInfo() {
-      const active = await getItem(ROUTES, "active");
-      return active ? publicInfo(parseStoredInfo(active, `DynamoDB ${tableName} active item`)) : undefined;
+      const info = await activeItem();
+      return info ? publicInfo(info) : undefined;
     },
 
     async getVersion(version) {
-      const item = await getItem(ROUTES, versionKey(version));
-      if (!item) return undefined;
-      const info = parseStoredInfo(item, `DynamoDB ${tableName} version ${version}`);
-      // A version whose activation lost a race never served: it is not history.
-      return info.activatedAt === undefined ? undefined : load(info);
+      const [info, active] = await Promise.all([versionInfo(version), activeItem()]);
+      if (!info) return undefined;
+      // A version whose activation lost a race never served: it is not history. The active
+      // version and its parent did serve, whether or not their activation time was recorded.
+      const served = info.activatedAt !== undefined || active?.version === version || active?.parent === version;
+      return served ? { version: info.version, table: await readTable(info), info: publicInfo(info) } : undefined;
     },
 
     async listVersions({ limit, before }) {
+      const active = await activeItem();
       const versions: VersionInfo[] = [];
+      const unserved = new Map<number, StoredInfo>();
+      const servedParents = new Set<number>(active ? [active.version, active.parent] : []);
       const items = queryItems(client, {
         TableName: tableName,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
         ExpressionAttributeValues: marshall({ ":pk": ROUTES, ":from": "v#", ":to": before === undefined ? "v#~" : versionKey(before - 1) }),
         ScanIndexForward: false,
         Limit: limit,
+        ConsistentRead: true,
       });
       for await (const item of items) {
         const info = parseStoredInfo(item, `DynamoDB ${tableName} versions`);
-        // Versions that never served are skipped, so more than one page may be needed.
-        if (info.activatedAt !== undefined) versions.push(publicInfo(info));
+        if (info.activatedAt !== undefined || servedParents.has(info.version)) {
+          versions.push(publicInfo(info));
+          servedParents.add(info.parent);
+        } else {
+          unserved.set(info.version, info);
+        }
         if (versions.length === limit) break;
       }
-      return versions;
+      // Numbers between listed versions that never served: a writer that lost the race to
+      // activate, or one that stopped before writing its version.
+      const skipped: SkippedVersion[] = [];
+      for (let i = 0; i + 1 < versions.length; i++) {
+        const newer = versions[i] as VersionInfo;
+        const older = versions[i + 1] as VersionInfo;
+        for (let number = newer.version - 1; number > older.version; number--) {
+          skipped.push({
+            version: number,
+            reason: unserved.has(number)
+              ? `written by ${unserved.get(number)?.author} but never activated: another change was activated first`
+              : "handed out to a change that did not complete (a failed or refused write)",
+          });
+        }
+      }
+      return { versions, skipped };
     },
 
     async listAudit({ limit }) {
-      const result = await client.query({
-        TableName: tableName,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: marshall({ ":pk": AUDIT }),
-        ScanIndexForward: false,
-        Limit: limit,
-      });
+      const result = await retried(() =>
+        client.query({
+          TableName: tableName,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: marshall({ ":pk": AUDIT }),
+          ScanIndexForward: false,
+          Limit: limit,
+          ConsistentRead: true,
+        }),
+      );
       return (result.Items ?? []).map((item) => {
         const { pk: _pk, sk, ...entry } = unmarshall(item);
         return { id: String(sk), ...entry } as AuditEntry;
       });
     },
 
+    async recordAudit(record) {
+      const at = now().toISOString();
+      await writeAudit({ ...record, at, key: crypto.randomUUID().slice(0, 8) });
+    },
+
     async publish(request: PublishRequest) {
-      const current = await getItem(ROUTES, "active");
-      const activeVersion = current ? Number(current.version) : 0;
+      const current = await activeItem();
+      const activeVersion = current?.version ?? 0;
+      // A change that changes nothing makes no version: the active one is the answer (this
+      // also makes a retried request whose first attempt succeeded come back the same way).
+      if (current !== undefined && canonicalJson(await readTable(current).catch(() => undefined)) === canonicalJson(request.table)) {
+        return ok({ version: current.version, table: request.table, info: publicInfo(current), unchanged: true });
+      }
       if (activeVersion !== request.expectedVersion) return err({ reason: "stale_version", activeVersion });
 
-      // 1. A fresh version number: an atomic counter, so two writers never share one.
-      const counter = await client.updateItem({
-        TableName: tableName,
-        Key: marshall({ pk: ROUTES, sk: "counter" }),
-        UpdateExpression: "ADD #last :one",
-        ExpressionAttributeNames: { "#last": "last" },
-        ExpressionAttributeValues: marshall({ ":one": 1 }),
-        ReturnValues: "UPDATED_NEW",
-      });
+      // 1. A fresh version number: an atomic counter, so two writers never share one. A retry
+      // after a lost answer may skip a number; `listVersions` explains such gaps.
+      const counter = await retried(() =>
+        client.updateItem({
+          TableName: tableName,
+          Key: marshall({ pk: ROUTES, sk: "counter" }),
+          UpdateExpression: "ADD #last :one",
+          ExpressionAttributeNames: { "#last": "last" },
+          ExpressionAttributeValues: marshall({ ":one": 1 }),
+          ReturnValues: "UPDATED_NEW",
+        }),
+      );
       const version = Number(unmarshall(counter.Attributes ?? {}).last);
 
       // 2. The immutable version: table parts first, then the version item naming them.
       const encoded = await encodeTable(request.table);
       const parts = Math.max(1, Math.ceil(encoded.bytes.byteLength / partBytes));
       for (let part = 0; part < parts; part++) {
-        const data = encoded.bytes.subarray(part * partBytes, (part + 1) * partBytes);
-        await putNew({ pk: ROUTES, sk: partKey(version, part), data });
+        await putNewRetried({ pk: ROUTES, sk: partKey(version, part), data: encoded.bytes.subarray(part * partBytes, (part + 1) * partBytes) });
       }
+      const createdAt = now();
       const info: StoredInfo = {
         version,
         parent: activeVersion,
-        createdAt: now().toISOString(),
+        createdAt: createdAt.toISOString(),
         author: request.author,
         reason: request.reason,
         action: request.action,
         ...(request.restoredFrom === undefined ? {} : { restoredFrom: request.restoredFrom }),
+        ...(request.delayMs && activeVersion !== 0 ? { effectiveAt: new Date(createdAt.getTime() + request.delayMs).toISOString() } : {}),
         routeCount: request.table.routes.length,
         parts,
         sha256: encoded.sha256,
       };
-      await putNew({ pk: ROUTES, sk: versionKey(version), ...info });
+      await putNewRetried({ pk: ROUTES, sk: versionKey(version), ...info });
 
       // 3. Activate, only if nobody else did since we read the active version.
       const activatedAt = now().toISOString();
-      try {
-        await client.putItem({
-          TableName: tableName,
-          Item: marshall({ pk: ROUTES, sk: "active", ...info, activatedAt }),
-          ConditionExpression: activeVersion === 0 ? "attribute_not_exists(pk)" : "version = :expected",
-          ExpressionAttributeValues: activeVersion === 0 ? undefined : marshall({ ":expected": activeVersion }),
-        });
-      } catch (error) {
-        if (error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException") {
-          const latest = await getItem(ROUTES, "active");
-          return err({ reason: "stale_version", activeVersion: latest ? Number(latest.version) : 0 });
-        }
-        throw error;
-      }
+      const outcome = await activate({ ...info, activatedAt }, activeVersion);
+      if (outcome !== "activated") return err({ reason: "stale_version", activeVersion: outcome });
 
-      // 4. Mark the version as one that served (listings and rollbacks show only those), and
-      // record the change. The change is live now: a failure here is reported, not raised.
+      // 4. Bookkeeping: mark the version as one that served (listings and rollbacks show only
+      // those) and record the change. The change is live now: a failure here is reported.
       const recorded = await Promise.allSettled([
-        client.updateItem({
-          TableName: tableName,
-          Key: marshall({ pk: ROUTES, sk: versionKey(version) }),
-          UpdateExpression: "SET activatedAt = :at",
-          ConditionExpression: "attribute_exists(pk)",
-          ExpressionAttributeValues: marshall({ ":at": activatedAt }),
-        }),
-        withRetries(() =>
-          putNew({
-            pk: AUDIT,
-            sk: `${info.createdAt}#v${pad(version)}`,
-            at: info.createdAt,
-            actor: request.author,
-            action: request.action,
-            reason: request.reason,
-            before: activeVersion,
-            after: version,
-            ...(request.details === undefined ? {} : { details: request.details }),
+        retried(() =>
+          client.updateItem({
+            TableName: tableName,
+            Key: marshall({ pk: ROUTES, sk: versionKey(version) }),
+            UpdateExpression: "SET activatedAt = :at",
+            ConditionExpression: "attribute_exists(pk)",
+            ExpressionAttributeValues: marshall({ ":at": activatedAt }),
           }),
         ),
+        writeAudit({
+          at: info.createdAt,
+          key: `v${pad(version)}`,
+          actor: request.author,
+          action: request.action,
+          reason: request.reason,
+          before: activeVersion,
+          after: version,
+          details: request.details,
+        }),
       ]);
-      const problems = recorded.filter((result) => result.status === "rejected").map((result) => String((result as PromiseRejectedResult).reason));
+      const [marked, audited] = recorded;
+      const warnings: string[] = [];
+      if (marked?.status === "rejected") warnings.push(`version ${version} is live, but its activation time could not be recorded: ${String(marked.reason)}`);
+      if (audited?.status === "rejected") warnings.push(`version ${version} is live, but its audit entry could not be recorded: ${String(audited.reason)}`);
 
-      memo = { version, table: request.table, info: publicInfo({ ...info, activatedAt }) };
-      return ok(problems.length === 0 ? memo : { ...memo, recordingProblems: problems });
+      remember(version, request.table);
+      const published: Published = { version, table: request.table, info: publicInfo({ ...info, activatedAt }) };
+      return ok(warnings.length === 0 ? published : { ...published, warnings });
     },
   };
-
-  async function putNew(item: Record<string, unknown>): Promise<void> {
-    await client.putItem({
-      TableName: tableName,
-      Item: marshall(item, { removeUndefinedValues: true }),
-      ConditionExpression: "attribute_not_exists(pk)",
-    });
-  }
-}
-
-/** A write that only adds an item is safe to try again. */
-async function withRetries<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (error) {
-      const exists = error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException";
-      if (exists) return undefined as T; // written by an earlier attempt whose answer was lost
-      if (attempt >= attempts) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
-    }
-  }
 }

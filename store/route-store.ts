@@ -2,7 +2,7 @@ import type { Result } from "../lib/result.ts";
 import type { RouteTable } from "../routes/schema.ts";
 
 /** What changed a route table. */
-export type ChangeAction = "apply" | "weights" | "rollback";
+export type ChangeAction = "apply" | "weights" | "rollback" | "route-rollback";
 
 /** Who made a version, when, why, and from which version. */
 export interface VersionInfo {
@@ -17,6 +17,12 @@ export interface VersionInfo {
   readonly restoredFrom?: number;
   readonly routeCount: number;
   readonly activatedAt?: string;
+  /**
+   * When isolates start serving it (ISO time): one propagation bound after it was written, so
+   * that every isolate switches at the same moment and no user flaps between sides while
+   * isolates catch up. Absent: at once (a rollback, the first table).
+   */
+  readonly effectiveAt?: string;
 }
 
 /** The route table that serves traffic, with the version that identifies it everywhere. */
@@ -25,8 +31,25 @@ export interface ActiveTable {
   readonly table: RouteTable;
   /** Absent for a static source, which has no history. */
   readonly info?: VersionInfo;
-  /** After a publish: what could not be recorded (the audit entry), though the version is live. */
-  readonly recordingProblems?: readonly string[];
+  /**
+   * The version that keeps serving until `info.effectiveAt`, when that is still to come (a
+   * cold isolate serves it too, so that it agrees with the warm ones).
+   */
+  readonly previous?: { readonly version: number; readonly table: RouteTable };
+}
+
+/** What a publish did: the version now active, and what could not be recorded about it. */
+export interface Published extends ActiveTable {
+  /** The table was the active one already: no version was made. */
+  readonly unchanged?: boolean;
+  /** Bookkeeping that failed though the version is live (the audit entry, its activation time). */
+  readonly warnings?: readonly string[];
+}
+
+/** A version number that never served, and why (versions only grow; losing writers leave gaps). */
+export interface SkippedVersion {
+  readonly version: number;
+  readonly reason: string;
 }
 
 /**
@@ -39,16 +62,24 @@ export interface RouteTableSource {
   getActive(): Promise<ActiveTable>;
 }
 
-export interface AuditEntry {
+/** What an audit entry records: a table change, or another operator action (tokens, overrides, rollouts). */
+export type AuditAction = ChangeAction | "token-create" | "token-revoke" | "override" | "shadow-reset" | `rollout-${string}`;
+
+/** One entry of the audit log, as written. */
+export interface AuditRecord {
+  readonly actor: string;
+  readonly action: AuditAction;
+  readonly reason: string;
+  /** For a table change: the versions before and after. */
+  readonly before?: number;
+  readonly after?: number;
+  /** For a weights change: the route and its weights before and after; for others, what was done. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditEntry extends AuditRecord {
   readonly id: string;
   readonly at: string;
-  readonly actor: string;
-  readonly action: ChangeAction;
-  readonly reason: string;
-  readonly before: number;
-  readonly after: number;
-  /** For a weights change: the route and its weights before and after. */
-  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export interface PublishRequest {
@@ -60,6 +91,8 @@ export interface PublishRequest {
   readonly action: ChangeAction;
   readonly restoredFrom?: number;
   readonly details?: Readonly<Record<string, unknown>>;
+  /** Milliseconds from now until isolates serve it (the propagation bound); 0 or absent: at once. */
+  readonly delayMs?: number;
 }
 
 /** The active version moved on since the writer read it: nothing was activated. */
@@ -71,15 +104,17 @@ export interface StaleVersion {
 /** A store that keeps every version and an audit log: the control plane's. */
 export interface RouteTableStore extends RouteTableSource {
   /** Stores `table` as a new immutable version and activates it, if `expectedVersion` is still active. */
-  publish(request: PublishRequest): Promise<Result<ActiveTable, StaleVersion>>;
+  publish(request: PublishRequest): Promise<Result<Published, StaleVersion>>;
   /** The active version number, 0 when the store holds no table yet. */
   activeVersion(): Promise<number>;
   /** Who made the active version and from which one, without reading its table. */
   activeInfo(): Promise<VersionInfo | undefined>;
-  /** A version that was active at some point, with its table. */
+  /** A version that was active at some point (or the parent of the active one), with its table. */
   getVersion(version: number): Promise<ActiveTable | undefined>;
-  /** Versions that were active at some point, newest first. */
-  listVersions(options: { limit: number; before?: number }): Promise<VersionInfo[]>;
+  /** Versions that were active at some point, newest first, and the numbers between them that never were. */
+  listVersions(options: { limit: number; before?: number }): Promise<{ readonly versions: VersionInfo[]; readonly skipped: SkippedVersion[] }>;
   /** Newest first. */
   listAudit(options: { limit: number }): Promise<AuditEntry[]>;
+  /** Records an operator action that is not a table change (a token, an override, a rollout step). */
+  recordAudit(record: AuditRecord): Promise<void>;
 }

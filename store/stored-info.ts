@@ -9,11 +9,12 @@ const StoredInfoSchema = z.object({
   createdAt: z.string(),
   author: z.string(),
   reason: z.string(),
-  action: z.enum(["apply", "weights", "rollback"]),
+  action: z.enum(["apply", "weights", "rollback", "route-rollback"]),
   restoredFrom: z.optional(z.int().check(z.gte(1))),
   routeCount: z.int().check(z.gte(0)),
   /** Set once the version became active; a version that never did is not history. */
   activatedAt: z.optional(z.string()),
+  effectiveAt: z.optional(z.string()),
   parts: z.int().check(z.gte(1)),
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });

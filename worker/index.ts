@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { createAdminApp } from "../admin/app.ts";
 import type { AdminEnv } from "../admin/auth.ts";
-import { createConfigCache, type ConfigCache } from "../config/config-cache.ts";
+import { createConfigCache, propagationBound, type ConfigCache } from "../config/config-cache.ts";
 import { logEvent } from "../lib/log.ts";
 import { compileBackend } from "../routes/compile.ts";
 import { legacyOnlyHeaders } from "../routes/plan.ts";
@@ -30,14 +30,18 @@ let state: IsolateState | undefined;
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
   const { source, store, shadowStore, shadowRecorder, kind } = stores(env);
+  const ttlMs = positive(env.CUTOVER_CONFIG_TTL_MS, 2000);
+  const readTimeoutMs = positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000);
+  const propagationMs = nonNegative(env.CUTOVER_PROPAGATION_MS, propagationBound(ttlMs, readTimeoutMs));
   const config = createConfigCache({
     source,
-    ttlMs: positive(env.CUTOVER_CONFIG_TTL_MS, 2000),
-    readTimeoutMs: positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000),
+    ttlMs,
+    readTimeoutMs,
     now: Date.now,
     onError: (error) => logEvent("error", "config_load_failed", { source: kind, error }),
+    onRestore: (from, to) => logEvent("warn", "active_version_went_backwards", { from, to, message: "the store's active version is older than the one served: following it (a restore?)" }),
   });
-  const admin = createAdminApp({ store, source, shadowStore, cache: config, tokensSecret: env.CUTOVER_ADMIN_TOKENS, sourceKind: kind });
+  const admin = createAdminApp({ store, source, shadowStore, cache: config, tokensSecret: env.CUTOVER_ADMIN_TOKENS, sourceKind: kind, propagationMs });
   const options: ProxyOptions = {
     responseHeaders: env.CUTOVER_RESPONSE_HEADERS === "on",
     overrideSecret: env.CUTOVER_OVERRIDE_SECRET || undefined,

@@ -74,12 +74,19 @@ describe("admin API: changing routes", () => {
 
   it("refuses a write based on a stale version with 412, and one without If-Match with 428", async () => {
     const w = await seeded();
-    const next = await w.api("PUT", "/routes", { body: { table: routes, reason: "second" }, headers: { "if-match": String(w.version) } });
+    const second = table({ routes: [{ id: "accounts-read", match: { path: "/api/accounts/:id" }, to: { legacy: 90, new: 10 }, sticky: "cookie:sid" }] });
+    const next = await w.api("PUT", "/routes", { body: { table: second, reason: "second" }, headers: { "if-match": String(w.version) } });
     expect(next.status).toBe(200);
     const stale = await w.api("PUT", "/routes", { body: { table: table(), reason: "lost update" }, headers: { "if-match": String(w.version) } });
     expect(stale.status).toBe(412);
-    expect(await json(stale)).toMatchObject({ error: "stale_version", activeVersion: (await json(next)).version });
-    expect((await json(await w.api("GET", "/routes"))).table).toEqual(routes);
+    // Says who changed what since the version the writer based its change on.
+    expect(await json(stale)).toMatchObject({
+      error: "stale_version",
+      activeVersion: (await json(next)).version,
+      message: expect.stringContaining("by olivia (apply): second"),
+      changesSince: [{ actor: "olivia", reason: "second" }],
+    });
+    expect((await json(await w.api("GET", "/routes"))).table).toEqual(second);
     const unconditional = await w.api("PUT", "/routes", { body: { table: routes, reason: "x" } });
     expect(unconditional.status).toBe(428);
   });

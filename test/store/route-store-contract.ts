@@ -126,8 +126,11 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
       expect(active.table).toEqual(winner.value.table);
       const loser = results.find((result) => !result.ok);
       expect(loser).toMatchObject({ ok: false, error: { reason: "stale_version", activeVersion: winner.value.version } });
-      // The loser's version never served: it is not history, and cannot be rolled back to.
-      expect((await reopen().listVersions({ limit: 10 })).map((info) => info.version)).toEqual([winner.value.version, base.value.version]);
+      // The loser's version never served: it is not history, and cannot be rolled back to;
+      // the number it took is explained.
+      const listing = await reopen().listVersions({ limit: 10 });
+      expect(listing.versions.map((info) => info.version)).toEqual([winner.value.version, base.value.version]);
+      expect(listing.skipped.map((gap) => gap.reason)).toEqual(listing.skipped.map(() => expect.stringMatching(/never activated|did not complete/)));
     });
 
     it("keeps every version readable and lists them newest first", async () => {
@@ -142,9 +145,11 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
       expect((await store.getVersion(versions[0] as number))?.table).toEqual(v1);
       expect((await store.getVersion(versions[1] as number))?.table).toEqual(v2);
       expect(await store.getVersion(999_999)).toBeUndefined();
-      expect((await store.listVersions({ limit: 10 })).map((info) => info.version)).toEqual([...versions].reverse());
-      expect((await store.listVersions({ limit: 2 })).map((info) => info.version)).toEqual([versions[2], versions[1]]);
-      expect((await store.listVersions({ limit: 10, before: versions[2] })).map((info) => info.version)).toEqual([versions[1], versions[0]]);
+      const list = async (options: { limit: number; before?: number }) => (await store.listVersions(options)).versions.map((info) => info.version);
+      expect(await list({ limit: 10 })).toEqual([...versions].reverse());
+      expect(await list({ limit: 2 })).toEqual([versions[2], versions[1]]);
+      expect(await list({ limit: 10, before: versions[2] })).toEqual([versions[1], versions[0]]);
+      expect((await store.listVersions({ limit: 10 })).skipped).toEqual([]);
     });
 
     it("records an audit entry for every write: who, when, why, before and after", async () => {
@@ -172,6 +177,24 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
       });
       expect(audit[1]).toMatchObject({ actor: "alice", action: "apply", reason: "seed", before: 0, after: first.value.version });
       expect(Date.parse(audit[0]?.at ?? "")).not.toBeNaN();
+    });
+
+    it("makes no version for a change that changes nothing", async () => {
+      const { store } = await fixture.create();
+      const first = await store.publish(change(v1, 0));
+      if (!first.ok) throw new Error("publish failed");
+      const again = await store.publish(change(v1, first.value.version, "same again"));
+      expect(again).toMatchObject({ ok: true, value: { version: first.value.version, unchanged: true } });
+      // A retry whose first attempt already took effect gets the same answer, not a 412.
+      expect(await store.publish(change(v1, 0, "retried"))).toMatchObject({ ok: true, value: { version: first.value.version, unchanged: true } });
+      expect((await store.listVersions({ limit: 10 })).versions).toHaveLength(1);
+      expect(await store.listAudit({ limit: 10 })).toHaveLength(1);
+    });
+
+    it("records operator actions other than table changes in the audit log", async () => {
+      const { store } = await fixture.create();
+      await store.recordAudit({ actor: "olivia", action: "token-create", reason: "CI deploys", details: { name: "ci", role: "operator" } });
+      expect(await store.listAudit({ limit: 1 })).toMatchObject([{ actor: "olivia", action: "token-create", reason: "CI deploys", details: { name: "ci" } }]);
     });
 
     it("stores and activates a 10 000-route table", async () => {

@@ -31,6 +31,8 @@ export async function dynamoWorker(vars: Partial<Env> = {}) {
     CUTOVER_ADMIN_TOKENS: JSON.stringify(tokens),
     CUTOVER_ROUTES: "",
     CUTOVER_RESPONSE_HEADERS: "on",
+    // A flip takes effect at once in these single-isolate tests; the delay has tests of its own.
+    CUTOVER_PROPAGATION_MS: "0",
     ...vars,
   };
   const call = async (request: Request) => {

@@ -1,0 +1,35 @@
+/**
+ * The candidate closest to `word` by edit distance (Levenshtein), when it is close enough to
+ * be what was meant — for "did you mean" in error messages. Case-insensitive.
+ */
+export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  const target = word.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const distance = editDistance(target, candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  if (best === undefined) return undefined;
+  // Close enough: a third of the word, at least one edit; a prefix or extension counts too.
+  const allowed = Math.max(1, Math.floor(Math.max(target.length, best.name.length) / 3));
+  const lower = best.name.toLowerCase();
+  return best.distance <= allowed || lower.startsWith(target) || target.startsWith(lower) ? best.name : undefined;
+}
+
+/** ` (did you mean 'x'?)`, or "" when nothing is close. */
+export function didYouMean(word: string, candidates: Iterable<string>): string {
+  const found = nearest(word, candidates);
+  return found === undefined ? "" : ` (did you mean '${found}'?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length] as number;
+}
