@@ -2,13 +2,15 @@ import { Hono } from "hono/tiny";
 import { bodyLimit } from "hono/body-limit";
 import { logEvent } from "../lib/log.ts";
 import { raceTimeout, TIMED_OUT } from "../lib/timeout.ts";
+import openapi from "../openapi.json" with { type: "json" };
 import type { AdminDeps } from "./deps.ts";
 import { requireToken, type AdminEnv } from "./auth.ts";
 import { problem } from "./http.ts";
 import { registerHistory } from "./history-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
 import { registerShadow } from "./shadow-handlers.ts";
-import { parseTokens, type TokenRegistry } from "./tokens.ts";
+import { registerTokens } from "./token-handlers.ts";
+import { hashToken, parseTokens, type TokenRegistry } from "./tokens.ts";
 import { DynamoRequestError } from "../store/dynamo-request-error.ts";
 import { InvalidRouteTableError } from "../store/invalid-route-table-error.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
@@ -35,16 +37,26 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   app.get("/health", (c) => {
     const health = deps.cache.health();
     const serving = health.status === "ok" || health.status === "degraded";
-    return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs }, serving ? 200 : 503, { "cache-control": "no-store" });
+    return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs, problems: deps.problems }, serving ? 200 : 503, { "cache-control": "no-store" });
   });
 
   const api = new Hono<AdminEnv>();
+  // The API's description is public: it holds no data, and scripts read it before they hold a token.
+  api.get("/openapi.json", (c) => c.json(openapi));
   api.use("*", async (c, next) => {
     c.header("cache-control", "no-store");
     if (tokens instanceof Error) return problem(c, 503, "misconfigured", tokens.message);
     await next();
   });
-  api.use("*", requireToken(() => tokens as TokenRegistry));
+  api.use(
+    "*",
+    requireToken(async (token) => {
+      const bootstrap = await (tokens as TokenRegistry).identify(token);
+      if (bootstrap || !deps.tokenStore) return bootstrap;
+      const stored = await deps.tokenStore.find(await hashToken(token), new Date(deps.now()));
+      return stored && { name: stored.name, role: stored.role };
+    }),
+  );
   api.use("*", async (c, next) => {
     // A hanging store must not hang the operator: a clear 503 within about 3 s.
     if ((await raceTimeout(next(), ADMIN_DEADLINE_MS)) === TIMED_OUT) {
@@ -67,6 +79,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerRoutes(api, deps);
   registerHistory(api, deps);
   registerShadow(api, deps);
+  registerTokens(api, deps);
   app.route("/api", api);
 
   app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { problem } from "./http.ts";
-import type { Principal, TokenRegistry } from "./tokens.ts";
+import type { Principal } from "./tokens.ts";
 
 export type AdminEnv = { Variables: { principal: Principal } };
 
@@ -8,21 +8,36 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
 
 /**
  * `Authorization: Bearer <token>`: 401 without a known token, 403 when a viewer tries to
- * write. Operators may do everything.
+ * write. Operators may do everything. `identify` knows the bootstrap tokens (the
+ * CUTOVER_ADMIN_TOKENS secret) and the tokens stored in DynamoDB.
  */
-export function requireToken(tokens: () => TokenRegistry): MiddlewareHandler<AdminEnv> {
+export function requireToken(identify: (token: string) => Promise<Principal | undefined>): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
-    const principal = token === undefined ? undefined : await tokens().identify(token);
+    const principal = token === undefined ? undefined : await identify(token);
     if (principal === undefined) {
       c.header("www-authenticate", 'Bearer realm="cutover"');
-      return problem(c, 401, "unauthorized", token === undefined ? "Send an admin token: Authorization: Bearer <token>." : "This token is not known.");
+      return problem(
+        c,
+        401,
+        "unauthorized",
+        token === undefined
+          ? "Send an admin token: Authorization: Bearer <token> (the CLI reads CUTOVER_TOKEN or --token)."
+          : "This token is not known: it may be mistyped, expired or revoked. Tokens come from `cutover token create` (an operator makes them, stored in DynamoDB) or, to bootstrap, the CUTOVER_ADMIN_TOKENS Worker secret (`cutover token hash`).",
+      );
     }
     if (principal.role !== "operator" && !READ_METHODS.has(c.req.method)) {
-      return problem(c, 403, "forbidden", `'${principal.name}' is a ${principal.role}; changing routes needs an operator token.`);
+      return problem(c, 403, "forbidden", `'${principal.name}' is a ${principal.role}; this change needs an operator token.`);
     }
     c.set("principal", principal);
     await next();
   };
 }
+
+/** 403 unless the caller is an operator (for reads that only operators may make). */
+export const requireOperator: MiddlewareHandler<AdminEnv> = async (c, next) => {
+  const principal = c.get("principal");
+  if (principal.role !== "operator") return problem(c, 403, "forbidden", `'${principal.name}' is a ${principal.role}; this needs an operator token.`);
+  await next();
+};

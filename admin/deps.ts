@@ -1,6 +1,7 @@
 import type { ConfigCache } from "../config/config-cache.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import type { ShadowStore } from "../store/shadow-store.ts";
+import type { TokenStore } from "../store/token-store.ts";
 
 /** What the admin API works with; injected, so that tests and the Worker build it the same way. */
 export interface AdminDeps {
@@ -10,8 +11,15 @@ export interface AdminDeps {
   readonly cache: ConfigCache;
   /** Shadow comparison counters; undefined with a static table. */
   readonly shadowStore: ShadowStore | undefined;
-  /** The `CUTOVER_ADMIN_TOKENS` secret. */
+  /** The `CUTOVER_ADMIN_TOKENS` secret: the bootstrap tokens. */
   readonly tokensSecret: string | undefined;
+  /** Tokens operators create through the API; undefined with a static table. */
+  readonly tokenStore: TokenStore | undefined;
+  /** The key tester overrides are signed with (32 bytes or more), or undefined: overrides off. */
+  readonly overrideSecret: string | undefined;
+  /** The longest an override minted through the API may last (seconds). */
+  readonly overrideMaxSeconds: number;
+  readonly now: () => number;
   /** Where the table comes from, for health: "dynamodb" or "static". */
   readonly sourceKind: string;
   /**
@@ -19,4 +27,6 @@ export interface AdminDeps {
    * takes effect that long after it is written, everywhere at once.
    */
   readonly propagationMs: number;
+  /** Settings the deployment is missing or got wrong (for health and `cutover doctor`). */
+  readonly problems: readonly string[];
 }

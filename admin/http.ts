@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type * as z from "zod/mini";
-import { jsonPath } from "../routes/validate.ts";
+import { describeIssues } from "../routes/describe-issues.ts";
 
 /** Every admin error: a status, a stable code for scripts, and a sentence for people. */
 export function problem(c: Context, status: ContentfulStatusCode, error: string, message: string, extra: Record<string, unknown> = {}): Response {
@@ -16,9 +16,9 @@ export async function readBody<S extends z.ZodMiniType>(c: Context, schema: S): 
   } catch {
     return { ok: false, response: problem(c, 400, "invalid_json", "The request body is not valid JSON.") };
   }
-  const parsed = schema.safeParse(input);
+  const parsed = schema.safeParse(input, { reportInput: true });
   if (parsed.success) return { ok: true, value: parsed.data };
-  const issues = parsed.error.issues.map((issue) => ({ path: jsonPath(issue.path), message: issue.message }));
+  const issues = describeIssues(schema, parsed.error.issues);
   return { ok: false, response: problem(c, 400, "invalid_request", `The request body is not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues }) };
 }
 

@@ -22,3 +22,21 @@ export const RouteRollbackBody = z.strictObject({
   toVersion: z.optional(z.int().check(z.gte(1))),
   reason: ReasonSchema,
 });
+
+export const CreateTokenBody = z.strictObject({
+  name: z.string().check(z.trim(), z.minLength(1, "is required: who or what holds the token"), z.maxLength(100)),
+  role: z.enum(["viewer", "operator"], "must be 'viewer' or 'operator'"),
+  /** Days until it stops working. */
+  expiresInDays: z.number().check(z.positive("must be a positive number of days")),
+  reason: ReasonSchema,
+});
+
+export const RevokeTokenBody = z.strictObject({ reason: ReasonSchema });
+
+export const MintOverrideBody = z.strictObject({
+  backend: z.string().check(z.minLength(1, "is required: the backend to force")),
+  /** Only on this route; absent: on every route that names the backend. */
+  route: z.optional(z.string().check(z.minLength(1))),
+  ttlSeconds: z.int().check(z.positive("must be a positive number of seconds")),
+  reason: ReasonSchema,
+});

@@ -17,6 +17,12 @@ export interface Activated {
   readonly version: number;
   readonly info: VersionInfo;
   readonly restoredFrom?: number;
+  /** The table was already active: no version was made. */
+  readonly unchanged?: boolean;
+  /** When every isolate starts serving it (absent: at once). */
+  readonly effectiveAt?: string;
+  /** What could not be recorded though the version is live. */
+  readonly warnings?: readonly string[];
 }
 
 /** The admin API (`/_cutover/api`) over HTTP, for the CLI. */
@@ -40,6 +46,15 @@ export function createAdminClient(connection: Connection) {
     } catch {
       parsed = { message: text.slice(0, 200) };
     }
+    // cutover's admin API answers JSON, with an `error` code when it says no: anything else is not cutover.
+    const json = (response.headers.get("content-type") ?? "").includes("application/json");
+    if (!json || (!response.ok && typeof parsed.error !== "string")) {
+      throw new AdminRequestError(
+        response.status,
+        "not_cutover",
+        `${base} does not answer like cutover's admin API (${method} ${path} got ${response.status} ${response.headers.get("content-type") ?? "without a content type"}): check --url, CUTOVER_URL or the profile, and that the Worker is deployed there.`,
+      );
+    }
     if (!response.ok) {
       const message = typeof parsed.message === "string" ? parsed.message : `${method} ${path} answered ${response.status}`;
       throw new AdminRequestError(response.status, typeof parsed.error === "string" ? parsed.error : "http_error", message, parsed);
@@ -62,9 +77,15 @@ export function createAdminClient(connection: Connection) {
     setWeights: (route: string, weights: Record<string, number>, reason: string, expectedVersion?: number) =>
       call<Activated>("POST", `/routes/${encodeURIComponent(route)}/weights`, { weights, reason, expectedVersion }),
     rollback: (reason: string, toVersion?: number) => call<Activated>("POST", "/rollback", { reason, toVersion }),
-    versions: (limit: number) => call<{ activeVersion: number; versions: (VersionInfo & { active: boolean })[] }>("GET", `/versions?limit=${limit}`),
+    rollbackRoute: (route: string, reason: string, toVersion?: number) =>
+      call<Activated & { route: string }>("POST", `/routes/${encodeURIComponent(route)}/rollback`, { reason, toVersion }),
+    versions: (limit: number) =>
+      call<{ activeVersion: number; versions: (VersionInfo & { active: boolean })[]; skipped: { version: number; reason: string }[] }>("GET", `/versions?limit=${limit}`),
+    version: (version: number) => call<{ version: number; info: VersionInfo | null; table: RouteTable }>("GET", `/versions/${version}`),
     audit: (limit: number) => call<{ entries: AuditEntry[] }>("GET", `/audit?limit=${limit}`),
     get: <T>(path: string) => call<T>("GET", path),
+    post: <T>(path: string, body: unknown) => call<T>("POST", path, body),
+    delete: <T>(path: string, body: unknown) => call<T>("DELETE", path, body),
   };
 }
 

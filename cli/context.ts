@@ -1,21 +1,32 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { createAdminClient, type AdminClient } from "./admin-client.ts";
+import { createAdminClient, type Activated, type AdminClient } from "./admin-client.ts";
+import { loadProfile, profileToken } from "./profiles.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface GlobalOptions {
   readonly url?: string;
   readonly token?: string;
+  readonly profile?: string;
   readonly json?: boolean;
 }
 
-/** The admin client for a command: URL and token from flags, else CUTOVER_URL and CUTOVER_TOKEN. */
-export function clientFor(command: Command): { client: AdminClient; json: boolean } {
+/**
+ * The admin client for a command: URL and token from flags, else the named profile
+ * (`--profile` or CUTOVER_PROFILE), else CUTOVER_URL and CUTOVER_TOKEN.
+ */
+export function clientFor(command: Command): { client: AdminClient; json: boolean; url: string } {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const url = options.url ?? process.env.CUTOVER_URL;
-  if (!url) throw new UsageError("Say where cutover runs: --url https://… or CUTOVER_URL.");
-  const token = options.token ?? process.env.CUTOVER_TOKEN;
-  return { client: createAdminClient({ url, token }), json: options.json === true };
+  const profileName = options.profile ?? process.env.CUTOVER_PROFILE;
+  const profile = profileName ? loadProfile(profileName) : undefined;
+  const url = options.url ?? profile?.url ?? process.env.CUTOVER_URL;
+  if (!url) throw new UsageError("Say where cutover runs: --url https://…, --profile NAME, or CUTOVER_URL.");
+  const token = options.token ?? (profile && profileName ? profileToken(profileName, profile) : undefined) ?? process.env.CUTOVER_TOKEN;
+  return { client: createAdminClient({ url, token }), json: options.json === true, url };
+}
+
+export function jsonOutput(command: Command): boolean {
+  return command.optsWithGlobals<GlobalOptions>().json === true;
 }
 
 export async function readJsonFile(file: string): Promise<unknown> {
@@ -34,4 +45,23 @@ export async function readJsonFile(file: string): Promise<unknown> {
 
 export function print(json: boolean, data: unknown, human: () => string): void {
   console.log(json ? JSON.stringify(data, null, 2) : human());
+}
+
+/** Prints what a write did not manage to record (on stderr, so that --json stays clean). */
+export function warn(result: { readonly warnings?: readonly string[] }): void {
+  for (const warning of result.warnings ?? []) console.error(`cutover: warning: ${warning}`);
+}
+
+/** `, taking effect at 12:00:04 (in 4 s, once every isolate has it)`, or "" when at once. */
+export function effectiveNote(result: Activated): string {
+  if (!result.effectiveAt) return "";
+  const seconds = Math.max(0, Math.ceil((Date.parse(result.effectiveAt) - Date.now()) / 1000));
+  return `, taking effect everywhere at ${result.effectiveAt.slice(11, 19)} UTC (in ${seconds} s, once every isolate has read it)`;
+}
+
+/** Waits until a change is in effect everywhere (for scripts that test right after a flip). */
+export async function waitForEffect(result: Activated): Promise<void> {
+  if (!result.effectiveAt) return;
+  const left = Date.parse(result.effectiveAt) - Date.now();
+  if (left > 0) await new Promise((resolve) => setTimeout(resolve, left + 100));
 }

@@ -2,20 +2,23 @@
 import { Command, CommanderError } from "commander";
 import { AdminRequestError } from "./admin-request-error.ts";
 import { registerDev } from "./commands/dev.ts";
+import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerRollback } from "./commands/rollback.ts";
 import { registerRoutes } from "./commands/routes.ts";
 import { registerShadow } from "./commands/shadow.ts";
 import { registerTokens } from "./commands/token.ts";
+import { ExitCodeError } from "./exit-code-error.ts";
 import { UsageError } from "./usage-error.ts";
 
 const program = new Command()
   .name("cutover")
   .description("Move a Heroku app to AWS serverless one route at a time.")
   .option("--url <url>", "where cutover runs (default: CUTOVER_URL)")
-  .option("--token <token>", "admin token (default: CUTOVER_TOKEN)")
-  .option("--json", "machine-readable output")
+  .option("--token <token>", "admin token (default: the profile's, else CUTOVER_TOKEN)")
+  .option("--profile <name>", "a named environment from cutover.profiles.json (default: CUTOVER_PROFILE)")
+  .option("--json", "machine-readable output, errors included")
   .showHelpAfterError()
   .exitOverride();
 
@@ -26,6 +29,7 @@ registerShadow(program);
 registerInit(program);
 registerTokens(program);
 registerDev(program);
+registerDoctor(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -33,9 +37,27 @@ try {
   process.exitCode = report(error);
 }
 
-/** One line (or a list of problems) on stderr, and the exit code that says what kind of failure. */
+/**
+ * One line (or a list of problems) on stderr, and the exit code that says what kind of
+ * failure; under --json, the error as JSON on stdout instead.
+ */
 function report(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+  const code = error instanceof ExitCodeError ? error.exitCode : undefined;
+  const cause = error instanceof ExitCodeError ? error.cause : error;
+  if (process.argv.includes("--json")) {
+    const body =
+      cause instanceof AdminRequestError
+        ? { error: cause.code, status: cause.status, message: cause.message, ...cause.body }
+        : { error: cause instanceof UsageError ? "usage" : "failed", message: cause instanceof Error ? cause.message : String(cause) };
+    console.log(JSON.stringify(body, null, 2));
+    return code ?? (cause instanceof AdminRequestError ? cause.exitCode : cause instanceof UsageError ? cause.exitCode : 1);
+  }
+  const fromError = describe(cause);
+  return code ?? fromError;
+}
+
+function describe(error: unknown): number {
   if (error instanceof AdminRequestError) {
     const issues = Array.isArray(error.body.issues) ? (error.body.issues as { path: string; message: string }[]) : [];
     console.error(`cutover: ${issues.length > 0 ? error.message.replace(/:.*$/s, ":") : error.message}`);

@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { hashToken } from "../admin/tokens.ts";
-import { createDynamoClient } from "./dynamo-client.ts";
-import { ensureTable } from "./ensure-table.ts";
 import { handler } from "../demo/accounts-lambda/handler.ts";
 import { serveLambda } from "../demo/lambda-adapter.ts";
 import { startLegacyApp } from "../demo/legacy-app.ts";
@@ -11,21 +10,36 @@ import { demoRouteTable } from "../demo/route-table.ts";
 import { diffTables } from "../routes/diff-tables.ts";
 import type { RouteTable } from "../routes/schema.ts";
 import { formatIssues, validateRouteTable } from "../routes/validate.ts";
-import { createAdminClient } from "./admin-client.ts";
+import { createDynamoApi } from "../store/dynamo-api.ts";
+import { createDynamoStore } from "../store/dynamo-store.ts";
+import { NoRouteTableError } from "../store/no-route-table-error.ts";
 import { readJsonFile } from "./context.ts";
+import { createDynamoClient } from "./dynamo-client.ts";
+import { ensureTable } from "./ensure-table.ts";
 import { startLocalDynamo } from "./local-dynamo.ts";
+import { UsageError } from "./usage-error.ts";
 import { PROJECT_ROOT, startWranglerDev } from "./wrangler-dev.ts";
 
 export interface DevStackOptions {
   readonly port: number;
-  /** A route table file to serve instead of the demo table. */
+  /** A route table file to serve instead of the stored or the demo table. */
   readonly routesFile?: string;
   /** Start the demo legacy app and Lambda backend (default true). */
   readonly demo: boolean;
   readonly legacyPort: number;
   readonly accountsPort: number;
-  /** Keep DynamoDB in memory instead of under .cutover/ (a fresh table every run). */
+  /** Keep DynamoDB in memory instead of on disk (a fresh table every run). */
   readonly memory: boolean;
+  /** Where DynamoDB keeps its data between runs (default .cutover/dynamodb). */
+  readonly dataDir?: string;
+  /** Start from an empty store: forget the table, versions and audit of earlier runs. */
+  readonly fresh: boolean;
+  /**
+   * The AWS credentials the Worker signs `aws-iam` backends with: the dev stack's own (the
+   * demo Lambda checks them), or the caller's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+   * AWS_SESSION_TOKEN for real AWS backends. The local DynamoDB always gets its own.
+   */
+  readonly awsCredentials: "dev" | "env";
   readonly log: (line: string) => void;
 }
 
@@ -38,6 +52,8 @@ export interface DevStack {
   readonly overrideSecret: string;
   readonly version: number;
   readonly table: RouteTable;
+  /** Where the table came from: applied now (`--routes`, the demo on a fresh store), or kept from an earlier run. */
+  readonly tableSource: "applied" | "stored";
   stop(): Promise<void>;
 }
 
@@ -47,14 +63,20 @@ const DEV_CREDENTIALS = { accessKeyId: "AKIDCUTOVERDEV", secretAccessKey: "cutov
 
 /**
  * The local stack of `cutover dev` / `npm start`, all on 127.0.0.1 with no AWS account and no
- * Cloudflare login: an embedded DynamoDB, the demo backends, the Worker under wrangler dev,
- * and the route table seeded through the admin API, the way the CLI changes it.
+ * Cloudflare login: an embedded DynamoDB, the demo backends, the route table stored before
+ * the Worker starts (so it never serves an older one first), and the Worker under wrangler dev.
  */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const stopOne of stops.reverse()) await stopOne().catch(() => {});
   };
+  // A port in use is a one-line error naming the port and the flag, not a raw EADDRINUSE.
+  await requireFreePort(options.port, "--port");
+  if (options.demo) {
+    if (options.legacyPort !== 0) await requireFreePort(options.legacyPort, "--legacy-port");
+    if (options.accountsPort !== 0) await requireFreePort(options.accountsPort, "--accounts-port");
+  }
   try {
     let legacyUrl: string | undefined;
     let accountsUrl: string | undefined;
@@ -67,27 +89,60 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       accountsUrl = `http://127.0.0.1:${accounts.port}`;
     }
 
-    const input = options.routesFile ? await readJsonFile(options.routesFile) : demoRouteTable({ legacy: legacyUrl ?? "", accounts: accountsUrl ?? "" });
-    const wanted = validateRouteTable(input);
-    if (!wanted.ok) throw new Error(`The route table${options.routesFile ? ` in ${options.routesFile}` : ""} is invalid:\n${formatIssues(wanted.error)}`);
-
-    const dataDir = path.join(PROJECT_ROOT, ".cutover", "dynamodb");
+    const dataDir = options.dataDir ?? path.join(PROJECT_ROOT, ".cutover", "dynamodb");
+    if (options.fresh) await rm(dataDir, { recursive: true, force: true });
     if (!options.memory) await mkdir(dataDir, { recursive: true });
     const dynamo = await startLocalDynamo({ path: options.memory ? undefined : dataDir });
     stops.push(dynamo.close);
-    const credentials = { region: "us-east-1", endpoint: dynamo.endpoint, ...DEV_CREDENTIALS };
-    await ensureTable(createDynamoClient(credentials, 3), DEV_TABLE);
+    const connection = { region: "us-east-1", endpoint: dynamo.endpoint, ...DEV_CREDENTIALS };
+    await ensureTable(createDynamoClient(connection, 3), DEV_TABLE);
+
+    // The table is stored before the Worker starts: --routes (or the demo table on an empty
+    // store) is what the very first request sees, never the previous run's table.
+    const store = createDynamoStore({ client: createDynamoApi(connection), tableName: DEV_TABLE });
+    const stored = await store.getActive().catch((error: unknown) => {
+      if (error instanceof NoRouteTableError) return undefined;
+      throw error;
+    });
+    let version = stored?.version ?? 0;
+    let table = stored?.table;
+    let tableSource: DevStack["tableSource"] = "stored";
+    const wantedInput = options.routesFile ? await readJsonFile(options.routesFile) : stored === undefined ? demoRouteTable({ legacy: legacyUrl ?? "", accounts: accountsUrl ?? "" }) : undefined;
+    if (wantedInput !== undefined) {
+      const wanted = validateRouteTable(wantedInput);
+      if (!wanted.ok) throw new UsageError(`The route table${options.routesFile ? ` in ${options.routesFile}` : ""} is invalid:\n${formatIssues(wanted.error)}`);
+      if (stored === undefined || diffTables(stored.table, wanted.value).length > 0) {
+        const reason = options.routesFile ? `cutover dev --routes ${options.routesFile}` : "seed the demo route table";
+        const published = await store.publish({ table: wanted.value, expectedVersion: version, author: "cutover dev", reason, action: "apply" });
+        if (!published.ok) throw new Error(`Could not store the route table: version ${published.error.activeVersion} appeared meanwhile`);
+        version = published.value.version;
+        tableSource = "applied";
+      }
+      table = wanted.value;
+    }
+    if (table === undefined) throw new Error("no route table to serve");
 
     const adminToken = `dev_${randomBytes(18).toString("base64url")}`;
-    const overrideSecret = randomBytes(16).toString("hex");
+    const overrideSecret = randomBytes(32).toString("hex");
+    const backendCredentials =
+      options.awsCredentials === "env"
+        ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "", secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "", sessionToken: process.env.AWS_SESSION_TOKEN ?? "" }
+        : { ...DEV_CREDENTIALS, sessionToken: "" };
+    if (options.awsCredentials === "env" && !(backendCredentials.accessKeyId && backendCredentials.secretAccessKey)) {
+      throw new UsageError("--aws-credentials env needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (e.g. from `aws configure export-credentials --format env`).");
+    }
     const worker = await startWranglerDev({
       port: options.port,
       vars: {
         CUTOVER_DYNAMODB_TABLE: DEV_TABLE,
         CUTOVER_DYNAMODB_ENDPOINT: dynamo.endpoint,
-        CUTOVER_AWS_REGION: credentials.region,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        CUTOVER_AWS_REGION: connection.region,
+        // The local DynamoDB's credentials, apart from those that sign requests to backends.
+        CUTOVER_DYNAMODB_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
+        CUTOVER_DYNAMODB_SECRET_ACCESS_KEY: DEV_CREDENTIALS.secretAccessKey,
+        AWS_ACCESS_KEY_ID: backendCredentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: backendCredentials.secretAccessKey,
+        ...(backendCredentials.sessionToken ? { AWS_SESSION_TOKEN: backendCredentials.sessionToken } : {}),
         CUTOVER_ADMIN_TOKENS: JSON.stringify({ [await hashToken(adminToken)]: { name: "dev", role: "operator" } }),
         CUTOVER_OVERRIDE_SECRET: overrideSecret,
         // Locally, every response says which route, backend and version served it.
@@ -102,22 +157,19 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       log: options.log,
     });
     stops.push(worker.stop);
-
-    // Seed through the admin API, as `cutover routes apply` would: only when the stored
-    // table is missing, or when --routes names a file that differs from it.
-    const client = createAdminClient({ url: worker.url, token: adminToken });
-    const active = await client.getRoutes();
-    let version = active?.version ?? 0;
-    let table = active?.table ?? wanted.value;
-    const differs = active !== undefined && diffTables(active.table, wanted.value).length > 0;
-    if (active === undefined || (options.routesFile && differs)) {
-      const reason = options.routesFile ? `cutover dev --routes ${options.routesFile}` : "seed the demo route table";
-      version = (await client.putRoutes(wanted.value, reason, version)).version;
-      table = wanted.value;
-    }
-    return { workerUrl: worker.url, legacyUrl, accountsUrl, dynamoEndpoint: dynamo.endpoint, adminToken, overrideSecret, version, table, stop };
+    return { workerUrl: worker.url, legacyUrl, accountsUrl, dynamoEndpoint: dynamo.endpoint, adminToken, overrideSecret, version, table, tableSource, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** Refuses to start on a port something else listens on, naming the flag that changes it. */
+async function requireFreePort(port: number, flag: string): Promise<void> {
+  const free = await new Promise<boolean>((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+  if (!free) throw new UsageError(`Port ${port} is in use on 127.0.0.1: stop what listens there, or pass ${flag} <another port>.`);
 }

@@ -1,5 +1,5 @@
 /**
- * The candidate closest to `word` by edit distance (Levenshtein), when it is close enough to
+ * The candidate closest to `word` by edit distance (with swaps of neighbours), when it is close enough to
  * be what was meant — for "did you mean" in error messages. Case-insensitive.
  */
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {
@@ -22,14 +22,19 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   return found === undefined ? "" : ` (did you mean '${found}'?)`;
 }
 
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of two neighbours cost 1. */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) (rows[0] as number[])[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
+    const row = rows[i] as number[];
+    const above = rows[i - 1] as number[];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min((previous[j] as number) + 1, (row[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      row[j] = best;
     }
-    previous = row;
   }
-  return previous[b.length] as number;
+  return (rows[a.length] as number[])[b.length] as number;
 }

@@ -23,26 +23,46 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return cachedKey.key;
 }
 
-/** Mints a token (used by the CLI and tests). */
-export async function signOverride(secret: string, backend: string, expiresAtSeconds: number): Promise<string> {
-  const payload = `v1.${backend}.${Math.floor(expiresAtSeconds)}`;
+/** What a verified token lets its holder do: force `backend`, on one route or (undefined) on any. */
+export interface Override {
+  readonly backend: string;
+  readonly route: string | undefined;
+}
+
+/** Secrets shorter than this are refused: an HMAC key must not be guessable. */
+export const MIN_OVERRIDE_SECRET_BYTES = 32;
+
+/**
+ * Mints a token: `v2.<backend>.<base64url route id, or *>.<expires unix seconds>.<signature>`.
+ * The admin API mints them (`POST /overrides`), so testers never hold the secret.
+ */
+export async function signOverride(secret: string, grant: { readonly backend: string; readonly route?: string; readonly expiresAt: number }): Promise<string> {
+  const route = grant.route === undefined ? "*" : toBase64Url(encoder.encode(grant.route));
+  const payload = `v2.${grant.backend}.${route}.${Math.floor(grant.expiresAt)}`;
   const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(payload));
   return `${payload}.${toBase64Url(new Uint8Array(signature))}`;
 }
 
 /**
- * The backend a token forces, or undefined when the token is malformed, expired or not
- * signed with `secret`. The signature check is constant-time (crypto.subtle.verify).
+ * What a token forces, or undefined when the token is malformed, expired or not signed with
+ * `secret`. The signature check is constant-time (crypto.subtle.verify). Tokens of the first
+ * form (`v1.<backend>.<expires>.<signature>`, any route) are still honoured.
  */
-export async function verifyOverride(token: string, secret: string, nowSeconds: number): Promise<string | undefined> {
+export async function verifyOverride(token: string, secret: string, nowSeconds: number): Promise<Override | undefined> {
   const parts = token.split(".");
-  if (parts.length !== 4 || parts[0] !== "v1") return undefined;
-  const [, backend = "", expires = "", signature = ""] = parts;
+  const v2 = parts.length === 5 && parts[0] === "v2";
+  if (!v2 && !(parts.length === 4 && parts[0] === "v1")) return undefined;
+  const backend = parts[1] ?? "";
+  const routePart = v2 ? (parts[2] ?? "") : "*";
+  const expires = parts[v2 ? 3 : 2] ?? "";
   if (!/^\d{1,12}$/.test(expires) || Number(expires) <= nowSeconds) return undefined;
-  const bytes = fromBase64Url(signature);
+  const bytes = fromBase64Url(parts.at(-1) ?? "");
   if (bytes === undefined || bytes.length !== 32) return undefined;
-  const valid = await crypto.subtle.verify("HMAC", await hmacKey(secret), bytes, encoder.encode(`v1.${backend}.${expires}`));
-  return valid ? backend : undefined;
+  const payload = parts.slice(0, -1).join(".");
+  if (!(await crypto.subtle.verify("HMAC", await hmacKey(secret), bytes, encoder.encode(payload)))) return undefined;
+  if (routePart === "*") return { backend, route: undefined };
+  const route = fromBase64Url(routePart);
+  return route === undefined ? undefined : { backend, route: new TextDecoder().decode(route) };
 }
 
 /** The override token a request carries in its header or cookie, if any (not yet verified). */

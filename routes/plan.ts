@@ -1,6 +1,7 @@
 import { readCohortKey, type RequestHeaders } from "./cohort.ts";
 import { DEFAULT_ROUTE_ID, responseHeaders, type CompiledBackend, type CompiledFallback, type CompiledRoute, type CompiledTable, type ResponseHeaderList } from "./compile.ts";
 import { decide } from "./decide.ts";
+import type { Override } from "./override-token.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 import { applyPathPolicy, DEFAULT_PATH_POLICY, type PathPolicy, type PathRejection } from "./path-policy.ts";
 import { chooseShadow, type ShadowChoice } from "./shadow-sampling.ts";
@@ -14,8 +15,8 @@ export interface PlanInput {
   readonly rawPath: string;
   readonly headers: RequestHeaders;
   readonly clientIp: string | undefined;
-  /** A backend a verified tester override forces, if any. */
-  readonly override: string | undefined;
+  /** What a verified tester override forces, if anything: a backend, on one route or any. */
+  readonly override: Override | undefined;
   /** Draws a random bucket in [0, 10 000): for requests without a cohort key, and for sampling. */
   readonly roll: () => number;
 }
@@ -57,7 +58,8 @@ export function planRequest(table: CompiledTable, input: PlanInput): Result<Requ
   const route = table.matcher.match(input.method, input.host, path);
   if (route === undefined) return ok({ ...defaultPlan(table, path), tester: input.override !== undefined });
   const cohortKey = readCohortKey(route.sticky, input.headers, input.clientIp);
-  const decision = decide(route, { cohortKey, roll: input.roll(), override: input.override });
+  const forced = input.override && (input.override.route === undefined || input.override.route === route.id) ? input.override.backend : undefined;
+  const decision = decide(route, { cohortKey, roll: input.roll(), override: forced });
   const backend = decision.backend;
   const fallback = route.fallback && route.fallback.backend !== backend ? route.fallback : undefined;
   const shadow = route.shadow

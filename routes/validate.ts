@@ -1,22 +1,19 @@
 import type * as z from "zod/mini";
+import { describeIssues, jsonPath, type ValidationIssue } from "./describe-issues.ts";
 import { BUCKETS, toBuckets } from "./cohort.ts";
 import { parsePattern, patternShape, withoutTrailingSlash } from "./path-pattern.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 import { RouteTableSchema, type RouteTable } from "./schema.ts";
 
-/** One reason a route table was refused: where (a JSON path such as `$.routes[1].to`) and why. */
-export interface ValidationIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type { ValidationIssue };
 
 /**
  * Validates untrusted input (a file, an admin request, a stored item) into a frozen route
  * table, or lists every problem found. A table that fails here is never stored nor served.
  */
 export function validateRouteTable(input: unknown): Result<RouteTable, readonly ValidationIssue[]> {
-  const parsed = RouteTableSchema.safeParse(input);
-  if (!parsed.success) return err(parsed.error.issues.map(fromZodIssue));
+  const parsed = RouteTableSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) return err(describeIssues(RouteTableSchema, parsed.error.issues));
   const issues = crossCheck(parsed.data);
   if (issues.length > 0) return err(issues);
   return ok(deepFreeze(parsed.data));
@@ -25,30 +22,6 @@ export function validateRouteTable(input: unknown): Result<RouteTable, readonly 
 /** `path: message` lines, for logs and command-line output. */
 export function formatIssues(issues: readonly ValidationIssue[]): string {
   return issues.map((issue) => `${issue.path}: ${issue.message}`).join("\n");
-}
-
-export function jsonPath(path: readonly PropertyKey[]): string {
-  let out = "$";
-  for (const key of path) {
-    if (typeof key === "number") out += `[${key}]`;
-    else if (typeof key === "string" && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) out += `.${key}`;
-    else out += `[${JSON.stringify(String(key))}]`;
-  }
-  return out;
-}
-
-function fromZodIssue(issue: z.core.$ZodIssue): ValidationIssue {
-  if (issue.code === "unrecognized_keys") {
-    return { path: jsonPath(issue.path), message: `unknown field ${issue.keys.map((k) => `'${k}'`).join(", ")}` };
-  }
-  if (issue.code === "invalid_key") {
-    const reason = issue.issues[0]?.message ?? issue.message;
-    return { path: jsonPath(issue.path), message: `bad name: ${reason}` };
-  }
-  if (issue.code === "invalid_type" && issue.input === undefined) {
-    return { path: jsonPath(issue.path), message: `is required (${issue.expected})` };
-  }
-  return { path: jsonPath(issue.path), message: issue.message };
 }
 
 type ParsedTable = z.infer<typeof RouteTableSchema>;

@@ -1,12 +1,19 @@
 /**
- * Writes route-table.schema.json from the zod schema, so editors complete and check route
- * table files (`"$schema": "./route-table.schema.json"`). Run: `npm run schema`.
+ * Writes route-table.schema.json (so editors complete and check route table files:
+ * `"$schema": "./route-table.schema.json"`) and openapi.json (the admin API, served by the
+ * Worker at /_cutover/api/openapi.json) from the zod schemas. Run: `npm run schema`.
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { routeTableJsonSchema } from "../routes/json-schema.ts";
+import { adminOpenApi } from "../admin/openapi.ts";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
+import { routeTableJsonSchema } from "../routes/json-schema.ts";
 
-const target = path.join(PROJECT_ROOT, "route-table.schema.json");
-await writeFile(target, `${JSON.stringify(routeTableJsonSchema(), null, 2)}\n`);
-console.log(`wrote ${path.relative(process.cwd(), target) || target}`);
+for (const [file, document] of [
+  ["route-table.schema.json", routeTableJsonSchema()],
+  ["openapi.json", adminOpenApi()],
+] as const) {
+  const target = path.join(PROJECT_ROOT, file);
+  await writeFile(target, `${JSON.stringify(document, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), target) || target}`);
+}

@@ -12,6 +12,9 @@ interface CutoverSecrets {
   AWS_SECRET_ACCESS_KEY?: string;
   /** Only with temporary credentials. */
   AWS_SESSION_TOKEN?: string;
+  /** Credentials for the DynamoDB table alone, when they differ from those that sign backends (the local stack). */
+  CUTOVER_DYNAMODB_ACCESS_KEY_ID?: string;
+  CUTOVER_DYNAMODB_SECRET_ACCESS_KEY?: string;
 }
 interface Env extends CutoverSecrets {}
 declare namespace Cloudflare {

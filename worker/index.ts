@@ -4,12 +4,14 @@ import type { AdminEnv } from "../admin/auth.ts";
 import { createConfigCache, propagationBound, type ConfigCache } from "../config/config-cache.ts";
 import { logEvent } from "../lib/log.ts";
 import { compileBackend } from "../routes/compile.ts";
+import { MIN_OVERRIDE_SECRET_BYTES } from "../routes/override-token.ts";
 import { legacyOnlyHeaders } from "../routes/plan.ts";
 import { createDynamoApi } from "../store/dynamo-api.ts";
 import { createDynamoStore } from "../store/dynamo-store.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import { createShadowStore, type ShadowStore } from "../store/shadow-store.ts";
 import { createStaticSource } from "../store/static-source.ts";
+import { createTokenStore, type TokenStore } from "../store/token-store.ts";
 import { errorPage } from "./error-page.ts";
 import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
@@ -29,7 +31,7 @@ let state: IsolateState | undefined;
 
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
-  const { source, store, shadowStore, shadowRecorder, kind } = stores(env);
+  const { source, store, shadowStore, shadowRecorder, tokenStore, kind } = stores(env);
   const ttlMs = positive(env.CUTOVER_CONFIG_TTL_MS, 2000);
   const readTimeoutMs = positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000);
   const propagationMs = nonNegative(env.CUTOVER_PROPAGATION_MS, propagationBound(ttlMs, readTimeoutMs));
@@ -41,10 +43,24 @@ function stateFor(env: Env): IsolateState {
     onError: (error) => logEvent("error", "config_load_failed", { source: kind, error }),
     onRestore: (from, to) => logEvent("warn", "active_version_went_backwards", { from, to, message: "the store's active version is older than the one served: following it (a restore?)" }),
   });
-  const admin = createAdminApp({ store, source, shadowStore, cache: config, tokensSecret: env.CUTOVER_ADMIN_TOKENS, sourceKind: kind, propagationMs });
+  const secret = overrideSecret(env.CUTOVER_OVERRIDE_SECRET);
+  const admin = createAdminApp({
+    store,
+    source,
+    shadowStore,
+    tokenStore,
+    cache: config,
+    tokensSecret: env.CUTOVER_ADMIN_TOKENS,
+    overrideSecret: secret,
+    overrideMaxSeconds: positive(env.CUTOVER_OVERRIDE_MAX_SECONDS, 86_400),
+    sourceKind: kind,
+    propagationMs,
+    problems: settingsProblems(env),
+    now: Date.now,
+  });
   const options: ProxyOptions = {
     responseHeaders: env.CUTOVER_RESPONSE_HEADERS === "on",
-    overrideSecret: env.CUTOVER_OVERRIDE_SECRET || undefined,
+    overrideSecret: secret,
     legacy: legacyBackend(env.CUTOVER_LEGACY_URL),
     now: Date.now,
     random: Math.random,
@@ -67,15 +83,17 @@ function stores(env: Env): {
   store: RouteTableStore | undefined;
   shadowStore: ShadowStore | undefined;
   shadowRecorder: ShadowRecorder | undefined;
+  tokenStore: TokenStore | undefined;
   kind: string;
 } {
   if (env.CUTOVER_DYNAMODB_TABLE) {
     const client = createDynamoApi({
       region: env.CUTOVER_AWS_REGION || "us-east-1",
       endpoint: env.CUTOVER_DYNAMODB_ENDPOINT || undefined,
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
-      sessionToken: env.AWS_SESSION_TOKEN || undefined,
+      // The table's own credentials when set (a dev stack's local DynamoDB); else the Worker's.
+      accessKeyId: env.CUTOVER_DYNAMODB_ACCESS_KEY_ID || env.AWS_ACCESS_KEY_ID || "",
+      secretAccessKey: env.CUTOVER_DYNAMODB_SECRET_ACCESS_KEY || env.AWS_SECRET_ACCESS_KEY || "",
+      sessionToken: env.CUTOVER_DYNAMODB_ACCESS_KEY_ID ? undefined : env.AWS_SESSION_TOKEN || undefined,
     });
     const tableName = env.CUTOVER_DYNAMODB_TABLE;
     const store = createDynamoStore({ client, tableName });
@@ -87,10 +105,46 @@ function stores(env: Env): {
       now: Date.now,
       onError: (error) => logEvent("warn", "shadow_flush_failed", { error }),
     });
-    return { source: store, store, shadowStore, shadowRecorder, kind: "dynamodb" };
+    return { source: store, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), kind: "dynamodb" };
   }
   const routes: unknown = env.CUTOVER_ROUTES;
-  return { source: createStaticSource(routes), store: undefined, shadowStore: undefined, shadowRecorder: undefined, kind: "static" };
+  return { source: createStaticSource(routes), store: undefined, shadowStore: undefined, shadowRecorder: undefined, tokenStore: undefined, kind: "static" };
+}
+
+/**
+ * Settings a deployment is missing or got wrong, each with what to do: shown by
+ * `/_cutover/health` (names of settings only, never values) and `cutover doctor`.
+ */
+function settingsProblems(env: Env): string[] {
+  const problems: string[] = [];
+  if (!env.CUTOVER_DYNAMODB_TABLE && !env.CUTOVER_ROUTES) {
+    problems.push("No route table: set CUTOVER_DYNAMODB_TABLE (create the table with `cutover init`) or CUTOVER_ROUTES (a static table).");
+  }
+  if (env.CUTOVER_DYNAMODB_TABLE && !((env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) || env.CUTOVER_DYNAMODB_ACCESS_KEY_ID)) {
+    problems.push("CUTOVER_DYNAMODB_TABLE is set, but the secrets AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not (npx wrangler secret put AWS_ACCESS_KEY_ID).");
+  }
+  if (!env.CUTOVER_LEGACY_URL) {
+    problems.push("CUTOVER_LEGACY_URL is empty: while no route table can be loaded, requests get a 503 instead of reaching the legacy app.");
+  }
+  if (!env.CUTOVER_ADMIN_TOKENS) {
+    problems.push("CUTOVER_ADMIN_TOKENS is empty: nobody can use the admin API yet (make a bootstrap token with `cutover token hash`).");
+  }
+  if (env.CUTOVER_OVERRIDE_SECRET && !longEnough(env.CUTOVER_OVERRIDE_SECRET)) {
+    problems.push(`CUTOVER_OVERRIDE_SECRET is shorter than ${MIN_OVERRIDE_SECRET_BYTES} bytes: tester overrides are off (openssl rand -hex 32).`);
+  }
+  return problems;
+}
+
+/** The override secret, when it is long enough to be one: a short HMAC key can be guessed. */
+function overrideSecret(secret: string | undefined): string | undefined {
+  if (!secret) return undefined;
+  if (longEnough(secret)) return secret;
+  logEvent("error", "override_secret_too_short", { message: `CUTOVER_OVERRIDE_SECRET has fewer than ${MIN_OVERRIDE_SECRET_BYTES} bytes: tester overrides are off until it is replaced (openssl rand -hex 32)` });
+  return undefined;
+}
+
+function longEnough(secret: string): boolean {
+  return new TextEncoder().encode(secret).byteLength >= MIN_OVERRIDE_SECRET_BYTES;
 }
 
 function legacyBackend(url: string | undefined): ProxyOptions["legacy"] {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { clientFor, print } from "../context.ts";
+import { clientFor, print, warn } from "../context.ts";
 import { parseVersion } from "./routes.ts";
 
 export function registerRollback(program: Command): void {
@@ -11,6 +11,7 @@ export function registerRollback(program: Command): void {
     .action(async (options: { to?: number; reason: string }, command: Command) => {
       const { client, json } = clientFor(command);
       const result = await client.rollback(options.reason, options.to);
-      print(json, result, () => `Rolled back: version ${result.version} is active, with the table of version ${result.restoredFrom}.`);
+      warn(result);
+      print(json, result, () => `Rolled back: version ${result.version} is active everywhere as soon as each isolate reads it, with the table of version ${result.restoredFrom}.`);
     });
 }

@@ -1,25 +1,86 @@
 import { randomBytes } from "node:crypto";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { hashToken } from "../../admin/tokens.ts";
-import { signOverride } from "../../routes/override-token.ts";
-import { print } from "../context.ts";
+import { clientFor, jsonOutput, print } from "../context.ts";
+import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
+
+interface StoredToken {
+  readonly id: string;
+  readonly name: string;
+  readonly role: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly expiresAt: string;
+  readonly revokedAt?: string;
+}
+
+const name = (value: string) => {
+  if (value.trim().length === 0 || value.length > 100) throw new InvalidArgumentError("must be 1-100 characters");
+  return value;
+};
 
 export function registerTokens(program: Command): void {
   const token = program.command("token").description("admin tokens for the API and the CLI");
   token
     .command("create")
-    .description("make a new admin token and the CUTOVER_ADMIN_TOKENS entry for it")
-    .requiredOption("--name <name>", "who holds it (recorded in the audit log), 1-100 characters", (value: string) => {
-      if (value.trim().length === 0 || value.length > 100) throw new InvalidArgumentError("must be 1-100 characters");
-      return value;
-    })
+    .description("make a stored admin token (operators only); shown once")
+    .requiredOption("--name <name>", "who or what holds it (recorded in the audit log)", name)
     .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "operator"]).default("viewer"))
+    .option("--expires <duration>", "how long it works: 30d, 12h, 90d (at most 366d)", "30d")
+    .requiredOption("--reason <text>", "why (recorded in the audit log)")
+    .action(async (options: { name: string; role: string; expires: string; reason: string }, command: Command) => {
+      const { client, json } = clientFor(command);
+      const created = await client.post<StoredToken & { token: string }>("/tokens", {
+        name: options.name,
+        role: options.role,
+        expiresInDays: durationSeconds(options.expires) / 86_400,
+        reason: options.reason,
+      });
+      print(json, created, () =>
+        [`Token for ${created.name} (${created.role}), id ${created.id}, valid until ${created.expiresAt} — shown once:`, "", `  ${created.token}`, "", `Revoke it with: cutover token revoke ${created.id} --reason …`].join("\n"),
+      );
+    });
+
+  token
+    .command("list")
+    .description("stored admin tokens (never their values)")
+    .action(async (_options: unknown, command: Command) => {
+      const { client, json } = clientFor(command);
+      const { tokens } = await client.get<{ tokens: StoredToken[] }>("/tokens");
+      print(json, { tokens }, () =>
+        tokens.length === 0
+          ? "No stored tokens (bootstrap tokens live in the CUTOVER_ADMIN_TOKENS secret)."
+          : alignColumns(
+              [
+                ["ID", "NAME", "ROLE", "CREATED BY", "EXPIRES", "STATE"],
+                ...tokens.map((t) => [t.id, t.name, t.role, t.createdBy, t.expiresAt, t.revokedAt ? `revoked ${t.revokedAt}` : Date.parse(t.expiresAt) < Date.now() ? "expired" : "active"]),
+              ],
+              "",
+            ),
+      );
+    });
+
+  token
+    .command("revoke")
+    .description("stop a stored admin token from working")
+    .argument("<id>", "its id, from `cutover token list`")
+    .requiredOption("--reason <text>", "why (recorded in the audit log)")
+    .action(async (id: string, options: { reason: string }, command: Command) => {
+      const { client, json } = clientFor(command);
+      const revoked = await client.delete<StoredToken>(`/tokens/${encodeURIComponent(id)}`, { reason: options.reason });
+      print(json, revoked, () => `Revoked ${revoked.name}'s token ${revoked.id}.`);
+    });
+
+  token
+    .command("hash")
+    .description("make a bootstrap token offline: the value, and the CUTOVER_ADMIN_TOKENS entry that holds only its hash")
+    .requiredOption("--name <name>", "who holds it (recorded in the audit log), 1-100 characters", name)
+    .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "operator"]).default("operator"))
     .action(async (options: { name: string; role: string }, command: Command) => {
-      const json = command.optsWithGlobals<{ json?: boolean }>().json === true;
       const value = `cut_${randomBytes(24).toString("base64url")}`;
       const entry = { [await hashToken(value)]: { name: options.name, role: options.role } };
-      print(json, { token: value, entry }, () =>
+      print(jsonOutput(command), { token: value, entry }, () =>
         [
           `Token for ${options.name} (${options.role}), shown once:`,
           "",
@@ -36,30 +97,33 @@ export function registerTokens(program: Command): void {
 
   program
     .command("override")
-    .description("mint a tester override token that sends your own requests to BACKEND")
+    .description("mint a tester override that sends your own requests to BACKEND (operators; audited; the server caps its lifetime)")
     .argument("<backend>", "backend to force (on routes that name it)")
-    .option("--ttl <duration>", "how long it is valid: 30m, 8h, 2d", "8h")
-    .option("--secret <secret>", "the Worker's CUTOVER_OVERRIDE_SECRET (default: that environment variable)")
-    .action(async (backend: string, options: { ttl: string; secret?: string }, command: Command) => {
-      const json = command.optsWithGlobals<{ json?: boolean }>().json === true;
-      const secret = options.secret ?? process.env.CUTOVER_OVERRIDE_SECRET;
-      if (!secret) throw new UsageError("Give the override secret: --secret or CUTOVER_OVERRIDE_SECRET.");
-      const expiresAt = Math.floor(Date.now() / 1000) + durationSeconds(options.ttl);
-      const value = await signOverride(secret, backend, expiresAt);
-      print(json, { token: value, backend, expiresAt: new Date(expiresAt * 1000).toISOString() }, () =>
+    .option("--ttl <duration>", "how long it is valid: 30m, 8h, 1d", "8h")
+    .option("--route <id>", "only on this route")
+    .requiredOption("--reason <text>", "why (recorded in the audit log)")
+    .action(async (backend: string, options: { ttl: string; route?: string; reason: string }, command: Command) => {
+      const { client, json } = clientFor(command);
+      const minted = await client.post<{ token: string; backend: string; route: string | null; expiresAt: string; note?: string }>("/overrides", {
+        backend,
+        ...(options.route ? { route: options.route } : {}),
+        ttlSeconds: durationSeconds(options.ttl),
+        reason: options.reason,
+      });
+      print(json, minted, () =>
         [
-          `Override to ${backend}, valid until ${new Date(expiresAt * 1000).toISOString()}:`,
+          `Override to ${minted.backend}${minted.route ? ` on route ${minted.route}` : ""}, valid until ${minted.expiresAt}${minted.note ? ` (${minted.note})` : ""}:`,
           "",
-          `  curl -H 'x-cutover-override: ${value}' …`,
-          `  or in a browser: document.cookie = "cutover_override=${value}; path=/"`,
+          `  curl -H 'x-cutover-override: ${minted.token}' …`,
+          `  or in a browser: document.cookie = "cutover_override=${minted.token}; path=/"`,
         ].join("\n"),
       );
     });
 }
 
-function durationSeconds(text: string): number {
+export function durationSeconds(text: string): number {
   const match = /^(\d+)([smhd])$/.exec(text);
-  if (!match) throw new UsageError(`--ttl '${text}' is not a duration such as 30m, 8h or 2d`);
+  if (!match) throw new UsageError(`'${text}' is not a duration such as 30m, 8h or 2d`);
   const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as "s" | "m" | "h" | "d"];
   return Number(match[1]) * unit;
 }

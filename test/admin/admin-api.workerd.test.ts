@@ -246,3 +246,21 @@ describe("the config cache in the Worker", () => {
     expect(await json(await w.call(get("/_cutover/health")))).toMatchObject({ status: "unavailable", lastError: expect.stringContaining("did not answer within 300 ms") });
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("is served without a token, and every path it lists is an endpoint of the Worker", async () => {
+    const w = await seeded();
+    const response = await w.call(get("/_cutover/api/openapi.json"));
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { paths: Record<string, Record<string, unknown>> };
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const method of Object.keys(operations)) {
+        const concrete = path.replace("{id}", "accounts-read").replace("{n}", String(w.version)).replace("/_cutover/api", "");
+        const answer = path.startsWith("/_cutover/api")
+          ? await w.api(method.toUpperCase(), concrete, { body: method === "get" ? undefined : {}, headers: { "if-match": "0" } })
+          : await w.call(get(path));
+        expect((await answer.json()) as Json, `${method} ${path}`).not.toMatchObject({ error: "not_found" });
+      }
+    }
+  });
+});

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashToken } from "../../admin/tokens.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../cli/local-dynamo.ts";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
-import { verifyOverride } from "../../routes/override-token.ts";
 
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -30,29 +29,25 @@ describe("cutover init", () => {
   });
 });
 
-describe("tokens", () => {
-  it("creates an admin token whose CUTOVER_ADMIN_TOKENS entry holds only its hash", async () => {
-    const result = await cli(["token", "create", "--name", "alice", "--role", "operator", "--json"]);
+describe("offline commands", () => {
+  it("makes a bootstrap admin token whose CUTOVER_ADMIN_TOKENS entry holds only its hash", async () => {
+    const result = await cli(["token", "hash", "--name", "alice", "--role", "operator", "--json"]);
     expect(result.code).toBe(0);
     const { token, entry } = JSON.parse(result.stdout) as { token: string; entry: Record<string, unknown> };
     expect(entry).toEqual({ [await hashToken(token)]: { name: "alice", role: "operator" } });
     expect(JSON.stringify(entry)).not.toContain(token);
   });
 
-  it("mints a tester override token the Worker accepts", async () => {
-    const result = await cli(["override", "accounts", "--ttl", "30m", "--json"], { CUTOVER_OVERRIDE_SECRET: "s3cret" });
-    const { token } = JSON.parse(result.stdout) as { token: string };
-    expect(await verifyOverride(token, "s3cret", Date.now() / 1000)).toBe("accounts");
-    expect(await verifyOverride(token, "s3cret", Date.now() / 1000 + 31 * 60)).toBeUndefined();
-  });
-
-  it("says what is missing", async () => {
-    const result = await cli(["override", "accounts"], { CUTOVER_OVERRIDE_SECRET: "" });
-    expect(result).toMatchObject({ code: 2, stderr: "cutover: Give the override secret: --secret or CUTOVER_OVERRIDE_SECRET.\n" });
-    const noUrl = await cli(["versions"], { CUTOVER_URL: "" });
+  it("says what is missing, as JSON under --json", async () => {
+    const noUrl = await cli(["versions"], { CUTOVER_URL: "", CUTOVER_PROFILE: "" });
     expect(noUrl).toMatchObject({ code: 2, stderr: expect.stringContaining("CUTOVER_URL") });
     const unreachable = await cli(["versions", "--url", "http://127.0.0.1:9"]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toContain("Cannot reach http://127.0.0.1:9");
+    const asJson = await cli(["versions", "--url", "http://127.0.0.1:9", "--json"]);
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout)).toMatchObject({ error: "unreachable", message: expect.stringContaining("Cannot reach") });
+    const noProfile = await cli(["versions", "--profile", "nowhere"]);
+    expect(noProfile).toMatchObject({ code: 2, stderr: expect.stringContaining("No profile 'nowhere'") });
   });
 });

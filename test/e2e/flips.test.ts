@@ -30,7 +30,7 @@ describe("flips across isolates", () => {
     return result.value;
   }
 
-  /** Raises the new backend from 0 % to 2 % through isolate 0 while 400 users browse both isolates. */
+  /** Raises the new backend from 0 % to 10 % through isolate 0 while 400 users browse both isolates. */
   async function raiseUnderTraffic(cluster: Cluster) {
     const users = Array.from({ length: 400 }, (_, i) => `user-${i}`);
     const seen = new Map<string, { backend: string; version: number }[]>(users.map((user) => [user, []]));
@@ -44,9 +44,9 @@ describe("flips across isolates", () => {
         }),
       );
     for (let i = 0; i < 3; i++) await round();
-    const raised = await cluster.api(0, "POST", "/routes/users/weights", { weights: { legacy: 98, new: 2 }, reason: "2 %" });
+    const raised = await cluster.api(0, "POST", "/routes/users/weights", { weights: { legacy: 90, new: 10 }, reason: "10 %" });
     expect(raised.status).toBe(200);
-    const until = Date.now() + 6000;
+    const until = Date.now() + 8000;
     while (Date.now() < until) await round();
     let flaps = 0;
     let backwards = 0;
@@ -63,7 +63,7 @@ describe("flips across isolates", () => {
   }
 
   it("never flaps a user back to legacy when a weight rises, and the version never goes backwards", async () => {
-    const cluster = await startCluster({ isolates: 2, table: tableAt(0), vars: { CUTOVER_CONFIG_TTL_MS: "1000", CUTOVER_STORE_TIMEOUT_MS: "500" } });
+    const cluster = await startCluster({ isolates: 2, table: tableAt(0), vars: { CUTOVER_CONFIG_TTL_MS: "2000", CUTOVER_STORE_TIMEOUT_MS: "1000" } });
     try {
       const outcome = await raiseUnderTraffic(cluster);
       expect(outcome.movedToNew).toBeGreaterThan(0); // the raise did take effect
@@ -74,7 +74,7 @@ describe("flips across isolates", () => {
   });
 
   it("flaps without the propagation delay (what this guards against)", async () => {
-    const cluster = await startCluster({ isolates: 2, table: tableAt(0), vars: { CUTOVER_CONFIG_TTL_MS: "1000", CUTOVER_STORE_TIMEOUT_MS: "500", CUTOVER_PROPAGATION_MS: "0" } });
+    const cluster = await startCluster({ isolates: 2, table: tableAt(0), vars: { CUTOVER_CONFIG_TTL_MS: "2000", CUTOVER_STORE_TIMEOUT_MS: "500", CUTOVER_PROPAGATION_MS: "0" } });
     try {
       const outcome = await raiseUnderTraffic(cluster);
       expect(outcome.flaps).toBeGreaterThan(0);

@@ -58,7 +58,7 @@ describe("planRequest", () => {
   });
 
   it("honours a verified override for a backend of the route", () => {
-    const chosen = planRequest(table, input("/split/1", { override: "accounts", roll: () => 9999 }));
+    const chosen = planRequest(table, input("/split/1", { override: { backend: "accounts", route: undefined }, roll: () => 9999 }));
     expect(chosen).toMatchObject({ arm: "override", backend: { name: "accounts" } });
     expect(chosen.responseHeaders).toContainEqual(["x-cutover-backend", "accounts"]);
   });

@@ -34,7 +34,7 @@ describe("forwarding to the chosen backend", () => {
     await plain.arrayBuffer();
     expect([...plain.headers.keys()].filter((name) => name.startsWith("x-cutover-"))).toEqual([]);
 
-    const token = await signOverride(deployed.CUTOVER_OVERRIDE_SECRET, "legacy", Date.now() / 1000 + 60);
+    const token = await signOverride(deployed.CUTOVER_OVERRIDE_SECRET, { backend: "legacy", expiresAt: Date.now() / 1000 + 60 });
     const tester = await send(legacyOnly, get("/hello", { "x-cutover-override": token }), deployed);
     await tester.arrayBuffer();
     expect(tester.headers.get("x-cutover-backend")).toBe("legacy");

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { signOverride } from "../../routes/override-token.ts";
 import { get, ports, received, send, table, testId } from "../support/worker-harness.ts";
 
-const SECRET = "test-override-secret";
+const SECRET = "test-override-secret-of-at-least-32-bytes";
 
 const routes = table({
   routes: [
@@ -102,7 +102,7 @@ describe("tester override", () => {
   const now = () => Math.floor(Date.now() / 1000);
 
   it("forces a backend of the route with a valid signed header or cookie", async () => {
-    const token = await signOverride(SECRET, "new", now() + 600);
+    const token = await signOverride(SECRET, { backend: "new", expiresAt: now() + 600 });
     const vars = { CUTOVER_OVERRIDE_SECRET: SECRET };
     expect((await backendFor(get("/dark", { "x-cutover-override": token }), routes, vars)).served).toBe("new");
     expect((await backendFor(get("/dark", { cookie: `a=1; cutover_override=${token}` }), routes, vars)).served).toBe("new");
@@ -110,7 +110,7 @@ describe("tester override", () => {
 
   it("never reaches the backend: header and cookie are removed", async () => {
     const id = testId();
-    const token = await signOverride(SECRET, "new", now() + 600);
+    const token = await signOverride(SECRET, { backend: "new", expiresAt: now() + 600 });
     await backendFor(get("/dark", { "x-test-id": id, "x-cutover-override": token, cookie: `a=1; cutover_override=${token}; b=2` }), routes, {
       CUTOVER_OVERRIDE_SECRET: SECRET,
     });
@@ -121,16 +121,29 @@ describe("tester override", () => {
 
   it("is ignored when unsigned, signed with another secret, expired, or for a backend outside the route", async () => {
     const vars = { CUTOVER_OVERRIDE_SECRET: SECRET };
-    const forged = await signOverride("someone-else", "new", now() + 600);
-    const expired = await signOverride(SECRET, "new", now() - 1);
-    const elsewhere = await signOverride(SECRET, "spare", now() + 600);
+    const forged = await signOverride("someone-else", { backend: "new", expiresAt: now() + 600 });
+    const expired = await signOverride(SECRET, { backend: "new", expiresAt: now() - 1 });
+    const elsewhere = await signOverride(SECRET, { backend: "spare", expiresAt: now() + 600 });
     for (const token of ["new", "v1.new.9999999999.AAAA", forged, expired, elsewhere]) {
       expect((await backendFor(get("/dark", { "x-cutover-override": token }), routes, vars)).served, token).toBe("legacy");
     }
   });
 
+  it("honours a token bound to one route on that route only", async () => {
+    const vars = { CUTOVER_OVERRIDE_SECRET: SECRET };
+    const boundToSplit = await signOverride(SECRET, { backend: "new", route: "split", expiresAt: now() + 600 });
+    expect((await backendFor(get("/dark", { "x-cutover-override": boundToSplit }), routes, vars)).served).toBe("legacy");
+    expect((await backendFor(get("/split/1", { "x-cutover-override": boundToSplit, cookie: "session_id=x" }), routes, vars)).served).toBe("new");
+  });
+
+  it("is ignored, and logged, when the Worker's override secret is shorter than 32 bytes", async () => {
+    const short = "too-short-a-secret";
+    const token = await signOverride(short, { backend: "new", expiresAt: now() + 600 });
+    expect((await backendFor(get("/dark", { "x-cutover-override": token }), routes, { CUTOVER_OVERRIDE_SECRET: short })).served).toBe("legacy");
+  });
+
   it("is ignored when the Worker has no override secret", async () => {
-    const token = await signOverride(SECRET, "new", now() + 600);
+    const token = await signOverride(SECRET, { backend: "new", expiresAt: now() + 600 });
     expect((await backendFor(get("/dark", { "x-cutover-override": token }))).served).toBe("legacy");
   });
 });

@@ -172,10 +172,10 @@ describe("shadow traffic", () => {
   });
 
   it("never forwards the tester override to the shadow backend", async () => {
-    const w = await dynamoWorker({ CUTOVER_SHADOW_FLUSH_MS: "0", CUTOVER_OVERRIDE_SECRET: "s" });
+    const w = await dynamoWorker({ CUTOVER_SHADOW_FLUSH_MS: "0", CUTOVER_OVERRIDE_SECRET: "s".repeat(32) });
     await w.api("PUT", "/routes", { body: { table: shadowTable(), reason: "r" }, headers: { "if-match": "0" } });
     const { signOverride } = await import("../../routes/override-token.ts");
-    const token = await signOverride("s", "spare", Date.now() / 1000 + 60);
+    const token = await signOverride("s".repeat(32), { backend: "spare", expiresAt: Date.now() / 1000 + 60 });
     const id = testId();
     await w.call(get("/shadow/same/1", { "x-test-id": id, "x-cutover-override": token, cookie: `cutover_override=${token}` }));
     const [copy] = await received(ports.new, id);

@@ -1,0 +1,107 @@
+import * as z from "zod/mini";
+import { RouteTableSchema } from "../routes/schema.ts";
+import { CreateTokenBody, MintOverrideBody, PutRoutesBody, RevokeTokenBody, RollbackBody, RouteRollbackBody, WeightsBody } from "./schemas.ts";
+
+/**
+ * The admin API's OpenAPI 3.1 document, from the same zod schemas that check requests, so
+ * that teams can script against it. `npm run schema` writes it to `openapi.json` (checked in,
+ * for review); the Worker serves that file at `/_cutover/api/openapi.json`.
+ */
+type Operation = {
+  readonly summary: string;
+  readonly role: "viewer" | "operator" | "none";
+  readonly body?: z.ZodMiniType;
+  readonly query?: readonly { name: string; description: string; type?: "string" | "integer" | "number" }[];
+  readonly ok: string;
+};
+
+const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
+  "/_cutover/health": { get: { summary: "Health: the version served, its age, store status, missing settings. No token.", role: "none", ok: "health" } },
+  "/_cutover/api/openapi.json": { get: { summary: "This document. No token.", role: "none", ok: "the OpenAPI document" } },
+  "/_cutover/api/routes": {
+    get: { summary: "The active route table, with its version (also the ETag).", role: "viewer", ok: "the active table" },
+    put: { summary: "Store a new table and activate it, if If-Match still names the active version (412 with who changed what since, otherwise).", role: "operator", body: PutRoutesBody, ok: "the new version" },
+  },
+  "/_cutover/api/routes/{id}/weights": { post: { summary: "Change one route's weights (the everyday flip); takes effect everywhere one propagation bound later.", role: "operator", body: WeightsBody, ok: "the new version" } },
+  "/_cutover/api/routes/{id}/rollback": { post: { summary: "Restore one route's earlier definition, leaving other routes' later changes in place.", role: "operator", body: RouteRollbackBody, ok: "the new version" } },
+  "/_cutover/api/rollback": { post: { summary: "Make an earlier table active again (as a new version; default: the previous one); at once.", role: "operator", body: RollbackBody, ok: "the new version" } },
+  "/_cutover/api/versions": {
+    get: {
+      summary: "Versions that served, newest first, and the numbers between them that never did.",
+      role: "viewer",
+      query: [
+        { name: "limit", description: "how many (1-200, default 20)", type: "integer" },
+        { name: "before", description: "only versions older than this", type: "integer" },
+      ],
+      ok: "the versions",
+    },
+  },
+  "/_cutover/api/versions/{n}": { get: { summary: "One version, with its table.", role: "viewer", ok: "the version" } },
+  "/_cutover/api/audit": { get: { summary: "The audit log, newest first.", role: "viewer", query: [{ name: "limit", description: "how many (1-500, default 50)", type: "integer" }], ok: "the entries" } },
+  "/_cutover/api/shadow": {
+    get: {
+      summary: "Shadow comparison reports: every shadowed route, or one route's differences, noise, latency and verdict.",
+      role: "viewer",
+      query: [
+        { name: "route", description: "one route's full report" },
+        { name: "minComparisons", description: "comparisons needed before a verdict (default 1000)", type: "integer" },
+        { name: "threshold", description: "match rate in percent needed to be ready (default 99)", type: "number" },
+      ],
+      ok: "the report",
+    },
+  },
+  "/_cutover/api/tokens": {
+    get: { summary: "Stored admin tokens (never their values).", role: "operator", ok: "the tokens" },
+    post: { summary: "Make a stored admin token; its value is in this answer only. Audited.", role: "operator", body: CreateTokenBody, ok: "the token, once" },
+  },
+  "/_cutover/api/tokens/{id}": { delete: { summary: "Revoke a stored admin token. Audited.", role: "operator", body: RevokeTokenBody, ok: "the revoked token" } },
+  "/_cutover/api/overrides": { post: { summary: "Mint a tester override (capped at the server's maximum lifetime; optionally one route). Audited.", role: "operator", body: MintOverrideBody, ok: "the override token" } },
+};
+
+const jsonSchema = (schema: z.ZodMiniType) => z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" });
+
+export function adminOpenApi(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, operations] of Object.entries(ENDPOINTS)) {
+    const item: Record<string, unknown> = {};
+    for (const [method, operation] of Object.entries(operations)) {
+      const parameters = [
+        ...[...path.matchAll(/\{(\w+)\}/g)].map((match) => ({ name: match[1], in: "path", required: true, schema: { type: "string" } })),
+        ...(operation.query ?? []).map((q) => ({ name: q.name, in: "query", required: false, description: q.description, schema: { type: q.type ?? "string" } })),
+        ...(path === "/_cutover/api/routes" && method === "put" ? [{ name: "If-Match", in: "header", required: true, description: 'The version the change is based on: "7" ("0" for the first table).', schema: { type: "string" } }] : []),
+      ];
+      item[method] = {
+        summary: operation.summary,
+        ...(operation.role === "none" ? { security: [] } : { description: `Needs a ${operation.role} token.` }),
+        ...(parameters.length > 0 ? { parameters } : {}),
+        ...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(operation.body) } } } } : {}),
+        responses: {
+          "200": { description: operation.ok, content: { "application/json": {} } },
+          default: { description: "An error: a stable code for scripts and a sentence for people.", content: { "application/json": { schema: { $ref: "#/components/schemas/Problem" } } } },
+        },
+      };
+    }
+    paths[path] = item;
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "cutover admin API", version: "1", description: "The control plane of cutover, a strangler-fig edge proxy: route tables, flips, rollbacks, history, shadow reports, tokens and overrides." },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An admin token: `cutover token create`, or a bootstrap one from the CUTOVER_ADMIN_TOKENS secret." } },
+      schemas: {
+        Problem: {
+          type: "object",
+          required: ["error", "message"],
+          properties: {
+            error: { type: "string", description: "stable code: stale_version, invalid_table, unknown_route, store_timeout, …" },
+            message: { type: "string", description: "what went wrong and what to do" },
+            issues: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+          },
+        },
+        RouteTable: jsonSchema(RouteTableSchema),
+      },
+    },
+  };
+}

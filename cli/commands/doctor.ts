@@ -1,0 +1,69 @@
+import type { Command } from "commander";
+import { AdminRequestError } from "../admin-request-error.ts";
+import { clientFor, print } from "../context.ts";
+
+interface Health {
+  readonly status: string;
+  readonly version?: number;
+  readonly ageMs?: number;
+  readonly lastError?: string;
+  readonly source?: string;
+  readonly propagationMs?: number;
+  readonly pending?: { version: number; effectiveAt: string };
+  readonly problems?: readonly string[];
+}
+
+/** What a status means, and what to do about it. */
+const STATUS_HINTS: Readonly<Record<string, string>> = {
+  ok: "serving the store's active route table",
+  degraded: "serving the last known good table: the store fails, or has not confirmed the table for longer than the propagation bound",
+  starting: "the store holds no route table yet: apply one with `cutover routes apply FILE --reason …`",
+  unavailable: "no route table could be loaded at all: requests go to CUTOVER_LEGACY_URL, or get 503 without it",
+};
+
+export function registerDoctor(program: Command): void {
+  program
+    .command("doctor")
+    .description("check a deployment: health, the settings it is missing, whether your token works; exit 1 when something needs doing")
+    .action(async (_options: unknown, command: Command) => {
+      const { client, json, url } = clientFor(command);
+      const base = url.replace(/\/+$/, "");
+      const findings: string[] = [];
+      let health: Health | undefined;
+      try {
+        const response = await fetch(`${base}/_cutover/health`);
+        health = (response.headers.get("content-type") ?? "").includes("json") ? ((await response.json()) as Health) : undefined;
+        if (health === undefined || typeof health.status !== "string") findings.push(`${base} does not answer /_cutover/health like cutover: is the Worker deployed at this URL, on the routes of this zone?`);
+      } catch (error) {
+        findings.push(`Cannot reach ${base}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
+      }
+      if (health) {
+        if (health.status !== "ok") findings.push(`status ${health.status}: ${STATUS_HINTS[health.status] ?? ""}${health.lastError ? ` (${health.lastError})` : ""}`);
+        findings.push(...(health.problems ?? []));
+      }
+      let token = "not checked";
+      try {
+        await client.get("/routes");
+        token = "works";
+      } catch (error) {
+        if (error instanceof AdminRequestError && error.code === "no_table") token = "works";
+        else {
+          token = error instanceof Error ? error.message : String(error);
+          findings.push(`Your admin token: ${token}`);
+        }
+      }
+      print(json, { url: base, health: health ?? null, token, findings }, () =>
+        [
+          `cutover at ${base}`,
+          health ? `  status      ${health.status} — ${STATUS_HINTS[health.status] ?? ""}` : "  status      (no answer)",
+          health?.version !== undefined ? `  version     ${health.version}${health.pending ? ` (version ${health.pending.version} takes effect at ${health.pending.effectiveAt})` : ""}, confirmed ${Math.round((health.ageMs ?? 0) / 1000)} s ago from ${health.source}` : undefined,
+          `  your token  ${token}`,
+          "",
+          findings.length === 0 ? "Nothing to do." : ["To do:", ...findings.map((finding) => `  • ${finding}`)].join("\n"),
+        ]
+          .filter((line) => line !== undefined)
+          .join("\n"),
+      );
+      if (findings.length > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,9 @@
+/** An error that must end the CLI with a given exit code (`routes plan` ends errors with 1, like terraform). */
+export class ExitCodeError extends Error {
+  override readonly name = "ExitCodeError";
+  readonly exitCode: number;
+  constructor(exitCode: number, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.exitCode = exitCode;
+  }
+}
