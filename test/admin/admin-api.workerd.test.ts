@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { OPERATOR, VIEWER, dynamoWorker } from "../support/admin-harness.ts";
 import { generateTable } from "../../fixtures/big-table.ts";
 import { get, ports, table } from "../support/worker-harness.ts";
@@ -244,6 +244,15 @@ describe("the config cache in the Worker", () => {
     expect(served.status).toBe(200);
     expect(served.headers.get("x-served-by")).toBe("legacy");
     expect(await json(await w.call(get("/_cutover/health")))).toMatchObject({ status: "unavailable", lastError: expect.stringContaining("did not answer within 300 ms") });
+  });
+});
+
+describe("admin API over a store that hangs", () => {
+  it("answers a clear 503 instead of waiting, saying what to do", async () => {
+    const w = await dynamoWorker({ CUTOVER_DYNAMODB_ENDPOINT: `http://127.0.0.1:${inject("hangingPort")}` });
+    const response = await w.api("POST", "/routes/accounts-read/weights", { body: { weights: { legacy: 90, new: 10 }, reason: "r" } });
+    expect(response.status).toBe(503);
+    expect(await json(response)).toMatchObject({ error: "store_timeout", message: expect.stringContaining("may or may not have been applied") });
   });
 });
 

@@ -1,3 +1,4 @@
+import net from "node:net";
 import type { TestProject } from "vitest/node";
 import { startLocalDynamo } from "../../cli/local-dynamo.ts";
 import { AWS_TEST_CREDENTIALS } from "./aws-test-credentials.ts";
@@ -19,9 +20,14 @@ export default async function setup(project: TestProject) {
   const s3 = await startUpstream("s3", { verify: { keys, region: "us-east-1", service: "s3" } });
   project.provide("lambdaPort", lambda.port);
   project.provide("s3Port", s3.port);
+  // A store that accepts connections and never answers: what a hanging DynamoDB looks like.
+  const hanging = net.createServer(() => {});
+  await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+  project.provide("hangingPort", (hanging.address() as net.AddressInfo).port);
   const dynamo = await startLocalDynamo();
   project.provide("dynamoEndpoint", dynamo.endpoint);
   return async () => {
+    hanging.close();
     await Promise.all([legacy.close(), fresh.close(), spare.close(), lambda.close(), s3.close(), dynamo.close()]);
   };
 }
