@@ -7,6 +7,7 @@ import type { AdminDeps } from "./deps.ts";
 import { requireToken, type AdminEnv } from "./auth.ts";
 import { problem } from "./http.ts";
 import { registerHistory } from "./history-handlers.ts";
+import { registerMetrics } from "./metrics-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
 import { registerShadow } from "./shadow-handlers.ts";
 import { registerTokens } from "./token-handlers.ts";
@@ -37,7 +38,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   app.get("/health", (c) => {
     const health = deps.cache.health();
     const serving = health.status === "ok" || health.status === "degraded";
-    return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs, problems: deps.problems }, serving ? 200 : 503, { "cache-control": "no-store" });
+    return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs, problems: deps.problems, isolate: deps.isolateHealth() }, serving ? 200 : 503, { "cache-control": "no-store" });
   });
 
   const api = new Hono<AdminEnv>();
@@ -80,6 +81,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerHistory(api, deps);
   registerShadow(api, deps);
   registerTokens(api, deps);
+  registerMetrics(api, deps);
   app.route("/api", api);
 
   app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));

@@ -1,5 +1,6 @@
 import type { ConfigCache } from "../config/config-cache.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
+import type { MetricsStore } from "../store/metrics-store.ts";
 import type { ShadowStore } from "../store/shadow-store.ts";
 import type { TokenStore } from "../store/token-store.ts";
 
@@ -13,6 +14,10 @@ export interface AdminDeps {
   readonly shadowStore: ShadowStore | undefined;
   /** The `CUTOVER_ADMIN_TOKENS` secret: the bootstrap tokens. */
   readonly tokensSecret: string | undefined;
+  /** Traffic counters; undefined with a static table. */
+  readonly metricsStore: MetricsStore | undefined;
+  /** What this isolate's accounting and shadow recorders hold and lost (for health). */
+  readonly isolateHealth: () => Record<string, unknown>;
   /** Tokens operators create through the API; undefined with a static table. */
   readonly tokenStore: TokenStore | undefined;
   /** The key tester overrides are signed with (32 bytes or more), or undefined: overrides off. */

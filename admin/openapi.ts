@@ -50,6 +50,24 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
       ok: "the report",
     },
   },
+  "/_cutover/api/metrics": {
+    get: {
+      summary: "Traffic per route and backend: without `route`, totals per route over the window; with it, a time series (requests, status classes, error rate, p50/p95/p99 to the response head, fallbacks by trigger, cutover's own 400/413/502/504, arms).",
+      role: "viewer",
+      query: [
+        { name: "route", description: "one route's series (its id, or (default) for unrouted traffic)" },
+        { name: "since", description: "the window: 15m, 1h, 7d (default 1h, at most 14d)" },
+        { name: "step", description: "one point per: 1m, 5m, 1h (default from the window)" },
+      ],
+      ok: "the metrics",
+    },
+  },
+  "/_cutover/api/inventory": {
+    get: { summary: "The migration map: unrouted traffic by path template, busiest first, with methods, status classes, first and last seen, and the route that covers it now (if any).", role: "viewer", query: [{ name: "limit", description: "how many (1-1000, default 100)", type: "integer" }], ok: "the templates" },
+  },
+  "/_cutover/api/progress": {
+    get: { summary: "The share of requests served by backends other than the default, overall, per day, per hour over the last day, and per route.", role: "viewer", query: [{ name: "days", description: "how many days (1-14, default 7)", type: "integer" }], ok: "the progress" },
+  },
   "/_cutover/api/tokens": {
     get: { summary: "Stored admin tokens (never their values).", role: "operator", ok: "the tokens" },
     post: { summary: "Make a stored admin token; its value is in this answer only. Audited.", role: "operator", body: CreateTokenBody, ok: "the token, once" },

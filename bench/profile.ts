@@ -15,19 +15,28 @@ const { WebSocket } = createRequire(import.meta.url)("ws") as typeof import("ws"
 const target = process.argv[2] ?? "cutover legacy route";
 const seconds = Number(process.argv[3] ?? 10);
 const INSPECTOR = 19229;
+/** Load target → the workerd Worker serving it (bench/stack.ts). */
+const WORKERS: Record<string, string> = { "cutover legacy route": "cutover", "cutover split route": "cutover", "cutover shadowed route": "cutover", "cutover, headers off": "cutover-quiet" };
+/** Functions whose inclusive time is reported (what a feature costs, its callees included). */
+const INCLUSIVE = (process.env.PROFILE_FUNCTIONS ?? "accountRequest,proxy").split(",");
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount: number;
+  children?: number[];
 }
 
 const stack = await startBenchStack({ inspectorPort: INSPECTOR });
 try {
   const url = stack.targets[target];
   if (!url) throw new Error(`unknown target ${target}; one of ${Object.keys(stack.targets).join(", ")}`);
+  // Warm up first: workerd lists a Worker's isolate for inspection once it has served.
+  await promisify(execFile)("wrk", ["-t1", "-c32", "-d2s", url]);
   const list = (await (await fetch(`http://127.0.0.1:${INSPECTOR}/json/list`)).json()) as { title: string; webSocketDebuggerUrl: string }[];
-  const worker = list.find((t) => t.title.includes(target.startsWith("cutover") ? "cutover" : target.split(" ")[0] as string)) ?? list[0];
+  console.log(`inspector targets: ${list.map((t) => t.title).join(", ")}`);
+  const workerName = WORKERS[target] ?? (target.split(" ")[0] as string);
+  const worker = list.find((t) => t.title === workerName) ?? list.find((t) => t.title.includes(workerName)) ?? list[0];
   if (!worker) throw new Error("no inspector target");
   const socket = new WebSocket(worker.webSocketDebuggerUrl);
   await new Promise((resolve) => socket.once("open", resolve));
@@ -45,7 +54,6 @@ try {
       socket.on("message", onMessage);
       socket.send(JSON.stringify({ id: mine, method, params }));
     });
-  await promisify(execFile)("wrk", ["-t1", "-c32", "-d2s", url]);
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: 100 });
   await send("Profiler.start");
@@ -67,6 +75,18 @@ try {
   console.log(`workerd RSS (MB, per second): ${rss.join(" ")}`);
   console.log(`Top self time of ${total} samples:`);
   for (const [name, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((100 * hits) / total).toFixed(1).padStart(5)} %  ${name}`);
+  // Inclusive: a node's hits plus its descendants', counted once per outermost matching frame.
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const subtree = (node: ProfileNode): number => node.hitCount + (node.children ?? []).reduce((sum, child) => sum + subtree(byId.get(child) as ProfileNode), 0);
+  for (const name of INCLUSIVE) {
+    let hits = 0;
+    const walk = (node: ProfileNode) => {
+      if (node.callFrame.functionName === name) hits += subtree(node);
+      else for (const child of node.children ?? []) walk(byId.get(child) as ProfileNode);
+    };
+    walk(profile.nodes[0] as ProfileNode);
+    console.log(`${((100 * hits) / total).toFixed(1).padStart(5)} %  inclusive ${name}`);
+  }
 } finally {
   stack.stop();
 }

@@ -6,11 +6,8 @@
  *   npm run bench               3 interleaved rounds of 8 s per target
  *   npm run bench -- --quick    1 round of 3 s (a smoke run; numbers are rough)
  */
-import { execFile, execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { barChart } from "./chart.ts";
 import { benchCompare } from "./compare.ts";
@@ -18,18 +15,11 @@ import { fixedRate } from "./fixed-rate.ts";
 import { benchMatcher } from "./matcher.ts";
 import { benchMemory } from "./memory.ts";
 import { OUT, startBenchStack } from "./stack.ts";
+import { CONNECTIONS, machine, median, requireWrk, settle, wrk, type Load } from "./wrk.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
 const SECONDS = quick ? 3 : 8;
-const CONNECTIONS = 32;
-
-interface Load {
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly errors: number;
-}
 
 async function main() {
   requireWrk();
@@ -48,7 +38,7 @@ async function main() {
       console.log(`round ${round}  ${name.padEnd(24)} ${load.rps.toFixed(0).padStart(7)} req/s  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms${load.errors ? `  errors ${load.errors}` : ""}`);
     }
   }
-  const load = Object.fromEntries(Object.entries(runs).map(([name, loads]) => [name, median(loads)]));
+  const load = Object.fromEntries(Object.entries(runs).map(([name, loads]) => [name, medianLoad(loads)]));
   const at = (name: string) => load[name] as Load;
 
   // Shadowing doubles the work behind a request, so at saturation it must cost throughput.
@@ -112,49 +102,14 @@ async function main() {
   console.log(quick ? "\nQuick run: results in bench/out/ only." : "\nWrote bench/results.json and bench/results.svg.");
 }
 
-function requireWrk(): void {
-  try {
-    execFileSync("wrk", ["--version"], { stdio: "ignore" });
-  } catch (error) {
-    // wrk --version exits non-zero; only a missing binary is ENOENT.
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      console.error("bench: wrk is not installed. On Debian: sudo apt-get install wrk");
-      process.exit(2);
-    }
-  }
-}
-
-/** Runs wrk without blocking this process. */
-async function wrk(url: string, seconds: number): Promise<Load> {
-  const { stdout } = await promisify(execFile)(
-    "wrk",
-    ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "5s", "-s", path.join(PROJECT_ROOT, "bench", "wrk-report.lua"), url],
-    { encoding: "utf8" },
-  );
-  const line = stdout.split("\n").find((l) => l.startsWith("{"));
-  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
-  const r = JSON.parse(line) as { requests: number; durationUs: number; errors: number; non2xx: number; p50Us: number; p99Us: number };
-  return { rps: r.requests / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, errors: r.errors + r.non2xx };
-}
-
-/** A quiet pause, so that one run's leftovers (background shadow work, GC) do not land in the next. */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 2000));
-}
-
-function median(loads: readonly Load[]): Load {
-  const pick = (key: keyof Load) => [...loads.map((l) => l[key])].sort((a, b) => a - b)[Math.floor(loads.length / 2)] ?? 0;
+function medianLoad(loads: readonly Load[]): Load {
+  const pick = (key: keyof Load) => median(loads.map((l) => l[key]));
   return { rps: pick("rps"), p50Ms: pick("p50Ms"), p99Ms: pick("p99Ms"), errors: loads.reduce((sum, l) => sum + l.errors, 0) };
 }
 
 function medianLatency(runs: readonly { p50Ms: number; p99Ms: number }[]) {
   const pick = (key: "p50Ms" | "p99Ms") => [...runs.map((r) => r[key])].sort((a, b) => a - b)[Math.floor(runs.length / 2)] ?? 0;
   return { p50Ms: pick("p50Ms"), p99Ms: pick("p99Ms") };
-}
-
-function machine() {
-  const cpus = os.cpus();
-  return { cpu: cpus[0]?.model ?? "unknown", cores: cpus.length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, os: `${os.type()} ${os.release()}` };
 }
 
 main().then(

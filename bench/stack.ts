@@ -17,13 +17,15 @@ import { generateTable } from "../fixtures/big-table.ts";
 import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
 
 export const OUT = path.join(PROJECT_ROOT, "bench", "out");
-const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114 };
+const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114, cutoverUnaccounted: 18115 };
 
 export interface BenchStack {
   /** Under load (wrk): name → URL. */
   readonly targets: Readonly<Record<string, string>>;
   /** For the memory runs: URL prefixes that take a byte count. */
   readonly memoryTargets: { readonly download: string; readonly shadowedUpload: string };
+  /** For bench/accounting.ts: the same Worker (headers off) with traffic accounting on and off. */
+  readonly accountingTargets: { readonly on: string; readonly off: string };
   readonly workerdPid: number;
   readonly bundle: { readonly bytes: number; readonly gzipBytes: number; readonly wranglerKiB: number | null; readonly wranglerGzipKiB: number | null };
   stop(): void;
@@ -63,6 +65,7 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
         download: `http://127.0.0.1:${PORTS.cutover}/bench/legacy/bytes/`,
         shadowedUpload: `http://127.0.0.1:${PORTS.cutover}/bench/upload/bytes/`,
       },
+      accountingTargets: { on: `http://127.0.0.1:${PORTS.cutoverQuiet}`, off: `http://127.0.0.1:${PORTS.cutoverUnaccounted}` },
       workerdPid: workerd.process.pid as number,
       bundle,
       stop,
@@ -127,6 +130,8 @@ function startWorkerd(connection: { endpoint: string; region: string; accessKeyI
       { name: "cutover", port: PORTS.cutover, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "on" } },
       // The same Worker without the x-cutover-* response headers: the backend's response goes out untouched.
       { name: "cutover-quiet", port: PORTS.cutoverQuiet, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off" } },
+      // And without traffic accounting: what counting every request costs (bench/accounting.ts).
+      { name: "cutover-unaccounted", port: PORTS.cutoverUnaccounted, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off", CUTOVER_METRICS: "off" } },
     ],
   });
 }

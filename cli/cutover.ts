@@ -9,6 +9,7 @@ import { registerRollback } from "./commands/rollback.ts";
 import { registerRoutes } from "./commands/routes.ts";
 import { registerShadow } from "./commands/shadow.ts";
 import { registerTokens } from "./commands/token.ts";
+import { registerTraffic } from "./commands/traffic.ts";
 import { ExitCodeError } from "./exit-code-error.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -30,6 +31,7 @@ registerInit(program);
 registerTokens(program);
 registerDev(program);
 registerDoctor(program);
+registerTraffic(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -22,7 +22,7 @@ export interface DynamoApi {
     ConditionExpression?: string;
     ExpressionAttributeNames?: Record<string, string>;
     ExpressionAttributeValues?: AttributeMap;
-    ReturnValues?: "NONE" | "UPDATED_NEW" | "ALL_NEW";
+    ReturnValues?: "NONE" | "UPDATED_OLD" | "UPDATED_NEW" | "ALL_NEW";
   }): Promise<{ Attributes?: AttributeMap }>;
   query(input: {
     TableName: string;

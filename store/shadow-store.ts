@@ -3,7 +3,7 @@ import type { StoredShadowStats } from "../compare/shadow-report.ts";
 import { emptyStats, mergeStats, type ShadowSample, type ShadowStats } from "../compare/shadow-stats.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
 import { queryItems } from "./query-items.ts";
-import { DynamoRequestError } from "./dynamo-request-error.ts";
+import { addCounters, wasRefused } from "./add-counters.ts";
 
 /**
  * Shadow counters in the cutover table, one partition per route (`shadow#<route>`):
@@ -44,30 +44,10 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
   const now = options.now ?? (() => new Date());
 
   const add = (pk: string, sk: string, counters: Record<string, number>, set: Record<string, unknown> = {}) => {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const adds: string[] = [];
-    const sets: string[] = [];
-    Object.entries(counters).forEach(([name, value], i) => {
-      if (value === 0) return;
-      names[`#a${i}`] = name;
-      values[`:a${i}`] = value;
-      adds.push(`#a${i} :a${i}`);
-    });
-    Object.entries(set).forEach(([name, value], i) => {
-      names[`#s${i}`] = name;
-      values[`:s${i}`] = value;
-      // First-write-wins fields keep their first value; others are overwritten.
-      sets.push(name === "firstAt" || name === "fields" ? `#s${i} = if_not_exists(#s${i}, :s${i})` : `#s${i} = :s${i}`);
-    });
-    if (adds.length === 0 && sets.length === 0) return Promise.resolve();
-    return client.updateItem({
-      TableName: tableName,
-      Key: marshall({ pk, sk }),
-      UpdateExpression: [sets.length ? `SET ${sets.join(", ")}` : "", adds.length ? `ADD ${adds.join(", ")}` : ""].join(" ").trim(),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: marshall(values),
-    });
+    // First-write-wins fields keep their first value; others are overwritten.
+    const firstWins = Object.fromEntries(Object.entries(set).filter(([name]) => name === "firstAt" || name === "fields"));
+    const overwrite = Object.fromEntries(Object.entries(set).filter(([name]) => !(name in firstWins)));
+    return addCounters(client, tableName, { pk, sk, counters, set: overwrite, setIfAbsent: firstWins });
   };
 
   return {
@@ -134,7 +114,7 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
         results.forEach((result, i) => {
           if (result.status === "fulfilled") return;
           // DynamoDB answered with an error: the write did not apply, send it again later.
-          if (result.reason instanceof DynamoRequestError && result.reason.status >= 400) mergeStats((retry ??= emptyStats()), batch[i]?.part ?? emptyStats());
+          if (wasRefused(result.reason)) mergeStats((retry ??= emptyStats()), batch[i]?.part ?? emptyStats());
           else lost++;
         });
       }

@@ -1,10 +1,13 @@
 import type { CompiledBackend, CompiledFallback } from "../routes/compile.ts";
 import { SAFE_METHODS } from "../routes/methods.ts";
 import type { Refusal } from "../routes/refusal.ts";
+import type { AttemptResult } from "../accounting/traffic-counts.ts";
 import { logEvent } from "../lib/log.ts";
 import { callUpstream, type UpstreamOutcome } from "./forward.ts";
 import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
 import { requestFields, type RequestContext } from "./request-context.ts";
+import type { AttemptRecord } from "./traffic-recorder.ts";
+import { unforwardableStatus } from "./unforwardable-status.ts";
 
 /** What one attempt at a backend came to. */
 export type Attempt = UpstreamOutcome | { readonly kind: "refused"; readonly refusal: Refusal };
@@ -15,6 +18,8 @@ export interface Served {
   readonly backend: CompiledBackend;
   /** `from-backend;trigger` when the fallback answered. */
   readonly fellBackFrom: string | undefined;
+  /** Every attempt, for traffic accounting: the first, and the fallback's when there was one. */
+  readonly attempts: readonly AttemptRecord[];
 }
 
 /**
@@ -22,16 +27,43 @@ export interface Served {
  * covers and the body can be sent again, once more to the fallback backend.
  */
 export async function attemptWithFallback(context: RequestContext, outgoing: OutgoingRequest, replayable: boolean): Promise<Served> {
-  const { plan, request } = context;
+  const { plan, request, options } = context;
+  const started = options.now();
   const first = await send(context, plan.backend, outgoing);
+  const firstMs = options.now() - started;
   const fallback = plan.fallback;
   const trigger = fallback && replayable ? fallbackTrigger(first, fallback, request.method) : undefined;
-  if (fallback === undefined || trigger === undefined) return { attempt: first, backend: plan.backend, fellBackFrom: undefined };
+  if (fallback === undefined || trigger === undefined) {
+    return { attempt: first, backend: plan.backend, fellBackFrom: undefined, attempts: [{ backend: plan.backend.name, result: resultOf(first), ms: firstMs }] };
+  }
 
   if (first.kind === "response") await first.response.body?.cancel();
   logEvent("warn", "fallback", { ...requestFields(context), from: plan.backend.name, to: fallback.backend.name, trigger });
+  const secondStarted = options.now();
   const second = await send(context, fallback.backend, outgoing);
-  return { attempt: second, backend: fallback.backend, fellBackFrom: `${plan.backend.name};${trigger}` };
+  return {
+    attempt: second,
+    backend: fallback.backend,
+    fellBackFrom: `${plan.backend.name};${trigger}`,
+    attempts: [
+      { backend: plan.backend.name, result: resultOf(first), ms: firstMs, fallbackTrigger: /^\d+$/.test(trigger) ? "5xx" : trigger },
+      { backend: fallback.backend.name, result: resultOf(second), ms: options.now() - secondStarted },
+    ],
+  };
+}
+
+/** How an attempt ended, as accounting counts it: the origin's status, or the answer cutover made. */
+export function resultOf(attempt: Attempt): AttemptResult {
+  switch (attempt.kind) {
+    case "response":
+      return unforwardableStatus(attempt.response) ? { kind: "proxy", status: 502 } : { kind: "response", status: attempt.response.status };
+    case "timeout":
+      return { kind: "proxy", status: 504 };
+    case "error":
+      return { kind: "proxy", status: 502 };
+    case "refused":
+      return { kind: "proxy", status: attempt.refusal.status };
+  }
 }
 
 async function send(context: RequestContext, backend: CompiledBackend, outgoing: OutgoingRequest): Promise<Attempt> {

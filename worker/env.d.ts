@@ -16,7 +16,11 @@ interface CutoverSecrets {
   CUTOVER_DYNAMODB_ACCESS_KEY_ID?: string;
   CUTOVER_DYNAMODB_SECRET_ACCESS_KEY?: string;
 }
-interface Env extends CutoverSecrets {}
+interface CutoverBindings {
+  /** Optional Workers Analytics Engine dataset: one data point per request (README "Traffic accounting"). */
+  CUTOVER_ANALYTICS?: AnalyticsEngineDataset;
+}
+interface Env extends CutoverSecrets, CutoverBindings {}
 declare namespace Cloudflare {
-  interface Env extends CutoverSecrets {}
+  interface Env extends CutoverSecrets, CutoverBindings {}
 }

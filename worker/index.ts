@@ -11,11 +11,14 @@ import { createDynamoStore } from "../store/dynamo-store.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import { createShadowStore, type ShadowStore } from "../store/shadow-store.ts";
 import { createStaticSource } from "../store/static-source.ts";
+import { createMetricsStore, type MetricsStore } from "../store/metrics-store.ts";
 import { createTokenStore, type TokenStore } from "../store/token-store.ts";
 import { errorPage } from "./error-page.ts";
+import { MAX_WAIT_MS } from "./batcher.ts";
 import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
 import { createShadowRecorder, DEFAULT_SHADOW_BUDGET_BYTES, type ShadowRecorder } from "./shadow-recorder.ts";
+import { createTrafficRecorder, type TrafficRecorder } from "./traffic-recorder.ts";
 
 const CONTROL_PREFIX = "/_cutover/";
 
@@ -31,7 +34,7 @@ let state: IsolateState | undefined;
 
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
-  const { source, store, shadowStore, shadowRecorder, tokenStore, kind } = stores(env);
+  const { source, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, kind } = stores(env);
   const ttlMs = positive(env.CUTOVER_CONFIG_TTL_MS, 2000);
   const readTimeoutMs = positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000);
   const propagationMs = nonNegative(env.CUTOVER_PROPAGATION_MS, propagationBound(ttlMs, readTimeoutMs));
@@ -49,6 +52,8 @@ function stateFor(env: Env): IsolateState {
     source,
     shadowStore,
     tokenStore,
+    metricsStore,
+    isolateHealth: () => ({ accounting: trafficRecorder?.health() ?? null, shadow: shadowRecorder?.health() ?? null }),
     cache: config,
     tokensSecret: env.CUTOVER_ADMIN_TOKENS,
     overrideSecret: secret,
@@ -65,6 +70,8 @@ function stateFor(env: Env): IsolateState {
     now: Date.now,
     random: Math.random,
     shadowRecorder,
+    trafficRecorder,
+    analytics: env.CUTOVER_ANALYTICS,
     awsCredentials:
       env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
         ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
@@ -84,6 +91,8 @@ function stores(env: Env): {
   shadowStore: ShadowStore | undefined;
   shadowRecorder: ShadowRecorder | undefined;
   tokenStore: TokenStore | undefined;
+  metricsStore: MetricsStore | undefined;
+  trafficRecorder: TrafficRecorder | undefined;
   kind: string;
 } {
   if (env.CUTOVER_DYNAMODB_TABLE) {
@@ -100,15 +109,26 @@ function stores(env: Env): {
     const shadowStore = createShadowStore({ client, tableName });
     const shadowRecorder = createShadowRecorder({
       store: shadowStore,
-      flushMs: nonNegative(env.CUTOVER_SHADOW_FLUSH_MS, 10_000),
+      flushMs: Math.min(nonNegative(env.CUTOVER_SHADOW_FLUSH_MS, 10_000), MAX_WAIT_MS),
       maxBytes: positive(env.CUTOVER_SHADOW_BUDGET_BYTES, DEFAULT_SHADOW_BUDGET_BYTES),
       now: Date.now,
       onError: (error) => logEvent("warn", "shadow_flush_failed", { error }),
     });
-    return { source: store, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), kind: "dynamodb" };
+    const metricsStore = createMetricsStore({ client, tableName, retentionDays: positive(env.CUTOVER_METRICS_RETENTION_DAYS, 14) });
+    const trafficRecorder =
+      env.CUTOVER_METRICS === "off"
+        ? undefined
+        : createTrafficRecorder({
+            store: metricsStore,
+            flushMs: Math.min(nonNegative(env.CUTOVER_METRICS_FLUSH_MS, 10_000), MAX_WAIT_MS),
+            inventory: env.CUTOVER_INVENTORY !== "off",
+            now: Date.now,
+            onError: (error) => logEvent("warn", "metrics_flush_failed", { error }),
+          });
+    return { source: store, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, kind: "dynamodb" };
   }
   const routes: unknown = env.CUTOVER_ROUTES;
-  return { source: createStaticSource(routes), store: undefined, shadowStore: undefined, shadowRecorder: undefined, tokenStore: undefined, kind: "static" };
+  return { source: createStaticSource(routes), store: undefined, shadowStore: undefined, shadowRecorder: undefined, tokenStore: undefined, metricsStore: undefined, trafficRecorder: undefined, kind: "static" };
 }
 
 /**

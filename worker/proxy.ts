@@ -6,12 +6,15 @@ import { overrideToken, verifyOverride } from "../routes/override-token.ts";
 import type { PathRejection } from "../routes/path-policy.ts";
 import { rawPathOf } from "../routes/path-policy.ts";
 import { defaultPlan, legacyOnlyPlan, planRequest, type RequestPlan } from "../routes/plan.ts";
+import { accountRequest } from "./account.ts";
+import { flushLater } from "./batcher.ts";
 import { attemptWithFallback } from "./attempt.ts";
 import { errorPage } from "./error-page.ts";
 import { upstreamRequestHeaders } from "./headers.ts";
 import { readRequestBody } from "./request-body.ts";
 import type { ProxyOptions, RequestContext } from "./request-context.ts";
-import { notConfigured, refuse, respond, unforwardableStatus } from "./respond.ts";
+import { notConfigured, refuse, respond } from "./respond.ts";
+import { unforwardableStatus } from "./unforwardable-status.ts";
 import { admitShadow, startShadow } from "./start-shadow.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9+/=._:-]{1,200}$/;
@@ -34,18 +37,30 @@ export async function proxy(
   const clientIp = request.headers.get("cf-connecting-ip") ?? undefined;
   const planned = await planFor(request, url, clientIp, table, options, requestId);
   if (planned === undefined) return notConfigured(requestId);
-  if (!planned.ok) return badPath(planned.error, request, requestId);
+  if (!planned.ok) {
+    // Refused before any backend: counted as cutover's own 400 on the default route.
+    const recorder = options.trafficRecorder;
+    if (recorder !== undefined) {
+      recorder.record({ route: "(default)", arm: "default", attempts: [{ backend: "(cutover)", result: { kind: "proxy", status: 400 }, ms: 0 }] });
+      flushLater(waitUntil, recorder);
+    }
+    return badPath(planned.error, request, requestId);
+  }
   const plan = planned.value;
   const context: RequestContext = { request, url, requestId, clientIp, plan, options, waitUntil };
 
   const read = await readRequestBody(request, plan);
-  if (!read.ok) return refuse(read.refusal, context);
+  if (!read.ok) {
+    accountRequest(context, [{ backend: plan.backend.name, result: { kind: "proxy", status: read.refusal.status }, ms: 0 }]);
+    return refuse(read.refusal, context);
+  }
   const admitted = admitShadow(context, read.value);
   const headers = upstreamRequestHeaders(request.headers, { clientIp, proto: url.protocol.slice(0, -1), host: url.host, requestId, forwardedFor: table?.forwardedFor ?? "replace" });
   const outgoing = { method: request.method, path: plan.path, search: url.search, headers, body: admitted.body.body };
 
   const startedAt = options.now();
   const served = await attemptWithFallback(context, outgoing, admitted.body.replayable);
+  accountRequest(context, served.attempts);
   const shadow = admitted.shadow;
   if (shadow !== undefined) {
     // Compared only with the first backend's own answer, one that can be passed on.

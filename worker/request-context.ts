@@ -3,6 +3,7 @@ import { DEFAULT_REDACTION, redactTarget } from "../compare/redact.ts";
 import type { CompiledBackend, ResponseHeaderList } from "../routes/compile.ts";
 import type { RequestPlan } from "../routes/plan.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
+import type { TrafficRecorder } from "./traffic-recorder.ts";
 
 /** Per-isolate settings of the data plane, read from the Worker's environment once. */
 export interface ProxyOptions {
@@ -15,6 +16,10 @@ export interface ProxyOptions {
   readonly responseHeaders: boolean;
   /** Where shadow results go; undefined disables shadowing (no store to report from). */
   readonly shadowRecorder: ShadowRecorder | undefined;
+  /** Where traffic counts go; undefined with no store (or CUTOVER_METRICS=off). */
+  readonly trafficRecorder: TrafficRecorder | undefined;
+  /** Workers Analytics Engine dataset: one data point per request, when bound. */
+  readonly analytics: AnalyticsEngineDataset | undefined;
   /** For backends with `auth: aws-iam`. */
   readonly awsCredentials: AwsCredentials | undefined;
 }

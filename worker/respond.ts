@@ -5,6 +5,7 @@ import type { Served } from "./attempt.ts";
 import { errorPage, gatewayErrorResponse } from "./error-page.ts";
 import { downstreamResponse } from "./headers.ts";
 import { withIdleTimeout } from "./idle-timeout.ts";
+import { unforwardableStatus } from "./unforwardable-status.ts";
 import { requestFields, type RequestContext } from "./request-context.ts";
 
 /** The client's response for what was served: the backend's own, or a clear error page. */
@@ -69,18 +70,6 @@ export function refuse(refusal: Refusal, context: RequestContext, backendName = 
 }
 
 const BAD_RESPONSE: Refusal = { status: 502, code: "bad_response", title: "502 Bad Gateway", detail: "The backend's response could not be passed on." };
-
-/**
- * A refusal for a backend status the client cannot be given: outside 200–599 (a Response
- * cannot carry it, and a client would not understand it), or a 101 that is not a WebSocket
- * upgrade the runtime completed. 1xx answers never reach here: fetch() fails on them.
- */
-export function unforwardableStatus(response: Response): Refusal | undefined {
-  const status = response.status;
-  if (status >= 200 && status <= 599) return undefined;
-  if (status === 101 && response.webSocket) return undefined;
-  return { status: 502, code: "bad_status", title: "502 Bad Gateway", detail: `The backend answered with status ${status}, which cannot be passed on.` };
-}
 
 /**
  * Whether responses say which route, backend and version served them: they reveal the

@@ -1,6 +1,6 @@
 import { emptyStats, mergeStats, type ShadowStats } from "../compare/shadow-stats.ts";
-import { sleep } from "../lib/timeout.ts";
 import type { ShadowStore } from "../store/shadow-store.ts";
+import { createBatcher } from "./batcher.ts";
 
 export interface ShadowRecorder {
   /** This isolate's unflushed counters for a route. */
@@ -13,12 +13,10 @@ export interface ShadowRecorder {
   tryStart(route: string): ShadowLease | undefined;
   /** Copies and body bytes in flight now. */
   inflight(): { readonly copies: number; readonly bytes: number };
-  /**
-   * Sends the counters to the store once the flush interval has passed since the last flush;
-   * before that, the first caller waits for it (one waiting flush per isolate) so that counts
-   * reach the store within an interval even when traffic stops. Never throws.
-   */
-  flushIfDue(): Promise<void>;
+  /** Sends the counters to the store when the flush interval has passed (see `Batcher`). Never throws. */
+  flushIfDue(): Promise<void> | undefined;
+  /** What waits to be flushed, what was lost, what is in flight: for health. */
+  health(): { readonly pendingKeys: number; readonly lostWrites: number; readonly droppedKeys: number; readonly inflight: { copies: number; bytes: number } };
 }
 
 /** One shadow copy's claim on the isolate: a slot, and the body bytes it holds. */
@@ -33,9 +31,8 @@ export interface ShadowLease {
 export const DEFAULT_SHADOW_BUDGET_BYTES = 32 * 1024 * 1024;
 
 /**
- * Aggregates shadow results in the isolate and flushes them in batches. A batch is taken out
- * before it is sent, so concurrent flushes never send the same counts twice; what the store
- * could not take is put back for the next flush.
+ * Aggregates shadow results in the isolate and flushes them in batches (worker/batcher.ts),
+ * and bounds the copies and bytes in flight.
  */
 export function createShadowRecorder(options: {
   store: ShadowStore | undefined;
@@ -47,39 +44,22 @@ export function createShadowRecorder(options: {
   now: () => number;
   onError: (error: unknown) => void;
 }): ShadowRecorder {
-  let pending = new Map<string, ShadowStats>();
-  let lastFlush = options.now();
-  const stats = (route: string) => {
-    let found = pending.get(route);
-    if (!found) pending.set(route, (found = emptyStats()));
-    return found;
-  };
-  let scheduled: { promise: Promise<void>; at: number } | undefined;
+  const batcher = createBatcher<ShadowStats>({
+    empty: emptyStats,
+    merge: mergeStats,
+    send: options.store ? (route, stats) => (options.store as ShadowStore).flush(route, stats) : undefined,
+    flushMs: options.flushMs,
+    // Routes with a shadow: a few per table; a bound all the same.
+    maxKeys: 1000,
+    now: options.now,
+    onError: options.onError,
+  });
+  /** A route's counters; past the memory bound, a scratch batch that is never sent. */
+  const stats = (route: string) => batcher.get(route) ?? emptyStats();
   let inflight = 0;
   let bytes = 0;
   const maxInflight = options.maxInflight ?? 32;
   const maxBytes = options.maxBytes ?? DEFAULT_SHADOW_BUDGET_BYTES;
-  const flush = async () => {
-    const store = options.store;
-    if (!store || pending.size === 0) return;
-    lastFlush = options.now();
-    const batch = pending;
-    pending = new Map();
-    await Promise.all(
-      [...batch].map(async ([route, routeStats]) => {
-        try {
-          const outcome = await store.flush(route, routeStats);
-          if (outcome.retry) {
-            mergeStats(stats(route), outcome.retry);
-            options.onError(new Error(`DynamoDB refused some shadow counters of route ${route}; retrying at the next flush`));
-          }
-          if (outcome.lost > 0) options.onError(new Error(`${outcome.lost} shadow counter writes of route ${route} had an unknown outcome and were dropped`));
-        } catch (error) {
-          options.onError(error);
-        }
-      }),
-    );
-  };
   return {
     stats,
     tryStart(route) {
@@ -106,24 +86,7 @@ export function createShadowRecorder(options: {
       };
     },
     inflight: () => ({ copies: inflight, bytes }),
-    async flushIfDue() {
-      if (!options.store || pending.size === 0) return;
-      const now = options.now();
-      const wait = lastFlush + options.flushMs - now;
-      if (wait <= 0) return flush();
-      // One waiting flush per isolate. If the request holding it was cut off (the platform
-      // ends waitUntil work after 30 s), it never settles: start another.
-      if (scheduled === undefined || now - scheduled.at > options.flushMs + 30_000) {
-        const promise = sleep(wait)
-          .then(flush)
-          .finally(() => {
-            if (scheduled?.promise === promise) scheduled = undefined;
-          });
-        scheduled = { promise, at: now };
-        // Only the request that schedules the flush waits for it: every other request's
-        // context (and its buffers) can end as soon as its own comparison is recorded.
-        return promise;
-      }
-    },
+    flushIfDue: () => batcher.flushIfDue(),
+    health: () => ({ ...batcher.health(), inflight: { copies: inflight, bytes } }),
   };
 }

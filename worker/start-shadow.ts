@@ -1,5 +1,6 @@
 import type { ShadowChoice } from "../routes/shadow-sampling.ts";
 import type { OutgoingRequest } from "./prepare-upstream.ts";
+import { flushLater } from "./batcher.ts";
 import { readUpTo } from "./read-bytes.ts";
 import type { RequestBody } from "./request-body.ts";
 import type { RequestContext } from "./request-context.ts";
@@ -35,13 +36,13 @@ export function admitShadow(context: RequestContext, body: RequestBody): { reado
   const declared = Number(context.request.headers.get("content-length") ?? Number.NaN);
   const shed = () => {
     recorder.stats(route).shed++;
-    context.waitUntil(recorder.flushIfDue());
+    flushLater(context.waitUntil, recorder);
     return { shadow: undefined, body };
   };
   if (body.body instanceof ArrayBuffer ? body.body.byteLength > cap : declared > cap) return shed();
   const lease = recorder.tryStart(route);
   if (lease === undefined) {
-    context.waitUntil(recorder.flushIfDue());
+    flushLater(context.waitUntil, recorder);
     return { shadow: undefined, body };
   }
   if (!(body.body instanceof ReadableStream)) {
@@ -94,3 +95,4 @@ export function startShadow(context: RequestContext, pending: PendingShadow, out
   );
   return toClient ? new Response(toClient, control) : control;
 }
+

@@ -116,6 +116,30 @@ describe("the local stack (npm start)", () => {
     expect(human.stdout).toMatch(/accounts-read\s+accounts\s+\d+\s+100 %/);
   });
 
+  it("counts what it proxied and shows it with the CLI: status, metrics, inventory --suggest, progress", async () => {
+    const [, url] = /export CUTOVER_URL=(\S+)/.exec(output) ?? [];
+    for (let i = 0; i < 6; i++) await (await fetch(`${url}/invoices/${1000 + i}/pdf`)).arrayBuffer();
+    const suggestion = { id: "invoices-pdf", match: { path: "/invoices/:id/pdf", methods: ["GET"] }, to: "legacy" };
+    let suggested: unknown[] = [];
+    for (let attempt = 0; attempt < 50 && !suggested.some((entry) => JSON.stringify(entry) === JSON.stringify(suggestion)); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      suggested = JSON.parse((await cli("inventory", "--suggest")).stdout) as unknown[];
+    }
+    expect(suggested).toContainEqual(suggestion);
+    const inventory = JSON.parse((await cli("inventory", "--json")).stdout) as { templates: { template: string; count: number; status: Record<string, number> }[] };
+    expect(inventory.templates.find((t) => t.template === "/invoices/:id/pdf")).toMatchObject({ count: 6, status: { "4xx": 6 } });
+
+    // The earlier tests sent the banner's requests and the shadowed ones through accounts-read.
+    const metrics = JSON.parse((await cli("metrics", "accounts-read", "--since", "1h", "--json")).stdout) as { totals: Record<string, { requests: number }> };
+    expect(Object.values(metrics.totals).reduce((sum, point) => sum + point.requests, 0)).toBeGreaterThanOrEqual(16);
+    const status = await cli("status");
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/accounts-read\s+legacy 50 · accounts 50/);
+    expect(status.stdout).toMatch(/migrated: [\d.]+ %/);
+    const progress = await cli("progress", "--days", "1");
+    expect(progress.stdout).toMatch(/Migrated \(served by a backend other than legacy\): [\d.]+ % in the last 24 h/);
+  });
+
   it("flips, plans, applies and rolls back with the CLI, and records it all", async () => {
     const routes = await cli("routes", "get", "--json");
     expect(routes.code).toBe(0);

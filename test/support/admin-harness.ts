@@ -33,6 +33,8 @@ export async function dynamoWorker(vars: Partial<Env> = {}) {
     CUTOVER_RESPONSE_HEADERS: "on",
     // A flip takes effect at once in these single-isolate tests; the delay has tests of its own.
     CUTOVER_PROPAGATION_MS: "0",
+    // Counts are written as each request ends: a test's waitUntil work ends with it.
+    CUTOVER_METRICS_FLUSH_MS: "0",
     ...vars,
   };
   const call = async (request: Request) => {

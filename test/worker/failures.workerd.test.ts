@@ -206,6 +206,8 @@ describe("fail to legacy", () => {
       now: Date.now,
       random: Math.random,
       shadowRecorder: undefined,
+      trafficRecorder: undefined,
+      analytics: undefined,
       awsCredentials: undefined,
     }, () => {});
     expect(response.status).toBe(200);

@@ -1,0 +1,209 @@
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { fromAttributes, toAttributes, type TrafficCounts } from "../accounting/traffic-counts.ts";
+import { addCounters, wasRefused } from "./add-counters.ts";
+import type { DynamoApi } from "./dynamo-api.ts";
+import { DynamoRequestError } from "./dynamo-request-error.ts";
+import { queryItems } from "./query-items.ts";
+
+/**
+ * Traffic counters in the cutover table (DESIGN.md "Traffic accounting"):
+ *
+ * | pk              | sk                              | holds                                         |
+ * |-----------------|---------------------------------|-----------------------------------------------|
+ * | metrics#<route> | m#2026-11-25T17:20#<backend>    | one minute of one backend: requests, statuses, proxy errors, fallbacks, arms, latency buckets |
+ * | metrics-day#2026-11-25 | 17#<route>#<backend>      | the same for one hour; one partition per day holds every route, so that a day of the whole table is one query |
+ * | inventory       | <path template>                 | unrouted traffic: count, methods, statuses, first and last seen |
+ * | inventory       | ~created#2026-11-25             | how many templates were first stored that day (the bound on stored templates) |
+ *
+ * Every counter is an atomic ADD; items carry `expiresAt` (DynamoDB's TTL removes them, and
+ * readers skip expired ones since TTL deletes late).
+ */
+export type Resolution = "m" | "h";
+
+export interface CellKey {
+  readonly resolution: Resolution;
+  readonly route: string;
+  /** `2026-11-25T17:20` (a minute) or `2026-11-25T17` (an hour), UTC. */
+  readonly period: string;
+  readonly backend: string;
+}
+
+export interface Cell extends CellKey {
+  readonly counts: TrafficCounts;
+}
+
+export interface InventoryCounts {
+  count: number;
+  readonly methods: Set<string>;
+  readonly status: [number, number, number, number];
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface InventoryItem {
+  readonly template: string;
+  readonly count: number;
+  readonly methods: readonly string[];
+  readonly status: readonly [number, number, number, number];
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+}
+
+export interface MetricsStore {
+  /** Adds one cell's counts; what DynamoDB refused comes back to retry, unknown outcomes as lost. */
+  add(key: CellKey, counts: TrafficCounts): Promise<{ retry: TrafficCounts | undefined; lost: number }>;
+  /** A route's minutes from `since` to `until` (minute strings, inclusive). */
+  minutes(route: string, since: string, until: string): Promise<Cell[]>;
+  /** Every route's hours of one day (`2026-11-25`), or one route's. */
+  hours(day: string, route?: string): Promise<Cell[]>;
+  /**
+   * Adds counts of path templates; the ones DynamoDB refused come back. While the stored
+   * templates are at the bound, only templates stored already are counted: `unadmitted`
+   * says how many new ones were turned away.
+   */
+  addInventory(entries: ReadonlyMap<string, InventoryCounts>): Promise<{ retry: Map<string, InventoryCounts> | undefined; lost: number; unadmitted: number }>;
+  /** Every template seen and not expired, busiest first. */
+  inventory(): Promise<InventoryItem[]>;
+  /** Templates first stored within the retention period: at least as many as are stored. */
+  storedTemplates(): Promise<number>;
+}
+
+const DAY_SECONDS = 86_400;
+/** Path templates stored at most (a soft bound: each isolate may overshoot it by one flush). */
+export const MAX_STORED_TEMPLATES = 2000;
+/** How often an isolate re-reads how many templates are stored. */
+const STORED_CHECK_MS = 60_000;
+const CREATED = "~created#";
+
+export function createMetricsStore(options: {
+  readonly client: DynamoApi;
+  readonly tableName: string;
+  /** How long counters are kept (default 14 days). */
+  readonly retentionDays?: number;
+  readonly maxTemplates?: number;
+  readonly now?: () => Date;
+}): MetricsStore {
+  const { client, tableName } = options;
+  const now = options.now ?? (() => new Date());
+  const retentionDays = options.retentionDays ?? 14;
+  const maxTemplates = options.maxTemplates ?? MAX_STORED_TEMPLATES;
+  const expiresAt = () => Math.floor(now().getTime() / 1000) + retentionDays * DAY_SECONDS;
+  /** This isolate's last reading of the stored templates, and how many it stored since. */
+  let stored = { count: 0, checkedAt: Number.NEGATIVE_INFINITY };
+
+  const storedTemplates = async () => {
+    const today = now().getTime();
+    const from = new Date(today - retentionDays * DAY_SECONDS * 1000).toISOString().slice(0, 10);
+    let count = 0;
+    for await (const item of queryItems(client, {
+      TableName: tableName,
+      KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+      ExpressionAttributeValues: marshall({ ":pk": "inventory", ":from": `${CREATED}${from}`, ":to": `${CREATED}${new Date(today).toISOString().slice(0, 10)}` }),
+    })) {
+      count += typeof item.count === "number" ? item.count : 0;
+    }
+    return count;
+  };
+
+  /** The unexpired items of a partition between two sort keys, as cells. */
+  const read = async (range: { pk: string; from: string; to: string }, keyOf: (item: Record<string, unknown>) => CellKey): Promise<Cell[]> => {
+    const cells: Cell[] = [];
+    const nowSeconds = Math.floor(now().getTime() / 1000);
+    const items = queryItems(client, {
+      TableName: tableName,
+      KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+      ExpressionAttributeValues: marshall({ ":pk": range.pk, ":from": range.from, ":to": range.to }),
+    });
+    for await (const item of items) {
+      if (typeof item.expiresAt === "number" && item.expiresAt <= nowSeconds) continue;
+      cells.push({ ...keyOf(item), counts: fromAttributes(item) });
+    }
+    return cells;
+  };
+
+  return {
+    async add(key, counts) {
+      const place =
+        key.resolution === "m"
+          ? { pk: `metrics#${key.route}`, sk: `m#${key.period}#${key.backend}` }
+          : { pk: `metrics-day#${key.period.slice(0, 10)}`, sk: `${key.period.slice(11, 13)}#${key.route}#${key.backend}` };
+      try {
+        await addCounters(client, tableName, { ...place, counters: toAttributes(counts), set: { expiresAt: expiresAt(), route: key.route, backend: key.backend } });
+        return { retry: undefined, lost: 0 };
+      } catch (error) {
+        return wasRefused(error) ? { retry: counts, lost: 0 } : { retry: undefined, lost: 1 };
+      }
+    },
+
+    async minutes(route, since, until) {
+      return read({ pk: `metrics#${route}`, from: `m#${since}`, to: `m#${until}~` }, (item) => ({ resolution: "m", route, period: String(item.sk).slice(2, 18), backend: String(item.backend) }));
+    },
+
+    async hours(day, route) {
+      const cells = await read({ pk: `metrics-day#${day}`, from: "00#", to: "23#~" }, (item) => ({ resolution: "h", route: String(item.route), period: `${day}T${String(item.sk).slice(0, 2)}`, backend: String(item.backend) }));
+      return route === undefined ? cells : cells.filter((cell) => cell.route === route);
+    },
+
+    async addInventory(entries) {
+      if (now().getTime() - stored.checkedAt >= STORED_CHECK_MS) {
+        try {
+          stored = { count: await storedTemplates(), checkedAt: now().getTime() };
+        } catch {
+          // Keep the last reading; with none yet, new templates are admitted.
+        }
+      }
+      const admitNew = stored.count < maxTemplates;
+      let retry: Map<string, InventoryCounts> | undefined;
+      let lost = 0;
+      let unadmitted = 0;
+      let created = 0;
+      await Promise.all(
+        [...entries].map(async ([template, counts]) => {
+          try {
+            const outcome = await addCounters(client, tableName, {
+              pk: "inventory",
+              sk: template,
+              counters: { count: counts.count, s2: counts.status[0], s3: counts.status[1], s4: counts.status[2], s5: counts.status[3] },
+              addToSets: { methods: [...counts.methods] },
+              set: { lastSeen: counts.lastSeen, expiresAt: expiresAt() },
+              setIfAbsent: { firstSeen: counts.firstSeen },
+              onlyIfExists: !admitNew,
+            });
+            if (outcome.created) created++;
+          } catch (error) {
+            if (error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException") unadmitted++;
+            else if (wasRefused(error)) (retry ??= new Map()).set(template, counts);
+            else lost++;
+          }
+        }),
+      );
+      if (created > 0) {
+        stored = { ...stored, count: stored.count + created };
+        // Best effort: a count missed here lets the bound be overshot by that many templates.
+        await addCounters(client, tableName, { pk: "inventory", sk: `${CREATED}${now().toISOString().slice(0, 10)}`, counters: { count: created }, set: { expiresAt: expiresAt() } }).catch(() => undefined);
+      }
+      return { retry, lost, unadmitted };
+    },
+
+    storedTemplates,
+
+    async inventory() {
+      const nowSeconds = Math.floor(now().getTime() / 1000);
+      const found: InventoryItem[] = [];
+      for await (const item of queryItems(client, { TableName: tableName, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: marshall({ ":pk": "inventory" }) })) {
+        if ((typeof item.expiresAt === "number" && item.expiresAt <= nowSeconds) || String(item.sk).startsWith(CREATED)) continue;
+        const num = (value: unknown) => (typeof value === "number" ? value : 0);
+        found.push({
+          template: String(item.sk),
+          count: num(item.count),
+          methods: item.methods instanceof Set ? [...(item.methods as Set<string>)].sort() : [],
+          status: [num(item.s2), num(item.s3), num(item.s4), num(item.s5)],
+          firstSeen: String(item.firstSeen ?? ""),
+          lastSeen: String(item.lastSeen ?? ""),
+        });
+      }
+      return found.sort((a, b) => b.count - a.count);
+    },
+  };
+}
+
