@@ -66,6 +66,24 @@ export function mergeCounts(into: TrafficCounts, from: TrafficCounts): void {
   for (const [bucket, count] of from.latency) add(into.latency, bucket, count);
 }
 
+/** `from` minus `less` (counts recorded between two readings of cumulative counters); never below zero. */
+export function subtractCounts(from: TrafficCounts, less: TrafficCounts): TrafficCounts {
+  const out = emptyCounts();
+  mergeCounts(out, from);
+  out.requests = Math.max(0, out.requests - less.requests);
+  out.fellBack = Math.max(0, out.fellBack - less.fellBack);
+  for (let i = 0; i < 4; i++) (out.status[i] as number) = Math.max(0, (out.status[i] as number) - (less.status[i] as number));
+  for (const map of ["proxy", "fallbacks", "arms", "latency"] as const) {
+    const target = out[map] as Map<unknown, number>;
+    for (const [key, count] of less[map] as Map<unknown, number>) {
+      const left = (target.get(key) ?? 0) - count;
+      if (left > 0) target.set(key, left);
+      else target.delete(key);
+    }
+  }
+  return out;
+}
+
 /** Served requests: attempts that gave the client its answer. */
 export function served(counts: TrafficCounts): number {
   return counts.requests - counts.fellBack;

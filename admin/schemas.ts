@@ -40,3 +40,5 @@ export const MintOverrideBody = z.strictObject({
   ttlSeconds: z.int().check(z.positive("must be a positive number of seconds")),
   reason: ReasonSchema,
 });
+
+export const ShadowResetBody = z.strictObject({ reason: ReasonSchema });

@@ -1,40 +1,93 @@
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
+import { parseDuration } from "../accounting/series.ts";
 import { buildShadowReport, DEFAULT_REPORT_OPTIONS, type ReportOptions } from "../compare/shadow-report.ts";
-import type { AdminDeps } from "./deps.ts";
+import { shadowEpoch, shadowStatsId } from "../routes/shadow-epoch.ts";
+import type { Route, RouteTable } from "../routes/schema.ts";
 import type { AdminEnv } from "./auth.ts";
-import { problem } from "./http.ts";
+import type { AdminDeps } from "./deps.ts";
+import { problem, readBody } from "./http.ts";
+import { publishRouteChange } from "./publish-route-change.ts";
+import { unknownRoute } from "./route-handlers.ts";
+import { ShadowResetBody } from "./schemas.ts";
 
-/** GET /shadow: every shadowed route's match rate and verdict; `?route=ID`: one route's report. */
+/**
+ * GET /shadow: every shadowed route's match rate and verdict; `?route=ID`: one route's
+ * report. Both read the route's current shadow epoch (routes/shadow-epoch.ts), all of it or
+ * the last hours (`since=2h`). POST /shadow/:route/reset starts a new epoch.
+ */
 export function registerShadow(api: Hono<AdminEnv>, deps: AdminDeps): void {
   api.get("/shadow", async (c) => {
     const shadowStore = deps.shadowStore;
-    if (!shadowStore) return problem(c, 409, "no_store", "Shadow reports need the DynamoDB store (CUTOVER_DYNAMODB_TABLE).");
+    if (!shadowStore) return noStore(c);
     const options = reportOptions(c.req.query("minComparisons"), c.req.query("threshold"));
-    const route = c.req.query("route");
-    if (route !== undefined) {
-      const report = buildShadowReport(route, await shadowStore.read(route), options);
-      const known = (await deps.source.getActive()).table.routes.some((r) => r.id === route);
-      if (!known && report.compared + report.candidateErrors === 0) return problem(c, 404, "unknown_route", `No route '${route}' and no shadow data for it.`);
-      return c.json({ ...report, options });
-    }
+    const sinceText = c.req.query("since");
+    const window = sinceText === undefined ? undefined : parseDuration(sinceText);
+    if (sinceText !== undefined && window === undefined) return problem(c, 400, "invalid_request", "`since` is a duration such as 30m, 2h or 7d.");
+    const since = window === undefined ? undefined : new Date(deps.now() - window).toISOString();
     const active = await deps.source.getActive();
+    const read = (route: Route) => {
+      const epoch = shadowEpoch(active.table, route) as string;
+      return shadowStore.read(shadowStatsId(route.id, epoch), since === undefined ? {} : { since }).then((stats) => ({ epoch, stats }));
+    };
+    const routeId = c.req.query("route");
+    if (routeId !== undefined) {
+      const route = active.table.routes.find((r) => r.id === routeId);
+      if (route === undefined) return unknownRoute(c, routeId, active);
+      if (route.shadow === undefined) return problem(c, 404, "no_shadow", `Route '${routeId}' has no shadow in version ${active.version}: add "shadow": { "to": "<backend>" } to it.`);
+      const { epoch, stats } = await read(route);
+      const report = buildShadowReport(routeId, stats, options);
+      return c.json({ ...report, shadowTo: route.shadow.to, epoch, window: since === undefined ? "epoch" : { since }, options });
+    }
     const shadowed = active.table.routes.filter((r) => r.shadow !== undefined);
     const reports = await Promise.all(
       shadowed.map(async (r) => {
-        const report = buildShadowReport(r.id, await shadowStore.read(r.id), options);
+        const { epoch, stats } = await read(r);
+        const report = buildShadowReport(r.id, stats, options);
         return {
           route: r.id,
           shadowTo: r.shadow?.to,
+          epoch,
           compared: report.compared,
           matchRate: report.matchRate,
           candidateErrors: report.candidateErrors,
           topDifference: report.differences[0]?.field ?? null,
+          firstAt: report.firstAt,
           verdict: report.verdict,
         };
       }),
     );
-    return c.json({ version: active.version, options, routes: reports });
+    return c.json({ version: active.version, window: since === undefined ? "epoch" : { since }, options, routes: reports });
   });
+
+  api.post("/shadow/:route/reset", async (c) => {
+    const store = deps.store;
+    if (!store) return noStore(c);
+    const body = await readBody(c, ShadowResetBody);
+    if (!body.ok) return body.response;
+    const routeId = c.req.param("route");
+    const outcome = await publishRouteChange(store, {
+      routeId,
+      change: (route) => (route.shadow === undefined ? `Route '${routeId}' has no shadow: there is nothing to reset.` : { ...route, shadow: { ...route.shadow, epoch: (route.shadow.epoch ?? 0) + 1 } }),
+      author: c.get("principal").name,
+      reason: body.value.reason,
+      action: "shadow-reset",
+      delayMs: deps.propagationMs,
+    });
+    if (outcome.ok) {
+      deps.cache.accept(outcome.published);
+      const epoch = shadowEpoch(outcome.published.table as RouteTable, outcome.after);
+      return c.json({ version: outcome.published.version, route: routeId, epoch, effectiveAt: outcome.published.info?.effectiveAt ?? null });
+    }
+    if (outcome.reason === "unknown_route") return unknownRoute(c, routeId, outcome.active);
+    if (outcome.reason === "refused") return problem(c, 409, "no_shadow", outcome.message);
+    if (outcome.reason === "no_table") return problem(c, 404, "no_table", "No route table has been stored yet.");
+    if (outcome.reason === "stale_version") return problem(c, 412, "stale_version", `The routes kept changing (version ${outcome.activeVersion} is active): try again.`);
+    return problem(c, 400, "invalid_table", outcome.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+  });
+}
+
+function noStore(c: Context): Response {
+  return problem(c, 409, "no_store", "Shadow reports need the DynamoDB store (CUTOVER_DYNAMODB_TABLE).");
 }
 
 function reportOptions(minComparisons: string | undefined, threshold: string | undefined): ReportOptions {

@@ -45,7 +45,8 @@ export interface ShadowReport {
   readonly shed: number;
   readonly noiseSamples: number;
   readonly noise: readonly { field: string; count: number }[];
-  readonly differences: readonly { field: string; count: number; example: Difference | null }[];
+  /** Each field's most recent example, with the request that produced it (method and redacted path). */
+  readonly differences: readonly { field: string; count: number; example: (Difference & { readonly method: string; readonly path: string }) | null }[];
   readonly latency: {
     readonly control: { p50: number | null; p95: number | null; p99: number | null };
     readonly candidate: { p50: number | null; p95: number | null; p99: number | null };
@@ -124,10 +125,10 @@ function verdict(attempts: number, matchRate: number | null, topField: string | 
   return { ready: false, summary: `not ready: ${matchRate} % of ${attempts} matched (threshold ${options.threshold} %); most frequent difference: ${top}` };
 }
 
-function exampleOf(field: string, samples: readonly ShadowSample[]): Difference | null {
+function exampleOf(field: string, samples: readonly ShadowSample[]): (Difference & { method: string; path: string }) | null {
   for (const sample of samples) {
     const found = sample.differences.find((difference) => generalizeField(difference.field) === field);
-    if (found) return found;
+    if (found) return { ...found, method: sample.method, path: sample.path };
   }
   return null;
 }

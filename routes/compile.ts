@@ -1,3 +1,4 @@
+import { shadowEpoch, shadowStatsId } from "./shadow-epoch.ts";
 import { compileRules, type CompareRules } from "../compare/compare-responses.ts";
 import { compileRedaction, type Redaction } from "../compare/redact.ts";
 import { BODY_LIMITS, signedBodyLimit } from "./body-policy.ts";
@@ -45,6 +46,8 @@ export interface CompiledShadow {
   /** Sampled buckets out of 10 000, and the key the sampling hashes under. */
   readonly shareBuckets: number;
   readonly sampleKey: string;
+  /** Where its comparisons are counted: the route and its shadow epoch (routes/shadow-epoch.ts). */
+  readonly statsId: string;
   /** Buckets out of 10 000 of shadowed requests also sent to the control twice (noise). */
   readonly noiseBuckets: number;
   readonly unsafeMethods: boolean;
@@ -111,9 +114,11 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     if (!parsed.ok) throw new Error(`Route ${route.id}: path ${parsed.error}`);
     // Under trailingSlash "either", /docs/ and /docs are one pattern; the route keeps its form.
     const segments = paths.trailingSlash === "either" ? withoutTrailingSlash(parsed.value) : parsed.value;
+    const epoch = shadowEpoch(table, route);
     const compiled = compileRoute(route, table.default, resolve, String(version), {
       wildcard: parsed.value.at(-1)?.kind === "wildcard",
       slashEnd: segments.length < parsed.value.length,
+      shadowStatsId: epoch === undefined ? undefined : shadowStatsId(route.id, epoch),
     });
     entries.push({ segments, methods: route.match.methods, host: route.match.host, value: compiled });
     return compiled;
@@ -165,7 +170,7 @@ function compileRoute(
   defaultBackend: string,
   resolve: (name: string) => CompiledBackend,
   version: string,
-  shape: { readonly wildcard: boolean; readonly slashEnd: boolean },
+  shape: { readonly wildcard: boolean; readonly slashEnd: boolean; readonly shadowStatsId: string | undefined },
 ): CompiledRoute {
   const fallback =
     route.fallback === undefined
@@ -184,22 +189,24 @@ function compileRoute(
   return {
     id: route.id,
     route,
-    ...shape,
+    wildcard: shape.wildcard,
+    slashEnd: shape.slashEnd,
     split: splitRanges(weights, defaultBackend).map((range) => ({ backend: resolve(range.backend), upTo: range.upTo })),
     candidates,
     sticky: parseSticky(route.sticky),
     fallback,
-    shadow: route.shadow ? compileShadow(route.id, route.shadow, resolve) : undefined,
+    shadow: route.shadow ? compileShadow(route.id, route.shadow, resolve, shape.shadowStatsId ?? route.id) : undefined,
     responseHeaders: new Map([...answering].map((name) => [name, responseHeaders(route.id, name, version)])),
   };
 }
 
-function compileShadow(routeId: string, shadow: Shadow, resolve: (name: string) => CompiledBackend): CompiledShadow {
+function compileShadow(routeId: string, shadow: Shadow, resolve: (name: string) => CompiledBackend, statsId: string): CompiledShadow {
   return {
     backend: resolve(shadow.to),
     config: shadow,
     shareBuckets: toBuckets(shadow.percent ?? 100),
     sampleKey: `${routeId}#shadow`,
+    statsId,
     noiseBuckets: toBuckets(shadow.noisePercent ?? 5),
     unsafeMethods: shadow.unsafeMethods === true,
     maxBodyBytes: shadow.maxBodyBytes ?? BODY_LIMITS.shadowBytes,

@@ -26,6 +26,7 @@ const percent = () => z.number().check(z.gte(0), z.lte(100));
 const MAX_SHADOW_BODY_BYTES = 4 * 1024 * 1024;
 
 export const BackendNameSchema = text(NAME, "must start with a letter and use only letters, digits, '-' and '_' (at most 64)");
+export const RouteIdSchema = text(ROUTE_ID, "must be 1-64 letters, digits, '.', '_' or '-'");
 
 const PrefixSchema = text(/^\/[^?#\s]*[^/?#\s]$/, "must start with '/', not end with '/', and hold no query, fragment or space");
 
@@ -90,6 +91,10 @@ const ShadowSchema = z.strictObject({
     "Largest body copied and compared (default 1 MiB, at most 4 MiB); a larger request is not copied, larger responses compare status and headers only.",
   ),
   noisePercent: optional(percent(), "Share of shadowed requests also sent to the control backend twice, to learn noise (default 5)."),
+  epoch: optional(
+    z.int().check(z.gte(0)),
+    "Raised to start the shadow statistics over (cutover shadow reset, a rollout's shadow step); a new shadow target or a change to its backend does so too.",
+  ),
   redact: optional(
     z.array(
       text(
@@ -114,7 +119,7 @@ const MatchSchema = z.strictObject({
 });
 
 const RouteSchema = z.strictObject({
-  id: text(ROUTE_ID, "must be 1-64 letters, digits, '.', '_' or '-'"),
+  id: RouteIdSchema,
   match: MatchSchema,
   to: described(z.union([BackendNameSchema, z.record(BackendNameSchema, percent())]), "A backend name, or weights per backend summing to 100 in steps of 0.01."),
   sticky: optional(StickySchema, "Cohort key of a split: 'ip' (default), 'cookie:NAME', 'header:NAME' or 'none' (random per request)."),

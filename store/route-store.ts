@@ -2,7 +2,7 @@ import type { Result } from "../lib/result.ts";
 import type { RouteTable } from "../routes/schema.ts";
 
 /** What changed a route table. */
-export type ChangeAction = "apply" | "weights" | "rollback" | "route-rollback";
+export type ChangeAction = "apply" | "weights" | "rollback" | "route-rollback" | "shadow-reset" | "rollout";
 
 /** Who made a version, when, why, and from which version. */
 export interface VersionInfo {

@@ -6,16 +6,18 @@ import { queryItems } from "./query-items.ts";
 import { addCounters, wasRefused } from "./add-counters.ts";
 
 /**
- * Shadow counters in the cutover table, one partition per route (`shadow#<route>`):
+ * Shadow counters in the cutover table, one partition per route and shadow epoch
+ * (`shadow#<route>#<epoch>`, routes/shadow-epoch.ts), counters by the hour they were flushed in
+ * (so that a report can cover the epoch or the last hours):
  *
- * | sk              | holds                                                        |
- * |-----------------|--------------------------------------------------------------|
- * | stats           | compared, tooLarge, candidateErrors, shed, noiseCompared, first/last |
- * | field#<field>   | mismatches of one field                                      |
- * | noise#<field>   | control-vs-control differences of one field                  |
- * | sig#<fields>    | comparisons whose differing fields were exactly these        |
- * | lat#control     | latency histogram (attribute b<i> per bucket), same for candidate |
- * | sample#<time>#… | a recent redacted mismatch, with expiresAt                   |
+ * | sk                   | holds                                                        |
+ * |----------------------|--------------------------------------------------------------|
+ * | h#<hour>#stats       | compared, tooLarge, candidateErrors, shed, noiseCompared, first/last |
+ * | h#<hour>#field#<f>   | mismatches of one field                                      |
+ * | h#<hour>#noise#<f>   | control-vs-control differences of one field                  |
+ * | h#<hour>#sig#<fields>| comparisons whose differing fields were exactly these        |
+ * | h#<hour>#lat#control | latency histogram (attribute b<i> per bucket), same for candidate |
+ * | sample#<time>#…      | a recent redacted mismatch, with expiresAt                   |
  *
  * Every counter is an atomic ADD, so batches flushed by many isolates add up exactly. A
  * write DynamoDB refused is sent again later; one whose outcome is unknown is not, so that
@@ -29,9 +31,10 @@ export interface FlushOutcome {
 }
 
 export interface ShadowStore {
-  /** Adds `stats` to the stored counters, a few writes at a time. */
-  flush(route: string, stats: ShadowStats): Promise<FlushOutcome>;
-  read(route: string): Promise<StoredShadowStats>;
+  /** Adds `stats` to the stored counters of a route's epoch (`CompiledShadow.statsId`), a few writes at a time. */
+  flush(statsId: string, stats: ShadowStats): Promise<FlushOutcome>;
+  /** The epoch's counters, all of them or those flushed since the hour of `since` (ISO time). */
+  read(statsId: string, options?: { readonly since?: string }): Promise<StoredShadowStats>;
 }
 
 const SAMPLE_TTL_SECONDS = 7 * 24 * 3600;
@@ -51,9 +54,10 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
   };
 
   return {
-    async flush(route, stats) {
-      const pk = `shadow#${route}`;
+    async flush(statsId, stats) {
+      const pk = `shadow#${statsId}`;
       const at = now();
+      const hour = `h#${at.toISOString().slice(0, 13)}#`;
       // Each write carries its share of the counters: a write DynamoDB refused is put back
       // for the next flush, a successful one never is, so the sums stay exact.
       const writes: { send: () => Promise<unknown>; part: ShadowStats }[] = [];
@@ -66,7 +70,7 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
         send: () =>
           add(
             pk,
-            "stats",
+            `${hour}stats`,
             { compared: stats.compared, tooLarge: stats.tooLarge, candidateErrors: stats.candidateErrors, shed: stats.shed, noiseCompared: stats.noiseCompared },
             { firstAt: at.toISOString(), lastAt: at.toISOString() },
           ),
@@ -74,7 +78,7 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
       });
       const counted = (key: "fields" | "noise" | "signatures", prefix: string, attribute: "field" | "fields") => {
         for (const [name, count] of stats[key]) {
-          writes.push({ send: () => add(pk, `${prefix}#${name}`, { count }, { [attribute]: name }), part: part((into) => into[key].set(name, count)) });
+          writes.push({ send: () => add(pk, `${hour}${prefix}#${name}`, { count }, { [attribute]: name }), part: part((into) => into[key].set(name, count)) });
         }
       };
       counted("fields", "field", "field");
@@ -87,7 +91,7 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
         const histogram = stats[key];
         if (histogram.size === 0) continue;
         writes.push({
-          send: () => add(pk, `lat#${side}`, Object.fromEntries([...histogram].map(([bucket, count]) => [`b${bucket}`, count]))),
+          send: () => add(pk, `${hour}lat#${side}`, Object.fromEntries([...histogram].map(([bucket, count]) => [`b${bucket}`, count]))),
           part: part((into) => histogram.forEach((count, bucket) => into[key].set(bucket, count))),
         });
       }
@@ -121,8 +125,9 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
       return { retry, lost };
     },
 
-    async read(route) {
-      const pk = `shadow#${route}`;
+    async read(statsId, options = {}) {
+      const pk = `shadow#${statsId}`;
+      const fromHour = options.since === undefined ? "h#" : `h#${options.since.slice(0, 13)}`;
       /** Every item of a condition, or (with `newest`) only that many, newest first. */
       const query = async (condition: string, values: Record<string, unknown>, newest?: number) => {
         const items: Record<string, unknown>[] = [];
@@ -139,36 +144,47 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
         }
         return items;
       };
-      // Counters sort before and after "sample#…"; only the newest samples are read.
-      const [before, after, samples] = await Promise.all([
-        query("sk < :s", { ":s": "sample#" }),
-        query("sk > :s", { ":s": "sample$" }),
+      // Counters ("h#…") sort before samples ("sample#…"); only the newest samples are read.
+      const [counters, samples] = await Promise.all([
+        query("sk BETWEEN :from AND :to", { ":from": fromHour, ":to": "h#~" }),
         query("begins_with(sk, :s)", { ":s": "sample#" }, SAMPLES_READ * 2),
       ]);
-      const items = [...before, ...after, ...samples];
-      return toStored(items, Math.floor(now().getTime() / 1000));
+      const since = options.since;
+      return toStored(counters, since === undefined ? samples : samples.filter((item) => String(item.sk).slice(7) >= since), Math.floor(now().getTime() / 1000));
     },
   };
 }
 
-function toStored(items: readonly Record<string, unknown>[], nowSeconds: number): StoredShadowStats {
+/** Sums the hourly counter items of an epoch, and reads its samples. */
+function toStored(counters: readonly Record<string, unknown>[], sampleItems: readonly Record<string, unknown>[], nowSeconds: number): StoredShadowStats {
   const num = (value: unknown) => (typeof value === "number" ? value : 0);
-  const stats = items.find((item) => item.sk === "stats") ?? {};
+  const add = <K extends string | number>(into: Record<K, number>, key: K, value: unknown) => (into[key] = (into[key] ?? 0) + num(value));
+  const totals = { compared: 0, tooLarge: 0, candidateErrors: 0, shed: 0, noiseCompared: 0 };
+  let firstAt: string | null = null;
+  let lastAt: string | null = null;
   const fields: Record<string, number> = {};
   const noise: Record<string, number> = {};
   const signatures: Record<string, number> = {};
   const controlLatency: Record<number, number> = {};
   const candidateLatency: Record<number, number> = {};
   const samples: ShadowSample[] = [];
-  for (const item of items) {
-    const sk = String(item.sk);
-    if (sk.startsWith("field#")) fields[String(item.field)] = num(item.count);
-    else if (sk.startsWith("noise#")) noise[String(item.field)] = num(item.count);
-    else if (sk.startsWith("sig#")) signatures[String(item.fields)] = num(item.count);
+  for (const item of counters) {
+    // h#2026-11-25T17#<kind>…
+    const sk = String(item.sk).slice(16);
+    if (sk === "stats") {
+      for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += num(item[key]);
+      if (typeof item.firstAt === "string" && (firstAt === null || item.firstAt < firstAt)) firstAt = item.firstAt;
+      if (typeof item.lastAt === "string" && (lastAt === null || item.lastAt > lastAt)) lastAt = item.lastAt;
+    } else if (sk.startsWith("field#")) add(fields, String(item.field), item.count);
+    else if (sk.startsWith("noise#")) add(noise, String(item.field), item.count);
+    else if (sk.startsWith("sig#")) add(signatures, String(item.fields), item.count);
     else if (sk.startsWith("lat#")) {
       const histogram = sk === "lat#control" ? controlLatency : candidateLatency;
-      for (const [name, value] of Object.entries(item)) if (/^b\d+$/.test(name)) histogram[Number(name.slice(1))] = num(value);
-    } else if (sk.startsWith("sample#") && num(item.expiresAt) > nowSeconds) {
+      for (const [name, value] of Object.entries(item)) if (/^b\d+$/.test(name)) add(histogram, Number(name.slice(1)), value);
+    }
+  }
+  for (const item of sampleItems) {
+    if (num(item.expiresAt) > nowSeconds) {
       // DynamoDB's TTL deletes expired samples eventually (dynalite never): filter them here.
       try {
         samples.push(JSON.parse(String(item.sample)) as ShadowSample);
@@ -179,13 +195,9 @@ function toStored(items: readonly Record<string, unknown>[], nowSeconds: number)
   }
   samples.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   return {
-    compared: num(stats.compared),
-    tooLarge: num(stats.tooLarge),
-    candidateErrors: num(stats.candidateErrors),
-    shed: num(stats.shed),
-    noiseCompared: num(stats.noiseCompared),
-    firstAt: typeof stats.firstAt === "string" ? stats.firstAt : null,
-    lastAt: typeof stats.lastAt === "string" ? stats.lastAt : null,
+    ...totals,
+    firstAt,
+    lastAt,
     fields,
     noise,
     signatures,

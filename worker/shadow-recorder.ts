@@ -3,14 +3,14 @@ import type { ShadowStore } from "../store/shadow-store.ts";
 import { createBatcher } from "./batcher.ts";
 
 export interface ShadowRecorder {
-  /** This isolate's unflushed counters for a route. */
-  stats(route: string): ShadowStats;
+  /** This isolate's unflushed counters for a route's shadow epoch (`CompiledShadow.statsId`). */
+  stats(statsId: string): ShadowStats;
   /**
    * Claims a slot for one shadow copy, or says no (and counts the copy as shed) when too many
    * copies or too many bytes are in flight: a slow candidate or large bodies must not pile up
    * work and memory in the isolate. Taken before anything is teed; release the lease on every exit.
    */
-  tryStart(route: string): ShadowLease | undefined;
+  tryStart(statsId: string): ShadowLease | undefined;
   /** Copies and body bytes in flight now. */
   inflight(): { readonly copies: number; readonly bytes: number };
   /** Sends the counters to the store when the flush interval has passed (see `Batcher`). Never throws. */

@@ -56,7 +56,7 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
   // download in the isolate, so the comparison's branch is read or cancelled on every exit.
   let controlBody = job.control.body;
   // Looked up when a result is recorded, never held across an await: a flush takes the batch out.
-  const stats = () => recorder.stats(job.routeId);
+  const stats = () => recorder.stats(job.choice.shadow.statsId);
   try {
     // Start once the client's response is under way, not before it is handed back.
     await sleep(0);

@@ -31,7 +31,7 @@ export function admitShadow(context: RequestContext, body: RequestBody): { reado
   const recorder = context.options.shadowRecorder;
   const websocket = context.request.headers.get("upgrade")?.toLowerCase() === "websocket";
   if (choice === undefined || recorder === undefined || websocket) return { shadow: undefined, body };
-  const route = context.plan.routeId;
+  const route = choice.shadow.statsId;
   const cap = choice.shadow.maxBodyBytes;
   const declared = Number(context.request.headers.get("content-length") ?? Number.NaN);
   const shed = () => {

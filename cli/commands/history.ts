@@ -78,7 +78,7 @@ export function registerHistory(program: Command): void {
             ...audit.entries.map((entry) => [
               entry.at,
               entry.actor,
-              (entry.action === "weights" || entry.action === "route-rollback") && entry.details ? `${entry.action} ${String(entry.details.route)}` : entry.action,
+              (entry.action === "weights" || entry.action === "route-rollback" || entry.action === "shadow-reset" || entry.action.startsWith("rollout")) && entry.details ? `${entry.action} ${String(entry.details.route)}` : entry.action,
               entry.after === undefined ? "" : `${entry.before} → ${entry.after}`,
               entry.reason,
             ]),

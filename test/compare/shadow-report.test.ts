@@ -42,10 +42,12 @@ describe("buildShadowReport", () => {
     const report = buildShadowReport("r", stored(stats), { minComparisons: 5, threshold: 99, noiseRate: 0.05 });
     expect(report).toMatchObject({ compared: 10, matched: 8, mismatched: 2, candidateErrors: 1, matchRate: 72.73 });
     expect(report.differences).toEqual([
-      { field: "body:$.a", count: 1, example: { field: "body:$.a", kind: "value", control: 1, candidate: 2 } },
-      { field: "body:$.items[*].p", count: 1, example: { field: "body:$.items[1].p", kind: "value", control: 2, candidate: 3 } },
-      { field: "status", count: 1, example: { field: "status", kind: "status", control: 200, candidate: 500 } },
+      { field: "body:$.a", count: 1, example: expect.objectContaining({ field: "body:$.a", kind: "value", control: 1, candidate: 2 }) },
+      { field: "body:$.items[*].p", count: 1, example: expect.objectContaining({ field: "body:$.items[1].p", kind: "value", control: 2, candidate: 3 }) },
+      { field: "status", count: 1, example: expect.objectContaining({ field: "status", kind: "status", control: 200, candidate: 500 }) },
     ]);
+    // The example says which request produced it.
+    expect(report.differences[0]?.example).toMatchObject({ method: "GET", path: "/x" });
     expect(report.verdict).toEqual({ ready: false, summary: "not ready: 72.73 % of 11 matched (threshold 99 %); most frequent difference: body:$.a" });
     expect(report.latency.control.p50).toBe(10);
     expect(report.latency.candidate.p99).toBe(40);

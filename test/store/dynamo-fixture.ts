@@ -5,7 +5,7 @@ import { ensureTable } from "../../cli/ensure-table.ts";
 import type { RouteTableStore } from "../../store/route-store.ts";
 import type { RouteTable } from "../../routes/schema.ts";
 import { createShadowStore } from "../../store/shadow-store.ts";
-import { faultyDynamo, writesKey } from "../support/faulty-dynamo.ts";
+import { faultyDynamo, writesHourlyKey } from "../support/faulty-dynamo.ts";
 import type { SourceFixture, StoreFixture } from "./route-store-contract.ts";
 import type { ShadowStoreFixture } from "./shadow-store-contract.ts";
 
@@ -26,7 +26,7 @@ export function dynamoFixtures(endpoint: string): { source: SourceFixture; store
       async create() {
         const tableName = await freshTable();
         const faulty = faultyDynamo(api);
-        return { store: createShadowStore({ client: faulty.client, tableName }), failNextWrite: (sk, fault) => faulty.fail("updateItem", fault, writesKey(sk)) };
+        return { store: createShadowStore({ client: faulty.client, tableName }), failNextWrite: (sk, fault) => faulty.fail("updateItem", fault, writesHourlyKey(sk)) };
       },
     },
     store: {

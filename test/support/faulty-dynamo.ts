@@ -48,3 +48,11 @@ export function writesKey(sk: string): (input: unknown) => boolean {
     return (record.Key?.sk?.S ?? record.Item?.sk?.S) === sk;
   };
 }
+
+/** Whether an UpdateItem writes a shadow counter item of kind `sk` (`stats`, `field#…`) in any hour bucket. */
+export function writesHourlyKey(sk: string): (input: unknown) => boolean {
+  return (input) => {
+    const key = (input as { Key?: { sk?: { S?: string } } }).Key?.sk?.S ?? "";
+    return key.startsWith("h#") && key.slice(16) === sk;
+  };
+}

@@ -62,10 +62,10 @@ describe("shadow traffic", () => {
   });
 
   it.each([
-    ["changed", { field: "body:$.balance", count: 3, example: { field: "body:$.balance", kind: "value", control: 10, candidate: 12 } }],
-    ["missing", { field: "body:$.plan", count: 3, example: { field: "body:$.plan", kind: "missing", control: "pro" } }],
-    ["reordered", { field: "body:$.tags", count: 3, example: { field: "body:$.tags", kind: "order", control: ["a", "b", "c"], candidate: ["c", "b", "a"] } }],
-    ["status", { field: "status", count: 3, example: { field: "status", kind: "status", control: 200, candidate: 500 } }],
+    ["changed", { field: "body:$.balance", count: 3, example: expect.objectContaining({ field: "body:$.balance", kind: "value", control: 10, candidate: 12 }) }],
+    ["missing", { field: "body:$.plan", count: 3, example: expect.objectContaining({ field: "body:$.plan", kind: "missing", control: "pro" }) }],
+    ["reordered", { field: "body:$.tags", count: 3, example: expect.objectContaining({ field: "body:$.tags", kind: "order", control: ["a", "b", "c"], candidate: ["c", "b", "a"] }) }],
+    ["status", { field: "status", count: 3, example: expect.objectContaining({ field: "status", kind: "status", control: 200, candidate: 500 }) }],
   ])("reports exactly the difference of '%s' with its count and an example", async (scenario, difference) => {
     const w = await shadowedWorker();
     await sendTimes(w, `/shadow/${scenario}/1`, 3);
@@ -135,9 +135,9 @@ describe("shadow traffic", () => {
     }
     expect(report.differences).toEqual(
       expect.arrayContaining([
-        { field: "header:set-cookie", count: 1, example: { field: "header:set-cookie", kind: "value", control: "[redacted]", candidate: "[redacted]" } },
-        { field: "body:$.card", count: 1, example: { field: "body:$.card", kind: "value", control: "[redacted]", candidate: "[redacted]" } },
-        { field: "body:$.name", count: 1, example: { field: "body:$.name", kind: "value", control: "Ada", candidate: "Ada L." } },
+        { field: "header:set-cookie", count: 1, example: expect.objectContaining({ field: "header:set-cookie", kind: "value", control: "[redacted]", candidate: "[redacted]" }) },
+        { field: "body:$.card", count: 1, example: expect.objectContaining({ field: "body:$.card", kind: "value", control: "[redacted]", candidate: "[redacted]" }) },
+        { field: "body:$.name", count: 1, example: expect.objectContaining({ field: "body:$.name", kind: "value", control: "Ada", candidate: "Ada L." }) },
       ]),
     );
   });

@@ -1,0 +1,105 @@
+import type { Route } from "../routes/schema.ts";
+import { judgeStep, type Evidence, type Verdict } from "./gates.ts";
+import type { RolloutPlan } from "./plan.ts";
+import { routeAtStep, sameRoute } from "./route-at-step.ts";
+
+export type RolloutStatus = "running" | "paused" | "succeeded" | "rolled_back" | "aborted";
+
+/** One line of a rollout's history. */
+export interface RolloutEvent {
+  readonly at: string;
+  readonly kind: "started" | "step" | "paused" | "resumed" | "promoted" | "failed" | "rolled_back" | "succeeded" | "aborted" | "conflict";
+  readonly step: number;
+  readonly message: string;
+  /** The table version written, when there was one. */
+  readonly version?: number;
+}
+
+/**
+ * A rollout as stored (DynamoDB `rollouts` / `<route>`), every write conditional on
+ * `revision`: two ticks never both act on one state.
+ */
+export interface RolloutState {
+  readonly route: string;
+  readonly plan: RolloutPlan;
+  readonly status: RolloutStatus;
+  /** Index into `plan.steps`. */
+  readonly step: number;
+  /** When the step's table version took (or takes) effect everywhere. */
+  readonly stepStartedAt: string;
+  /**
+   * The step's evidence window: opened once the step's version serves everywhere and the
+   * counts from before it have been flushed; `baseline` is what the route's cumulative
+   * counters (from `minute` on) held then, subtracted from later readings.
+   */
+  readonly window?: { readonly openedAt: string; readonly minute: string; readonly baseline: { readonly control: Record<string, number>; readonly candidate: Record<string, number> } };
+  /** The route before the rollout: what a rollback restores. */
+  readonly original: Route;
+  readonly control: string;
+  /** The shadow epoch a shadow step uses (the route's own, plus one). */
+  readonly shadowEpoch: number;
+  readonly pausedReason?: string;
+  readonly lastVerdict?: Verdict & { readonly at: string; readonly step: number };
+  readonly revision: number;
+  readonly startedAt: string;
+  readonly startedBy: string;
+  readonly updatedAt: string;
+  /** Oldest first, the last 50. */
+  readonly events: readonly RolloutEvent[];
+}
+
+export type Decision =
+  /** Not running: nothing to do. */
+  | { readonly kind: "idle" }
+  /** Someone changed or removed the route: pause rather than overwrite their change. */
+  | { readonly kind: "conflict"; readonly reason: string }
+  /** The step's version is not yet in effect everywhere (or its counts not yet flushed). */
+  | { readonly kind: "settling"; readonly until: string }
+  /** Start the step's evidence window now. */
+  | { readonly kind: "open-window" }
+  | { readonly kind: "wait"; readonly verdict: Verdict }
+  /** The step passed: move to `step`, serving `route` (unchanged for a pause; `completes` at weight 100 or past the last step). */
+  | { readonly kind: "advance"; readonly verdict: Verdict; readonly step: number; readonly route: Route; readonly pauses: boolean; readonly completes: boolean }
+  | { readonly kind: "fail"; readonly verdict: Verdict; readonly then: "rollback" | "pause" };
+
+export interface DecideInput {
+  readonly state: RolloutState;
+  /** The route as the active table defines it now (undefined: removed). */
+  readonly route: Route | undefined;
+  /** The step's window of evidence; undefined until the window is open. */
+  readonly evidence: Evidence | undefined;
+  readonly now: number;
+  /** How long after a step's version takes effect its window opens: one metrics flush interval, so that counts from before it are in. */
+  readonly settleMs: number;
+}
+
+/**
+ * The rollout controller's decision, a pure function of the plan and state, the evidence and
+ * the time (Argo Rollouts' reconcile, Flagger's canary analysis): the tick does the I/O.
+ */
+export function decide(input: DecideInput): Decision {
+  const { state, now } = input;
+  if (state.status !== "running") return { kind: "idle" };
+  const expected = routeAtStep(state.plan, state.original, state.step, state.shadowEpoch);
+  if (input.route === undefined) return { kind: "conflict", reason: `route '${state.route}' was removed from the table` };
+  if (!sameRoute(input.route, expected)) return { kind: "conflict", reason: `route '${state.route}' was changed outside the rollout` };
+  const settledAt = Date.parse(state.stepStartedAt) + input.settleMs;
+  if (now < settledAt) return { kind: "settling", until: new Date(settledAt).toISOString() };
+  if (state.window === undefined || input.evidence === undefined) return { kind: "open-window" };
+  const step = state.plan.steps[state.step];
+  if (step === undefined) return { kind: "idle" };
+  const verdict = judgeStep(step, state.plan.gates, input.evidence);
+  if (verdict.outcome === "fail") return { kind: "fail", verdict, then: state.plan.onFailure };
+  if (verdict.outcome === "wait") return { kind: "wait", verdict };
+  return next(state, verdict);
+}
+
+/** Where a passed step (or an operator's promote) leads. */
+export function next(state: RolloutState, verdict: Verdict): Decision {
+  const to = state.step + 1;
+  const step = state.plan.steps[to];
+  const current = routeAtStep(state.plan, state.original, state.step, state.shadowEpoch);
+  if (step === undefined) return { kind: "advance", verdict, step: state.step, route: current, pauses: false, completes: true };
+  const route = routeAtStep(state.plan, state.original, to, state.shadowEpoch);
+  return { kind: "advance", verdict, step: to, route, pauses: step.type === "pause", completes: step.type === "weight" && step.weight === 100 };
+}

@@ -1,0 +1,170 @@
+import * as z from "zod/mini";
+import { parseDuration } from "../accounting/series.ts";
+import { err, ok, type Result } from "../lib/result.ts";
+import { describeIssues, type ValidationIssue } from "../routes/describe-issues.ts";
+import { BackendNameSchema, RouteIdSchema } from "../routes/schema.ts";
+
+/**
+ * A rollout plan (DESIGN.md "Rollouts"): one route, the candidate backend it moves to, and the
+ * steps it moves through, each gated on evidence. Defaults suit a small, bursty app (a few
+ * thousand requests an hour, long idle spells): each step needs 100 requests on each arm (200
+ * comparisons for a shadow step) and 10 minutes, and too little traffic only waits.
+ */
+const described = <T extends z.ZodMiniType>(schema: T, description: string) => schema.check(z.describe(description)) as T;
+const optional = <T extends z.ZodMiniType>(schema: T, description: string) => described(z.optional(schema), description);
+const DurationSchema = z.string().check(z.regex(/^\d+[smhd]$/, "must be a duration such as 30s, 10m, 2h or 1d"));
+const fraction = (max: number) => z.number().check(z.gte(0), z.lte(max));
+
+const ShadowStepSchema = z.strictObject({
+  type: z.literal("shadow"),
+  minComparisons: optional(z.int().check(z.gte(1)), "Comparisons needed before the step can pass (default 200)."),
+  minDuration: optional(DurationSchema, "Time the step lasts at least (default 10m)."),
+});
+const WeightStepSchema = z.strictObject({
+  type: z.literal("weight"),
+  weight: described(z.number().check(z.gt(0), z.lte(100)), "The candidate's share of the route's users, in percent; 100 completes the rollout."),
+  minRequests: optional(z.int().check(z.gte(1)), "Requests needed on each arm (control and candidate) before the step can pass (default 100)."),
+  minDuration: optional(DurationSchema, "Time the step lasts at least (default 10m)."),
+});
+const PauseStepSchema = z.strictObject({
+  type: z.literal("pause"),
+  reason: optional(z.string().check(z.maxLength(200)), "Shown while the rollout waits for `cutover rollout promote`."),
+});
+const StepSchema = z.discriminatedUnion("type", [ShadowStepSchema, WeightStepSchema, PauseStepSchema]);
+
+const GatesSchema = z.strictObject({
+  confidence: optional(fraction(0.999).check(z.gte(0.8)), "Confidence of every bound (default 0.95)."),
+  errorRateTolerance: optional(
+    fraction(1),
+    "How much higher the candidate's error rate (5xx and cutover's 502/504) may be than the control's, as a fraction (default 0.01: one point). Fails when the lower bound of the difference is above it.",
+  ),
+  latencyRatio: optional(
+    z.strictObject({
+      p95: optional(z.number().check(z.gte(1)), "Candidate p95 at most this many times the control's (default 1.5)."),
+      p99: optional(z.number().check(z.gte(1)), "Candidate p99 at most this many times the control's (default 2)."),
+    }),
+    "Latency to the response head, candidate against control.",
+  ),
+  latencySlackMs: optional(z.number().check(z.gte(0)), "A candidate within this many milliseconds of the control always passes the latency gate (default 20)."),
+  latencyMinSamples: optional(
+    z.strictObject({
+      p95: optional(z.int().check(z.gte(1)), "Requests per arm before p95 is judged (default 100)."),
+      p99: optional(z.int().check(z.gte(1)), "Requests per arm before p99 is judged (default 500)."),
+    }),
+    "Percentiles of fewer requests are not judged.",
+  ),
+  maxMismatchRate: optional(fraction(1), "Noise-filtered shadow mismatches, as a fraction: the step passes when the upper bound is at most this, fails when the lower bound is above it (default 0.02)."),
+});
+
+export const RolloutPlanSchema = described(
+  z.strictObject({
+    $schema: z.optional(z.string()),
+    route: described(RouteIdSchema, "The route to move."),
+    candidate: described(BackendNameSchema, "The backend it moves to."),
+    control: optional(BackendNameSchema, "The backend it moves from (default: the route's backend, or its busiest one other than the candidate)."),
+    steps: described(z.array(StepSchema).check(z.minLength(1)), "In order: 'shadow', 'weight' steps of rising weight, 'pause'."),
+    gates: z.optional(GatesSchema),
+    onFailure: optional(z.enum(["rollback", "pause"]), "When a gate fails: 'rollback' (default) restores the route as it was before the rollout; 'pause' holds the current step."),
+    webhook: optional(
+      z.string().check(z.refine((value: string) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an http(s) URL")),
+      "Receives a Slack-compatible JSON message on every step, pause, failure and completion.",
+    ),
+  }),
+  "A cutover rollout plan: moves one route to a candidate backend step by step, gated on evidence.",
+);
+
+export type RolloutPlanInput = z.infer<typeof RolloutPlanSchema>;
+export type Step = z.infer<typeof StepSchema>;
+
+/** Every default filled in: what the controller works with and what is stored. */
+export interface RolloutPlan {
+  readonly route: string;
+  readonly candidate: string;
+  readonly control?: string;
+  readonly steps: readonly NormalizedStep[];
+  readonly gates: Gates;
+  readonly onFailure: "rollback" | "pause";
+  readonly webhook?: string;
+}
+
+export type NormalizedStep =
+  | { readonly type: "shadow"; readonly minComparisons: number; readonly minDurationMs: number }
+  | { readonly type: "weight"; readonly weight: number; readonly minRequests: number; readonly minDurationMs: number }
+  | { readonly type: "pause"; readonly reason?: string };
+
+export interface Gates {
+  readonly confidence: number;
+  readonly errorRateTolerance: number;
+  readonly latencyRatio: { readonly p95: number; readonly p99: number };
+  readonly latencySlackMs: number;
+  readonly latencyMinSamples: { readonly p95: number; readonly p99: number };
+  readonly maxMismatchRate: number;
+}
+
+export const DEFAULT_GATES: Gates = {
+  confidence: 0.95,
+  errorRateTolerance: 0.01,
+  latencyRatio: { p95: 1.5, p99: 2 },
+  latencySlackMs: 20,
+  latencyMinSamples: { p95: 100, p99: 500 },
+  maxMismatchRate: 0.02,
+};
+export const DEFAULT_MIN_REQUESTS = 100;
+export const DEFAULT_MIN_COMPARISONS = 200;
+export const DEFAULT_MIN_DURATION = "10m";
+
+/** Validates a plan (its shape; the route and backends are checked against the table when it starts). */
+export function validateRolloutPlan(input: unknown): Result<RolloutPlan, readonly ValidationIssue[]> {
+  const parsed = RolloutPlanSchema.safeParse(input, { reportInput: true });
+  if (!parsed.success) return err(describeIssues(RolloutPlanSchema, parsed.error.issues));
+  const plan = parsed.data;
+  const issues: ValidationIssue[] = [];
+  let last = 0;
+  plan.steps.forEach((step, i) => {
+    if (step.type !== "weight") {
+      if (step.type === "shadow" && last > 0) issues.push({ path: `$.steps[${i}]`, message: "a shadow step must come before the weight steps" });
+      return;
+    }
+    if (Math.round(step.weight * 100) !== step.weight * 100) issues.push({ path: `$.steps[${i}].weight`, message: `weight ${step.weight} is not a multiple of 0.01` });
+    if (step.weight <= last) issues.push({ path: `$.steps[${i}].weight`, message: `weights must rise: ${step.weight} after ${last}` });
+    last = step.weight;
+  });
+  const weightAt100 = plan.steps.findIndex((step) => step.type === "weight" && step.weight === 100);
+  if (weightAt100 !== -1 && weightAt100 !== plan.steps.length - 1) issues.push({ path: `$.steps[${weightAt100}]`, message: "weight 100 completes the rollout: it must be the last step" });
+  if (plan.control !== undefined && plan.control === plan.candidate) issues.push({ path: "$.control", message: "must differ from the candidate" });
+  if (issues.length > 0) return err(issues);
+  const gates = plan.gates ?? {};
+  return ok({
+    route: plan.route,
+    candidate: plan.candidate,
+    ...(plan.control !== undefined ? { control: plan.control } : {}),
+    steps: plan.steps.map((step): NormalizedStep => {
+      if (step.type === "pause") return step.reason === undefined ? { type: "pause" } : { type: "pause", reason: step.reason };
+      const minDurationMs = parseDuration(step.minDuration ?? DEFAULT_MIN_DURATION) as number;
+      if (step.type === "shadow") return { type: "shadow", minComparisons: step.minComparisons ?? DEFAULT_MIN_COMPARISONS, minDurationMs };
+      return { type: "weight", weight: step.weight, minRequests: step.minRequests ?? DEFAULT_MIN_REQUESTS, minDurationMs };
+    }),
+    gates: {
+      confidence: gates.confidence ?? DEFAULT_GATES.confidence,
+      errorRateTolerance: gates.errorRateTolerance ?? DEFAULT_GATES.errorRateTolerance,
+      latencyRatio: { p95: gates.latencyRatio?.p95 ?? DEFAULT_GATES.latencyRatio.p95, p99: gates.latencyRatio?.p99 ?? DEFAULT_GATES.latencyRatio.p99 },
+      latencySlackMs: gates.latencySlackMs ?? DEFAULT_GATES.latencySlackMs,
+      latencyMinSamples: { p95: gates.latencyMinSamples?.p95 ?? DEFAULT_GATES.latencyMinSamples.p95, p99: gates.latencyMinSamples?.p99 ?? DEFAULT_GATES.latencyMinSamples.p99 },
+      maxMismatchRate: gates.maxMismatchRate ?? DEFAULT_GATES.maxMismatchRate,
+    },
+    onFailure: plan.onFailure ?? "rollback",
+    ...(plan.webhook !== undefined ? { webhook: plan.webhook } : {}),
+  });
+}
+
+/** `shadow,1,10,50,100` (the CLI's --steps) as plan steps; undefined when it does not read. */
+export function parseStepList(text: string): Step[] | undefined {
+  const steps: Step[] = [];
+  for (const part of text.split(",").map((s) => s.trim())) {
+    if (part === "shadow") steps.push({ type: "shadow" });
+    else if (part === "pause") steps.push({ type: "pause" });
+    else if (/^\d+(\.\d+)?%?$/.test(part)) steps.push({ type: "weight", weight: Number(part.replace("%", "")) });
+    else return undefined;
+  }
+  return steps.length > 0 ? steps : undefined;
+}

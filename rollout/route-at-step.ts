@@ -1,0 +1,53 @@
+import { canonicalJson } from "../lib/canonical-json.ts";
+import type { Route } from "../routes/schema.ts";
+import type { RolloutPlan } from "./plan.ts";
+
+/**
+ * The backend a rollout moves traffic from: the plan's `control`, else the route's single
+ * backend, else its busiest one other than the candidate; undefined when there is none (a
+ * route that sends everything to the candidate already).
+ */
+export function controlOf(plan: Pick<RolloutPlan, "candidate" | "control">, original: Route): string | undefined {
+  if (plan.control !== undefined) return plan.control;
+  if (typeof original.to === "string") return original.to === plan.candidate ? undefined : original.to;
+  return Object.entries(original.to)
+    .filter(([name]) => name !== plan.candidate)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0]?.[0];
+}
+
+/**
+ * The route as a rollout step serves it, from its definition before the rollout:
+ * - a shadow step keeps the route's weights and copies its requests to the candidate, in a
+ *   new shadow epoch (`shadowEpoch`: statistics start over);
+ * - a weight step splits the route's users between control and candidate (sticky as the
+ *   route says), keeping the shadow a shadow step set up for the users still on control;
+ * - weight 100 sends everything to the candidate and drops that shadow;
+ * - a pause changes nothing (the previous step's definition stays).
+ */
+export function routeAtStep(plan: RolloutPlan, original: Route, step: number, shadowEpoch: number): Route {
+  const control = controlOf(plan, original) as string;
+  const shadowStep = plan.steps.findIndex((s) => s.type === "shadow");
+  const shadowing = shadowStep !== -1 && shadowStep <= step;
+  let weight = 0;
+  for (let i = 0; i <= step; i++) {
+    const s = plan.steps[i];
+    if (s?.type === "weight") weight = s.weight;
+  }
+  const { shadow: originalShadow, ...rest } = original;
+  const shadow = shadowing ? { ...(originalShadow?.to === plan.candidate ? originalShadow : {}), to: plan.candidate, epoch: shadowEpoch } : originalShadow;
+  if (weight === 0) return { ...rest, ...(shadow ? { shadow } : {}) };
+  if (weight === 100) {
+    const kept = shadow?.to === plan.candidate ? undefined : shadow;
+    return { ...rest, to: plan.candidate, ...(kept ? { shadow: kept } : {}) };
+  }
+  return { ...rest, to: { [control]: round(100 - weight), [plan.candidate]: weight }, ...(shadow ? { shadow } : {}) };
+}
+
+/** Whether a route is as a rollout step left it (what it compares to notice a manual change). */
+export function sameRoute(a: Route | undefined, b: Route | undefined): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}
