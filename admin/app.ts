@@ -9,6 +9,7 @@ import { problem } from "./http.ts";
 import { registerHistory } from "./history-handlers.ts";
 import { registerMetrics } from "./metrics-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
+import { registerRollouts } from "./rollout-handlers.ts";
 import { registerShadow } from "./shadow-handlers.ts";
 import { registerTokens } from "./token-handlers.ts";
 import { hashToken, parseTokens, type TokenRegistry } from "./tokens.ts";
@@ -82,6 +83,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerShadow(api, deps);
   registerTokens(api, deps);
   registerMetrics(api, deps);
+  registerRollouts(api, deps);
   app.route("/api", api);
 
   app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));

@@ -1,4 +1,5 @@
 import type { ConfigCache } from "../config/config-cache.ts";
+import type { ControllerDeps } from "./rollout-controller.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import type { MetricsStore } from "../store/metrics-store.ts";
 import type { ShadowStore } from "../store/shadow-store.ts";
@@ -32,6 +33,8 @@ export interface AdminDeps {
    * takes effect that long after it is written, everywhere at once.
    */
   readonly propagationMs: number;
+  /** The rollout controller's dependencies, given the request's waitUntil; undefined with a static table. */
+  readonly controller?: ((waitUntil: (promise: Promise<unknown>) => void) => ControllerDeps) | undefined;
   /** Settings the deployment is missing or got wrong (for health and `cutover doctor`). */
   readonly problems: readonly string[];
 }

@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { RouteTableSchema } from "../routes/schema.ts";
-import { CreateTokenBody, MintOverrideBody, PutRoutesBody, RevokeTokenBody, RollbackBody, RouteRollbackBody, WeightsBody } from "./schemas.ts";
+import { CreateTokenBody, MintOverrideBody, PutRoutesBody, RevokeTokenBody, RollbackBody, RolloutActionBody, RouteRollbackBody, ShadowResetBody, StartRolloutBody, WeightsBody } from "./schemas.ts";
 
 /**
  * The admin API's OpenAPI 3.1 document, from the same zod schemas that check requests, so
@@ -40,10 +40,11 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
   "/_cutover/api/audit": { get: { summary: "The audit log, newest first.", role: "viewer", query: [{ name: "limit", description: "how many (1-500, default 50)", type: "integer" }], ok: "the entries" } },
   "/_cutover/api/shadow": {
     get: {
-      summary: "Shadow comparison reports: every shadowed route, or one route's differences, noise, latency and verdict.",
+      summary: "Shadow comparison reports of the routes' current shadow epochs: every shadowed route, or one route's differences (with the request of an example), noise, latency and verdict.",
       role: "viewer",
       query: [
         { name: "route", description: "one route's full report" },
+        { name: "since", description: "only the last hours of the epoch (whole hours): 1h, 6h, 2d" },
         { name: "minComparisons", description: "comparisons needed before a verdict (default 1000)", type: "integer" },
         { name: "threshold", description: "match rate in percent needed to be ready (default 99)", type: "number" },
       ],
@@ -68,6 +69,21 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
   "/_cutover/api/progress": {
     get: { summary: "The share of requests served by backends other than the default, overall, per day, per hour over the last day, and per route.", role: "viewer", query: [{ name: "days", description: "how many days (1-14, default 7)", type: "integer" }], ok: "the progress" },
   },
+  "/_cutover/api/shadow/{route}/reset": {
+    post: { summary: "Start a route's shadow statistics over: a new version with the route's shadow epoch raised. Audited.", role: "operator", body: ShadowResetBody, ok: "the new version and epoch" },
+  },
+  "/_cutover/api/rollouts": {
+    get: { summary: "Every rollout, running or over, newest first.", role: "viewer", ok: "the rollouts" },
+    post: { summary: "Start a rollout (plan: rollout-plan.schema.json): claims the route and serves its first step. Audited.", role: "operator", body: StartRolloutBody, ok: "the rollout" },
+  },
+  "/_cutover/api/rollouts/{route}": {
+    get: { summary: "One rollout: plan, step, history, and its current step judged now (every gate with its numbers and bounds).", role: "viewer", ok: "the rollout" },
+  },
+  "/_cutover/api/rollouts/{route}/promote": { post: { summary: "Go to the next step now (past a pause, or without waiting for the evidence). Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout" } },
+  "/_cutover/api/rollouts/{route}/pause": { post: { summary: "Hold the current step. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout" } },
+  "/_cutover/api/rollouts/{route}/resume": { post: { summary: "Carry on from the current step, re-applying it if the route was changed. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout" } },
+  "/_cutover/api/rollouts/{route}/abort": { post: { summary: "Stop and restore the route as it was before the rollout, at once. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout" } },
+  "/_cutover/api/rollouts/tick": { post: { summary: "Run the rollout controller once (the Cron Trigger does each minute; `cutover dev` every 3 s).", role: "operator", ok: "what each running rollout did" } },
   "/_cutover/api/tokens": {
     get: { summary: "Stored admin tokens (never their values).", role: "operator", ok: "the tokens" },
     post: { summary: "Make a stored admin token; its value is in this answer only. Audited.", role: "operator", body: CreateTokenBody, ok: "the token, once" },

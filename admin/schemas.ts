@@ -42,3 +42,7 @@ export const MintOverrideBody = z.strictObject({
 });
 
 export const ShadowResetBody = z.strictObject({ reason: ReasonSchema });
+
+export const StartRolloutBody = z.strictObject({ plan: z.unknown(), reason: ReasonSchema });
+
+export const RolloutActionBody = z.strictObject({ reason: ReasonSchema });

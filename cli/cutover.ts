@@ -6,6 +6,7 @@ import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerRollback } from "./commands/rollback.ts";
+import { registerRollout } from "./commands/rollout.ts";
 import { registerRoutes } from "./commands/routes.ts";
 import { registerShadow } from "./commands/shadow.ts";
 import { registerTokens } from "./commands/token.ts";
@@ -32,6 +33,7 @@ registerTokens(program);
 registerDev(program);
 registerDoctor(program);
 registerTraffic(program);
+registerRollout(program);
 
 try {
   await program.parseAsync(process.argv);

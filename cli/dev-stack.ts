@@ -159,11 +159,39 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       log: options.log,
     });
     stops.push(worker.stop);
+    // The rollout controller: in production a Cron Trigger each minute; here every few seconds.
+    const ticker = startRolloutTicker(worker.url, adminToken);
+    stops.push(async () => ticker.stop());
     return { workerUrl: worker.url, legacyUrl, accountsUrl, dynamoEndpoint: dynamo.endpoint, adminToken, overrideSecret, version, table, tableSource, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** How often `cutover dev` ticks the rollout controller. */
+export const DEV_TICK_MS = 3000;
+
+/** POSTs /rollouts/tick every DEV_TICK_MS (one at a time; a failed tick is retried at the next). */
+function startRolloutTicker(workerUrl: string, token: string): { stop(): void } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = async () => {
+    try {
+      const response = await fetch(`${workerUrl}/_cutover/api/rollouts/tick`, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+      await response.arrayBuffer();
+    } catch {
+      // The Worker restarting, or stopping: the next tick tries again.
+    }
+    if (!stopped) timer = setTimeout(tick, DEV_TICK_MS);
+  };
+  timer = setTimeout(tick, DEV_TICK_MS);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** Refuses to start on a port something else listens on, naming the flag that changes it. */

@@ -7,3 +7,6 @@ export class ExitCodeError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** Exit code of a check whose answer is no: `shadow report --check` not ready, `rollout status --wait` not succeeded. */
+export const EXIT_NOT_READY = 5;

@@ -11,7 +11,7 @@ export function controlOf(plan: Pick<RolloutPlan, "candidate" | "control">, orig
   if (plan.control !== undefined) return plan.control;
   if (typeof original.to === "string") return original.to === plan.candidate ? undefined : original.to;
   return Object.entries(original.to)
-    .filter(([name]) => name !== plan.candidate)
+    .filter(([name, weight]) => name !== plan.candidate && weight > 0)
     .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))[0]?.[0];
 }
 
@@ -22,16 +22,18 @@ export function controlOf(plan: Pick<RolloutPlan, "candidate" | "control">, orig
  * - a weight step splits the route's users between control and candidate (sticky as the
  *   route says), keeping the shadow a shadow step set up for the users still on control;
  * - weight 100 sends everything to the candidate and drops that shadow;
- * - a pause changes nothing (the previous step's definition stays).
+ * - a pause changes nothing (the previous step's definition stays);
+ * - a weight below what the candidate had before the rollout keeps that (users never move back).
  */
 export function routeAtStep(plan: RolloutPlan, original: Route, step: number, shadowEpoch: number): Route {
   const control = controlOf(plan, original) as string;
   const shadowStep = plan.steps.findIndex((s) => s.type === "shadow");
   const shadowing = shadowStep !== -1 && shadowStep <= step;
-  let weight = 0;
+  // A rollout never moves users back: a step below the candidate's weight before the rollout keeps that weight.
+  let weight = typeof original.to === "string" ? (original.to === plan.candidate ? 100 : 0) : (original.to[plan.candidate] ?? 0);
   for (let i = 0; i <= step; i++) {
     const s = plan.steps[i];
-    if (s?.type === "weight") weight = s.weight;
+    if (s?.type === "weight") weight = Math.max(weight, s.weight);
   }
   const { shadow: originalShadow, ...rest } = original;
   const shadow = shadowing ? { ...(originalShadow?.to === plan.candidate ? originalShadow : {}), to: plan.candidate, epoch: shadowEpoch } : originalShadow;

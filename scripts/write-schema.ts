@@ -1,16 +1,18 @@
 /**
- * Writes route-table.schema.json (so editors complete and check route table files:
- * `"$schema": "./route-table.schema.json"`) and openapi.json (the admin API, served by the
+ * Writes route-table.schema.json and rollout-plan.schema.json (so editors complete and check
+ * route table and plan files: `"$schema": "./route-table.schema.json"`) and openapi.json (the admin API, served by the
  * Worker at /_cutover/api/openapi.json) from the zod schemas. Run: `npm run schema`.
  */
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { adminOpenApi } from "../admin/openapi.ts";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
+import { rolloutPlanJsonSchema } from "../rollout/json-schema.ts";
 import { routeTableJsonSchema } from "../routes/json-schema.ts";
 
 for (const [file, document] of [
   ["route-table.schema.json", routeTableJsonSchema()],
+  ["rollout-plan.schema.json", rolloutPlanJsonSchema()],
   ["openapi.json", adminOpenApi()],
 ] as const) {
   const target = path.join(PROJECT_ROOT, file);

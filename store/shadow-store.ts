@@ -19,6 +19,8 @@ import { addCounters, wasRefused } from "./add-counters.ts";
  * | h#<hour>#lat#control | latency histogram (attribute b<i> per bucket), same for candidate |
  * | sample#<time>#…      | a recent redacted mismatch, with expiresAt                   |
  *
+ * Counter items carry `expiresAt` (30 days after their hour's last flush), samples 7 days.
+ *
  * Every counter is an atomic ADD, so batches flushed by many isolates add up exactly. A
  * write DynamoDB refused is sent again later; one whose outcome is unknown is not, so that
  * nothing is ever counted twice.
@@ -38,6 +40,8 @@ export interface ShadowStore {
 }
 
 const SAMPLE_TTL_SECONDS = 7 * 24 * 3600;
+/** Hourly counters are kept this long after their hour's last flush. */
+const COUNTER_TTL_SECONDS = 30 * 24 * 3600;
 /** Writes in flight at once: a flush must stay well inside the Worker's subrequest limits. */
 const WRITE_CONCURRENCY = 6;
 const SAMPLES_READ = 20;
@@ -49,7 +53,7 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
   const add = (pk: string, sk: string, counters: Record<string, number>, set: Record<string, unknown> = {}) => {
     // First-write-wins fields keep their first value; others are overwritten.
     const firstWins = Object.fromEntries(Object.entries(set).filter(([name]) => name === "firstAt" || name === "fields"));
-    const overwrite = Object.fromEntries(Object.entries(set).filter(([name]) => !(name in firstWins)));
+    const overwrite = { ...Object.fromEntries(Object.entries(set).filter(([name]) => !(name in firstWins))), expiresAt: Math.floor(now().getTime() / 1000) + COUNTER_TTL_SECONDS };
     return addCounters(client, tableName, { pk, sk, counters, set: overwrite, setIfAbsent: firstWins });
   };
 
@@ -169,6 +173,8 @@ function toStored(counters: readonly Record<string, unknown>[], sampleItems: rea
   const candidateLatency: Record<number, number> = {};
   const samples: ShadowSample[] = [];
   for (const item of counters) {
+    // DynamoDB's TTL deletes late (dynalite never): expired hours are skipped here.
+    if (typeof item.expiresAt === "number" && item.expiresAt <= nowSeconds) continue;
     // h#2026-11-25T17#<kind>…
     const sk = String(item.sk).slice(16);
     if (sk === "stats") {

@@ -1,5 +1,7 @@
 import type { Hono } from "hono";
 import { createAdminApp } from "../admin/app.ts";
+import { sendWebhook } from "../admin/notify.ts";
+import { tickAll, type ControllerDeps } from "../admin/rollout-controller.ts";
 import type { AdminEnv } from "../admin/auth.ts";
 import { createConfigCache, propagationBound, type ConfigCache } from "../config/config-cache.ts";
 import { logEvent } from "../lib/log.ts";
@@ -12,6 +14,7 @@ import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts"
 import { createShadowStore, type ShadowStore } from "../store/shadow-store.ts";
 import { createStaticSource } from "../store/static-source.ts";
 import { createMetricsStore, type MetricsStore } from "../store/metrics-store.ts";
+import { createRolloutStore, type RolloutStore } from "../store/rollout-store.ts";
 import { createTokenStore, type TokenStore } from "../store/token-store.ts";
 import { errorPage } from "./error-page.ts";
 import { MAX_WAIT_MS } from "./batcher.ts";
@@ -28,13 +31,15 @@ interface IsolateState {
   readonly config: ConfigCache;
   readonly admin: Hono<AdminEnv>;
   readonly options: ProxyOptions;
+  /** The rollout controller's stores and settings, given a waitUntil for its webhooks; undefined with a static table. */
+  readonly controller: ((waitUntil: (promise: Promise<unknown>) => void) => ControllerDeps) | undefined;
 }
 
 let state: IsolateState | undefined;
 
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
-  const { source, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, kind } = stores(env);
+  const { source, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, kind } = stores(env);
   const ttlMs = positive(env.CUTOVER_CONFIG_TTL_MS, 2000);
   const readTimeoutMs = positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000);
   const propagationMs = nonNegative(env.CUTOVER_PROPAGATION_MS, propagationBound(ttlMs, readTimeoutMs));
@@ -47,7 +52,23 @@ function stateFor(env: Env): IsolateState {
     onRestore: (from, to) => logEvent("warn", "active_version_went_backwards", { from, to, message: "the store's active version is older than the one served: following it (a restore?)" }),
   });
   const secret = overrideSecret(env.CUTOVER_OVERRIDE_SECRET);
+  const controller =
+    store && metricsStore && shadowStore && rolloutStore
+      ? (waitUntil: (promise: Promise<unknown>) => void): ControllerDeps => ({
+          store,
+          rollouts: rolloutStore,
+          metrics: metricsStore,
+          shadow: shadowStore,
+          now: Date.now,
+          // A step's window opens once counts from before it are flushed: one flush interval and a margin.
+          settleMs: Math.min(nonNegative(env.CUTOVER_METRICS_FLUSH_MS, 10_000), MAX_WAIT_MS) + 1000,
+          propagationMs,
+          notify: (url, message) => waitUntil(sendWebhook(url, message)),
+          accept: (published) => config.accept(published),
+        })
+      : undefined;
   const admin = createAdminApp({
+    controller,
     store,
     source,
     shadowStore,
@@ -77,7 +98,7 @@ function stateFor(env: Env): IsolateState {
         ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
         : undefined,
   };
-  state = { env, config, admin, options };
+  state = { env, config, admin, options, controller };
   return state;
 }
 
@@ -93,6 +114,7 @@ function stores(env: Env): {
   tokenStore: TokenStore | undefined;
   metricsStore: MetricsStore | undefined;
   trafficRecorder: TrafficRecorder | undefined;
+  rolloutStore: RolloutStore | undefined;
   kind: string;
 } {
   if (env.CUTOVER_DYNAMODB_TABLE) {
@@ -125,10 +147,21 @@ function stores(env: Env): {
             now: Date.now,
             onError: (error) => logEvent("warn", "metrics_flush_failed", { error }),
           });
-    return { source: store, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, kind: "dynamodb" };
+    const rolloutStore = createRolloutStore({ client, tableName });
+    return { source: store, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, kind: "dynamodb" };
   }
   const routes: unknown = env.CUTOVER_ROUTES;
-  return { source: createStaticSource(routes), store: undefined, shadowStore: undefined, shadowRecorder: undefined, tokenStore: undefined, metricsStore: undefined, trafficRecorder: undefined, kind: "static" };
+  return {
+    source: createStaticSource(routes),
+    store: undefined,
+    shadowStore: undefined,
+    shadowRecorder: undefined,
+    tokenStore: undefined,
+    metricsStore: undefined,
+    trafficRecorder: undefined,
+    rolloutStore: undefined,
+    kind: "static",
+  };
 }
 
 /**
@@ -204,5 +237,13 @@ export default {
         request.headers.get("accept"),
       );
     }
+  },
+
+  /** The Cron Trigger (`[triggers] crons` in wrangler.toml): one rollout controller tick. */
+  async scheduled(_controller, env, ctx) {
+    const controller = stateFor(env).controller;
+    if (!controller) return;
+    const results = await tickAll(controller((promise) => ctx.waitUntil(promise)));
+    for (const result of results) if (result.decision !== "wait" && result.decision !== "settling") logEvent("info", "rollout_tick", { ...result });
   },
 } satisfies ExportedHandler<Env>;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { ShadowReport } from "../../compare/shadow-report.ts";
 import { clientFor, print } from "../context.ts";
+import { EXIT_NOT_READY, ExitCodeError } from "../exit-code-error.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
 
@@ -16,14 +17,20 @@ export function registerShadow(program: Command): void {
     .argument("[route]", "one route's full report")
     .option("--min-comparisons <n>", "comparisons needed before a verdict", "1000")
     .option("--threshold <percent>", "match rate needed to be ready", "99")
-    .action(async (route: string | undefined, options: { minComparisons: string; threshold: string }, command: Command) => {
+    .option("--since <duration>", "only the last hours (whole hours: 1h, 6h, 2d); default: the current epoch")
+    .option("--check", `exit ${EXIT_NOT_READY} unless every report's verdict is ready (for CI)`)
+    .action(async (route: string | undefined, options: { minComparisons: string; threshold: string; since?: string; check?: boolean }, command: Command) => {
       const { client, json } = clientFor(command);
       if (!/^\d+$/.test(options.minComparisons)) throw new UsageError("--min-comparisons must be a whole number");
       if (!/^\d+(\.\d+)?$/.test(options.threshold) || Number(options.threshold) > 100) throw new UsageError("--threshold must be a percentage");
-      const query = `minComparisons=${options.minComparisons}&threshold=${options.threshold}`;
+      if (options.since !== undefined && !/^\d+[mhd]$/.test(options.since)) throw new UsageError("--since is a duration such as 6h or 2d");
+      const query = `minComparisons=${options.minComparisons}&threshold=${options.threshold}${options.since ? `&since=${options.since}` : ""}`;
+      const check = (ready: boolean, what: string) => {
+        if (options.check && !ready) throw new ExitCodeError(EXIT_NOT_READY, new Error(`Not ready: ${what}`));
+      };
       if (route === undefined) {
         const listing = await client.get<Listing>(`/shadow?${query}`);
-        return print(json, listing, () =>
+        print(json, listing, () =>
           listing.routes.length === 0
             ? "No route has a shadow."
             : alignColumns(
@@ -42,16 +49,33 @@ export function registerShadow(program: Command): void {
                 "",
               ),
         );
+        return check(
+          listing.routes.length > 0 && listing.routes.every((r) => r.verdict.ready),
+          listing.routes.filter((r) => !r.verdict.ready).map((r) => `${r.route}: ${r.verdict.summary}`).join("; ") || "no route has a shadow",
+        );
       }
-      const report = await client.get<ShadowReport>(`/shadow?route=${encodeURIComponent(route)}&${query}`);
+      const report = await client.get<ShadowReport & { epoch: string; shadowTo: string }>(`/shadow?route=${encodeURIComponent(route)}&${query}`);
       print(json, report, () => formatReport(report));
+      check(report.verdict.ready, report.verdict.summary);
+    });
+
+  shadow
+    .command("reset")
+    .description("start the route's shadow statistics over (a new epoch), e.g. after fixing the candidate")
+    .argument("<route>")
+    .requiredOption("--reason <text>", "why (audited)")
+    .action(async (route: string, options: { reason: string }, command: Command) => {
+      const { client, json } = clientFor(command);
+      const result = await client.post<{ version: number; epoch: string; effectiveAt: string | null }>(`/shadow/${encodeURIComponent(route)}/reset`, { reason: options.reason });
+      print(json, result, () => `Shadow statistics of ${route} start over in epoch ${result.epoch} (version ${result.version}${result.effectiveAt ? `, from ${result.effectiveAt}` : ""}).`);
     });
 }
 
-function formatReport(report: ShadowReport): string {
+function formatReport(report: ShadowReport & { epoch?: string; shadowTo?: string }): string {
   const ms = (value: number | null) => (value === null ? "-" : `≤ ${value} ms`);
   const lines = [
     `Route ${report.route}: ${report.verdict.summary}`,
+    `  shadow ${report.shadowTo ?? "-"}, epoch ${report.epoch ?? "-"}${report.firstAt ? ` (since ${report.firstAt})` : ""}`,
     "",
     `  compared ${report.compared}, matched ${report.matched}, mismatched ${report.mismatched}, candidate errors ${report.candidateErrors}, too large ${report.tooLarge}, skipped under load ${report.shed}`,
     `  latency p50/p95/p99   control ${ms(report.latency.control.p50)} / ${ms(report.latency.control.p95)} / ${ms(report.latency.control.p99)}` +
@@ -63,7 +87,7 @@ function formatReport(report: ShadowReport): string {
       "Differences (most frequent first):",
       alignColumns([
         ["FIELD", "COUNT", "EXAMPLE"],
-        ...report.differences.map((d) => [d.field, String(d.count), d.example ? `${d.example.kind}: ${show(d.example.control)} → ${show(d.example.candidate)}` : "-"]),
+        ...report.differences.map((d) => [d.field, String(d.count), d.example ? `${d.example.kind}: ${show(d.example.control)} → ${show(d.example.candidate)}  (${d.example.method} ${d.example.path})` : "-"]),
       ]),
       "",
     );
@@ -74,6 +98,9 @@ function formatReport(report: ShadowReport): string {
   return lines.join("\n").trimEnd();
 }
 
+/** A value as JSON with its JSON type: `4200 (number)` and `"4200" (string)` must not look alike. */
 function show(value: unknown): string {
-  return value === undefined ? "(none)" : typeof value === "string" ? value : JSON.stringify(value);
+  if (value === undefined) return "(none)";
+  const type = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+  return `${JSON.stringify(value)} (${type})`;
 }

@@ -26,6 +26,17 @@ interface Inventory {
   readonly templates: readonly { template: string; count: number; methods: string[]; status: Record<string, number>; lastSeen: string; coveredBy: string | null }[];
 }
 
+interface RolloutSummary {
+  readonly route: string;
+  readonly candidate: string;
+  readonly status: string;
+  readonly step: number;
+  readonly steps: number;
+  readonly stepLabel: string;
+  readonly pausedReason: string | null;
+  readonly lastVerdict: { summary: string } | null;
+}
+
 const percent = (value: number | null | undefined) => (value === null || value === undefined ? "-" : `${Math.round(value * 1000) / 10} %`);
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? "-" : `${value} ms`);
 const SPARK = "▁▂▃▄▅▆▇█";
@@ -37,12 +48,14 @@ export function registerTraffic(program: Command): void {
     .option("--since <duration>", "the window: 15m, 1h, 1d", "15m")
     .action(async (options: { since: string }, command: Command) => {
       const { client, json } = clientFor(command);
-      const [routes, listing, progress] = await Promise.all([
+      const [routes, listing, progress, rollouts] = await Promise.all([
         client.getRoutes(),
         client.get<StatusListing>(`/metrics?since=${encodeURIComponent(options.since)}`),
         client.get<Progress>("/progress?days=1"),
+        client.get<{ rollouts: RolloutSummary[] }>("/rollouts"),
       ]);
-      print(json, { version: routes?.version ?? null, metrics: listing, progress }, () => {
+      const active = rollouts.rollouts.filter((r) => r.status === "running" || r.status === "paused");
+      print(json, { version: routes?.version ?? null, metrics: listing, progress, rollouts: active }, () => {
         const rows = [["ROUTE", "WEIGHTS", "BACKEND", "SERVED", "SHARE", "ERRORS", "P99"]];
         for (const entry of listing.routes) {
           const route = routes?.table.routes.find((r) => r.id === entry.route);
@@ -52,10 +65,12 @@ export function registerTraffic(program: Command): void {
           if (backends.length === 0) rows.push([entry.route, weights, "-", "0", "-", "-", "-"]);
           backends.forEach(([backend, p], i) => rows.push([i === 0 ? entry.route : "", i === 0 ? weights : "", backend, String(p.served), percent(total === 0 ? null : p.served / total), percent(p.errorRate), ms(p.latencyMs.p99)]));
         }
+        const rolloutLines = active.map((r) => `  ${r.route} → ${r.candidate}: ${r.status}, step ${r.step}/${r.steps} (${r.stepLabel}) — ${r.pausedReason ?? r.lastVerdict?.summary ?? "starting"}`);
         return [
           `Version ${routes?.version ?? "-"} · traffic since ${listing.since} · migrated: ${percent(progress.share.last24h)} of the last 24 h on new backends (legacy: ${progress.legacyBackend})`,
           "",
           alignColumns(rows, ""),
+          ...(rolloutLines.length > 0 ? ["", "Rollouts:", ...rolloutLines] : []),
         ].join("\n");
       });
     });

@@ -210,6 +210,28 @@ describe("the local stack (npm start)", () => {
     expect(denied).toMatchObject({ code: 4, stderr: expect.stringContaining("cutover: This token is not known") });
   });
 
+  it("lets cutover move a route (the README's walk-through): shadow, 75 %, 100 %, ticked by the local stack", async () => {
+    const [, url] = /export CUTOVER_URL=(\S+)/.exec(output) ?? [];
+    // As the README's step 6 leaves it (the flip test above left it all on the Lambda): split 50/50.
+    expect((await cli("routes", "weights", "accounts-read", "legacy=50", "accounts=50", "--reason", "back to the split", "--wait")).code).toBe(0);
+    // The README's command, with steps that need no minute each.
+    const started = await cli("rollout", "start", "accounts-read", "--to", "accounts", "--steps", "shadow,75,100", "--min-requests", "20", "--min-duration", "0s", "--reason", "reads on the Lambda");
+    expect(started).toMatchObject({ code: 0, stdout: expect.stringContaining("Rollout of accounts-read to accounts started: step 1 of 3 (shadow)") });
+    let status = "running";
+    for (let round = 0; round < 30 && status === "running"; round++) {
+      await Promise.all(Array.from({ length: 60 }, async (_, i) => (await fetch(`${url}/api/accounts/1`, { headers: { cookie: `session_id=walk-${round}-${i}` } })).arrayBuffer()));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      status = (JSON.parse((await cli("rollout", "status", "accounts-read", "--json")).stdout) as { status: string }).status;
+    }
+    if (status !== "succeeded") console.error((await cli("rollout", "status", "accounts-read")).stdout);
+    expect(status).toBe("succeeded");
+    const routes = JSON.parse((await cli("routes", "get", "--json")).stdout) as { table: { routes: { id: string; to: unknown }[] } };
+    expect(routes.table.routes.find((r) => r.id === "accounts-read")?.to).toBe("accounts");
+    const text = await cli("rollout", "status", "accounts-read");
+    expect(text.stdout).toContain("SUCCEEDED");
+    expect(text.stdout).toMatch(/completed: accounts-read is served by accounts/);
+  });
+
   it("stops everything on Ctrl-C", async () => {
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGINT");

@@ -5,7 +5,7 @@ import type { Route } from "../../routes/schema.ts";
 import { decide, type RolloutState } from "../../rollout/decide.ts";
 import { judgeStep, type Evidence } from "../../rollout/gates.ts";
 import { parseStepList, validateRolloutPlan, type RolloutPlan } from "../../rollout/plan.ts";
-import { routeAtStep } from "../../rollout/route-at-step.ts";
+import { controlOf, routeAtStep } from "../../rollout/route-at-step.ts";
 import { differenceInterval, wilson, zFor } from "../../rollout/statistics.ts";
 
 /** An arm's counts: `n` requests, `errors` of them 5xx, latencies cycling through `ms`. */
@@ -128,6 +128,14 @@ describe("the controller's decision", () => {
     expect(routeAtStep(p, original, 1, 1)).toEqual({ ...original, to: { legacy: 90, lambda: 10 }, shadow: { to: "lambda", epoch: 1 } });
     expect(routeAtStep(p, original, 2, 1)).toEqual(routeAtStep(p, original, 1, 1));
     expect(routeAtStep(p, original, 3, 1)).toEqual({ ...original, to: "lambda" });
+  });
+
+  it("never moves users back: a route already split 50/50 keeps 50 through a 10 % step", () => {
+    const split: Route = { ...original, to: { legacy: 50, lambda: 50 }, sticky: "cookie:session_id" };
+    expect(routeAtStep(p, split, 1, 1).to).toEqual({ legacy: 50, lambda: 50 });
+    expect(routeAtStep(p, split, 3, 1).to).toBe("lambda");
+    // Weight 0 is not a control: everything is on the candidate already.
+    expect(controlOf(p, { ...original, to: { legacy: 0, lambda: 100 } })).toBeUndefined();
   });
 
   it("advances a passing step, pauses at a pause step, completes at 100", () => {

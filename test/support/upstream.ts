@@ -163,6 +163,17 @@ function respond(
       res.on("close", () => clearTimeout(timer));
       return;
     }
+    case "flaky": {
+      // Every (100 / N)-th request answers 500: a backend with N % of errors, deterministically.
+      flakyCounter++;
+      if (flakyCounter % Math.round(100 / Number(second)) === 0) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ backend: name, error: "flaky" }));
+        return;
+      }
+      json(res, name, record);
+      return;
+    }
     case "reset":
       req.socket.destroy();
       return;
@@ -270,6 +281,7 @@ function bucket(name: string, key: string, req: http.IncomingMessage, res: http.
   res.end(req.method === "HEAD" ? undefined : object.body);
 }
 
+let flakyCounter = 0;
 let noisyCounter = 0;
 
 /**
