@@ -6,6 +6,7 @@ import openapi from "../openapi.json" with { type: "json" };
 import type { AdminDeps } from "./deps.ts";
 import { requireToken, type AdminEnv } from "./auth.ts";
 import { problem } from "./http.ts";
+import { registerDashboard } from "./dashboard/dashboard.ts";
 import { registerHistory } from "./history-handlers.ts";
 import { registerMetrics } from "./metrics-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
@@ -85,6 +86,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerMetrics(api, deps);
   registerRollouts(api, deps);
   app.route("/api", api);
+  registerDashboard(app, api, deps, { registry: () => (tokens instanceof Error ? undefined : tokens), secret: deps.dashboard?.secret, access: deps.dashboard?.access });
 
   app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));
   app.onError((error, c) => {

@@ -1,4 +1,5 @@
 import type { ConfigCache } from "../config/config-cache.ts";
+import type { AccessConfig } from "./access-jwt.ts";
 import type { ControllerDeps } from "./rollout-controller.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import type { MetricsStore } from "../store/metrics-store.ts";
@@ -35,6 +36,8 @@ export interface AdminDeps {
   readonly propagationMs: number;
   /** The rollout controller's dependencies, given the request's waitUntil; undefined with a static table. */
   readonly controller?: ((waitUntil: (promise: Promise<unknown>) => void) => ControllerDeps) | undefined;
+  /** The dashboard's session key material (CUTOVER_SESSION_SECRET, else derived) and the optional Cloudflare Access check. */
+  readonly dashboard?: { readonly secret: string | undefined; readonly access: AccessConfig | undefined };
   /** Settings the deployment is missing or got wrong (for health and `cutover doctor`). */
   readonly problems: readonly string[];
 }

@@ -145,6 +145,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         ...(backendCredentials.sessionToken ? { AWS_SESSION_TOKEN: backendCredentials.sessionToken } : {}),
         CUTOVER_ADMIN_TOKENS: JSON.stringify({ [await hashToken(adminToken)]: { name: "dev", role: "operator" } }),
         CUTOVER_OVERRIDE_SECRET: overrideSecret,
+        CUTOVER_SESSION_SECRET: randomBytes(32).toString("hex"),
         // Locally, every response says which route, backend and version served it.
         CUTOVER_RESPONSE_HEADERS: "on",
         // Show shadow results within a second, not the production default of ten.

@@ -52,6 +52,8 @@ export interface ShadowReport {
     readonly candidate: { p50: number | null; p95: number | null; p99: number | null };
   };
   readonly samples: number;
+  /** The newest mismatch kept (redacted): the request and each difference, side by side. */
+  readonly latestSample: ShadowSample | null;
   readonly firstAt: string | null;
   readonly lastAt: string | null;
   readonly verdict: { readonly ready: boolean; readonly summary: string };
@@ -105,6 +107,7 @@ export function buildShadowReport(route: string, stats: StoredShadowStats, optio
     differences,
     latency: { control: spread(stats.controlLatency), candidate: spread(stats.candidateLatency) },
     samples: stats.samples.length,
+    latestSample: stats.samples[0] ?? null,
     firstAt: stats.firstAt,
     lastAt: stats.lastAt,
     verdict: verdict(attempts, matchRate, differences[0]?.field, stats.tooLarge, options),

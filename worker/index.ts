@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import { createAdminApp } from "../admin/app.ts";
+import { parseAccessConfig } from "../admin/access-jwt.ts";
 import { sendWebhook } from "../admin/notify.ts";
 import { tickAll, type ControllerDeps } from "../admin/rollout-controller.ts";
 import type { AdminEnv } from "../admin/auth.ts";
@@ -67,8 +68,15 @@ function stateFor(env: Env): IsolateState {
           accept: (published) => config.accept(published),
         })
       : undefined;
+  const access = parseAccessConfig(env.CUTOVER_ACCESS_TEAM_DOMAIN, env.CUTOVER_ACCESS_AUD, env.CUTOVER_ACCESS_ROLES);
+  if (access instanceof Error) logEvent("error", "access_misconfigured", { message: access.message });
   const admin = createAdminApp({
     controller,
+    dashboard: {
+      // A secret of its own, else one derived from the bootstrap tokens' secret: without either, no dashboard sign-in.
+      secret: longEnough(env.CUTOVER_SESSION_SECRET ?? "") ? env.CUTOVER_SESSION_SECRET : env.CUTOVER_ADMIN_TOKENS ? `cutover-session:${env.CUTOVER_ADMIN_TOKENS}` : undefined,
+      access: access instanceof Error ? undefined : access,
+    },
     store,
     source,
     shadowStore,

@@ -1,0 +1,316 @@
+import type { Context, Hono } from "hono";
+import { suggestRoute } from "../../accounting/suggest-routes.ts";
+import { logEvent } from "../../lib/log.ts";
+import { sha256, sha256Hex } from "../../lib/sha256.ts";
+import { parseStepList } from "../../rollout/plan.ts";
+import { diffTables } from "../../routes/diff-tables.ts";
+import type { Route, RouteTable } from "../../routes/schema.ts";
+import { validateRouteTable } from "../../routes/validate.ts";
+import type { AccessConfig } from "../access-jwt.ts";
+import { createAccessVerifier } from "../access-jwt.ts";
+import { internalEnv, type AdminEnv } from "../auth.ts";
+import type { AdminDeps } from "../deps.ts";
+import { newCsrfToken, readSession, SESSION_COOKIE, SESSION_SECONDS, sessionCookie, sessionKey, signSession, type Session } from "../session.ts";
+import type { Principal, TokenRegistry } from "../tokens.ts";
+import { loginPage, mapPage, newRoutePage, overviewPage, rolloutPage, rolloutsPage, routePage, versionsPage, weightsConfirmPage, type AuditEntry, type RolloutDetail, type RolloutSummary, type ShadowListing, type VersionRow } from "./pages.ts";
+import { h, layout, LIVE_SCRIPT, type Html, type PageContext } from "./view.ts";
+
+type Json = Record<string, unknown>;
+type DashboardContext = Context<AdminEnv>;
+
+/**
+ * The dashboard under /_cutover/ (DESIGN.md "Dashboard"): server-rendered pages over the
+ * admin API, which it calls in-process for the signed-in user — every action goes through
+ * the same handlers, checks and audit log as the CLI's. Sign-in exchanges an admin token for
+ * a signed session cookie (or trusts Cloudflare Access's JWT); every POST checks Origin and
+ * a CSRF token. Nothing here runs on proxied requests.
+ */
+export function registerDashboard(
+  app: Hono<AdminEnv>,
+  api: Hono<AdminEnv>,
+  deps: AdminDeps,
+  options: { registry: () => TokenRegistry | undefined; secret: string | undefined; access: AccessConfig | undefined },
+): void {
+  const key = options.secret ? sessionKey(options.secret) : undefined;
+  const access = options.access ? createAccessVerifier(options.access) : undefined;
+  const scriptHash = sha256(LIVE_SCRIPT).then((digest) => btoa(String.fromCharCode(...digest)));
+
+  /** An HTML answer with the headers every dashboard page gets. */
+  const page = async (c: DashboardContext, body: Html, status: 200 | 400 | 401 | 403 | 404 | 409 = 200) => {
+    c.header("cache-control", "no-store");
+    c.header("x-frame-options", "DENY");
+    c.header("referrer-policy", "same-origin");
+    c.header("content-security-policy", `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${await scriptHash}'; connect-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
+    return c.html(body, status);
+  };
+
+  /** The principal behind a token hash now: a revoked or expired token ends its sessions. */
+  const principalOfHash = async (hash: string): Promise<Principal | undefined> => {
+    const bootstrap = options.registry()?.identifyHash(fromHexSafe(hash));
+    if (bootstrap) return bootstrap;
+    const stored = await deps.tokenStore?.find(hash, new Date(deps.now()));
+    return stored && { name: stored.name, role: stored.role };
+  };
+
+  /** Who is signed in (and their session), or undefined. */
+  const whoIs = async (c: DashboardContext): Promise<{ principal: Principal; session: Session } | undefined> => {
+    if (key === undefined) return undefined;
+    const session = await readSession(await key, cookieOf(c, SESSION_COOKIE), Math.floor(deps.now() / 1000));
+    if (access !== undefined) {
+      const principal = await access.verify(c.req.header("cf-access-jwt-assertion"));
+      if (principal === undefined) return undefined;
+      if (session && session.tokenHash === null && session.name === principal.name) return { principal, session };
+      // First request of an Access identity: a session for its CSRF token.
+      const fresh: Session = { name: principal.name, role: principal.role, tokenHash: null, expires: Math.floor(deps.now() / 1000) + SESSION_SECONDS, csrf: newCsrfToken() };
+      c.header("set-cookie", sessionCookie(new URL(c.req.url), await signSession(await key, fresh)), { append: true });
+      return { principal, session: fresh };
+    }
+    if (session?.tokenHash == null) return undefined;
+    const principal = await principalOfHash(session.tokenHash);
+    return principal && { principal, session };
+  };
+
+  /** Origin (or Referer) must be this site, and the form must carry the session's CSRF token. */
+  const sameSite = (c: DashboardContext) => {
+    const origin = new URL(c.req.url).origin;
+    const claimed = c.req.header("origin") ?? (c.req.header("referer") ? new URL(c.req.header("referer") as string).origin : undefined);
+    return claimed === origin;
+  };
+
+  const apiCall = async (c: DashboardContext, principal: Principal, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const response = await api.request(
+      path,
+      { method, headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) },
+      internalEnv(principal),
+      c.executionCtx,
+    );
+    return { status: response.status, body: (await response.json()) as Json };
+  };
+  const get = async <T>(c: DashboardContext, principal: Principal, path: string): Promise<T | undefined> => {
+    const result = await apiCall(c, principal, "GET", path);
+    return result.status === 200 ? (result.body as T) : undefined;
+  };
+
+  app.get("/login", async (c) => page(c, loginPage(key === undefined ? "Dashboard sign-in is off: set the CUTOVER_SESSION_SECRET secret (32 bytes or more) or CUTOVER_ADMIN_TOKENS." : undefined, access !== undefined)));
+
+  app.post("/login", async (c) => {
+    if (key === undefined) return page(c, loginPage("Dashboard sign-in is off: set CUTOVER_SESSION_SECRET."), 400);
+    if (!sameSite(c)) return page(c, loginPage("This sign-in did not come from this site."), 403);
+    const form = await c.req.parseBody();
+    const token = typeof form.token === "string" ? form.token.trim() : "";
+    const hash = await sha256Hex(token);
+    const principal = token ? await principalOfHash(hash) : undefined;
+    if (!principal) {
+      logEvent("warn", "dashboard_sign_in_refused", {});
+      return page(c, loginPage("This token is not known: it may be mistyped, expired or revoked."), 401);
+    }
+    const session: Session = { name: principal.name, role: principal.role, tokenHash: hash, expires: Math.floor(deps.now() / 1000) + SESSION_SECONDS, csrf: newCsrfToken() };
+    c.header("set-cookie", sessionCookie(new URL(c.req.url), await signSession(await key, session)));
+    return c.redirect("/_cutover/", 303);
+  });
+
+  app.post("/logout", async (c) => {
+    c.header("set-cookie", sessionCookie(new URL(c.req.url), undefined));
+    return c.redirect("/_cutover/login", 303);
+  });
+
+  /** A page for a signed-in user; others go to the sign-in page. */
+  const view = (path: string, render: (c: DashboardContext, context: PageContext, principal: Principal) => Promise<Html | Response>) =>
+    app.get(path, async (c) => {
+      const who = await whoIs(c);
+      if (!who) return c.redirect("/_cutover/login", 303);
+      const context: PageContext = { name: who.principal.name, role: who.principal.role, csrf: who.session.csrf, ...notices(c) };
+      const out = await render(c, context, who.principal);
+      return out instanceof Response ? out : page(c, out);
+    });
+
+  view("/", async (c, context, principal) => {
+    const [table, metrics, progress, rollouts, shadow] = await Promise.all([
+      get<{ version: number; table: RouteTable }>(c, principal, "/routes"),
+      get<Parameters<typeof overviewPage>[1]["metrics"]>(c, principal, "/metrics?since=15m"),
+      get<Parameters<typeof overviewPage>[1]["progress"]>(c, principal, "/progress?days=7"),
+      get<{ rollouts: RolloutSummary[] }>(c, principal, "/rollouts"),
+      get<ShadowListing>(c, principal, "/shadow?minComparisons=200"),
+    ]);
+    const health = deps.cache.health();
+    return overviewPage(context, {
+      table,
+      metrics: metrics ?? { since: new Date(deps.now()).toISOString(), routes: [] },
+      progress: progress ?? { legacyBackend: table?.table.default ?? "legacy", share: {}, daily: [] },
+      rollouts: rollouts?.rollouts ?? [],
+      shadow,
+      health: { status: health.status, version: health.version, ageMs: health.ageMs, source: deps.sourceKind },
+    });
+  });
+
+  view("/routes/:id", async (c, context, principal) => {
+    const id = c.req.param("id") ?? "";
+    const table = await get<{ version: number; table: RouteTable }>(c, principal, "/routes");
+    const route = table?.table.routes.find((r) => r.id === id);
+    if (!table || !route) return page(c, notFound(context, `No route '${id}'.`), 404);
+    const [metrics, shadow, audit, rollout] = await Promise.all([
+      get<Parameters<typeof routePage>[1]["metrics"]>(c, principal, `/metrics?route=${encodeURIComponent(id)}&since=1h`),
+      route.shadow ? get<NonNullable<Parameters<typeof routePage>[1]["shadow"]>>(c, principal, `/shadow?route=${encodeURIComponent(id)}&minComparisons=200`) : Promise.resolve(undefined),
+      get<{ entries: AuditEntry[] }>(c, principal, "/audit?limit=200"),
+      get<RolloutSummary>(c, principal, `/rollouts/${encodeURIComponent(id)}`),
+    ]);
+    const history = (audit?.entries ?? []).filter((e) => e.details?.route === id || e.action === "apply" || e.action === "rollback").slice(0, 20);
+    return routePage(context, { route, table, metrics: metrics ?? { step: "1m", series: {}, totals: {} }, shadow, history, rollout });
+  });
+
+  view("/rollouts", async (c, context, principal) => rolloutsPage(context, (await get<{ rollouts: RolloutSummary[] }>(c, principal, "/rollouts"))?.rollouts ?? []));
+
+  view("/rollouts/:route", async (c, context, principal) => {
+    const route = c.req.param("route") ?? "";
+    const detail = await get<RolloutDetail>(c, principal, `/rollouts/${encodeURIComponent(route)}`);
+    return detail ? rolloutPage(context, detail) : page(c, notFound(context, `No rollout of '${route}'.`), 404);
+  });
+
+  view("/map", async (c, context, principal) => {
+    const [inventory, table] = await Promise.all([get<Parameters<typeof mapPage>[1]>(c, principal, "/inventory?limit=200"), get<{ table: RouteTable }>(c, principal, "/routes")]);
+    return mapPage(context, inventory ?? { stored: 0, maxStored: 0, templates: [] }, table?.table.default ?? "legacy");
+  });
+
+  view("/map/new", async (c, context, principal) => {
+    const table = await get<{ version: number; table: RouteTable }>(c, principal, "/routes");
+    const template = c.req.query("template") ?? "/";
+    const methods = (c.req.query("methods") ?? "GET").split(",").filter(Boolean);
+    return newRoutePage(context, suggestRoute(template, methods, table?.table.default ?? "legacy"), table?.version ?? 0);
+  });
+
+  view("/versions", async (c, context, principal) => {
+    const [versions, audit] = await Promise.all([get<{ versions: VersionRow[] }>(c, principal, "/versions?limit=30"), get<{ entries: AuditEntry[] }>(c, principal, "/audit?limit=30")]);
+    const a = Number(c.req.query("a"));
+    const b = Number(c.req.query("b"));
+    let diff: { a: number; b: number; changes: ReturnType<typeof diffTables> } | undefined;
+    if (Number.isInteger(a) && Number.isInteger(b) && a > 0 && b > 0) {
+      const [va, vb] = await Promise.all([get<{ table: RouteTable }>(c, principal, `/versions/${a}`), get<{ table: RouteTable }>(c, principal, `/versions/${b}`)]);
+      if (va && vb) diff = { a, b, changes: diffTables(va.table, vb.table) };
+      else context = { ...context, error: `No version ${va ? b : a}.` };
+    }
+    return versionsPage(context, { versions: versions?.versions ?? [], audit: audit?.entries ?? [], ...(diff ? { diff } : {}) });
+  });
+
+  /** A state-changing POST: signed in, same site, CSRF token, operator (the API checks the role again). */
+  const action = (path: string, run: (c: DashboardContext, form: Record<string, string>, principal: Principal, context: PageContext) => Promise<Response | Html>) =>
+    app.post(`/actions/${path}`, async (c) => {
+      const who = await whoIs(c);
+      if (!who) return c.redirect("/_cutover/login", 303);
+      const raw = await c.req.parseBody();
+      const form = Object.fromEntries(Object.entries(raw).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+      if (!sameSite(c) || form._csrf !== who.session.csrf) {
+        logEvent("warn", "dashboard_csrf_refused", { path: c.req.path, origin: c.req.header("origin") ?? null });
+        return c.text("Refused: this request did not come from the dashboard (Origin or CSRF token).", 403);
+      }
+      // A viewer sees no buttons, and a forged request gets no further.
+      if (who.principal.role !== "operator") return c.text(`Refused: '${who.principal.name}' is a viewer; this needs an operator.`, 403);
+      const context: PageContext = { name: who.principal.name, role: who.principal.role, csrf: who.session.csrf };
+      const out = await run(c, form, who.principal, context);
+      return out instanceof Response ? out : page(c, out);
+    });
+
+  /** Back to a page with the API's answer as a notice or an error. */
+  const done = (c: DashboardContext, to: string, result: { status: number; body: Json }, success: string) =>
+    c.redirect(`${to}?${result.status < 300 ? `notice=${encodeURIComponent(success)}` : `error=${encodeURIComponent(String(result.body.message ?? `failed (${result.status})`))}`}`, 303);
+
+  const weightsFrom = (form: Record<string, string>) => Object.fromEntries(Object.entries(form).filter(([name]) => name.startsWith("w:")).map(([name, value]) => [name.slice(2), Number(value)]).filter(([, w]) => (w as number) > 0));
+
+  action("weights/preview", async (c, form, principal, context) => {
+    const table = await get<{ version: number; table: RouteTable }>(c, principal, "/routes");
+    const route = table?.table.routes.find((r) => r.id === form.route);
+    if (!table || !route) return page(c, notFound(context, `No route '${form.route}'.`), 404);
+    return weightsConfirmPage(context, route, weightsFrom(form), form.reason ?? "", table.version);
+  });
+  action("weights", async (c, form, principal) => {
+    const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(form.route ?? "")}/weights`, { weights: weightsFrom(form), reason: form.reason, expectedVersion: Number(form.expectedVersion) });
+    return done(c, `/_cutover/routes/${form.route}`, result, `Weights changed: version ${String(result.body.version)}${result.body.effectiveAt ? `, in effect at ${String(result.body.effectiveAt)}` : ""}.`);
+  });
+  action("routes/:id/rollback", async (c, form, principal) => {
+    const id = c.req.param("id") ?? "";
+    const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(id)}/rollback`, { reason: form.reason });
+    return done(c, `/_cutover/routes/${id}`, result, `Route ${id} restored from version ${String(result.body.restoredFrom)}.`);
+  });
+  action("shadow/:id/reset", async (c, form, principal) => {
+    const id = c.req.param("id") ?? "";
+    const result = await apiCall(c, principal, "POST", `/shadow/${encodeURIComponent(id)}/reset`, { reason: form.reason });
+    return done(c, `/_cutover/routes/${id}`, result, `Shadow statistics start over (epoch ${String(result.body.epoch)}).`);
+  });
+  action("rollback", async (c, form, principal) => {
+    const result = await apiCall(c, principal, "POST", "/rollback", { toVersion: Number(form.toVersion), reason: form.reason });
+    return done(c, "/_cutover/versions", result, `Version ${form.toVersion} is active again, as version ${String(result.body.version)}.`);
+  });
+  action("rollouts/start", async (c, form, principal) => {
+    const steps = parseStepList(form.steps ?? "") ?? [];
+    const minRequests = Number(form.minRequests);
+    const plan = {
+      route: form.route,
+      candidate: form.candidate,
+      steps: steps.map((step) =>
+        step.type === "pause" ? step : { ...step, ...(form.minDuration ? { minDuration: form.minDuration } : {}), ...(step.type === "weight" && minRequests > 0 ? { minRequests } : {}) },
+      ),
+    };
+    const result = await apiCall(c, principal, "POST", "/rollouts", { plan, reason: form.reason });
+    return done(c, result.status < 300 ? `/_cutover/rollouts/${form.route}` : `/_cutover/routes/${form.route}`, result, `Rollout of ${form.route} started.`);
+  });
+  for (const verb of ["promote", "pause", "resume", "abort"] as const) {
+    action(`rollouts/:route/${verb}`, async (c, form, principal) => {
+      const route = c.req.param("route") ?? "";
+      const result = await apiCall(c, principal, "POST", `/rollouts/${encodeURIComponent(route)}/${verb}`, { reason: form.reason });
+      return done(c, `/_cutover/rollouts/${route}`, result, `Rollout ${verb}d: ${String(result.body.status)}, step ${String(result.body.step)} of ${String(result.body.steps)}.`);
+    });
+  }
+  action("routes/preview", async (c, form, principal, context) => {
+    const added = await tableWithRoute(c, principal, form);
+    if (typeof added === "string") return newRoutePage({ ...context, error: added }, safeJson(form.entry), Number(form.expectedVersion));
+    return newRoutePage(context, added.route, added.version, diffTables(added.before, added.after));
+  });
+  action("routes/add", async (c, form, principal, context) => {
+    const added = await tableWithRoute(c, principal, form);
+    if (typeof added === "string") return newRoutePage({ ...context, error: added }, safeJson(form.entry), Number(form.expectedVersion));
+    const result = await apiCall(c, principal, "PUT", "/routes", { table: added.after, reason: form.reason }, { "if-match": `"${form.expectedVersion}"` });
+    return done(c, result.status < 300 ? `/_cutover/routes/${added.route.id}` : "/_cutover/map", result, `Route ${added.route.id} added: version ${String(result.body.version)}.`);
+  });
+
+  /** The active table plus the form's route entry, validated; or why not. */
+  async function tableWithRoute(c: DashboardContext, principal: Principal, form: Record<string, string>) {
+    const route = safeJson(form.entry) as Route | undefined;
+    if (route === undefined || typeof route !== "object") return "The route entry is not JSON.";
+    const table = await get<{ version: number; table: RouteTable }>(c, principal, "/routes");
+    if (!table) return "No route table is stored yet.";
+    if (table.version !== Number(form.expectedVersion)) return `The routes changed since (version ${table.version} is active): review the plan again.`;
+    const after = validateRouteTable({ ...table.table, routes: [...table.table.routes, route] });
+    if (!after.ok) return after.error.map((issue) => `${issue.path.replace("$.routes[" + table.table.routes.length + "]", "$.entry")}: ${issue.message}`).join("; ");
+    return { route, version: table.version, before: table.table, after: after.value };
+  }
+}
+
+function notices(c: DashboardContext): { notice?: string; error?: string } {
+  const notice = c.req.query("notice");
+  const error = c.req.query("error");
+  return { ...(notice ? { notice } : {}), ...(error ? { error } : {}) };
+}
+
+function notFound(context: PageContext, message: string): Html {
+  return layout("Not found", { ...context, error: message }, h`<p><a href="/_cutover/">Back to the overview</a></p>`);
+}
+
+function cookieOf(c: DashboardContext, name: string): string | undefined {
+  for (const part of (c.req.header("cookie") ?? "").split(";")) {
+    const [key, ...value] = part.trim().split("=");
+    if (key === name) return value.join("=");
+  }
+  return undefined;
+}
+
+function fromHexSafe(hex: string): Uint8Array {
+  if (!/^[0-9a-f]{64}$/.test(hex)) return new Uint8Array(32);
+  return Uint8Array.from(hex.match(/../g) as string[], (byte) => Number.parseInt(byte, 16));
+}
+
+function safeJson(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? "");
+  } catch {
+    return undefined;
+  }
+}

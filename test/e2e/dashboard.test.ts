@@ -1,0 +1,196 @@
+import { execFile, spawn } from "node:child_process";
+import { copyFileSync, mkdirSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { refusedPort } from "../support/upstream.ts";
+
+/** Screenshots land here; `npm run screenshots` copies them into docs/. */
+const SHOTS = path.join(PROJECT_ROOT, "bench", "out", "screenshots");
+
+/**
+ * The dashboard in a real Chromium against `cutover dev`: sign in as a viewer and as an
+ * operator, watch traffic appear, flip a route with the form and see requests move, roll it
+ * back, start and promote a rollout, refuse a cross-site form, sign out.
+ */
+describe("the dashboard, in a browser", () => {
+  let child: ReturnType<typeof spawn>;
+  let output = "";
+  let base = "";
+  let operatorToken = "";
+  let viewerToken = "";
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const port = await refusedPort();
+    child = spawn(process.execPath, ["cli/cutover.ts", "dev", "--memory", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (output.includes("Ctrl-C stops everything.")) {
+          clearInterval(timer);
+          resolve();
+        } else if (child.exitCode !== null) {
+          clearInterval(timer);
+          reject(new Error(`cutover dev exited early:\n${output}`));
+        }
+      }, 100);
+    });
+    [, base = "", operatorToken = ""] = /export CUTOVER_URL=(\S+) CUTOVER_TOKEN=(\S+)/.exec(output) ?? [];
+    const created = JSON.parse((await cli("token", "create", "--name", "vera", "--role", "viewer", "--expires", "1d", "--reason", "dashboard test", "--json")).stdout) as { token: string };
+    viewerToken = created.token;
+    browser = await launchBrowser();
+    mkdirSync(SHOTS, { recursive: true });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (child && child.exitCode === null) child.kill("SIGINT");
+  });
+
+  function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) =>
+      execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CUTOVER_URL: base, CUTOVER_TOKEN: operatorToken } }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      ),
+    );
+  }
+  async function signIn(token: string): Promise<Page> {
+    const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
+    await page.goto(`${base}/_cutover/`);
+    expect(page.url()).toBe(`${base}/_cutover/login`);
+    await page.fill("input[name=token]", token);
+    await page.click("button:has-text('Sign in')");
+    await page.waitForURL(`${base}/_cutover/`);
+    return page;
+  }
+  /** Requests to the split route from many users; which backend each reached. */
+  async function traffic(count: number): Promise<string[]> {
+    return Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const response = await fetch(`${base}/api/accounts/1`, { headers: { cookie: `session_id=dash-${Date.now()}-${i}` } });
+        await response.arrayBuffer();
+        return response.headers.get("x-cutover-backend") ?? "";
+      }),
+    );
+  }
+  const version = async () => (JSON.parse((await cli("routes", "get", "--json")).stdout) as { version: number }).version;
+
+  it("shows a viewer everything and no button, and refuses a viewer's forged action", async () => {
+    const page = await signIn(viewerToken);
+    expect(await page.locator("header").textContent()).toContain("vera · viewer");
+    await page.goto(`${base}/_cutover/routes/accounts-read`);
+    expect(await page.locator("h1").textContent()).toContain("Route accounts-read");
+    expect(await page.locator("form.action, form[action*='/actions/']").count()).toBe(0);
+    const before = await version();
+    // A viewer crafting the request by hand: the right origin, a valid session and CSRF token.
+    const csrf = await page.locator("form.who input[name=_csrf]").inputValue();
+    const forged = await page.evaluate(async (token) => {
+      const response = await fetch("/_cutover/actions/rollback", { method: "POST", body: new URLSearchParams({ _csrf: token, toVersion: "1", reason: "forged" }) });
+      return response.status;
+    }, csrf);
+    expect(forged).toBe(403);
+    expect(await version()).toBe(before);
+    await page.context().close();
+  });
+
+  it("lets an operator watch traffic arrive, flip a route with the form, and roll it back", async () => {
+    const page = await signIn(operatorToken);
+    await traffic(40);
+    await page.goto(`${base}/_cutover/routes/accounts-read`);
+    // Counts are flushed every second locally; the page refreshes itself every 5 s.
+    const counted = async () => {
+      await page.reload();
+      const cells = await page.locator("[data-metric^=requests-]").allTextContents();
+      return cells.reduce((sum, text) => sum + Number(text), 0);
+    };
+    await expect.poll(counted, { timeout: 15_000, interval: 1000 }).toBeGreaterThanOrEqual(40);
+    expect(await page.locator("svg[aria-label=Requests] circle").count()).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, "route.png"), fullPage: true });
+
+    await page.fill("input[name='w:legacy']", "0");
+    await page.fill("input[name='w:accounts']", "100");
+    await page.fill("form[action$='weights/preview'] input[name=reason]", "all readers to the Lambda");
+    await page.click("text=Review the change…");
+    await expect.poll(() => page.locator("pre").textContent(), { timeout: 10_000 }).toContain("legacy: 50 % → 0 %");
+    await page.click("button:has-text('Apply')");
+    await expect.poll(() => page.locator(".notice").textContent(), { timeout: 10_000 }).toContain("Weights changed");
+    // In effect everywhere one propagation bound (2.5 s locally) after it was written.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(new Set(await traffic(20))).toEqual(new Set(["accounts"]));
+
+    await page.fill("form[action$='routes/accounts-read/rollback'] input[name=reason]", "error rate up");
+    await page.click("button:has-text('Roll this route back')");
+    await expect.poll(() => page.locator(".notice").textContent(), { timeout: 10_000 }).toContain("Route accounts-read restored");
+    await expect.poll(() => page.locator("[data-metric=weights]").textContent(), { timeout: 10_000 }).toContain("legacy 50 % · accounts 50 %");
+    expect(new Set(await traffic(40))).toEqual(new Set(["legacy", "accounts"]));
+
+    await page.goto(`${base}/_cutover/`);
+    await expect.poll(() => page.locator("[data-metric=migrated-24h]").textContent(), { timeout: 10_000 }).not.toBe("–");
+    await page.screenshot({ path: path.join(SHOTS, "overview.png"), fullPage: true });
+    const audit = await cli("audit", "--limit", "5");
+    expect(audit.stdout).toContain("error rate up");
+    await page.context().close();
+  });
+
+  it("starts and promotes a rollout from the pages", async () => {
+    const page = await signIn(operatorToken);
+    await page.goto(`${base}/_cutover/routes/accounts-read`);
+    await page.selectOption("select[name=candidate]", "accounts");
+    await page.fill("input[name=steps]", "75,pause,100");
+    await page.fill("input[name=minDuration]", "0s");
+    await page.fill("form[action$='rollouts/start'] input[name=reason]", "reads to the Lambda");
+    await page.click("button:has-text('Start a rollout')");
+    await page.waitForURL(/\/_cutover\/rollouts\/accounts-read/);
+    await expect.poll(() => page.locator(".notice").textContent(), { timeout: 10_000 }).toContain("Rollout of accounts-read started");
+    await page.fill("form[action$='/promote'] input[name=reason]", "enough evidence for me");
+    await page.click("button:has-text('Promote')");
+    await expect.poll(() => page.locator("[data-metric=rollout-status]").textContent(), { timeout: 10_000 }).toBe("paused");
+    await page.screenshot({ path: path.join(SHOTS, "rollout.png"), fullPage: true });
+    await page.fill("form[action$='/promote'] input[name=reason]", "go");
+    await page.click("button:has-text('Promote')");
+    await expect.poll(() => page.locator("[data-metric=rollout-status]").textContent(), { timeout: 10_000 }).toBe("succeeded");
+    await page.goto(`${base}/_cutover/routes/accounts-read`);
+    await expect.poll(() => page.locator("[data-metric=weights]").textContent(), { timeout: 10_000 }).toBe("→ accounts");
+    await page.context().close();
+  });
+
+  it("refuses a form posted from another site, and signs out", async () => {
+    const page = await signIn(operatorToken);
+    const before = await version();
+    // Another site, with a form that posts to the dashboard as soon as it loads.
+    const evil = http.createServer((_req, res) => {
+      res.setHeader("content-type", "text/html");
+      res.end(`<form method="post" action="${base}/_cutover/actions/rollback"><input name="toVersion" value="1"><input name="reason" value="csrf"></form><script>document.forms[0].submit()</script>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", resolve));
+    try {
+      await page.goto(`http://localhost:${(evil.address() as AddressInfo).port}/`);
+      await page.waitForLoadState("networkidle");
+      await expect.poll(() => page.locator("body").textContent(), { timeout: 10_000 }).toMatch(/Refused|Sign in/);
+    } finally {
+      evil.close();
+    }
+    // The same request with the session cookie but a foreign Origin.
+    const response = await page.request.post(`${base}/_cutover/actions/rollback`, { form: { toVersion: "1", reason: "csrf" }, headers: { origin: "http://evil.example" } });
+    expect(response.status()).toBe(403);
+    expect(await version()).toBe(before);
+
+    await page.goto(`${base}/_cutover/`);
+    await page.click("button:has-text('Sign out')");
+    await page.waitForURL(`${base}/_cutover/login`);
+    await page.goto(`${base}/_cutover/versions`);
+    expect(page.url()).toBe(`${base}/_cutover/login`);
+    await page.context().close();
+    if (process.env.UPDATE_SCREENSHOTS) {
+      const target = path.join(PROJECT_ROOT, "docs", "screenshots");
+      mkdirSync(target, { recursive: true });
+      for (const name of ["overview.png", "route.png", "rollout.png"]) copyFileSync(path.join(SHOTS, name), path.join(target, name));
+    }
+  });
+});
