@@ -15,7 +15,7 @@ import { fixedRate } from "./fixed-rate.ts";
 import { benchMatcher } from "./matcher.ts";
 import { benchMemory } from "./memory.ts";
 import { OUT, startBenchStack } from "./stack.ts";
-import { CONNECTIONS, machine, median, requireWrk, settle, wrk, type Load } from "./wrk.ts";
+import { CONNECTIONS, cpuMsOf, machine, median, requireWrk, settle, wrk, type Load } from "./wrk.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
@@ -29,16 +29,33 @@ async function main() {
   for (const url of Object.values(targets)) await wrk(url, 2);
 
   // Interleaved A B C A B C: a noisy moment hits every target, not one.
+  // CPU per request: the workerd process's CPU time over a run (every Worker shares it, and
+  // they run one at a time), divided by the requests. Steadier than req/s on shared cores,
+  // and what Cloudflare bills.
   const runs: Record<string, Load[]> = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
+  const cpu: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const [name, url] of Object.entries(targets)) {
+    // Every other round in reverse: no target always follows the same one.
+    const order = Object.entries(targets);
+    if (round % 2 === 0) order.reverse();
+    for (const [name, url] of order) {
       await settle();
+      const cpuBefore = cpuMsOf(stack.workerdPid);
       const load = await wrk(url, SECONDS);
+      const cpuUs = ((cpuMsOf(stack.workerdPid) - cpuBefore) * 1000) / load.requests;
       runs[name]?.push(load);
-      console.log(`round ${round}  ${name.padEnd(24)} ${load.rps.toFixed(0).padStart(7)} req/s  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms${load.errors ? `  errors ${load.errors}` : ""}`);
+      cpu[name]?.push(cpuUs);
+      console.log(`round ${round}  ${name.padEnd(30)} ${load.rps.toFixed(0).padStart(7)} req/s  ${cpuUs.toFixed(1).padStart(6)} µs CPU/req  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms${load.errors ? `  errors ${load.errors}` : ""}`);
     }
   }
   const load = Object.fromEntries(Object.entries(runs).map(([name, loads]) => [name, medianLoad(loads)]));
+  const spread = Object.fromEntries(
+    Object.keys(targets).map((name) => {
+      const rps = (runs[name] ?? []).map((l) => l.rps);
+      const us = cpu[name] ?? [];
+      return [name, { rps: [Math.round(Math.min(...rps)), Math.round(Math.max(...rps))], cpuUsPerRequest: Math.round(median(us) * 10) / 10, cpuUs: [Math.round(Math.min(...us) * 10) / 10, Math.round(Math.max(...us) * 10) / 10] }];
+    }),
+  );
   const at = (name: string) => load[name] as Load;
 
   // Shadowing doubles the work behind a request, so at saturation it must cost throughput.
@@ -66,8 +83,12 @@ async function main() {
   const matcher = benchMatcher(quick);
   const compare = benchCompare(quick);
 
+  const cpuOf = (name: string) => spread[name]?.cpuUsPerRequest ?? 0;
   const ratios = {
     "cutover/bare throughput": at("cutover legacy route").rps / at("bare").rps,
+    "cutover − bare CPU µs/request": Math.round((cpuOf("cutover legacy route") - cpuOf("bare")) * 10) / 10,
+    "cutover (headers off) − bare CPU µs/request": Math.round((cpuOf("cutover, headers off") - cpuOf("bare")) * 10) / 10,
+    "hono − bare CPU µs/request": Math.round((cpuOf("hono") - cpuOf("bare")) * 10) / 10,
     "cutover/bare p99": at("cutover legacy route").p99Ms / at("bare").p99Ms,
     "cutover/hono throughput": at("cutover legacy route").rps / at("hono").rps,
     "cutover (headers off)/bare throughput": at("cutover, headers off").rps / at("bare").rps,
@@ -82,6 +103,7 @@ async function main() {
     machine: machine(),
     settings: { rounds: ROUNDS, secondsPerRun: SECONDS, connections: CONNECTIONS, loadGenerator: "wrk, 1 thread (saturation); open-loop fixed rate (shadow latency)", routeTable: "1 003 routes (DynamoDB store)" },
     load,
+    spread,
     shadowLatency,
     ratios,
     memory,
@@ -98,7 +120,7 @@ async function main() {
       barChart("Throughput on plain workerd (req/s, higher is better)", Object.entries(load).map(([label, l]) => ({ label, value: l.rps }))),
     );
   }
-  console.log(`\n${JSON.stringify({ load, shadowLatency, ratios, memory, bundle: stack.bundle, matcher, compare }, null, 2)}`);
+  console.log(`\n${JSON.stringify({ load, spread, shadowLatency, ratios, memory, bundle: stack.bundle, matcher, compare }, null, 2)}`);
   console.log(quick ? "\nQuick run: results in bench/out/ only." : "\nWrote bench/results.json and bench/results.svg.");
 }
 

@@ -60,6 +60,7 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
         "cutover, headers off": `http://127.0.0.1:${PORTS.cutoverQuiet}/bench/legacy/item`,
         "cutover split route": `http://127.0.0.1:${PORTS.cutover}/bench/split/item`,
         "cutover shadowed route": `http://127.0.0.1:${PORTS.cutover}/bench/shadow/item`,
+        "cutover, headers off, no accounting": `http://127.0.0.1:${PORTS.cutoverUnaccounted}/bench/legacy/item`,
       },
       memoryTargets: {
         download: `http://127.0.0.1:${PORTS.cutover}/bench/legacy/bytes/`,
@@ -91,11 +92,13 @@ function buildBundles() {
 }
 
 /** 1 000 generated routes of realistic shapes, plus the three routes the load targets. */
-async function seedTable(connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }) {
+export async function seedTable(
+  connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string },
+  origins: { legacy: string; candidate: string } = { legacy: `http://127.0.0.1:${PORTS.legacy}`, candidate: `http://127.0.0.1:${PORTS.candidate}` },
+) {
   const client = createDynamoClient(connection, 3);
   await ensureTable(client, "cutover");
-  const legacy = `http://127.0.0.1:${PORTS.legacy}`;
-  const candidate = `http://127.0.0.1:${PORTS.candidate}`;
+  const { legacy, candidate } = origins;
   const filler = generateTable(1000, { legacy, fresh: candidate });
   const table = validateRouteTable({
     ...filler,

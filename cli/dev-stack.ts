@@ -154,6 +154,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         CUTOVER_METRICS_FLUSH_MS: "1000",
         // One local isolate reads the store every second: a flip takes effect 2.5 s after it is made.
         CUTOVER_CONFIG_TTL_MS: "1000",
+        // One isolate locally: the data centre's cache in front of the store (many isolates) does not apply.
+        CUTOVER_EDGE_CACHE: "off",
         CUTOVER_STORE_TIMEOUT_MS: "500",
         ...(legacyUrl ? { CUTOVER_LEGACY_URL: legacyUrl } : {}),
       },

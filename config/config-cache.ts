@@ -103,7 +103,8 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
 
   /** A read that went backwards: a slow read that lost to a newer write, or a restored store. Read once more. */
   const confirmBackwards = async () => {
-    const again = await withTimeout(options.source.getActive(), options.readTimeoutMs);
+    // Past any cache in front of the store: a stale cached pointer must not confirm itself.
+    const again = await withTimeout(options.source.getActive({ fresh: true }), options.readTimeoutMs);
     const known = newest();
     if (known === undefined || again.version >= known) return accept(again);
     options.onRestore?.(known, again.version);

@@ -45,7 +45,7 @@ const BackendSchema = described(
         "must be an http(s) origin such as https://my-app.herokuapp.com (no path, query or credentials; use addPrefix for a base path)",
       ),
     ),
-    timeoutMs: optional(z.int().check(z.gte(1), z.lte(300_000)), "Milliseconds to wait for the response head (default 30000); 504 after that."),
+    timeoutMs: optional(z.int().check(z.gte(0), z.lte(300_000)), "Milliseconds to wait for the response head (default 30000); 504 after that. 0: no timeout of cutover's own (the platform's limit)."),
     stripPrefix: optional(PrefixSchema, "Path prefix removed before forwarding: /assets/app.js → /app.js."),
     addPrefix: optional(PrefixSchema, "Path prefix added before forwarding, e.g. an API Gateway stage: /prod."),
     auth: optional(AwsIamAuthSchema, "Sign every request with SigV4 (Lambda function URLs with AWS_IAM auth, API Gateway, private S3)."),

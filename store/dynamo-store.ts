@@ -10,6 +10,7 @@ import { NoRouteTableError } from "./no-route-table-error.ts";
 import { queryItems } from "./query-items.ts";
 import type { ActiveTable, AuditEntry, AuditRecord, PublishRequest, Published, RouteTableStore, SkippedVersion, VersionInfo } from "./route-store.ts";
 import { parseStoredInfo, publicInfo, type StoredInfo } from "./stored-info.ts";
+import type { EdgeCache } from "./edge-cache.ts";
 import { decodeTable, encodeTable } from "./table-codec.ts";
 
 /**
@@ -36,7 +37,17 @@ export interface DynamoStoreOptions {
   readonly partBytes?: number;
   /** Pause between attempts of a write that is retried (ms, times the attempt number). */
   readonly retryDelayMs?: number;
+  /**
+   * For the Worker's serving reads (`getActive`): a cache shared by the isolates of a data
+   * centre. The active pointer is kept `activeSeconds` (so DynamoDB is read about once per
+   * that per colo, not per isolate), immutable version items and tables a day, keyed by
+   * version and checksum. The admin API reads without it.
+   */
+  readonly edgeCache?: { readonly cache: EdgeCache; readonly activeSeconds: number };
 }
+
+/** Immutable items (a version's info, its table) stay this long in the edge cache. */
+const IMMUTABLE_SECONDS = 86_400;
 
 const ROUTES = "routes";
 const AUDIT = "audit";
@@ -74,9 +85,72 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     return item ? parseStoredInfo(item, `DynamoDB ${tableName} active item`) : undefined;
   };
 
+  const edge = options.edgeCache;
+  /** An item through the edge cache: a hit skips DynamoDB; a damaged entry is a miss. */
+  const throughEdge = async <T>(key: string, seconds: number, read: () => Promise<Record<string, unknown> | undefined>, parse: (item: Record<string, unknown>) => T): Promise<T | undefined> => {
+    if (edge === undefined) {
+      const item = await read();
+      return item === undefined ? undefined : parse(item);
+    }
+    const cached = await edge.cache.get(key).catch(() => undefined);
+    if (cached !== undefined) {
+      try {
+        return parse(JSON.parse(new TextDecoder().decode(cached)) as Record<string, unknown>);
+      } catch {
+        // a damaged entry: read the store
+      }
+    }
+    const item = await read();
+    if (item === undefined) return undefined;
+    const parsed = parse(item);
+    await edge.cache.put(key, new TextEncoder().encode(JSON.stringify(item)), seconds).catch(() => undefined);
+    return parsed;
+  };
+  /**
+   * The active pointer as the serving path reads it: with an edge cache, one isolate per data
+   * centre refreshes it from DynamoDB when it is `activeSeconds` old, holding a short lease
+   * so that the other isolates polling at that moment keep the entry they have instead of all
+   * reading DynamoDB at once; past twice that age (the refresher failed), any isolate reads.
+   */
+  const servingActiveItem = async () => {
+    const parse = (item: Record<string, unknown>) => parseStoredInfo(item, `DynamoDB ${tableName} active item`);
+    if (edge === undefined) return activeItem();
+    const key = `${tableName}/active`;
+    const nowMs = now().getTime();
+    const cached = await edge.cache.get(key).catch(() => undefined);
+    let entry: { item: Record<string, unknown>; at: number } | undefined;
+    try {
+      entry = cached === undefined ? undefined : (JSON.parse(new TextDecoder().decode(cached)) as { item: Record<string, unknown>; at: number });
+    } catch {
+      entry = undefined;
+    }
+    const age = entry === undefined ? Number.POSITIVE_INFINITY : nowMs - entry.at;
+    if (entry !== undefined && age < edge.activeSeconds * 1000) return parse(entry.item);
+    if (entry !== undefined && age < 2 * edge.activeSeconds * 1000) {
+      const lease = `${key}/lease`;
+      if ((await edge.cache.get(lease).catch(() => undefined)) !== undefined) return parse(entry.item);
+      await edge.cache.put(lease, new Uint8Array([1]), 1).catch(() => undefined);
+    }
+    const item = await getItem(ROUTES, "active");
+    if (item === undefined) return undefined;
+    await edge.cache.put(key, new TextEncoder().encode(JSON.stringify({ item, at: now().getTime() })), 10 * edge.activeSeconds).catch(() => undefined);
+    return parse(item);
+  };
+
   const readTable = async (info: StoredInfo): Promise<RouteTable> => {
     const cached = memo.get(info.version);
     if (cached) return cached;
+    const source = `DynamoDB ${tableName} version ${info.version}`;
+    const edgeKey = `${tableName}/table/${info.version}/${info.sha256}`;
+    if (edge !== undefined) {
+      const bytes = await edge.cache.get(edgeKey).catch(() => undefined);
+      // The checksum is verified on decoding: a damaged entry is read from the store instead.
+      const table = bytes === undefined ? undefined : await decodeTable(bytes, info.sha256, source).catch(() => undefined);
+      if (table !== undefined) {
+        remember(info.version, table);
+        return table;
+      }
+    }
     const chunks: Uint8Array[] = [];
     const parts = queryItems(client, {
       TableName: tableName,
@@ -85,12 +159,13 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       ConsistentRead: true,
     });
     for await (const item of parts) chunks.push(item.data as Uint8Array);
-    const source = `DynamoDB ${tableName} version ${info.version}`;
     if (chunks.length !== info.parts) {
       throw new InvalidRouteTableError(source, [{ path: "$", message: `expected ${info.parts} stored parts, found ${chunks.length}` }]);
     }
-    const table = await decodeTable(concatBytes(chunks), info.sha256, source);
+    const bytes = concatBytes(chunks);
+    const table = await decodeTable(bytes, info.sha256, source);
     remember(info.version, table);
+    if (edge !== undefined) await edge.cache.put(edgeKey, bytes, IMMUTABLE_SECONDS).catch(() => undefined);
     return table;
   };
   const remember = (version: number, table: RouteTable) => {
@@ -103,13 +178,15 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     const item = await getItem(ROUTES, versionKey(version));
     return item ? parseStoredInfo(item, `DynamoDB ${tableName} version ${version}`) : undefined;
   };
+  const servingVersionInfo = (version: number) =>
+    throughEdge(`${tableName}/version/${version}`, IMMUTABLE_SECONDS, () => getItem(ROUTES, versionKey(version)), (item) => parseStoredInfo(item, `DynamoDB ${tableName} version ${version}`));
 
   /** The active table, and while its `effectiveAt` is still to come, the table it replaces. */
   const load = async (info: StoredInfo): Promise<ActiveTable> => {
     const table = await readTable(info);
     const active: ActiveTable = { version: info.version, table, info: publicInfo(info) };
     if (info.effectiveAt === undefined || Date.parse(info.effectiveAt) <= now().getTime() || info.parent === 0) return active;
-    const parent = await versionInfo(info.parent);
+    const parent = await servingVersionInfo(info.parent);
     return parent ? { ...active, previous: { version: parent.version, table: await readTable(parent) } } : active;
   };
 
@@ -156,8 +233,11 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
   };
 
   return {
-    async getActive() {
-      const info = await activeItem();
+    async getActive(options = {}) {
+      const info = options.fresh ? await activeItem() : await servingActiveItem();
+      if (options.fresh && info !== undefined && edge !== undefined) {
+        await edge.cache.put(`${tableName}/active`, new TextEncoder().encode(JSON.stringify({ item: { pk: ROUTES, sk: "active", ...info }, at: now().getTime() })), 10 * edge.activeSeconds).catch(() => undefined);
+      }
       if (!info) throw new NoRouteTableError(`DynamoDB table ${tableName}`);
       return load(info);
     },

@@ -59,7 +59,8 @@ export interface SkippedVersion {
  * stored table fails validation): the config cache then keeps the last known good table.
  */
 export interface RouteTableSource {
-  getActive(): Promise<ActiveTable>;
+  /** `fresh`: past any edge cache, from the store itself. */
+  getActive(options?: { readonly fresh?: boolean }): Promise<ActiveTable>;
 }
 
 /** What an audit entry records: a table change, or another operator action (tokens, overrides, rollouts). */

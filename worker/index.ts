@@ -11,6 +11,7 @@ import { MIN_OVERRIDE_SECRET_BYTES } from "../routes/override-token.ts";
 import { legacyOnlyHeaders } from "../routes/plan.ts";
 import { createDynamoApi } from "../store/dynamo-api.ts";
 import { createDynamoStore } from "../store/dynamo-store.ts";
+import { createCacheApiEdgeCache } from "./cache-api-edge-cache.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import { createShadowStore, type ShadowStore } from "../store/shadow-store.ts";
 import { createStaticSource } from "../store/static-source.ts";
@@ -40,12 +41,14 @@ let state: IsolateState | undefined;
 
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
-  const { source, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, kind } = stores(env);
+  const { source, serving, edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, kind } = stores(env);
   const ttlMs = positive(env.CUTOVER_CONFIG_TTL_MS, 2000);
   const readTimeoutMs = positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000);
-  const propagationMs = nonNegative(env.CUTOVER_PROPAGATION_MS, propagationBound(ttlMs, readTimeoutMs));
+  // The colo's cache adds up to twice its lifetime (an entry served while one isolate refreshes it).
+  const propagationMs = nonNegative(env.CUTOVER_PROPAGATION_MS, propagationBound(ttlMs, readTimeoutMs) + 2 * edgeCacheSeconds * 1000);
   const config = createConfigCache({
-    source,
+    // Through the data centre's cache (one DynamoDB read per colo and second); the admin API reads the store itself.
+    source: serving,
     ttlMs,
     readTimeoutMs,
     now: Date.now,
@@ -116,6 +119,9 @@ function stateFor(env: Env): IsolateState {
  */
 function stores(env: Env): {
   source: RouteTableSource;
+  /** What the config cache reads: the source, through the colo's edge cache when there is one. */
+  serving: RouteTableSource;
+  edgeCacheSeconds: number;
   store: RouteTableStore | undefined;
   shadowStore: ShadowStore | undefined;
   shadowRecorder: ShadowRecorder | undefined;
@@ -156,11 +162,17 @@ function stores(env: Env): {
             onError: (error) => logEvent("warn", "metrics_flush_failed", { error }),
           });
     const rolloutStore = createRolloutStore({ client, tableName });
-    return { source: store, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, kind: "dynamodb" };
+    // The Workers Cache API, shared by the isolates of a data centre (off: every isolate reads DynamoDB).
+    const edgeCacheSeconds = env.CUTOVER_EDGE_CACHE === "off" ? 0 : positive(env.CUTOVER_EDGE_CACHE_SECONDS, 1);
+    const serving =
+      edgeCacheSeconds > 0 && typeof caches !== "undefined" ? createDynamoStore({ client, tableName, edgeCache: { cache: createCacheApiEdgeCache(caches.default), activeSeconds: edgeCacheSeconds } }) : store;
+    return { source: store, serving, edgeCacheSeconds: serving === store ? 0 : edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, kind: "dynamodb" };
   }
   const routes: unknown = env.CUTOVER_ROUTES;
   return {
     source: createStaticSource(routes),
+    serving: createStaticSource(routes),
+    edgeCacheSeconds: 0,
     store: undefined,
     shadowStore: undefined,
     shadowRecorder: undefined,

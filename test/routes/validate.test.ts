@@ -75,7 +75,7 @@ describe("validateRouteTable", () => {
     ],
     ["a misspelt field", withRoutes([{ id: "r", match: { path: "/a", method: ["GET"] }, to: "accounts" }]), { path: "$.routes[0].match", message: "unknown field 'method' (did you mean 'methods'?)" }],
     ["a weight given as a string", withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: "90", accounts: 10 } }]), { path: "$.routes[0].to.legacy", message: 'must be a number, not the string "90"' }],
-    ["a negative timeout", { ...withRoutes([]), backends: { ...backends, accounts: { url: "https://b.example.com", timeoutMs: -5 } } }, { path: "$.backends.accounts.timeoutMs", message: "must be at least 1" }],
+    ["a negative timeout", { ...withRoutes([]), backends: { ...backends, accounts: { url: "https://b.example.com", timeoutMs: -5 } } }, { path: "$.backends.accounts.timeoutMs", message: "must be at least 0" }],
     ["a missing route id", withRoutes([{ match: { path: "/a" }, to: "accounts" }]), { path: "$.routes[0].id", message: "is required (a string)" }],
     ["unknown shadow backend", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", shadow: { to: "heroku" } }]), { path: "$.routes[0].shadow.to", message: expect.stringContaining("unknown backend") }],
     ["bad shadow ignore rule", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", shadow: { to: "accounts", ignore: ["meta.id"] } }]), { path: "$.routes[0].shadow.ignore[0]", message: "must be 'body:$.path' or 'header:name'" }],

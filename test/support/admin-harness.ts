@@ -35,6 +35,8 @@ export async function dynamoWorker(vars: Partial<Env> = {}) {
     CUTOVER_PROPAGATION_MS: "0",
     // Counts are written as each request ends: a test's waitUntil work ends with it.
     CUTOVER_METRICS_FLUSH_MS: "0",
+    // Each test's "isolates" share this runtime's Cache API; the colo cache has tests of its own.
+    CUTOVER_EDGE_CACHE: "off",
     ...vars,
   };
   const call = async (request: Request) => {

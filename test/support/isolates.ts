@@ -10,6 +10,8 @@ import type { RouteTable } from "../../routes/schema.ts";
 import { createDynamoApi } from "../../store/dynamo-api.ts";
 import { createDynamoStore } from "../../store/dynamo-store.ts";
 import type { RouteTableStore } from "../../store/route-store.ts";
+import type { ColoCache } from "../../fixtures/colo-cache.ts";
+import { startDynamoProxy } from "../../fixtures/dynamo-proxy.ts";
 import { refusedPort } from "./upstream.ts";
 
 export const CLUSTER_OPERATOR = "cluster-operator-token-0123456789";
@@ -23,6 +25,8 @@ export interface Cluster {
   readonly store: RouteTableStore;
   /** An admin API call through isolate `index`, as the operator. */
   api(index: number, method: string, apiPath: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  /** With `dynamoProxy`: the isolates' DynamoDB calls by operation. */
+  readonly dynamoCalls: Map<string, number> | undefined;
   stop(): Promise<void>;
 }
 
@@ -32,7 +36,15 @@ let bundleDir: string | undefined;
  * Several Worker processes (plain workerd, the deployed bundle) over one embedded DynamoDB:
  * what production's many isolates look like, for behaviour across isolates.
  */
-export async function startCluster(options: { isolates: number; table: RouteTable; vars?: Record<string, string> }): Promise<Cluster> {
+export async function startCluster(options: {
+  isolates: number;
+  table: RouteTable;
+  vars?: Record<string, string>;
+  /** A data centre's cache shared by the isolates (their `caches.default`); none: the Cache API keeps nothing. */
+  coloCache?: ColoCache;
+  /** Counts the isolates' DynamoDB calls (and adds latency) through a proxy. */
+  dynamoProxy?: { latencyMs?: number };
+}): Promise<Cluster> {
   if (bundleDir === undefined) {
     bundleDir = mkdtempSync(path.join(os.tmpdir(), "cutover-cluster-"));
     bundleCutover(path.join(bundleDir, "cutover"));
@@ -45,6 +57,7 @@ export async function startCluster(options: { isolates: number; table: RouteTabl
   const seeded = await store.publish({ table: options.table, expectedVersion: 0, author: "test", reason: "seed", action: "apply" });
   if (!seeded.ok) throw new Error("seeding failed");
   const tokens = JSON.stringify({ [await hashToken(CLUSTER_OPERATOR)]: { name: "olivia", role: "operator" } });
+  const proxy = options.dynamoProxy ? await startDynamoProxy(dynamo.endpoint, options.dynamoProxy) : undefined;
   const processes: PlainWorkerd[] = [];
   const urls: string[] = [];
   try {
@@ -58,9 +71,10 @@ export async function startCluster(options: { isolates: number; table: RouteTabl
             name: "cutover",
             port,
             module: "cutover/index.js",
+            ...(options.coloCache ? { cacheService: options.coloCache.address } : {}),
             bindings: {
               CUTOVER_DYNAMODB_TABLE: tableName,
-              CUTOVER_DYNAMODB_ENDPOINT: dynamo.endpoint,
+              CUTOVER_DYNAMODB_ENDPOINT: proxy?.endpoint ?? dynamo.endpoint,
               AWS_ACCESS_KEY_ID: "local",
               AWS_SECRET_ACCESS_KEY: "local",
               CUTOVER_ADMIN_TOKENS: tokens,
@@ -75,6 +89,7 @@ export async function startCluster(options: { isolates: number; table: RouteTabl
     }
   } catch (error) {
     await Promise.all(processes.map((p) => p.stop()));
+    await proxy?.close();
     await dynamo.close();
     throw error;
   }
@@ -89,8 +104,10 @@ export async function startCluster(options: { isolates: number; table: RouteTabl
         headers: { authorization: `Bearer ${CLUSTER_OPERATOR}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
+    dynamoCalls: proxy?.calls,
     async stop() {
       await Promise.all(processes.map((p) => p.stop()));
+      await proxy?.close();
       await dynamo.close();
     },
   };

@@ -1,0 +1,118 @@
+/**
+ * Before/after in one run: the Worker as committed at a base revision and as it is in the
+ * working tree, side by side in one workerd process with a bare pass-through, interleaved
+ * rounds, throughput and CPU per request. What each hot-path change in RESULTS.md cites.
+ *
+ *   node bench/ab.ts [--base HEAD] [--rounds 6] [--seconds 4] [--path /bench/legacy/item]
+ */
+import { execFileSync, fork } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import path from "node:path";
+import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
+import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
+import { OUT, seedTable } from "./stack.ts";
+import { cpuMsOf, median, requireWrk, settle, wrk } from "./wrk.ts";
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : (process.argv[i + 1] as string);
+};
+const base = arg("base", "HEAD");
+const rounds = Number(arg("rounds", "6"));
+const seconds = Number(arg("seconds", "4"));
+const requestPath = arg("path", "/bench/legacy/item");
+const PORTS = { legacy: 18201, candidate: 18202, bare: 18211, base: 18212, work: 18213, baseHeaders: 18214, workHeaders: 18215 };
+
+function bundle(from: string, outDir: string): void {
+  execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
+    cwd: from,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    stdio: "ignore",
+  });
+}
+
+async function main() {
+  requireWrk();
+  const dir = path.join(OUT, "ab");
+  mkdirSync(dir, { recursive: true });
+  const worktree = path.join(dir, "base-tree");
+  if (existsSync(worktree)) execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: PROJECT_ROOT });
+  execFileSync("git", ["worktree", "add", "--detach", worktree, base], { cwd: PROJECT_ROOT, stdio: "ignore" });
+  try {
+    symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(worktree, "node_modules"));
+    bundle(worktree, path.join(dir, "base"));
+  } finally {
+    execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: PROJECT_ROOT });
+    rmSync(worktree, { recursive: true, force: true });
+  }
+  bundle(PROJECT_ROOT, path.join(dir, "work"));
+
+  const children = [];
+  const dynamo = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
+  children.push(dynamo);
+  const endpoint = await new Promise<string>((resolve) => dynamo.once("message", (message) => resolve(String(message))));
+  const connection = { endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" };
+  const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(PORTS.legacy), String(PORTS.candidate)], { stdio: "ignore" });
+  children.push(origin);
+  await new Promise<void>((resolve) => origin.once("message", () => resolve()));
+  await seedTable(connection, { legacy: `http://127.0.0.1:${PORTS.legacy}`, candidate: `http://127.0.0.1:${PORTS.candidate}` });
+  const upstream = `http://127.0.0.1:${PORTS.legacy}`;
+  const cutover = (headers: "on" | "off") => ({ CUTOVER_DYNAMODB_TABLE: "cutover", CUTOVER_DYNAMODB_ENDPOINT: endpoint, CUTOVER_AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", CUTOVER_LEGACY_URL: upstream, CUTOVER_RESPONSE_HEADERS: headers });
+  const workerd = await startPlainWorkerd({
+    dir,
+    config: "ab.capnp",
+    workers: [
+      { name: "bare", port: PORTS.bare, module: "../bare/index.js", bindings: { UPSTREAM: upstream } },
+      { name: "base", port: PORTS.base, module: "base/index.js", bindings: cutover("off") },
+      { name: "work", port: PORTS.work, module: "work/index.js", bindings: cutover("off") },
+      { name: "base-headers", port: PORTS.baseHeaders, module: "base/index.js", bindings: cutover("on") },
+      { name: "work-headers", port: PORTS.workHeaders, module: "work/index.js", bindings: cutover("on") },
+    ],
+  });
+  const pid = workerd.process.pid as number;
+  const targets: [string, string][] = [
+    ["bare", `http://127.0.0.1:${PORTS.bare}${requestPath}`],
+    [`base ${base}`, `http://127.0.0.1:${PORTS.base}${requestPath}`],
+    ["working tree", `http://127.0.0.1:${PORTS.work}${requestPath}`],
+    [`base ${base}, headers on`, `http://127.0.0.1:${PORTS.baseHeaders}${requestPath}`],
+    ["working tree, headers on", `http://127.0.0.1:${PORTS.workHeaders}${requestPath}`],
+  ];
+  try {
+    for (const [, url] of targets) await wrk(url, 2);
+    const results = new Map(targets.map(([name]) => [name, { rps: [] as number[], cpu: [] as number[] }]));
+    for (let round = 1; round <= rounds; round++) {
+      const order = [...targets];
+      for (let i = 0; i < round - 1; i++) order.push(order.shift() as [string, string]);
+      for (const [name, url] of order) {
+        await settle(1000);
+        const before = cpuMsOf(pid);
+        const load = await wrk(url, seconds);
+        const cpu = ((cpuMsOf(pid) - before) * 1000) / load.requests;
+        results.get(name)?.rps.push(load.rps);
+        results.get(name)?.cpu.push(cpu);
+        console.log(`round ${round}  ${name.padEnd(30)} ${load.rps.toFixed(0).padStart(6)} req/s  ${cpu.toFixed(1).padStart(6)} µs CPU/req${load.errors ? `  errors ${load.errors}` : ""}`);
+      }
+    }
+    const bare = results.get("bare") as { rps: number[]; cpu: number[] };
+    console.log(`\n${"target".padEnd(30)} ${"req/s".padStart(7)} ${"× bare".padStart(7)} ${"CPU µs".padStart(7)} ${"− bare".padStart(7)}   (median of ${rounds} rounds; spread of the per-round difference to bare)`);
+    for (const [name] of targets) {
+      const r = results.get(name) as { rps: number[]; cpu: number[] };
+      const ratio = r.rps.map((rps, i) => rps / (bare.rps[i] as number));
+      const over = r.cpu.map((cpu, i) => cpu - (bare.cpu[i] as number));
+      console.log(
+        `${name.padEnd(30)} ${median(r.rps).toFixed(0).padStart(7)} ${median(ratio).toFixed(2).padStart(7)} ${median(r.cpu).toFixed(1).padStart(7)} ${median(over).toFixed(1).padStart(7)}   ratio ${Math.min(...ratio).toFixed(2)}–${Math.max(...ratio).toFixed(2)}, CPU over bare ${Math.min(...over).toFixed(1)}–${Math.max(...over).toFixed(1)} µs`,
+      );
+    }
+  } finally {
+    await workerd.stop();
+    for (const child of children) child.kill("SIGTERM");
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

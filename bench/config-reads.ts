@@ -1,0 +1,110 @@
+/**
+ * Config reads with and without the data centre's cache (issue 15): several Worker processes
+ * of one "colo" (one shared Cache API, fixtures/colo-cache.ts) poll the route table while
+ * serving light traffic; a proxy in front of DynamoDB counts the reads and adds the latency of
+ * a colo far from its AWS region. Then a cold isolate's first request, with the colo's cache
+ * warm and without it.
+ *
+ *   node bench/config-reads.ts [--isolates 4] [--seconds 20] [--latency 40]
+ */
+import { fork } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
+import { startColoCache } from "../fixtures/colo-cache.ts";
+import { startDynamoProxy } from "../fixtures/dynamo-proxy.ts";
+import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
+import { OUT, seedTable } from "./stack.ts";
+import { median } from "./wrk.ts";
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+const ISOLATES = arg("isolates", 4);
+const SECONDS = arg("seconds", 20);
+const LATENCY = arg("latency", 40);
+const ORIGIN_PORT = 18301;
+let nextPort = 18310;
+
+async function main() {
+  const dir = path.join(OUT, "config-reads");
+  mkdirSync(dir, { recursive: true });
+  bundleCutover(path.join(dir, "cutover"));
+  const dynamoProcess = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
+  const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(ORIGIN_PORT)], { stdio: "ignore" });
+  const endpoint = await new Promise<string>((resolve) => dynamoProcess.once("message", (message) => resolve(String(message))));
+  await new Promise<void>((resolve) => origin.once("message", () => resolve()));
+  await seedTable({ endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" }, { legacy: `http://127.0.0.1:${ORIGIN_PORT}`, candidate: `http://127.0.0.1:${ORIGIN_PORT}` });
+  const proxy = await startDynamoProxy(endpoint, { latencyMs: LATENCY });
+  const cache = await startColoCache();
+  const worker = (edge: boolean, name: string): Promise<PlainWorkerd & { url: string }> => {
+    const port = nextPort++;
+    return startPlainWorkerd({
+      dir,
+      config: `${name}.capnp`,
+      workers: [
+        {
+          name,
+          port,
+          module: "cutover/index.js",
+          cacheService: cache.address,
+          bindings: {
+            CUTOVER_DYNAMODB_TABLE: "cutover",
+            CUTOVER_DYNAMODB_ENDPOINT: proxy.endpoint,
+            AWS_ACCESS_KEY_ID: "bench",
+            AWS_SECRET_ACCESS_KEY: "bench",
+            CUTOVER_LEGACY_URL: `http://127.0.0.1:${ORIGIN_PORT}`,
+            CUTOVER_METRICS: "off",
+            CUTOVER_EDGE_CACHE: edge ? "on" : "off",
+          },
+        },
+      ],
+    }).then((started) => ({ ...started, url: `http://127.0.0.1:${port}` }));
+  };
+
+  const results: Record<string, unknown> = { isolates: ISOLATES, seconds: SECONDS, latencyMs: LATENCY };
+  try {
+    for (const edge of [false, true]) {
+      const label = edge ? "with the colo cache" : "without";
+      const workers = await Promise.all(Array.from({ length: ISOLATES }, (_, i) => worker(edge, `${edge ? "edge" : "plain"}-${i}`)));
+      // Warm every isolate, then count over the run: 10 requests a second to each.
+      await Promise.all(workers.map(async (w) => (await fetch(`${w.url}/bench/legacy/item`)).arrayBuffer()));
+      proxy.reset();
+      const until = Date.now() + SECONDS * 1000;
+      while (Date.now() < until) {
+        await Promise.all(workers.map(async (w) => (await fetch(`${w.url}/bench/legacy/item`)).arrayBuffer()));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const reads = (proxy.calls.get("GetItem") ?? 0) + (proxy.calls.get("Query") ?? 0);
+      console.log(`${label.padEnd(20)} ${ISOLATES} isolates polling every 2 s: ${reads} store reads in ${SECONDS} s = ${(reads / SECONDS).toFixed(2)}/s`);
+      // A cold isolate's first request, several times: the colo's cache is warm (or not used).
+      const cold: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const fresh = await worker(edge, `${edge ? "edge" : "plain"}-cold-${i}`);
+        const started = performance.now();
+        await (await fetch(`${fresh.url}/bench/legacy/item`)).arrayBuffer();
+        cold.push(performance.now() - started);
+        await fresh.stop();
+      }
+      console.log(`${label.padEnd(20)} a cold isolate's first request: median ${median(cold).toFixed(1)} ms (${cold.map((ms) => ms.toFixed(0)).join(", ")})`);
+      results[edge ? "withCache" : "without"] = { readsPerSecond: reads / SECONDS, coldFirstRequestMs: cold.map((ms) => Math.round(ms * 10) / 10), coldMedianMs: Math.round(median(cold) * 10) / 10 };
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+    writeFileSync(path.join(OUT, `config-reads-${new Date().toISOString().replace(/[:.]/g, "-")}.json`), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(JSON.stringify(results, null, 2));
+  } finally {
+    await cache.close();
+    await proxy.close();
+    dynamoProcess.kill("SIGTERM");
+    origin.kill("SIGTERM");
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
