@@ -77,7 +77,7 @@ async function main() {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       const reads = (proxy.calls.get("GetItem") ?? 0) + (proxy.calls.get("Query") ?? 0);
-      console.log(`${label.padEnd(20)} ${ISOLATES} isolates polling every 2 s: ${reads} store reads in ${SECONDS} s = ${(reads / SECONDS).toFixed(2)}/s`);
+      console.log(`${label.padEnd(20)} ${ISOLATES} isolates polling every 2 s: ${reads} store reads in ${SECONDS} s = ${(reads / SECONDS).toFixed(2)}/s (${JSON.stringify([...proxy.calls])}; cache ${JSON.stringify(cache.stats)})`);
       // A cold isolate's first request, several times: the colo's cache is warm (or not used).
       const cold: number[] = [];
       for (let i = 0; i < 5; i++) {

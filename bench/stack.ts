@@ -17,7 +17,7 @@ import { generateTable } from "../fixtures/big-table.ts";
 import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
 
 export const OUT = path.join(PROJECT_ROOT, "bench", "out");
-const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114, cutoverUnaccounted: 18115 };
+const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114, cutoverUnaccounted: 18115, floor: 18116 };
 
 export interface BenchStack {
   /** Under load (wrk): name → URL. */
@@ -55,6 +55,7 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
     return {
       targets: {
         bare: `http://127.0.0.1:${PORTS.bare}/bench/legacy/item`,
+        "floor (required steps only)": `http://127.0.0.1:${PORTS.floor}/bench/legacy/item`,
         hono: `http://127.0.0.1:${PORTS.hono}/bench/legacy/item`,
         "cutover legacy route": `http://127.0.0.1:${PORTS.cutover}/bench/legacy/item`,
         "cutover, headers off": `http://127.0.0.1:${PORTS.cutoverQuiet}/bench/legacy/item`,
@@ -87,6 +88,8 @@ function buildBundles() {
   });
   mkdirSync(path.join(OUT, "bare"), { recursive: true });
   writeFileSync(path.join(OUT, "bare", "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", "bare.js")));
+  mkdirSync(path.join(OUT, "floor"), { recursive: true });
+  writeFileSync(path.join(OUT, "floor", "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", "floor.js")));
   const code = readFileSync(path.join(cutoverDir, "index.js"));
   return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, ...upload };
 }
@@ -130,6 +133,7 @@ function startWorkerd(connection: { endpoint: string; region: string; accessKeyI
     workers: [
       { name: "bare", port: PORTS.bare, module: "bare/index.js", bindings: { UPSTREAM: upstream } },
       { name: "hono", port: PORTS.hono, module: "hono/index.js", bindings: { UPSTREAM: upstream } },
+      { name: "floor", port: PORTS.floor, module: "floor/index.js", bindings: { UPSTREAM: upstream } },
       { name: "cutover", port: PORTS.cutover, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "on" } },
       // The same Worker without the x-cutover-* response headers: the backend's response goes out untouched.
       { name: "cutover-quiet", port: PORTS.cutoverQuiet, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off" } },
