@@ -17,11 +17,13 @@ import { generateTable } from "../fixtures/big-table.ts";
 import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
 
 export const OUT = path.join(PROJECT_ROOT, "bench", "out");
-const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114, cutoverUnaccounted: 18115, floor: 18116 };
+const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114, cutoverUnaccounted: 18115, floor: 18116, bareCopy: 18117 };
 
 export interface BenchStack {
   /** Under load (wrk): name → URL. */
   readonly targets: Readonly<Record<string, string>>;
+  /** For the shadow latency runs: the bare Worker, and the bare Worker sending each request a second time (bench/workers/bare-copy.js). */
+  readonly shadowFloor: { readonly bare: string; readonly copied: string };
   /** For the memory runs: URL prefixes that take a byte count. */
   readonly memoryTargets: { readonly download: string; readonly shadowedUpload: string };
   /** For bench/accounting.ts: the same Worker (headers off) with traffic accounting on and off. */
@@ -62,7 +64,9 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
         "cutover split route": `http://127.0.0.1:${PORTS.cutover}/bench/split/item`,
         "cutover shadowed route": `http://127.0.0.1:${PORTS.cutover}/bench/shadow/item`,
         "cutover, headers off, no accounting": `http://127.0.0.1:${PORTS.cutoverUnaccounted}/bench/legacy/item`,
+        "bare, copy to a second origin": `http://127.0.0.1:${PORTS.bareCopy}/bench/shadow/item`,
       },
+      shadowFloor: { bare: `http://127.0.0.1:${PORTS.bare}/bench/shadow/item`, copied: `http://127.0.0.1:${PORTS.bareCopy}/bench/shadow/item` },
       memoryTargets: {
         download: `http://127.0.0.1:${PORTS.cutover}/bench/legacy/bytes/`,
         shadowedUpload: `http://127.0.0.1:${PORTS.cutover}/bench/upload/bytes/`,
@@ -88,6 +92,8 @@ function buildBundles() {
   });
   mkdirSync(path.join(OUT, "bare"), { recursive: true });
   writeFileSync(path.join(OUT, "bare", "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", "bare.js")));
+  mkdirSync(path.join(OUT, "bare-copy"), { recursive: true });
+  writeFileSync(path.join(OUT, "bare-copy", "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", "bare-copy.js")));
   mkdirSync(path.join(OUT, "floor"), { recursive: true });
   writeFileSync(path.join(OUT, "floor", "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", "floor.js")));
   const code = readFileSync(path.join(cutoverDir, "index.js"));
@@ -134,6 +140,7 @@ function startWorkerd(connection: { endpoint: string; region: string; accessKeyI
       { name: "bare", port: PORTS.bare, module: "bare/index.js", bindings: { UPSTREAM: upstream } },
       { name: "hono", port: PORTS.hono, module: "hono/index.js", bindings: { UPSTREAM: upstream } },
       { name: "floor", port: PORTS.floor, module: "floor/index.js", bindings: { UPSTREAM: upstream } },
+      { name: "bare-copy", port: PORTS.bareCopy, module: "bare-copy/index.js", bindings: { UPSTREAM: upstream, CANDIDATE: `http://127.0.0.1:${PORTS.candidate}` } },
       { name: "cutover", port: PORTS.cutover, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "on" } },
       // The same Worker without the x-cutover-* response headers: the backend's response goes out untouched.
       { name: "cutover-quiet", port: PORTS.cutoverQuiet, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off" } },

@@ -11,10 +11,22 @@ export function sleep(ms: number): Promise<void> {
 /**
  * `promise`'s value, or TIMED_OUT when it has not settled within `ms`. The promise is not
  * cancelled: the caller decides what to do with a late result (cancel a body, abort a fetch).
- * The one timeout race of the code base: upstream heads, body reads and store reads use it.
+ * The one timeout race of the code base: body reads, idle bodies, store reads and admin calls
+ * use it. The timer is cleared as soon as the race is decided: a sleep left running would
+ * keep the race, and the value it settled with (a captured body), alive for the whole
+ * timeout — at a few hundred shadow copies a second with a 25 s deadline, tens of megabytes
+ * for the garbage collector to walk (`bench/shadow-tails.ts`).
  */
 export async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   if (!Number.isFinite(ms)) return promise;
   if (ms <= 0) return TIMED_OUT;
-  return Promise.race([promise, sleep(ms).then((): typeof TIMED_OUT => TIMED_OUT)]);
+  const timer: { id?: ReturnType<typeof setTimeout> } = {};
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer.id = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer.id as ReturnType<typeof setTimeout>);
+  }
 }

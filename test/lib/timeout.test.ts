@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { raceTimeout, TIMED_OUT } from "../../lib/timeout.ts";
 
 describe("raceTimeout", () => {
@@ -14,5 +14,17 @@ describe("raceTimeout", () => {
 
   it("waits for ever when there is no limit", async () => {
     expect(await raceTimeout(new Promise((resolve) => setTimeout(() => resolve("late"), 20)), Number.POSITIVE_INFINITY)).toBe("late");
+  });
+
+  it("leaves no timer behind once the race is decided, so nothing keeps the settled value alive", async () => {
+    vi.useFakeTimers();
+    try {
+      const body = new Uint8Array(1024);
+      expect(await raceTimeout(Promise.resolve(body), 25_000)).toBe(body);
+      await expect(raceTimeout(Promise.reject(new Error("reset")), 25_000)).rejects.toThrow("reset");
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
