@@ -3,7 +3,11 @@
  * working tree, side by side in one workerd process with a bare pass-through, interleaved
  * rounds, throughput and CPU per request. What each hot-path change in RESULTS.md cites.
  *
- *   node bench/ab.ts [--base HEAD] [--rounds 6] [--seconds 4] [--path /bench/legacy/item]
+ *   node bench/ab.ts [--base HEAD] [--rounds 6] [--seconds 4] [--path /bench/legacy/item] [--rate 500]
+ *
+ * With `--rate`, latency at that fixed request rate (open loop) instead of throughput: p50 and
+ * p99 of base and working tree on the path, beside the working tree on the unshadowed legacy
+ * route as a reference.
  */
 import { execFileSync, fork } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
@@ -11,6 +15,7 @@ import path from "node:path";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { OUT, seedTable } from "./stack.ts";
+import { fixedRate } from "./fixed-rate.ts";
 import { cpuMsOf, median, requireWrk, settle, wrk } from "./wrk.ts";
 
 const arg = (name: string, fallback: string) => {
@@ -21,6 +26,7 @@ const base = arg("base", "HEAD");
 const rounds = Number(arg("rounds", "6"));
 const seconds = Number(arg("seconds", "4"));
 const requestPath = arg("path", "/bench/legacy/item");
+const rate = Number(arg("rate", "0"));
 const PORTS = { legacy: 18201, candidate: 18202, bare: 18211, base: 18212, work: 18213, baseHeaders: 18214, workHeaders: 18215 };
 
 function bundle(from: string, outDir: string): void {
@@ -78,6 +84,7 @@ async function main() {
     ["working tree, headers on", `http://127.0.0.1:${PORTS.workHeaders}${requestPath}`],
   ];
   try {
+    if (rate > 0) return await latencyRounds([...targets.slice(0, 3), ["working tree, /bench/legacy/item", `http://127.0.0.1:${PORTS.work}/bench/legacy/item`]]);
     for (const [, url] of targets) await wrk(url, 2);
     const results = new Map(targets.map(([name]) => [name, { rps: [] as number[], cpu: [] as number[] }]));
     for (let round = 1; round <= rounds; round++) {
@@ -106,6 +113,28 @@ async function main() {
   } finally {
     await workerd.stop();
     for (const child of children) child.kill("SIGTERM");
+  }
+}
+
+/** p50 and p99 at a fixed rate, interleaved rounds, medians. */
+async function latencyRounds(targets: [string, string][]): Promise<void> {
+  for (const [, url] of targets) await fixedRate(url, rate, 2);
+  const results = new Map(targets.map(([name]) => [name, { p50: [] as number[], p99: [] as number[] }]));
+  for (let round = 1; round <= rounds; round++) {
+    const order = [...targets];
+    for (let i = 0; i < round - 1; i++) order.push(order.shift() as [string, string]);
+    for (const [name, url] of order) {
+      await settle(1000);
+      const result = await fixedRate(url, rate, seconds);
+      results.get(name)?.p50.push(result.p50Ms);
+      results.get(name)?.p99.push(result.p99Ms);
+      console.log(`round ${round}  ${name.padEnd(34)} p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? `  errors ${result.errors}` : ""}`);
+    }
+  }
+  console.log(`\n${"target".padEnd(34)} ${"p50 ms".padStart(7)} ${"p99 ms".padStart(7)}   (median of ${rounds} rounds at ${rate} req/s; spread)`);
+  for (const [name] of targets) {
+    const r = results.get(name) as { p50: number[]; p99: number[] };
+    console.log(`${name.padEnd(34)} ${median(r.p50).toFixed(2).padStart(7)} ${median(r.p99).toFixed(2).padStart(7)}   p50 ${Math.min(...r.p50).toFixed(2)}–${Math.max(...r.p50).toFixed(2)}, p99 ${Math.min(...r.p99).toFixed(1)}–${Math.max(...r.p99).toFixed(1)}`);
   }
 }
 

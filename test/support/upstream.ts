@@ -297,6 +297,12 @@ function shadowScenario(name: string, scenario: string, id: string, req: http.In
   switch (scenario) {
     case "same":
       return send({ id: 1, name: "Ada", tags: ["a", "b"] });
+    case "sized": {
+      // A declared Content-Length (the others are chunked): captured in one read.
+      const text = JSON.stringify({ id: 1, balance: control ? 10 : 12, note: "x".repeat(200) });
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "x-served-by": name });
+      return void res.end(text);
+    }
     case "changed":
       return send({ id: 1, balance: control ? 10 : 12 });
     case "missing":

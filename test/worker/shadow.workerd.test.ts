@@ -7,7 +7,7 @@ import { get, origin, ports, received, table, testId } from "../support/worker-h
 
 type Json = Record<string, unknown>;
 
-const SCENARIOS = ["same", "changed", "missing", "noisy", "reordered", "status", "hold", "reset", "big", "secret", "write", "leaky"];
+const SCENARIOS = ["same", "sized", "changed", "missing", "noisy", "reordered", "status", "hold", "reset", "big", "secret", "write", "leaky"];
 
 /** One route per scenario: served by legacy, shadowed to the candidate ("new"). */
 function shadowTable(shadow: Record<string, unknown> = {}) {
@@ -21,8 +21,8 @@ function shadowTable(shadow: Record<string, unknown> = {}) {
   });
 }
 
-async function shadowedWorker(shadow: Record<string, unknown> = {}) {
-  const w = await dynamoWorker({ CUTOVER_SHADOW_FLUSH_MS: "0" });
+async function shadowedWorker(shadow: Record<string, unknown> = {}, env: Record<string, string> = {}) {
+  const w = await dynamoWorker({ CUTOVER_SHADOW_FLUSH_MS: "0", ...env });
   const put = await w.api("PUT", "/routes", { body: { table: shadowTable(shadow), reason: "shadow test" }, headers: { "if-match": "0" } });
   expect(put.status).toBe(200);
   const report = async (route: string) => (await (await w.api("GET", `/shadow?route=${route}&minComparisons=3&threshold=99`)).json()) as Json;
@@ -123,6 +123,19 @@ describe("shadow traffic", () => {
     expect(body.length).toBe(5 * 1024 * 1003 + 11);
     expect(body.endsWith('x"]}')).toBe(true);
     expect(await w.report("big")).toMatchObject({ compared: 1, tooLarge: 1, matched: 1 });
+  });
+
+  it("captures bodies of a declared length whole, and sheds the copy when they do not fit the isolate's byte budget", async () => {
+    const w = await shadowedWorker({ ignore: ["header:x-served-by"] });
+    const response = await w.call(get("/shadow/sized/1"));
+    expect(((await response.json()) as Json).balance).toBe(10);
+    expect(await w.report("sized")).toMatchObject({ compared: 1, mismatched: 1, shed: 0, differences: [{ field: "body:$.balance", count: 1 }] });
+
+    // A budget smaller than one body (about 240 bytes): nothing is captured, the client is served as ever.
+    const tight = await shadowedWorker({ ignore: ["header:x-served-by"] }, { CUTOVER_SHADOW_BUDGET_BYTES: "100" });
+    const served = await tight.call(get("/shadow/sized/2"));
+    expect(((await served.json()) as Json).note).toBe("x".repeat(200));
+    expect(await tight.report("sized")).toMatchObject({ compared: 0, shed: 1 });
   });
 
   it("never stores secret headers or redacted body fields", async () => {
