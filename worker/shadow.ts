@@ -78,8 +78,13 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
   await recorder.flushIfDue();
 }
 
-/** A response's Content-Length, when it declares a usable one. */
+/**
+ * A response's Content-Length, when it is the length of what the Worker will read: not for an
+ * encoded body, which the runtime decodes (a few KB of gzip can be gigabytes of JSON).
+ */
 function declaredLength(response: Response): number | undefined {
+  const encoding = response.headers.get("content-encoding");
+  if (encoding !== null && encoding.trim().toLowerCase() !== "identity") return undefined;
   const header = response.headers.get("content-length");
   if (header === null || !/^\d{1,10}$/.test(header)) return undefined;
   return Number(header);

@@ -321,6 +321,13 @@ function shadowScenario(name: string, scenario: string, id: string, req: http.In
       if (control) return send({ id: 1 });
       req.socket.destroy();
       return;
+    case "zipped": {
+      // 5 MB of JSON gzipped to a few KB, with the compressed length declared: what the
+      // runtime hands the Worker is the decoded body, far over any capture cap.
+      const zipped = zlib.gzipSync(JSON.stringify({ items: Array.from({ length: 5 * 1024 }, () => "x".repeat(1000)) }));
+      res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": zipped.length, "x-served-by": name });
+      return void res.end(zipped);
+    }
     case "big": {
       const item = "x".repeat(1000);
       res.writeHead(200, { "content-type": "application/json", "x-served-by": name });

@@ -7,7 +7,7 @@ import { get, origin, ports, received, table, testId } from "../support/worker-h
 
 type Json = Record<string, unknown>;
 
-const SCENARIOS = ["same", "sized", "changed", "missing", "noisy", "reordered", "status", "hold", "reset", "big", "secret", "write", "leaky"];
+const SCENARIOS = ["same", "sized", "zipped", "changed", "missing", "noisy", "reordered", "status", "hold", "reset", "big", "secret", "write", "leaky"];
 
 /** One route per scenario: served by legacy, shadowed to the candidate ("new"). */
 function shadowTable(shadow: Record<string, unknown> = {}) {
@@ -136,6 +136,13 @@ describe("shadow traffic", () => {
     const served = await tight.call(get("/shadow/sized/2"));
     expect(((await served.json()) as Json).note).toBe("x".repeat(200));
     expect(await tight.report("sized")).toMatchObject({ compared: 0, shed: 1 });
+  });
+
+  it("does not trust a compressed body's declared length: a gzipped body over the cap is compared by status and headers only", async () => {
+    const w = await shadowedWorker({ ignore: ["header:x-served-by"] });
+    const response = await w.call(get("/shadow/zipped/1"));
+    expect((await response.text()).length).toBeGreaterThan(5 * 1024 * 1000);
+    expect(await w.report("zipped")).toMatchObject({ compared: 1, tooLarge: 1 });
   });
 
   it("never stores secret headers or redacted body fields", async () => {
