@@ -8,6 +8,8 @@ export interface FixedRateResult {
   readonly p999Ms: number;
   readonly maxMs: number;
   readonly errors: number;
+  /** How late the generator itself sent, median: Node's timers tick in whole milliseconds, and this lag is in every target's latency alike. */
+  readonly sendLagP50Ms: number;
   /** Requests over 5 × p50, by the second of the run they were due in: a stall shows as a burst in one second. */
   readonly slowBySecond: Readonly<Record<string, number>>;
 }
@@ -25,6 +27,7 @@ export async function fixedRate(url: string, ratePerSecond: number, seconds: num
   const target = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const samples: { due: number; ms: number }[] = [];
+  const lags: number[] = [];
   let errors = 0;
   const total = Math.round(ratePerSecond * seconds);
   const start = performance.now() + 50;
@@ -35,6 +38,7 @@ export async function fixedRate(url: string, ratePerSecond: number, seconds: num
     const now = performance.now();
     while (sent < total && dueAt(sent) <= now) {
       const due = dueAt(sent);
+      lags.push(now - due);
       inflight.push(
         new Promise<void>((resolve) => {
           const request = http.get({ agent, host: target.hostname, port: target.port, path: target.pathname + target.search }, (response) => {
@@ -67,5 +71,7 @@ export async function fixedRate(url: string, ratePerSecond: number, seconds: num
       slowBySecond[second] = (slowBySecond[second] ?? 0) + 1;
     }
   }
-  return { rate: ratePerSecond, sent, p50Ms, p99Ms: at(99), p999Ms: at(99.9), maxMs: latencies.at(-1) ?? 0, errors, slowBySecond };
+  lags.sort((a, b) => a - b);
+  const sendLagP50Ms = lags[Math.floor(lags.length / 2)] ?? 0;
+  return { rate: ratePerSecond, sent, p50Ms, p99Ms: at(99), p999Ms: at(99.9), maxMs: latencies.at(-1) ?? 0, errors, sendLagP50Ms, slowBySecond };
 }

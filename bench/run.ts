@@ -93,7 +93,11 @@ async function main() {
   const matcher = benchMatcher(quick);
   const compare = benchCompare(quick);
 
-  const cpuOf = (name: string) => spread[name]?.cpuUsPerRequest ?? 0;
+  const cpuOf = (name: string) => {
+    const cpu = spread[name]?.cpuUsPerRequest;
+    if (cpu === undefined) throw new Error(`no target named ${name}`);
+    return cpu;
+  };
   const ratios = {
     "cutover/bare throughput": at("cutover legacy route").rps / at("bare").rps,
     "cutover − bare CPU µs/request": Math.round((cpuOf("cutover legacy route") - cpuOf("bare")) * 10) / 10,

@@ -36,7 +36,7 @@ try {
       await settle();
       const r = await fixedRate(url, rate, seconds);
       console.log(
-        `round ${round} ${name.padEnd(10)} p50 ${r.p50Ms.toFixed(2)} p99 ${r.p99Ms.toFixed(2)} p99.9 ${r.p999Ms.toFixed(2)} max ${r.maxMs.toFixed(1)} ms errors ${r.errors} slow/s ${JSON.stringify(r.slowBySecond)}`,
+        `round ${round} ${name.padEnd(10)} p50 ${r.p50Ms.toFixed(2)} p99 ${r.p99Ms.toFixed(2)} p99.9 ${r.p999Ms.toFixed(2)} max ${r.maxMs.toFixed(1)} ms (generator lag p50 ${r.sendLagP50Ms.toFixed(2)}) errors ${r.errors} slow/s ${JSON.stringify(r.slowBySecond)}`,
       );
     }
   }

@@ -1,3 +1,5 @@
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What `raceTimeout` resolves to when the time ran out first. */
 export const TIMED_OUT: unique symbol = Symbol("timed out");
 
@@ -18,7 +20,8 @@ export function sleep(ms: number): Promise<void> {
  * for the garbage collector to walk (`bench/shadow-tails.ts`).
  */
 export async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  if (!Number.isFinite(ms)) return promise;
+  // Past 2^31 - 1 ms (24.8 days) timers fire at once: that long is no limit.
+  if (!Number.isFinite(ms) || ms > MAX_TIMER_MS) return promise;
   if (ms <= 0) return TIMED_OUT;
   const timer: { id?: ReturnType<typeof setTimeout> } = {};
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => {

@@ -3,7 +3,7 @@ import { compareResponses, type Observation } from "../compare/compare-responses
 import { redactDifferences, redactTarget, requestSecrets } from "../compare/redact.ts";
 import { recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../compare/shadow-stats.ts";
 import { logEvent } from "../lib/log.ts";
-import { raceTimeout, sleep, TIMED_OUT } from "../lib/timeout.ts";
+import { sleep } from "../lib/timeout.ts";
 import type { CompiledBackend } from "../routes/compile.ts";
 import type { ShadowChoice } from "../routes/shadow-sampling.ts";
 import { callUpstream } from "./forward.ts";
@@ -78,33 +78,6 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
   await recorder.flushIfDue();
 }
 
-/**
- * A response's Content-Length, when it is the length of what the Worker will read: not for an
- * encoded body, which the runtime decodes (a few KB of gzip can be gigabytes of JSON).
- */
-function declaredLength(response: Response): number | undefined {
-  const encoding = response.headers.get("content-encoding");
-  if (encoding !== null && encoding.trim().toLowerCase() !== "identity") return undefined;
-  const header = response.headers.get("content-length");
-  if (header === null || !/^\d{1,10}$/.test(header)) return undefined;
-  return Number(header);
-}
-
-/**
- * A body of a declared length, read whole by the runtime. Past the deadline it throws (the
- * copy is not compared); the read itself cannot be cancelled then, but holds no more than
- * the declared length, and ends with the request's waitUntil time at the latest.
- */
-async function readDeclared(body: ReadableStream<Uint8Array>, ms: number): Promise<Uint8Array> {
-  const reading = new Response(body).arrayBuffer();
-  const result = await raceTimeout(reading, ms);
-  if (result === TIMED_OUT) {
-    reading.catch(() => {});
-    throw new Error("reading the body passed its deadline");
-  }
-  return new Uint8Array(result);
-}
-
 /** Calls the candidate (and, to learn noise, the control again), captures all sides, records the outcome. */
 async function compareCopy(job: ShadowJob, requestBody: ArrayBuffer | null, controlStream: ReadableStream<Uint8Array> | null, statsNow: () => ShadowStats): Promise<void> {
   const { shadow } = job.choice;
@@ -117,17 +90,7 @@ async function compareCopy(job: ShadowJob, requestBody: ArrayBuffer | null, cont
   let overBudget = false;
   const observe = async (response: Response, body: ReadableStream<Uint8Array> | null, startedAt: number): Promise<Observation> => {
     let captured: Uint8Array | undefined = new Uint8Array(0);
-    const declared = declaredLength(response);
-    if (body !== null && declared !== undefined && declared <= shadow.maxBodyBytes) {
-      // A declared length within the cap (the common case): its bytes are taken from the
-      // budget at once and the runtime reads the body in one call, not chunk by chunk in JS.
-      if (job.lease.take(declared)) captured = await readDeclared(body, deadline - job.now());
-      else {
-        await body.cancel("over the isolate's shadow byte budget").catch(() => {});
-        overBudget = true;
-        captured = undefined;
-      }
-    } else if (body !== null) {
+    if (body !== null) {
       const read = await readUpTo(body, shadow.maxBodyBytes, { timeoutMs: deadline - job.now(), take: job.lease.take });
       if (read.complete) captured = read.bytes;
       else {

@@ -12,8 +12,9 @@ describe("raceTimeout", () => {
     expect(await raceTimeout(new Promise(() => {}), 0)).toBe(TIMED_OUT);
   });
 
-  it("waits for ever when there is no limit", async () => {
+  it("waits for ever when there is no limit, or one past what a timer can hold", async () => {
     expect(await raceTimeout(new Promise((resolve) => setTimeout(() => resolve("late"), 20)), Number.POSITIVE_INFINITY)).toBe("late");
+    expect(await raceTimeout(new Promise((resolve) => setTimeout(() => resolve("late"), 20)), 2 ** 31)).toBe("late");
   });
 
   it("leaves no timer behind once the race is decided, so nothing keeps the settled value alive", async () => {
