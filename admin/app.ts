@@ -1,3 +1,4 @@
+import type { ErrorHandler } from "hono";
 import { Hono } from "hono/tiny";
 import { bodyLimit } from "hono/body-limit";
 import { logEvent } from "../lib/log.ts";
@@ -89,7 +90,8 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerDashboard(app, api, deps, { registry: () => (tokens instanceof Error ? undefined : tokens), secret: deps.dashboard?.secret, access: deps.dashboard?.access });
 
   app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));
-  app.onError((error, c) => {
+  // The same answers for the API when the dashboard calls it in-process (api.request), not through `app`.
+  const onError: ErrorHandler<AdminEnv> = (error, c) => {
     logEvent("error", "admin_error", { path: c.req.path, error });
     if (error instanceof NoRouteTableError) return problem(c, 404, "no_table", "No route table has been stored yet.");
     if (error instanceof InvalidRouteTableError) {
@@ -99,6 +101,8 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
       return problem(c, 503, "store_unavailable", `The route table store failed: ${error.message}`);
     }
     return problem(c, 500, "internal_error", "cutover failed to handle this request; the error is logged.");
-  });
+  };
+  app.onError(onError);
+  api.onError(onError);
   return app;
 }

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { OUT, rssOf, startBenchStack } from "./stack.ts";
+import { dashboardCookie, OUT, rssOf, startBenchStack } from "./stack.ts";
 
 const { WebSocket } = createRequire(import.meta.url)("ws") as typeof import("ws");
 const target = process.argv[2] ?? "cutover legacy route";
@@ -29,13 +29,17 @@ interface ProfileNode {
 
 const stack = await startBenchStack({ inspectorPort: INSPECTOR });
 try {
-  const url = stack.targets[target];
+  // A URL instead of a target name: PROFILE_WORKER names its Worker, PROFILE_HEADERS (one per line) go with every request.
+  const url = target.startsWith("http") ? target : stack.targets[target];
   if (!url) throw new Error(`unknown target ${target}; one of ${Object.keys(stack.targets).join(", ")}`);
   // Warm up first: workerd lists a Worker's isolate for inspection once it has served.
-  await promisify(execFile)("wrk", ["-t1", "-c32", "-d2s", url]);
+  const headers = (process.env.PROFILE_HEADERS ?? "").split("\n").filter(Boolean).flatMap((header) => ["-H", header]);
+  // A dashboard page: signed in with the benchmark's admin token.
+  if (url.includes("/_cutover/")) headers.push("-H", `Cookie: ${await dashboardCookie(new URL(url).origin)}`);
+  await promisify(execFile)("wrk", ["-t1", "-c32", "-d2s", ...headers, url]);
   const list = (await (await fetch(`http://127.0.0.1:${INSPECTOR}/json/list`)).json()) as { title: string; webSocketDebuggerUrl: string }[];
   console.log(`inspector targets: ${list.map((t) => t.title).join(", ")}`);
-  const workerName = WORKERS[target] ?? (target.split(" ")[0] as string);
+  const workerName = process.env.PROFILE_WORKER ?? WORKERS[target] ?? (target.split(" ")[0] as string);
   const worker = list.find((t) => t.title === workerName) ?? list.find((t) => t.title.includes(workerName)) ?? list[0];
   if (!worker) throw new Error("no inspector target");
   const socket = new WebSocket(worker.webSocketDebuggerUrl);
@@ -59,7 +63,7 @@ try {
   await send("Profiler.start");
   const rss: number[] = [];
   const sampler = setInterval(() => rss.push(Math.round(rssOf(stack.workerdPid) / 2 ** 20)), 1000);
-  const { stdout } = await promisify(execFile)("wrk", ["-t1", "-c32", `-d${seconds}s`, url]);
+  const { stdout } = await promisify(execFile)("wrk", ["-t1", "-c32", `-d${seconds}s`, ...headers, url]);
   clearInterval(sampler);
   const { profile } = (await send("Profiler.stop")) as { profile: { nodes: ProfileNode[]; samples: number[] } };
   writeFileSync(path.join(OUT, "cutover.cpuprofile"), JSON.stringify(profile));

@@ -4,6 +4,7 @@
  * table, and one plain workerd serving three Workers — bare, hono/proxy and cutover.
  */
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -17,6 +18,9 @@ import { generateTable } from "../fixtures/big-table.ts";
 import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
 
 export const OUT = path.join(PROJECT_ROOT, "bench", "out");
+/** The admin token of the benchmark's cutover-quiet Worker (for signing in to its dashboard). */
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-bench-admin-token";
+const BENCH_ADMIN_TOKENS = JSON.stringify({ [createHash("sha256").update(BENCH_ADMIN_TOKEN).digest("hex")]: { name: "bench", role: "viewer" } });
 const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114, cutoverUnaccounted: 18115, floor: 18116, bareCopy: 18117 };
 
 export interface BenchStack {
@@ -142,12 +146,26 @@ function startWorkerd(connection: { endpoint: string; region: string; accessKeyI
       { name: "floor", port: PORTS.floor, module: "floor/index.js", bindings: { UPSTREAM: upstream } },
       { name: "bare-copy", port: PORTS.bareCopy, module: "bare-copy/index.js", bindings: { UPSTREAM: upstream, CANDIDATE: `http://127.0.0.1:${PORTS.candidate}` } },
       { name: "cutover", port: PORTS.cutover, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "on" } },
-      // The same Worker without the x-cutover-* response headers: the backend's response goes out untouched.
-      { name: "cutover-quiet", port: PORTS.cutoverQuiet, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off" } },
+      // The same Worker without the x-cutover-* response headers: the backend's response goes out
+      // untouched. With an admin token, for the dashboard's cost (bench/dashboard.ts).
+      { name: "cutover-quiet", port: PORTS.cutoverQuiet, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off", CUTOVER_ADMIN_TOKENS: BENCH_ADMIN_TOKENS } },
       // And without traffic accounting: what counting every request costs (bench/accounting.ts).
       { name: "cutover-unaccounted", port: PORTS.cutoverUnaccounted, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "off", CUTOVER_METRICS: "off" } },
     ],
   });
+}
+
+/** Signs in to the dashboard of the Worker at `base` with the benchmark's admin token: the session cookie. */
+export async function dashboardCookie(base: string): Promise<string> {
+  const signIn = await fetch(`${base}/_cutover/login`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+    body: new URLSearchParams({ token: BENCH_ADMIN_TOKEN }),
+    redirect: "manual",
+  });
+  const cookie = signIn.headers.get("set-cookie")?.split(";")[0];
+  if (signIn.status !== 303 || !cookie) throw new Error(`dashboard sign-in failed: ${signIn.status} ${await signIn.text()}`);
+  return cookie;
 }
 
 /** RSS of a process in bytes. */

@@ -28,10 +28,10 @@ export function requireWrk(): void {
 }
 
 /** Runs wrk without blocking this process; `script` replaces the default reporting script (it must report the same way). */
-export async function wrk(url: string, seconds: number, script = "wrk-report.lua"): Promise<Load & { requests: number }> {
+export async function wrk(url: string, seconds: number, script = "wrk-report.lua", headers: readonly string[] = [], connections = CONNECTIONS): Promise<Load & { requests: number }> {
   const { stdout } = await promisify(execFile)(
     "wrk",
-    ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--timeout", "5s", "-s", path.join(PROJECT_ROOT, "bench", script), url],
+    ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", ...headers.flatMap((header) => ["-H", header]), "-s", path.join(PROJECT_ROOT, "bench", script), url],
     { encoding: "utf8", cwd: PROJECT_ROOT },
   );
   const line = stdout.split("\n").find((l) => l.startsWith("{"));

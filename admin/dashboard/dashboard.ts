@@ -84,7 +84,13 @@ export function registerDashboard(
       internalEnv(principal),
       c.executionCtx,
     );
-    return { status: response.status, body: (await response.json()) as Json };
+    // An answer that is not JSON (a platform error page) is a failed call, never a thrown page.
+    const text = await response.text();
+    try {
+      return { status: response.status, body: JSON.parse(text) as Json };
+    } catch {
+      return { status: response.status === 200 ? 502 : response.status, body: { error: "bad_response", message: text.slice(0, 200) } as Json };
+    }
   };
   const get = async <T>(c: DashboardContext, principal: Principal, path: string): Promise<T | undefined> => {
     const result = await apiCall(c, principal, "GET", path);
