@@ -106,7 +106,11 @@ async function everyRoute(store: MetricsStore, from: number, until: number, step
   const fromHour = periodOf(from, "h");
   const hourCells = (await Promise.all(daysOf(from, until).map((day) => store.hours(day)))).flat().filter((cell) => cell.period >= fromHour);
   const byRoute = new Map<string, Cell[]>();
-  for (const cell of hourCells) byRoute.set(cell.route, [...(byRoute.get(cell.route) ?? []), cell]);
+  for (const cell of hourCells) {
+    const cells = byRoute.get(cell.route);
+    if (cells === undefined) byRoute.set(cell.route, [cell]);
+    else cells.push(cell);
+  }
   if (!(step < HOUR && until - from <= MAX_MINUTE_WINDOW)) return byRoute;
   const routes = [...byRoute.keys()];
   const minutes = await Promise.all(routes.map((route) => store.minutes(route, periodOf(from, "m"), periodOf(until, "m"))));
