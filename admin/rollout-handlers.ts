@@ -183,7 +183,9 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
   });
 }
 
-/** What a listing shows of a rollout. */
+/** What a listing shows of a rollout: GET /rollouts, and the head of GET /rollouts/{route} (the dashboard and the CLI read it). */
+export type RolloutSummary = ReturnType<typeof summary>;
+
 function summary(state: RolloutState) {
   const step = state.plan.steps[state.step];
   return {

@@ -16,7 +16,7 @@ import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { OUT, seedTable } from "./stack.ts";
 import { fixedRate } from "./fixed-rate.ts";
-import { cpuMsOf, median, requireWrk, settle, wrk } from "./wrk.ts";
+import { median, requireWrk, settle, wrk } from "./wrk.ts";
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -92,9 +92,8 @@ async function main() {
       for (let i = 0; i < round - 1; i++) order.push(order.shift() as [string, string]);
       for (const [name, url] of order) {
         await settle(1000);
-        const before = cpuMsOf(pid);
-        const load = await wrk(url, seconds);
-        const cpu = ((cpuMsOf(pid) - before) * 1000) / load.requests;
+        const load = await wrk(url, seconds, { cpuOf: pid });
+        const cpu = load.cpuUsPerRequest;
         results.get(name)?.rps.push(load.rps);
         results.get(name)?.cpu.push(cpu);
         console.log(`round ${round}  ${name.padEnd(30)} ${load.rps.toFixed(0).padStart(6)} req/s  ${cpu.toFixed(1).padStart(6)} µs CPU/req${load.errors ? `  errors ${load.errors}` : ""}`);

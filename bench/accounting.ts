@@ -21,7 +21,7 @@ import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import type { CellKey, InventoryCounts, MetricsStore } from "../store/metrics-store.ts";
 import { createTrafficRecorder } from "../worker/traffic-recorder.ts";
 import { OUT, rssOf, startBenchStack } from "./stack.ts";
-import { cpuMsOf, machine, median, requireWrk, settle, wrk } from "./wrk.ts";
+import { machine, median, requireWrk, settle, wrk } from "./wrk.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 2 : 5;
@@ -54,9 +54,8 @@ async function main() {
       if (round % 2 === 0) order.reverse();
       for (const [name, url] of order) {
         await settle();
-        const cpuBefore = cpuMsOf(stack.workerdPid);
-        const load = await wrk(url, SECONDS);
-        const cpuUsPerRequest = ((cpuMsOf(stack.workerdPid) - cpuBefore) * 1000) / load.requests;
+        const load = await wrk(url, SECONDS, { cpuOf: stack.workerdPid });
+        const cpuUsPerRequest = load.cpuUsPerRequest;
         runs[name]?.push({ rps: load.rps, cpuUsPerRequest });
         console.log(`round ${round}  ${name.padEnd(16)} ${load.rps.toFixed(0).padStart(7)} req/s  ${cpuUsPerRequest.toFixed(1).padStart(6)} µs CPU/request${load.errors ? `  errors ${load.errors}` : ""}`);
       }
@@ -81,7 +80,7 @@ async function main() {
     console.log("Unrouted traffic over 10 000 distinct legacy paths, accounting on…");
     await settle();
     const rssBefore = rssOf(stack.workerdPid);
-    const legacyPaths = await wrk(stack.accountingTargets.on, quick ? 5 : 20, "wrk-legacy-paths.lua");
+    const legacyPaths = await wrk(stack.accountingTargets.on, quick ? 5 : 20, { script: "wrk-legacy-paths.lua" });
     await settle(12_000); // one flush interval: what waits is what the store has not taken yet
     const health = (await (await fetch(`${stack.accountingTargets.on}/_cutover/health`)).json()) as { isolate: unknown };
     const workerdMemory = {

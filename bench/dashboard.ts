@@ -9,7 +9,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { dashboardCookie, OUT, rssOf, startBenchStack } from "./stack.ts";
-import { cpuMsOf, median, requireWrk, settle, wrk } from "./wrk.ts";
+import { median, requireWrk, settle, wrk } from "./wrk.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,7 +33,7 @@ async function main() {
       ["dashboard overview page", `${base}/_cutover/`, [`Cookie: ${cookie}`]],
       ["dashboard route page", `${base}/_cutover/routes/bench-legacy`, [`Cookie: ${cookie}`]],
     ];
-    for (const [, url, headers] of targets) await wrk(url, 2, "wrk-report.lua", headers, 4);
+    for (const [, url, headers] of targets) await wrk(url, 2, { headers, connections: 4 });
     const rssBeforeMb = rssOf(stack.workerdPid) / 2 ** 20;
     const cpu = new Map(targets.map(([name]) => [name, [] as number[]]));
     const rps = new Map(targets.map(([name]) => [name, [] as number[]]));
@@ -41,10 +41,9 @@ async function main() {
       const order = round % 2 === 0 ? [...targets].reverse() : targets;
       for (const [name, url, headers] of order) {
         await settle();
-        const before = cpuMsOf(stack.workerdPid);
-        const load = await wrk(url, SECONDS, "wrk-report.lua", headers, 4);
+        const load = await wrk(url, SECONDS, { headers, connections: 4, cpuOf: stack.workerdPid });
         if (load.errors > 0) throw new Error(`${name}: ${load.errors} errors or non-2xx answers`);
-        const us = ((cpuMsOf(stack.workerdPid) - before) * 1000) / load.requests;
+        const us = load.cpuUsPerRequest;
         cpu.get(name)?.push(us);
         rps.get(name)?.push(load.rps);
         console.log(`round ${round}  ${name.padEnd(32)} ${load.rps.toFixed(0).padStart(6)} /s  ${us.toFixed(1).padStart(8)} µs CPU each`);

@@ -11,7 +11,7 @@ import path from "node:path";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { OUT } from "./stack.ts";
-import { cpuMsOf, median, requireWrk, settle, wrk } from "./wrk.ts";
+import { median, requireWrk, settle, wrk } from "./wrk.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -43,10 +43,9 @@ async function main() {
       for (let i = 0; i < round - 1; i++) order.push(order.shift() as (typeof workers)[number]);
       for (const w of order) {
         await settle(1000);
-        const before = cpuMsOf(pid);
-        const load = await wrk(`http://127.0.0.1:${w.port}/item`, SECONDS);
+        const load = await wrk(`http://127.0.0.1:${w.port}/item`, SECONDS, { cpuOf: pid });
         runs.get(w.name)?.rps.push(load.rps);
-        runs.get(w.name)?.cpu.push(((cpuMsOf(pid) - before) * 1000) / load.requests);
+        runs.get(w.name)?.cpu.push(load.cpuUsPerRequest);
       }
       console.log(`round ${round} done`);
     }

@@ -15,7 +15,7 @@ import { fixedRate } from "./fixed-rate.ts";
 import { benchMatcher } from "./matcher.ts";
 import { benchMemory } from "./memory.ts";
 import { OUT, startBenchStack } from "./stack.ts";
-import { CONNECTIONS, cpuMsOf, machine, median, requireWrk, settle, wrk, type Load } from "./wrk.ts";
+import { CONNECTIONS, machine, median, requireWrk, settle, wrk, type Load } from "./wrk.ts";
 
 const quick = process.argv.includes("--quick");
 const ROUNDS = quick ? 1 : 3;
@@ -42,9 +42,8 @@ async function main() {
     if (round % 2 === 0) order.reverse();
     for (const [name, url] of order) {
       await settle();
-      const cpuBefore = cpuMsOf(stack.workerdPid);
-      const load = await wrk(url, SECONDS);
-      const cpuUs = ((cpuMsOf(stack.workerdPid) - cpuBefore) * 1000) / load.requests;
+      const load = await wrk(url, SECONDS, { cpuOf: stack.workerdPid });
+      const cpuUs = load.cpuUsPerRequest;
       runs[name]?.push(load);
       cpu[name]?.push(cpuUs);
       console.log(`round ${round}  ${name.padEnd(30)} ${load.rps.toFixed(0).padStart(7)} req/s  ${cpuUs.toFixed(1).padStart(6)} µs CPU/req  p50 ${load.p50Ms.toFixed(2)} ms  p99 ${load.p99Ms.toFixed(2)} ms${load.errors ? `  errors ${load.errors}` : ""}`);

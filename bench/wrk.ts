@@ -27,8 +27,17 @@ export function requireWrk(): void {
   }
 }
 
-/** Runs wrk without blocking this process; `script` replaces the default reporting script (it must report the same way). */
-export async function wrk(url: string, seconds: number, script = "wrk-report.lua", headers: readonly string[] = [], connections = CONNECTIONS): Promise<Load & { requests: number }> {
+/**
+ * Runs wrk without blocking this process; `script` replaces the default reporting script (it
+ * must report the same way); with `cpuOf` (a pid), also that process's CPU time per request.
+ */
+export async function wrk(
+  url: string,
+  seconds: number,
+  options: { script?: string; headers?: readonly string[]; connections?: number; cpuOf?: number } = {},
+): Promise<Load & { requests: number; cpuUsPerRequest: number }> {
+  const { script = "wrk-report.lua", headers = [], connections = CONNECTIONS, cpuOf } = options;
+  const cpuBefore = cpuOf === undefined ? 0 : cpuMsOf(cpuOf);
   const { stdout } = await promisify(execFile)(
     "wrk",
     ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", ...headers.flatMap((header) => ["-H", header]), "-s", path.join(PROJECT_ROOT, "bench", script), url],
@@ -37,7 +46,9 @@ export async function wrk(url: string, seconds: number, script = "wrk-report.lua
   const line = stdout.split("\n").find((l) => l.startsWith("{"));
   if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
   const r = JSON.parse(line) as { requests: number; durationUs: number; errors: number; non2xx: number; p50Us: number; p99Us: number };
-  return { requests: r.requests, rps: r.requests / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, errors: r.errors + r.non2xx };
+  // The process's CPU time over the run, per request served (NaN without `cpuOf`).
+  const cpuUsPerRequest = cpuOf === undefined ? Number.NaN : ((cpuMsOf(cpuOf) - cpuBefore) * 1000) / r.requests;
+  return { requests: r.requests, rps: r.requests / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, errors: r.errors + r.non2xx, cpuUsPerRequest };
 }
 
 /** A quiet pause, so that one run's leftovers (background shadow work, GC, flushes) do not land in the next. */

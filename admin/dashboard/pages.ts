@@ -2,20 +2,10 @@ import type { SeriesPoint } from "../../accounting/series.ts";
 import type { ShadowReport } from "../../compare/shadow-report.ts";
 import type { TableChange } from "../../routes/diff-tables.ts";
 import type { Route, RouteTable } from "../../routes/schema.ts";
+import type { RolloutSummary } from "../rollout-handlers.ts";
 import { actionForm, barChart, h, layout, lineChart, ms, percent, type Html, type PageContext } from "./view.ts";
 
-export interface RolloutSummary {
-  route: string;
-  candidate: string;
-  control: string;
-  status: string;
-  step: number;
-  steps: number;
-  stepLabel: string;
-  pausedReason: string | null;
-  lastVerdict: { outcome: string; summary: string; at: string } | null;
-  updatedAt: string;
-}
+export type { RolloutSummary };
 export interface RolloutDetail extends RolloutSummary {
   plan: { steps: { type: string; weight?: number }[]; gates: Record<string, unknown>; onFailure: string };
   events: { at: string; kind: string; message: string; version?: number }[];

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import type { RolloutSummary as Summary } from "../../admin/rollout-handlers.ts";
 import type { RolloutEvent } from "../../rollout/decide.ts";
 import type { Check, Verdict } from "../../rollout/gates.ts";
 import { parseStepList } from "../../rollout/plan.ts";
@@ -8,19 +9,6 @@ import { EXIT_NOT_READY, ExitCodeError } from "../exit-code-error.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
 
-interface Summary {
-  route: string;
-  candidate: string;
-  control: string;
-  status: string;
-  step: number;
-  steps: number;
-  stepLabel: string;
-  stepStartedAt: string;
-  pausedReason: string | null;
-  lastVerdict: { outcome: string; summary: string; at: string } | null;
-  updatedAt: string;
-}
 interface Detail extends Summary {
   plan: { steps: { type: string; weight?: number }[] };
   events: RolloutEvent[];

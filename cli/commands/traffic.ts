@@ -4,6 +4,7 @@ import { suggestRoute } from "../../accounting/suggest-routes.ts";
 import { clientFor, print } from "../context.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
+import type { RolloutSummary } from "../../admin/rollout-handlers.ts";
 
 interface StatusListing {
   readonly since: string;
@@ -24,17 +25,6 @@ interface Progress {
 }
 interface Inventory {
   readonly templates: readonly { template: string; count: number; methods: string[]; status: Record<string, number>; lastSeen: string; coveredBy: string | null }[];
-}
-
-interface RolloutSummary {
-  readonly route: string;
-  readonly candidate: string;
-  readonly status: string;
-  readonly step: number;
-  readonly steps: number;
-  readonly stepLabel: string;
-  readonly pausedReason: string | null;
-  readonly lastVerdict: { summary: string } | null;
 }
 
 const percent = (value: number | null | undefined) => (value === null || value === undefined ? "-" : `${Math.round(value * 1000) / 10} %`);

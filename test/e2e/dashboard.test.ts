@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -7,6 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
 import { launchBrowser } from "../support/browser.ts";
+import { startLocalStack, type LocalStack } from "../support/local-stack.ts";
 import { refusedPort } from "../support/upstream.ts";
 
 /** Screenshots land here; `npm run screenshots` copies them into docs/. */
@@ -18,8 +19,7 @@ const SHOTS = path.join(PROJECT_ROOT, "bench", "out", "screenshots");
  * back, start and promote a rollout, refuse a cross-site form, sign out.
  */
 describe("the dashboard, in a browser", () => {
-  let child: ReturnType<typeof spawn>;
-  let output = "";
+  let stack: LocalStack;
   let base = "";
   let operatorToken = "";
   let viewerToken = "";
@@ -27,21 +27,9 @@ describe("the dashboard, in a browser", () => {
 
   beforeAll(async () => {
     const port = await refusedPort();
-    child = spawn(process.execPath, ["cli/cutover.ts", "dev", "--memory", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (output.includes("Ctrl-C stops everything.")) {
-          clearInterval(timer);
-          resolve();
-        } else if (child.exitCode !== null) {
-          clearInterval(timer);
-          reject(new Error(`cutover dev exited early:\n${output}`));
-        }
-      }, 100);
-    });
-    [, base = "", operatorToken = ""] = /export CUTOVER_URL=(\S+) CUTOVER_TOKEN=(\S+)/.exec(output) ?? [];
+    stack = startLocalStack(process.execPath, ["cli/cutover.ts", "dev", "--memory", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0"]);
+    await stack.ready;
+    [, base = "", operatorToken = ""] = /export CUTOVER_URL=(\S+) CUTOVER_TOKEN=(\S+)/.exec(stack.output()) ?? [];
     const created = JSON.parse((await cli("token", "create", "--name", "vera", "--role", "viewer", "--expires", "1d", "--reason", "dashboard test", "--json")).stdout) as { token: string };
     viewerToken = created.token;
     browser = await launchBrowser();
@@ -50,7 +38,7 @@ describe("the dashboard, in a browser", () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) child.kill("SIGINT");
+    if (stack && stack.child.exitCode === null) stack.child.kill("SIGINT");
   });
 
   function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
+import { startLocalStack, type LocalStack } from "../support/local-stack.ts";
 import { refusedPort } from "../support/upstream.ts";
 
 /**
@@ -20,25 +21,12 @@ describe("the local stack's lifecycle", () => {
     for (const child of started) if (child.exitCode === null) child.kill("SIGKILL");
   });
 
-  /** Starts the stack through `command` and resolves with its output once the banner is out. */
-  async function start(command: string, args: string[]): Promise<{ child: ChildProcess; output: () => string }> {
-    const child = spawn(command, args, { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    started.push(child);
-    let output = "";
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (output.includes("Ctrl-C stops everything.")) {
-          clearInterval(timer);
-          resolve();
-        } else if (child.exitCode !== null) {
-          clearInterval(timer);
-          reject(new Error(`the stack exited early:\n${output}`));
-        }
-      }, 100);
-    });
-    return { child, output: () => output };
+  /** Starts the stack through `command`; stopped (killed) after the tests. */
+  async function start(command: string, args: string[]): Promise<LocalStack> {
+    const stack = startLocalStack(command, args);
+    started.push(stack.child);
+    await stack.ready;
+    return stack;
   }
 
   /** Every process below `pid`, from /proc. */

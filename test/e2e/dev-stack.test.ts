@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -6,6 +6,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
+import { startLocalStack, type LocalStack } from "../support/local-stack.ts";
 import { refusedPort } from "../support/upstream.ts";
 
 const sh = promisify(execFile);
@@ -15,37 +16,22 @@ const sh = promisify(execFile);
  * banner prints, then Ctrl-C.
  */
 describe("the local stack (npm start)", () => {
-  let child: ReturnType<typeof spawn>;
-  let output = "";
+  let stack: LocalStack;
   let port: number;
 
   beforeAll(async () => {
     port = await refusedPort();
-    child = spawn(process.execPath, ["cli/cutover.ts", "dev", "--memory", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0"], {
-      cwd: PROJECT_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (output.includes("Ctrl-C stops everything.")) {
-          clearInterval(timer);
-          resolve();
-        } else if (child.exitCode !== null) {
-          clearInterval(timer);
-          reject(new Error(`cutover dev exited early:\n${output}`));
-        }
-      }, 100);
-    });
+    stack = startLocalStack(process.execPath, ["cli/cutover.ts", "dev", "--memory", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0"]);
+    await stack.ready;
   });
 
   afterAll(() => {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (stack?.child.exitCode === null) stack.child.kill("SIGKILL");
   });
 
   function bannerCommands(): string[] {
-    return output
+    return stack
+      .output()
       .split("\n")
       .filter((line) => line.startsWith("  curl "))
       .map((line) => line.replace(/\s+#.*$/, "").trim());
@@ -58,7 +44,7 @@ describe("the local stack (npm start)", () => {
   const backendOf = (out: string) => /^x-cutover-backend: (.+?)\r?$/im.exec(out)?.[1];
 
   it("prints the URLs and curl commands to try", () => {
-    expect(output).toContain(`Worker (the proxy)   http://127.0.0.1:${port}`);
+    expect(stack.output()).toContain(`Worker (the proxy)   http://127.0.0.1:${port}`);
     expect(bannerCommands()).toHaveLength(4);
   });
 
@@ -84,7 +70,7 @@ describe("the local stack (npm start)", () => {
   });
 
   it("signs requests to the demo Lambda, whose function URL refuses unsigned ones", async () => {
-    const accountsUrl = /accounts \(demo\)\s+(\S+)/.exec(output)?.[1];
+    const accountsUrl = /accounts \(demo\)\s+(\S+)/.exec(stack.output())?.[1];
     const direct = await fetch(`${accountsUrl}/api/accounts`);
     expect(direct.status).toBe(403);
     expect(await direct.json()).toEqual({ Message: "Forbidden" });
@@ -92,7 +78,7 @@ describe("the local stack (npm start)", () => {
 
   /** Runs the CLI as an operator would, with the banner's CUTOVER_URL and CUTOVER_TOKEN. */
   async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const [, url, token] = /export CUTOVER_URL=(\S+) CUTOVER_TOKEN=(\S+)/.exec(output) ?? [];
+    const [, url, token] = /export CUTOVER_URL=(\S+) CUTOVER_TOKEN=(\S+)/.exec(stack.output()) ?? [];
     return new Promise((resolve) => {
       execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CUTOVER_URL: url, CUTOVER_TOKEN: token } }, (error, stdout, stderr) =>
         resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
@@ -101,7 +87,7 @@ describe("the local stack (npm start)", () => {
   }
 
   it("shadows the split route for users served by legacy, and reports it with the CLI", async () => {
-    const [, url] = /export CUTOVER_URL=(\S+)/.exec(output) ?? [];
+    const [, url] = /export CUTOVER_URL=(\S+)/.exec(stack.output()) ?? [];
     for (let user = 0; user < 12; user++) {
       await (await fetch(`${url}/api/accounts/${1 + (user % 3)}`, { headers: { cookie: `session_id=user-${user}` } })).arrayBuffer();
     }
@@ -117,7 +103,7 @@ describe("the local stack (npm start)", () => {
   });
 
   it("counts what it proxied and shows it with the CLI: status, metrics, inventory --suggest, progress", async () => {
-    const [, url] = /export CUTOVER_URL=(\S+)/.exec(output) ?? [];
+    const [, url] = /export CUTOVER_URL=(\S+)/.exec(stack.output()) ?? [];
     for (let i = 0; i < 6; i++) await (await fetch(`${url}/invoices/${1000 + i}/pdf`)).arrayBuffer();
     const suggestion = { id: "invoices-pdf", match: { path: "/invoices/:id/pdf", methods: ["GET"] }, to: "legacy" };
     let suggested: unknown[] = [];
@@ -211,7 +197,7 @@ describe("the local stack (npm start)", () => {
   });
 
   it("lets cutover move a route (the README's walk-through): shadow, 75 %, 100 %, ticked by the local stack", async () => {
-    const [, url] = /export CUTOVER_URL=(\S+)/.exec(output) ?? [];
+    const [, url] = /export CUTOVER_URL=(\S+)/.exec(stack.output()) ?? [];
     // As the README's step 6 leaves it (the flip test above left it all on the Lambda): split 50/50.
     expect((await cli("routes", "weights", "accounts-read", "legacy=50", "accounts=50", "--reason", "back to the split", "--wait")).code).toBe(0);
     // The README's command, with steps that need no minute each.
@@ -233,8 +219,8 @@ describe("the local stack (npm start)", () => {
   });
 
   it("stops everything on Ctrl-C", async () => {
-    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    child.kill("SIGINT");
+    const exited = new Promise<number | null>((resolve) => stack.child.once("exit", (code) => resolve(code)));
+    stack.child.kill("SIGINT");
     expect(await exited).toBe(0);
     const refused = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
