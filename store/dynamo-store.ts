@@ -1,5 +1,5 @@
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { concatBytes } from "../lib/bytes.ts";
+import { concatBytes, sameBytes } from "../lib/bytes.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { err, ok } from "../lib/result.ts";
 import type { RouteTable } from "../routes/schema.ts";
@@ -127,9 +127,14 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     const age = entry === undefined ? Number.POSITIVE_INFINITY : nowMs - entry.at;
     if (entry !== undefined && age < edge.activeSeconds * 1000) return parse(entry.item);
     if (entry !== undefined && age < 2 * edge.activeSeconds * 1000) {
+      // The lease names its holder: of the isolates that found none at the same moment, only
+      // the one whose token is read back (the last writer) refreshes; the others keep the entry.
       const lease = `${key}/lease`;
       if ((await edge.cache.get(lease).catch(() => undefined)) !== undefined) return parse(entry.item);
-      await edge.cache.put(lease, new Uint8Array([1]), 1).catch(() => undefined);
+      const token = crypto.getRandomValues(new Uint8Array(8));
+      await edge.cache.put(lease, token, 1).catch(() => undefined);
+      const holder = await edge.cache.get(lease).catch(() => undefined);
+      if (holder !== undefined && !sameBytes(holder, token)) return parse(entry.item);
     }
     const item = await getItem(ROUTES, "active");
     if (item === undefined) return undefined;

@@ -41,6 +41,19 @@ describe("the data centre's cache in front of the active table", () => {
     expect(c.reads("query")).toBe(1);
   });
 
+  it("lets one isolate refresh the pointer when several find it stale at the same moment", async () => {
+    const c = await colo();
+    await Promise.all(c.isolates.map((isolate) => isolate.getActive()));
+    const before = c.reads("getItem");
+    for (let second = 0; second < 4; second++) {
+      c.advance(1000);
+      // Every isolate polls at once, as isolates started together do.
+      const versions = await Promise.all(c.isolates.map(async (isolate) => (await isolate.getActive()).version));
+      expect(versions).toEqual([1, 1, 1]);
+    }
+    expect(c.reads("getItem") - before).toBe(4);
+  });
+
   it("serves a new version within the cache's lifetime, and a fresh read goes past the cache", async () => {
     const c = await colo();
     await c.isolates[0]?.getActive();
