@@ -9,12 +9,12 @@
  * p99 of base and working tree on the path, beside the working tree on the unshadowed legacy
  * route as a reference.
  */
-import { execFileSync, fork } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
+import { fork } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
-import { OUT, seedTable } from "./stack.ts";
+import { bundleRevision, OUT, seedTable } from "./stack.ts";
 import { fixedRate } from "./fixed-rate.ts";
 import { median, requireWrk, settle, wrk } from "./wrk.ts";
 
@@ -29,29 +29,12 @@ const requestPath = arg("path", "/bench/legacy/item");
 const rate = Number(arg("rate", "0"));
 const PORTS = { legacy: 18201, candidate: 18202, bare: 18211, base: 18212, work: 18213, baseHeaders: 18214, workHeaders: 18215 };
 
-function bundle(from: string, outDir: string): void {
-  execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
-    cwd: from,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
-    stdio: "ignore",
-  });
-}
-
 async function main() {
   requireWrk();
   const dir = path.join(OUT, "ab");
   mkdirSync(dir, { recursive: true });
-  const worktree = path.join(dir, "base-tree");
-  if (existsSync(worktree)) execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: PROJECT_ROOT });
-  execFileSync("git", ["worktree", "add", "--detach", worktree, base], { cwd: PROJECT_ROOT, stdio: "ignore" });
-  try {
-    symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(worktree, "node_modules"));
-    bundle(worktree, path.join(dir, "base"));
-  } finally {
-    execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: PROJECT_ROOT });
-    rmSync(worktree, { recursive: true, force: true });
-  }
-  bundle(PROJECT_ROOT, path.join(dir, "work"));
+  bundleRevision(base, path.join(dir, "base"));
+  bundleRevision(undefined, path.join(dir, "work"));
 
   const children = [];
   const dynamo = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });

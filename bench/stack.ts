@@ -5,7 +5,7 @@
  */
 import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { createDynamoApi } from "../store/dynamo-api.ts";
@@ -171,4 +171,28 @@ export async function dashboardCookie(base: string): Promise<string> {
 /** RSS of a process in bytes. */
 export function rssOf(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+}
+
+/**
+ * The cutover Worker bundled (`wrangler deploy --dry-run`) as committed at `revision`, or as it
+ * is in the working tree when undefined: how a benchmark runs before and after in one run.
+ */
+export function bundleRevision(revision: string | undefined, outDir: string): void {
+  const bundle = (from: string) =>
+    execFileSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules", "wrangler", "bin", "wrangler.js"), "deploy", "--dry-run", "--outdir", outDir], {
+      cwd: from,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+      stdio: "ignore",
+    });
+  if (revision === undefined) return void bundle(PROJECT_ROOT);
+  const worktree = `${outDir}-tree`;
+  if (existsSync(worktree)) execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: PROJECT_ROOT });
+  execFileSync("git", ["worktree", "add", "--detach", worktree, revision], { cwd: PROJECT_ROOT, stdio: "ignore" });
+  try {
+    symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(worktree, "node_modules"));
+    bundle(worktree);
+  } finally {
+    execFileSync("git", ["worktree", "remove", "--force", worktree], { cwd: PROJECT_ROOT });
+    rmSync(worktree, { recursive: true, force: true });
+  }
 }

@@ -4,10 +4,11 @@ import { compileRedaction, type Redaction } from "../compare/redact.ts";
 import { BODY_LIMITS, signedBodyLimit } from "./body-policy.ts";
 import { BUCKETS, parseSticky, toBuckets, type Sticky } from "./cohort.ts";
 import { compileMatcher, type RouteMatcher } from "./matcher.ts";
-import { parsePattern, withoutTrailingSlash, type PatternSegment } from "./path-pattern.ts";
+import { acceptedPattern, withoutTrailingSlash, type PatternSegment } from "./path-pattern.ts";
 import { DEFAULT_PATH_POLICY, type PathPolicy } from "./path-policy.ts";
 import type { Refusal } from "./refusal.ts";
 import type { Backend, FallbackTrigger, Route, RouteTable, Shadow } from "./schema.ts";
+import { deepFreeze } from "./validate.ts";
 
 /** Heroku's router gives up after 30 s, so a legacy app never needs longer. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -91,6 +92,7 @@ export interface CompiledTable {
   /** The response headers of requests no route matches. */
   readonly defaultHeaders: ResponseHeaderList;
   readonly matcher: RouteMatcher<CompiledRoute>;
+  /** Every route compiled (requests compile only the routes they match): for tools and tests. */
   readonly routes: readonly CompiledRoute[];
 }
 
@@ -98,7 +100,9 @@ const DEFAULT_FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ["error", "timeout
 
 /**
  * Compiles a validated route table. Call once per table version; the result serves every
- * request of that version. Throws only on a table that did not pass `validateRouteTable`.
+ * request of that version. Throws only on a table that did not pass `validateRouteTable`
+ * (a route's own parts are compiled on its first match, so that is where they would throw;
+ * the proxy then serves the default plan and logs `routing_failed`).
  */
 export function compileTable(table: RouteTable, version: number): CompiledTable {
   const backends = new Map(Object.entries(table.backends).map(([name, backend]) => [name, compileBackend(name, backend)]));
@@ -108,22 +112,35 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     return backend;
   };
   const paths: PathPolicy = { ...DEFAULT_PATH_POLICY, ...table.paths };
-  const entries: { segments: readonly PatternSegment[]; methods: readonly string[] | undefined; host: string | undefined; value: CompiledRoute }[] = [];
-  const routes = table.routes.map((route) => {
-    const parsed = parsePattern(route.match.path);
-    if (!parsed.ok) throw new Error(`Route ${route.id}: path ${parsed.error}`);
-    // Under trailingSlash "either", /docs/ and /docs are one pattern; the route keeps its form.
-    const segments = paths.trailingSlash === "either" ? withoutTrailingSlash(parsed.value) : parsed.value;
+  // The trie is built now; each route is compiled the first time a request matches it. A
+  // version change at 10 000 routes then costs the isolate the patterns and the trie, not
+  // 10 000 routes' split ranges, header lists and shadow policies, most of them never used.
+  interface Slot {
+    readonly index: number;
+    readonly wildcard: boolean;
+    readonly slashEnd: boolean;
+    compiled: CompiledRoute | undefined;
+  }
+  const compileSlot = (slot: Slot): CompiledRoute => {
+    const route = deepFreeze(table.routes[slot.index] as Route);
     const epoch = shadowEpoch(table, route);
-    const compiled = compileRoute(route, table.default, resolve, String(version), {
-      wildcard: parsed.value.at(-1)?.kind === "wildcard",
-      slashEnd: segments.length < parsed.value.length,
+    return compileRoute(route, table.default, resolve, String(version), {
+      wildcard: slot.wildcard,
+      slashEnd: slot.slashEnd,
       shadowStatsId: epoch === undefined ? undefined : shadowStatsId(route.id, epoch),
     });
-    entries.push({ segments, methods: route.match.methods, host: route.match.host, value: compiled });
-    return compiled;
+  };
+  const entries: { segments: readonly PatternSegment[]; methods: readonly string[] | undefined; host: string | undefined; value: Slot }[] = [];
+  const slots = table.routes.map((route, index) => {
+    const parsed = acceptedPattern(route.match.path);
+    // Under trailingSlash "either", /docs/ and /docs are one pattern; the route keeps its form.
+    const segments = paths.trailingSlash === "either" ? withoutTrailingSlash(parsed) : parsed;
+    const slot: Slot = { index, wildcard: parsed.at(-1)?.kind === "wildcard", slashEnd: segments.length < parsed.length, compiled: undefined };
+    entries.push({ segments, methods: route.match.methods, host: route.match.host, value: slot });
+    return slot;
   });
-  const matcher = compileMatcher(entries, { trailingSlash: paths.trailingSlash });
+  const trie = compileMatcher(entries, { trailingSlash: paths.trailingSlash });
+  let all: readonly CompiledRoute[] | undefined;
   return {
     version,
     table,
@@ -132,8 +149,15 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     backends,
     defaultBackend: resolve(table.default),
     defaultHeaders: responseHeaders(DEFAULT_ROUTE_ID, table.default, String(version)),
-    matcher,
-    routes,
+    matcher: {
+      match(method, host, path) {
+        const slot = trie.match(method, host, path);
+        return slot === undefined ? undefined : (slot.compiled ??= compileSlot(slot));
+      },
+    },
+    get routes() {
+      return (all ??= slots.map((slot) => (slot.compiled ??= compileSlot(slot))));
+    },
   };
 }
 

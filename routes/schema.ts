@@ -143,6 +143,15 @@ const PathPolicySchema = described(
   "How request paths are normalized and which forms are refused, for matching and forwarding alike.",
 );
 
+/**
+ * The version of the rules a stored table was validated under (this schema and
+ * `validateRouteTable`'s cross-field checks). Bump it whenever they accept less than before
+ * or a field changes meaning: a table stored under another number (or none, before it
+ * existed) is validated in full when an isolate reads it; one stored under this number,
+ * its bytes verified by their SHA-256, only has its structure checked (routes/validate.ts).
+ */
+export const TABLE_SCHEMA_VERSION = 1;
+
 export const RouteTableSchema = described(
   z.strictObject({
     $schema: optional(z.string()),

@@ -16,7 +16,54 @@ export function validateRouteTable(input: unknown): Result<RouteTable, readonly 
   if (!parsed.success) return err(describeIssues(RouteTableSchema, parsed.error.issues));
   const issues = crossCheck(parsed.data);
   if (issues.length > 0) return err(issues);
-  return ok(deepFreeze(parsed.data));
+  return ok(markValidated(deepFreeze(parsed.data)));
+}
+
+/** Tables that came out of validation in this isolate (or were stored after it): what a store may stamp as validated. */
+const validatedTables = new WeakSet<RouteTable>();
+const markValidated = (table: RouteTable) => (validatedTables.add(table), table);
+
+/** Whether `table` passed `validateRouteTable` (or `acceptStoredTable`) under the current rules. */
+export function wasValidated(table: RouteTable): boolean {
+  return validatedTables.has(table);
+}
+
+/**
+ * A table read back from the store that cutover validated under TABLE_SCHEMA_VERSION before
+ * storing it, its bytes verified by their SHA-256: what a version change costs an isolate is
+ * a structural check (the shapes the compiler walks, every backend a route names), not the
+ * full validation again, which at 10 000 routes took ~100 ms of the isolate's only thread.
+ * A hand-edited item fails its checksum; one written under older rules is validated in full.
+ * The table and its route list are frozen here; each route is deep-frozen when it is first
+ * compiled (routes/compile.ts), not all 10 000 up front.
+ */
+export function acceptStoredTable(input: unknown): Result<RouteTable, readonly ValidationIssue[]> {
+  const issues: ValidationIssue[] = [];
+  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+  if (!isObject(input)) return err([{ path: "$", message: "must be an object" }]);
+  const backends = isObject(input.backends) ? input.backends : undefined;
+  if (backends === undefined || Object.keys(backends).length === 0) issues.push({ path: "$.backends", message: "must name at least one backend" });
+  const refer = (name: unknown, path: string) => {
+    if (typeof name !== "string" || backends === undefined || !Object.hasOwn(backends, name)) issues.push({ path, message: `unknown backend '${String(name)}'` });
+  };
+  refer(input.default, "$.default");
+  if (input.paths !== undefined && !isObject(input.paths)) issues.push({ path: "$.paths", message: "must be an object" });
+  if (!Array.isArray(input.routes)) return err([...issues, { path: "$.routes", message: "must be an array" }]);
+  input.routes.forEach((route: unknown, index) => {
+    const at = `$.routes[${index}]`;
+    if (!isObject(route) || typeof route.id !== "string" || !isObject(route.match) || typeof route.match.path !== "string" || !route.match.path.startsWith("/")) {
+      issues.push({ path: at, message: "must have an id and a match.path starting with '/'" });
+      return;
+    }
+    if (typeof route.to === "string") refer(route.to, `${at}.to`);
+    else if (isObject(route.to) && Object.keys(route.to).length > 0) for (const name of Object.keys(route.to)) refer(name, `${at}.to.${name}`);
+    else issues.push({ path: `${at}.to`, message: "must name at least one backend" });
+    if (route.fallback !== undefined) refer(isObject(route.fallback) ? route.fallback.to : route.fallback, `${at}.fallback`);
+    if (route.shadow !== undefined) refer(isObject(route.shadow) ? route.shadow.to : undefined, `${at}.shadow.to`);
+  });
+  if (issues.length > 0) return err(issues);
+  Object.freeze(input.routes);
+  return ok(markValidated(Object.freeze(input) as unknown as RouteTable));
 }
 
 /** `path: message` lines, for logs and command-line output. */
@@ -104,7 +151,7 @@ function methodsOverlap(a: readonly string[] | undefined, b: readonly string[] |
   return b.some((m) => upper.has(m.toUpperCase()));
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);

@@ -2,7 +2,8 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { concatBytes, sameBytes } from "../lib/bytes.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { err, ok } from "../lib/result.ts";
-import type { RouteTable } from "../routes/schema.ts";
+import { TABLE_SCHEMA_VERSION, type RouteTable } from "../routes/schema.ts";
+import { wasValidated } from "../routes/validate.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
 import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
@@ -150,7 +151,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     if (edge !== undefined) {
       const bytes = await edge.cache.get(edgeKey).catch(() => undefined);
       // The checksum is verified on decoding: a damaged entry is read from the store instead.
-      const table = bytes === undefined ? undefined : await decodeTable(bytes, info.sha256, source).catch(() => undefined);
+      const table = bytes === undefined ? undefined : await decodeTable(bytes, info.sha256, source, info.schema).catch(() => undefined);
       if (table !== undefined) {
         remember(info.version, table);
         return table;
@@ -168,7 +169,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       throw new InvalidRouteTableError(source, [{ path: "$", message: `expected ${info.parts} stored parts, found ${chunks.length}` }]);
     }
     const bytes = concatBytes(chunks);
-    const table = await decodeTable(bytes, info.sha256, source);
+    const table = await decodeTable(bytes, info.sha256, source, info.schema);
     remember(info.version, table);
     if (edge !== undefined) await edge.cache.put(edgeKey, bytes, IMMUTABLE_SECONDS).catch(() => undefined);
     return table;
@@ -371,6 +372,8 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
         routeCount: request.table.routes.length,
         parts,
         sha256: encoded.sha256,
+        // Only a table that passed validation here is read back with a structural check alone.
+        ...(wasValidated(request.table) ? { schema: TABLE_SCHEMA_VERSION } : {}),
       };
       await putNewRetried({ pk: ROUTES, sk: versionKey(version), ...info });
 

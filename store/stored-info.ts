@@ -17,6 +17,8 @@ const StoredInfoSchema = z.object({
   effectiveAt: z.optional(z.string()),
   parts: z.int().check(z.gte(1)),
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  /** The TABLE_SCHEMA_VERSION cutover validated the table under before storing it; absent when it did not. */
+  schema: z.optional(z.int()),
 });
 
 export type StoredInfo = z.infer<typeof StoredInfoSchema>;
@@ -31,6 +33,6 @@ export function parseStoredInfo(item: Record<string, unknown>, source: string): 
 }
 
 export function publicInfo(info: StoredInfo): VersionInfo {
-  const { parts: _parts, sha256: _sha256, ...rest } = info;
+  const { parts: _parts, sha256: _sha256, schema: _schema, ...rest } = info;
   return rest;
 }

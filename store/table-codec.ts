@@ -1,5 +1,6 @@
 import type { RouteTable } from "../routes/schema.ts";
-import { validateRouteTable } from "../routes/validate.ts";
+import { TABLE_SCHEMA_VERSION } from "../routes/schema.ts";
+import { acceptStoredTable, validateRouteTable } from "../routes/validate.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import { sha256Hex } from "../lib/sha256.ts";
 
@@ -13,8 +14,12 @@ export async function encodeTable(table: RouteTable): Promise<{ bytes: Uint8Arra
   return { bytes, sha256: await sha256Hex(bytes) };
 }
 
-/** Decodes and validates; throws InvalidRouteTableError for anything that is not a valid table. */
-export async function decodeTable(bytes: Uint8Array, sha256: string, source: string): Promise<RouteTable> {
+/**
+ * Decodes and validates; throws InvalidRouteTableError for anything that is not a valid table.
+ * `schema`: the TABLE_SCHEMA_VERSION the table was validated under before it was stored; under
+ * the current one, its checksum and structure are checked, not every rule again.
+ */
+export async function decodeTable(bytes: Uint8Array, sha256: string, source: string, schema?: number): Promise<RouteTable> {
   if ((await sha256Hex(bytes)) !== sha256) {
     throw new InvalidRouteTableError(source, [{ path: "$", message: "stored bytes do not match their SHA-256 (damaged item)" }]);
   }
@@ -24,7 +29,7 @@ export async function decodeTable(bytes: Uint8Array, sha256: string, source: str
   } catch (error) {
     throw new InvalidRouteTableError(source, [{ path: "$", message: `not gzip-compressed JSON (${String(error)})` }]);
   }
-  const result = validateRouteTable(input);
+  const result = schema === TABLE_SCHEMA_VERSION ? acceptStoredTable(input) : validateRouteTable(input);
   if (!result.ok) throw new InvalidRouteTableError(source, result.error);
   return result.value;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { validateRouteTable, type ValidationIssue } from "../../routes/validate.ts";
+import { acceptStoredTable, validateRouteTable, wasValidated, type ValidationIssue } from "../../routes/validate.ts";
 
 const backends = {
   legacy: { url: "https://my-app.herokuapp.com" },
@@ -128,5 +128,41 @@ describe("validateRouteTable", () => {
   it("lists every problem at once", () => {
     const found = issues(withRoutes([{ id: "r", match: { path: "a" }, to: { legacy: 10, nope: 10 } }], { default: "nope" }));
     expect(found.map((issue) => issue.path)).toEqual(["$.default", "$.routes[0].match.path", "$.routes[0].to.nope", "$.routes[0].to"]);
+  });
+});
+
+describe("acceptStoredTable: a table read back that cutover validated before storing it", () => {
+  const table = withRoutes([
+    { id: "accounts-read", match: { path: "/api/accounts/:id" }, to: { legacy: 75, accounts: 25 }, fallback: { to: "legacy" }, shadow: { to: "accounts" } },
+    { id: "assets", match: { path: "/assets/*" }, to: "assets" },
+  ]);
+  const refused = (input: unknown) => {
+    const result = acceptStoredTable(input);
+    if (result.ok) throw new Error("expected the table to be refused");
+    return result.error;
+  };
+
+  it("accepts it as it is, frozen, and marks it validated", () => {
+    const result = acceptStoredTable(JSON.parse(JSON.stringify(table)));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.value).toEqual(table);
+    expect(Object.isFrozen(result.value.routes)).toBe(true);
+    expect(wasValidated(result.value)).toBe(true);
+  });
+
+  it("still refuses what the compiler could not serve: a missing route list, a route without a path, a backend no one defined", () => {
+    expect(refused({ ...table, routes: undefined })).toContainEqual({ path: "$.routes", message: "must be an array" });
+    expect(refused(withRoutes([{ id: "r", match: {}, to: "legacy" }]))).toContainEqual({ path: "$.routes[0]", message: expect.stringContaining("match.path") });
+    expect(refused({ ...table, default: "heroku" })).toContainEqual({ path: "$.default", message: "unknown backend 'heroku'" });
+    expect(refused(withRoutes([{ id: "r", match: { path: "/r" }, to: { legacy: 50, lambda: 50 } }]))).toContainEqual({ path: "$.routes[0].to.lambda", message: "unknown backend 'lambda'" });
+    expect(refused(withRoutes([{ id: "r", match: { path: "/r" }, to: "legacy", shadow: { to: "ghost" } }]))).toContainEqual({ path: "$.routes[0].shadow.to", message: "unknown backend 'ghost'" });
+    expect(refused(withRoutes([{ id: "r", match: { path: "/r" }, to: "legacy", fallback: "ghost" }]))).toContainEqual({ path: "$.routes[0].fallback", message: "unknown backend 'ghost'" });
+  });
+
+  it("marks only what passed: a table that skipped validation is not taken for one that did", () => {
+    const checked = validateRouteTable(table);
+    expect(checked.ok && wasValidated(checked.value)).toBe(true);
+    expect(wasValidated(JSON.parse(JSON.stringify(table)))).toBe(false);
   });
 });

@@ -8,6 +8,8 @@ import { ensureTable } from "../../cli/ensure-table.ts";
 import { InvalidRouteTableError } from "../../store/invalid-route-table-error.ts";
 import { dynamoFixtures } from "./dynamo-fixture.ts";
 import { generateTable } from "../../fixtures/big-table.ts";
+import { TABLE_SCHEMA_VERSION, type RouteTable } from "../../routes/schema.ts";
+import { encodeTable } from "../../store/table-codec.ts";
 import { describeShadowStoreContract } from "./shadow-store-contract.ts";
 import { describeSourceContract, describeStoreContract, sampleTable, valid } from "./route-store-contract.ts";
 
@@ -57,6 +59,60 @@ describe("DynamoDB store: damaged items are refused, never served", () => {
     );
     const error = await refusal(tableName);
     expect(error.issues.map((issue) => issue.path)).toEqual(expect.arrayContaining(["$.version", "$.sha256"]));
+  });
+});
+
+describe("DynamoDB store: what a version change costs a reader", () => {
+  const client = createDynamoClient(fixtures.connection, 3);
+  const versionItem = async (tableName: string, version: number) =>
+    (await client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: "pk = :pk AND sk = :sk", ExpressionAttributeValues: marshall({ ":pk": "routes", ":sk": `v#${String(version).padStart(9, "0")}` }) }))).Items?.[0];
+  const reader = (tableName: string) => createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName });
+
+  async function storeWith(table: unknown) {
+    const tableName = `cutover-test-${crypto.randomUUID()}`;
+    await ensureTable(client, tableName);
+    const result = await reader(tableName).publish({ table: table as RouteTable, expectedVersion: 0, author: "a", reason: "r", action: "apply" });
+    if (!result.ok) throw new Error("publish failed");
+    return { tableName, version: result.value.version };
+  }
+
+  /** Rewrites the version's bytes and checksum, keeping the rest of its items (its schema stamp). */
+  async function overwriteTable(tableName: string, version: number, table: unknown) {
+    const encoded = await encodeTable(table as RouteTable);
+    await client.send(new PutItemCommand({ TableName: tableName, Item: marshall({ pk: "routes", sk: `t#${String(version).padStart(9, "0")}#0000`, data: encoded.bytes }) }));
+    for (const sk of ["active", `v#${String(version).padStart(9, "0")}`]) {
+      await client.send(new UpdateItemCommand({ TableName: tableName, Key: marshall({ pk: "routes", sk }), UpdateExpression: "SET sha256 = :s", ExpressionAttributeValues: marshall({ ":s": encoded.sha256 }) }));
+    }
+  }
+
+  it("stamps a table validated before it was stored with the rules' version, and one that was not with none", async () => {
+    const checked = await storeWith(valid(sampleTable));
+    expect((await versionItem(checked.tableName, checked.version))?.schema).toEqual({ N: String(TABLE_SCHEMA_VERSION) });
+    const unchecked = await storeWith(JSON.parse(JSON.stringify(sampleTable)));
+    expect((await versionItem(unchecked.tableName, unchecked.version))?.schema).toBeUndefined();
+    // The stamp is the store's own: the versions listing shows the same fields as before.
+    expect(Object.keys((await reader(checked.tableName).getActive()).info ?? {})).not.toContain("schema");
+  });
+
+  it("validates a table stored without the stamp (an older release, a hand-made item) in full", async () => {
+    const { tableName } = await storeWith({ ...sampleTable, routes: [{ ...sampleTable.routes[0], to: { legacy: 80, accounts: 10 } }] });
+    const error = await reader(tableName).getActive().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(InvalidRouteTableError);
+    expect((error as InvalidRouteTableError).issues).toContainEqual({ path: "$.routes[0].to", message: "weights sum to 90, they must sum to 100" });
+  });
+
+  it("still refuses a stamped table whose structure could not be served, even with a matching checksum", async () => {
+    const { tableName, version } = await storeWith(valid(sampleTable));
+    await overwriteTable(tableName, version, { ...sampleTable, default: "heroku" });
+    const error = await reader(tableName).getActive().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(InvalidRouteTableError);
+    expect((error as InvalidRouteTableError).issues).toContainEqual({ path: "$.default", message: "unknown backend 'heroku'" });
   });
 });
 
