@@ -108,9 +108,10 @@ function buildBundles() {
 export async function seedTable(
   connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string },
   origins: { legacy: string; candidate: string } = { legacy: `http://127.0.0.1:${PORTS.legacy}`, candidate: `http://127.0.0.1:${PORTS.candidate}` },
+  tableName = "cutover",
 ) {
   const client = createDynamoClient(connection, 3);
-  await ensureTable(client, "cutover");
+  await ensureTable(client, tableName);
   const { legacy, candidate } = origins;
   const filler = generateTable(1000, { legacy, fresh: candidate });
   const table = validateRouteTable({
@@ -124,7 +125,7 @@ export async function seedTable(
     ],
   });
   if (!table.ok) throw new Error(JSON.stringify(table.error));
-  await createDynamoStore({ client: createDynamoApi(connection), tableName: "cutover" }).publish({ table: table.value, expectedVersion: 0, author: "bench", reason: "bench", action: "apply" });
+  await createDynamoStore({ client: createDynamoApi(connection), tableName }).publish({ table: table.value, expectedVersion: 0, author: "bench", reason: "bench", action: "apply" });
 }
 
 function startWorkerd(connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }, inspectorPort?: number): Promise<PlainWorkerd> {

@@ -12,12 +12,16 @@ import { addCounters, wasRefused } from "./add-counters.ts";
  *
  * | sk                   | holds                                                        |
  * |----------------------|--------------------------------------------------------------|
- * | h#<hour>#stats       | compared, tooLarge, candidateErrors, shed, noiseCompared, first/last |
+ * | h#<hour>#stats       | compared, tooLarge, candidateErrors, shed, noiseCompared, first/last; `matched` (comparisons that found no difference) and the latency histograms (`lc<i>` control, `ln<i>` candidate: bucket i) |
  * | h#<hour>#field#<f>   | mismatches of one field                                      |
  * | h#<hour>#noise#<f>   | control-vs-control differences of one field                  |
  * | h#<hour>#sig#<fields>| comparisons whose differing fields were exactly these        |
- * | h#<hour>#lat#control | latency histogram (attribute b<i> per bucket), same for candidate |
  * | sample#<time>#…      | a recent redacted mismatch, with expiresAt                   |
+ *
+ * So a flush of comparisons that all matched is one write, the stats item, whatever their
+ * number; differences add an item per field and per signature. (Before, the exact-match
+ * signature and each histogram had items of their own, `h#<hour>#sig#` and
+ * `h#<hour>#lat#control|candidate`: they are still read.)
  *
  * Counter items carry `expiresAt` (30 days after their hour's last flush), samples 7 days.
  *
@@ -70,35 +74,42 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
         fill(into);
         return into;
       };
+      // The stats item: the counters, the exact matches and both histograms, in one write.
+      const matched = stats.signatures.get("") ?? 0;
+      const latency = (prefix: string, histogram: ReadonlyMap<number, number>) => Object.fromEntries([...histogram].map(([bucket, count]) => [`${prefix}${bucket}`, count]));
       writes.push({
         send: () =>
           add(
             pk,
             `${hour}stats`,
-            { compared: stats.compared, tooLarge: stats.tooLarge, candidateErrors: stats.candidateErrors, shed: stats.shed, noiseCompared: stats.noiseCompared },
+            {
+              compared: stats.compared,
+              tooLarge: stats.tooLarge,
+              candidateErrors: stats.candidateErrors,
+              shed: stats.shed,
+              noiseCompared: stats.noiseCompared,
+              matched,
+              ...latency("lc", stats.controlLatency),
+              ...latency("ln", stats.candidateLatency),
+            },
             { firstAt: at.toISOString(), lastAt: at.toISOString() },
           ),
-        part: part((into) => Object.assign(into, { compared: stats.compared, tooLarge: stats.tooLarge, candidateErrors: stats.candidateErrors, shed: stats.shed, noiseCompared: stats.noiseCompared })),
+        part: part((into) => {
+          Object.assign(into, { compared: stats.compared, tooLarge: stats.tooLarge, candidateErrors: stats.candidateErrors, shed: stats.shed, noiseCompared: stats.noiseCompared });
+          if (matched > 0) into.signatures.set("", matched);
+          stats.controlLatency.forEach((count, bucket) => into.controlLatency.set(bucket, count));
+          stats.candidateLatency.forEach((count, bucket) => into.candidateLatency.set(bucket, count));
+        }),
       });
       const counted = (key: "fields" | "noise" | "signatures", prefix: string, attribute: "field" | "fields") => {
         for (const [name, count] of stats[key]) {
+          if (key === "signatures" && name === "") continue; // in the stats item
           writes.push({ send: () => add(pk, `${hour}${prefix}#${name}`, { count }, { [attribute]: name }), part: part((into) => into[key].set(name, count)) });
         }
       };
       counted("fields", "field", "field");
       counted("noise", "noise", "field");
       counted("signatures", "sig", "fields");
-      for (const [side, key] of [
-        ["control", "controlLatency"],
-        ["candidate", "candidateLatency"],
-      ] as const) {
-        const histogram = stats[key];
-        if (histogram.size === 0) continue;
-        writes.push({
-          send: () => add(pk, `${hour}lat#${side}`, Object.fromEntries([...histogram].map(([bucket, count]) => [`b${bucket}`, count]))),
-          part: part((into) => histogram.forEach((count, bucket) => into[key].set(bucket, count))),
-        });
-      }
       stats.samples.forEach((sample, i) =>
         writes.push({
           send: () =>
@@ -181,6 +192,11 @@ function toStored(counters: readonly Record<string, unknown>[], sampleItems: rea
       for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += num(item[key]);
       if (typeof item.firstAt === "string" && (firstAt === null || item.firstAt < firstAt)) firstAt = item.firstAt;
       if (typeof item.lastAt === "string" && (lastAt === null || item.lastAt > lastAt)) lastAt = item.lastAt;
+      if (typeof item.matched === "number") add(signatures, "", item.matched);
+      for (const [name, value] of Object.entries(item)) {
+        const bucket = /^l([cn])(\d+)$/.exec(name);
+        if (bucket) add(bucket[1] === "c" ? controlLatency : candidateLatency, Number(bucket[2]), value);
+      }
     } else if (sk.startsWith("field#")) add(fields, String(item.field), item.count);
     else if (sk.startsWith("noise#")) add(noise, String(item.field), item.count);
     else if (sk.startsWith("sig#")) add(signatures, String(item.fields), item.count);

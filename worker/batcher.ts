@@ -8,53 +8,85 @@ export interface SendOutcome<T> {
 
 export interface BatcherHealth {
   readonly pendingKeys: number;
+  /** Records (requests, comparisons) waiting in those keys. */
+  readonly pendingRecords: number;
+  /** How long the oldest waiting key has waited, in ms (0 with none). */
+  readonly oldestMs: number;
   readonly lostWrites: number;
   readonly droppedKeys: number;
 }
 
 export interface Batcher<T> {
-  /** This isolate's unflushed batch for `key` (created empty); undefined when the memory bound is reached. */
+  /** This isolate's unflushed batch for `key` (created empty), counting one record; undefined when the memory bound is reached. */
   get(key: string): T | undefined;
   /**
-   * Sends the batches once the flush interval has passed since the last flush; before that,
-   * the first caller waits for it (one waiting flush per isolate) so that counts reach the
-   * store within an interval even when traffic stops. Undefined when this caller has
-   * nothing to wait for (most requests: no waitUntil then). Never rejects.
+   * Sends the keys that are due (old or full enough), and makes sure a watcher will send the
+   * rest in time even if no request follows (see createBatcher). Undefined when this caller
+   * has nothing to wait for (most requests: no waitUntil then). Never rejects.
+   * `budgetMs`: how long the caller's context may still run background work (default: a
+   * whole watcher's life); a watcher it starts ends within it.
    */
-  flushIfDue(): Promise<void> | undefined;
-  /** Keys pending, writes lost (unknown outcome) and counts dropped at the memory bound, since the isolate started. */
+  flushIfDue(budgetMs?: number): Promise<void> | undefined;
+  /** Keys and records pending, writes lost (unknown outcome) and counts dropped at the memory bound, since the isolate started. */
   health(): BatcherHealth;
 }
 
 /**
- * The platform ends a request's waitUntil work 30 s after its response: a waiting flush
- * never waits longer than this, so it does run (a longer interval is cut to it).
+ * The platform ends a request's waitUntil work 30 s after its response: a watcher never
+ * waits longer than this, so that it does run to its end.
  */
-export const MAX_WAIT_MS = 20_000;
+export const MAX_WAIT_MS = 25_000;
+/** A record finding the running watcher this close to its end starts the next one. */
+const HANDOVER_MS = 10_000;
 
 /**
  * Per-isolate counters flushed to the store in the background: the machinery shadow
- * statistics and traffic accounting share. A batch is taken out before it is sent, so
- * concurrent flushes never send the same counts twice; what the store refused is merged
- * back for the next flush; what had an unknown outcome is dropped and counted, never sent
- * twice. At most `maxKeys` keys wait at once (a store outage cannot grow memory without bound):
- * past that, new keys are refused and counted as dropped.
+ * statistics and traffic accounting share. Counts are coalesced per key (one write per key
+ * and flush): a key is sent once its first record is `maxAgeMs` old or it holds
+ * `maxRecords` records, so a busy isolate writes each key once per `maxAgeMs` whatever its
+ * traffic.
+ *
+ * A request can hold background work only ~30 s, so a key's age alone cannot be trusted to
+ * come due: a **watcher** (a request's waitUntil, at most MAX_WAIT_MS) sends keys as they come
+ * due, and at its end sends everything still pending unless a later watcher runs on. A
+ * record that finds the running watcher within HANDOVER_MS of its end starts the next one.
+ * So while traffic continues a key waits up to `maxAgeMs` (which may exceed the 30 s), and
+ * when it stops, what is pending reaches the store within MAX_WAIT_MS of the last record.
+ *
+ * A batch is taken out before it is sent, so concurrent flushes never send the same counts
+ * twice; what the store refused is merged back to wait another `maxAgeMs`; what had an
+ * unknown outcome is dropped and counted, never sent twice. At most `maxKeys` keys wait at
+ * once (a store outage cannot grow memory without bound): past that, new keys are refused
+ * and counted as dropped. `maxAgeMs: 0` sends every key at every call, with no watcher
+ * (tests and benchmarks drive the clock).
  */
 export function createBatcher<T>(options: {
   readonly empty: () => T;
   readonly merge: (into: T, from: T) => void;
   readonly send: ((key: string, batch: T) => Promise<SendOutcome<T>>) | undefined;
-  readonly flushMs: number;
+  readonly maxAgeMs: number;
+  readonly maxRecords?: number;
   readonly maxKeys?: number;
+  /** A watcher's life (default MAX_WAIT_MS) and when the next one starts (HANDOVER_MS before its end): for tests. */
+  readonly watchMs?: number;
+  readonly handoverMs?: number;
   readonly now: () => number;
   readonly onError: (error: unknown) => void;
 }): Batcher<T> {
-  let pending = new Map<string, T>();
-  let lastFlush = options.now();
-  let scheduled: { promise: Promise<void>; at: number } | undefined;
+  /** In creation order (a sent key is deleted, a new batch goes to the end): the first is the oldest. */
+  const pending = new Map<string, { batch: T; since: number; records: number }>();
+  /** Keys that reached `maxRecords`. */
+  const full = new Set<string>();
+  /** End times of the watchers running now. */
+  const watchers = new Set<number>();
   let lostWrites = 0;
   let droppedKeys = 0;
+  let records = 0;
   const maxKeys = options.maxKeys ?? Number.POSITIVE_INFINITY;
+  const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
+  const maxAgeMs = options.maxAgeMs;
+  const watchMs = options.watchMs ?? MAX_WAIT_MS;
+  const handoverMs = options.handoverMs ?? HANDOVER_MS;
 
   const get = (key: string): T | undefined => {
     let found = pending.get(key);
@@ -63,21 +95,30 @@ export function createBatcher<T>(options: {
         droppedKeys++;
         return undefined;
       }
-      pending.set(key, (found = options.empty()));
+      pending.set(key, (found = { batch: options.empty(), since: options.now(), records: 0 }));
     }
-    return found;
+    records++;
+    if (++found.records >= maxRecords) full.add(key);
+    return found.batch;
   };
 
-  const flush = async () => {
+  /** Takes `keys` out of pending and sends them; refusals come back to wait another `maxAgeMs`. */
+  const flush = async (keys: readonly string[]) => {
     const send = options.send;
-    if (!send || pending.size === 0) return;
-    lastFlush = options.now();
-    const batch = pending;
-    pending = new Map();
+    if (!send || keys.length === 0) return;
+    const taken: [string, T][] = [];
+    for (const key of keys) {
+      const entry = pending.get(key);
+      if (entry === undefined) continue;
+      pending.delete(key);
+      full.delete(key);
+      records -= entry.records;
+      taken.push([key, entry.batch]);
+    }
     await Promise.all(
-      [...batch].map(async ([key, counts]) => {
+      taken.map(async ([key, batch]) => {
         try {
-          const outcome = await send(key, counts);
+          const outcome = await send(key, batch);
           if (outcome.retry !== undefined) {
             const into = get(key);
             if (into !== undefined) options.merge(into, outcome.retry);
@@ -94,34 +135,63 @@ export function createBatcher<T>(options: {
     );
   };
 
+  /** Keys due now: full ones, and the oldest ones past `maxAgeMs`. */
+  const dueKeys = (now: number): string[] => {
+    const due = [...full];
+    for (const [key, entry] of pending) {
+      if (now - entry.since < maxAgeMs) break;
+      if (!full.has(key)) due.push(key);
+    }
+    return due;
+  };
+
+  const watch = async (end: number) => {
+    try {
+      while (pending.size > 0) {
+        const now = options.now();
+        if (now >= end) {
+          // Nobody after this watcher would send what is left: send it all now.
+          if (Math.max(...watchers) <= end) await flush([...pending.keys()]);
+          return;
+        }
+        const due = dueKeys(now);
+        if (due.length > 0) {
+          await flush(due);
+          continue;
+        }
+        const oldest = pending.values().next().value?.since ?? now;
+        await sleep(Math.max(1, Math.min(oldest + maxAgeMs, end) - now));
+      }
+    } finally {
+      watchers.delete(end);
+    }
+  };
+
   return {
     get,
-    flushIfDue() {
+    flushIfDue(budgetMs = watchMs) {
       if (!options.send || pending.size === 0) return undefined;
       const now = options.now();
-      const wait = Math.min(lastFlush + options.flushMs - now, MAX_WAIT_MS);
-      if (wait <= 0) return flush();
-      // One waiting flush per isolate. If the request holding it was cut off (the platform
-      // ends waitUntil work after 30 s), it never settles: start another.
-      if (scheduled === undefined || now - scheduled.at > options.flushMs + 30_000) {
-        // The slot frees as the wait ends, not when the send does: counts recorded while
-        // that send is in flight schedule the next flush.
-        const promise: Promise<void> = sleep(wait).then(() => {
-          if (scheduled?.promise === promise) scheduled = undefined;
-          return flush();
-        });
-        scheduled = { promise, at: now };
-        // Only the request that schedules the flush waits for it: every other request's
-        // context can end as soon as its own counts are recorded.
-        return promise;
-      }
-      return undefined;
+      if (maxAgeMs <= 0) return flush([...pending.keys()]);
+      const due = dueKeys(now);
+      const sent = due.length > 0 ? flush(due) : undefined;
+      // One watcher at a time, and the next one when the running one is about to end (or was
+      // cut off by the platform: its end has long passed, and it is forgotten).
+      for (const end of watchers) if (end < now - watchMs) watchers.delete(end);
+      if (watchers.size > 0 && Math.max(...watchers) > now + handoverMs) return sent;
+      const end = now + Math.max(0, Math.min(watchMs, budgetMs));
+      watchers.add(end);
+      const watcher = watch(end);
+      return sent === undefined ? watcher : Promise.all([sent, watcher]).then(() => undefined);
     },
-    health: () => ({ pendingKeys: pending.size, lostWrites, droppedKeys }),
+    health: () => {
+      const oldest = pending.values().next().value?.since;
+      return { pendingKeys: pending.size, pendingRecords: records, oldestMs: oldest === undefined ? 0 : options.now() - oldest, lostWrites, droppedKeys };
+    },
   };
 }
 
-/** Hands a due (or waiting) flush to the request's waitUntil; most requests have none to hand over. */
+/** Hands a due flush (or a new watcher) to the request's waitUntil; most requests have none to hand over. */
 export function flushLater(waitUntil: (promise: Promise<unknown>) => void, recorder: { flushIfDue(): Promise<void> | undefined }): void {
   const flush = recorder.flushIfDue();
   if (flush !== undefined) waitUntil(flush);

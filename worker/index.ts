@@ -19,7 +19,6 @@ import { createMetricsStore, type MetricsStore } from "../store/metrics-store.ts
 import { createRolloutStore, type RolloutStore } from "../store/rollout-store.ts";
 import { createTokenStore, type TokenStore } from "../store/token-store.ts";
 import { errorPage } from "./error-page.ts";
-import { MAX_WAIT_MS } from "./batcher.ts";
 import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
 import { createShadowRecorder, DEFAULT_SHADOW_BUDGET_BYTES, type ShadowRecorder } from "./shadow-recorder.ts";
@@ -65,7 +64,7 @@ function stateFor(env: Env): IsolateState {
           shadow: shadowStore,
           now: Date.now,
           // A step's window opens once counts from before it are flushed: one flush interval and a margin.
-          settleMs: Math.min(nonNegative(env.CUTOVER_METRICS_FLUSH_MS, 10_000), MAX_WAIT_MS) + 1000,
+          settleMs: nonNegative(env.CUTOVER_METRICS_FLUSH_MS, 20_000) + 1000,
           propagationMs,
           notify: (url, message) => waitUntil(sendWebhook(url, message)),
           accept: (published) => config.accept(published),
@@ -145,7 +144,7 @@ function stores(env: Env): {
     const shadowStore = createShadowStore({ client, tableName });
     const shadowRecorder = createShadowRecorder({
       store: shadowStore,
-      flushMs: Math.min(nonNegative(env.CUTOVER_SHADOW_FLUSH_MS, 10_000), MAX_WAIT_MS),
+      maxAgeMs: nonNegative(env.CUTOVER_SHADOW_FLUSH_MS, 60_000),
       maxBytes: positive(env.CUTOVER_SHADOW_BUDGET_BYTES, DEFAULT_SHADOW_BUDGET_BYTES),
       now: Date.now,
       onError: (error) => logEvent("warn", "shadow_flush_failed", { error }),
@@ -156,7 +155,7 @@ function stores(env: Env): {
         ? undefined
         : createTrafficRecorder({
             store: metricsStore,
-            flushMs: Math.min(nonNegative(env.CUTOVER_METRICS_FLUSH_MS, 10_000), MAX_WAIT_MS),
+            flushMs: nonNegative(env.CUTOVER_METRICS_FLUSH_MS, 20_000),
             inventory: env.CUTOVER_INVENTORY !== "off",
             now: Date.now,
             onError: (error) => logEvent("warn", "metrics_flush_failed", { error }),

@@ -1,6 +1,6 @@
 import { emptyStats, mergeStats, type ShadowStats } from "../compare/shadow-stats.ts";
 import type { ShadowStore } from "../store/shadow-store.ts";
-import { createBatcher } from "./batcher.ts";
+import { createBatcher, type BatcherHealth } from "./batcher.ts";
 
 export interface ShadowRecorder {
   /** This isolate's unflushed counters for a route's shadow epoch (`CompiledShadow.statsId`). */
@@ -13,10 +13,10 @@ export interface ShadowRecorder {
   tryStart(statsId: string): ShadowLease | undefined;
   /** Copies and body bytes in flight now. */
   inflight(): { readonly copies: number; readonly bytes: number };
-  /** Sends the counters to the store when the flush interval has passed (see `Batcher`). Never throws. */
-  flushIfDue(): Promise<void> | undefined;
+  /** Sends the counters that are due to the store (see `Batcher`; `budgetMs`: the caller's time left). Never throws. */
+  flushIfDue(budgetMs?: number): Promise<void> | undefined;
   /** What waits to be flushed, what was lost, what is in flight: for health. */
-  health(): { readonly pendingKeys: number; readonly lostWrites: number; readonly droppedKeys: number; readonly inflight: { copies: number; bytes: number } };
+  health(): BatcherHealth & { readonly inflight: { copies: number; bytes: number } };
 }
 
 /** One shadow copy's claim on the isolate: a slot, and the body bytes it holds. */
@@ -31,12 +31,14 @@ export interface ShadowLease {
 export const DEFAULT_SHADOW_BUDGET_BYTES = 32 * 1024 * 1024;
 
 /**
- * Aggregates shadow results in the isolate and flushes them in batches (worker/batcher.ts),
- * and bounds the copies and bytes in flight.
+ * Aggregates shadow results in the isolate and flushes them in batches (worker/batcher.ts):
+ * one write per route and flush when its comparisons matched (store/shadow-store.ts). Bounds
+ * the copies and bytes in flight.
  */
 export function createShadowRecorder(options: {
   store: ShadowStore | undefined;
-  flushMs: number;
+  /** How long a route's counts are coalesced while the isolate keeps serving (see Batcher). */
+  maxAgeMs: number;
   /** Shadow copies allowed in flight at once in the isolate (default 32). */
   maxInflight?: number;
   /** Body bytes all shadow copies of the isolate may hold at once (default 32 MiB). */
@@ -48,7 +50,7 @@ export function createShadowRecorder(options: {
     empty: emptyStats,
     merge: mergeStats,
     send: options.store ? (route, stats) => (options.store as ShadowStore).flush(route, stats) : undefined,
-    flushMs: options.flushMs,
+    maxAgeMs: options.maxAgeMs,
     // Routes with a shadow: a few per table; a bound all the same.
     maxKeys: 1000,
     now: options.now,
@@ -86,7 +88,7 @@ export function createShadowRecorder(options: {
       };
     },
     inflight: () => ({ copies: inflight, bytes }),
-    flushIfDue: () => batcher.flushIfDue(),
+    flushIfDue: (budgetMs) => batcher.flushIfDue(budgetMs),
     health: () => ({ ...batcher.health(), inflight: { copies: inflight, bytes } }),
   };
 }

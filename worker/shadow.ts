@@ -13,6 +13,8 @@ import type { ShadowLease, ShadowRecorder } from "./shadow-recorder.ts";
 
 /** Work after the response must end well inside the platform's 30 s limit for waitUntil. */
 const SHADOW_BUDGET_MS = 25_000;
+/** The platform's limit, less a margin: what a flush after the comparison may still wait. */
+const WAIT_UNTIL_MS = 28_000;
 const SHADOW_TIMEOUT_MS = 20_000;
 /** Differences kept in one stored sample. */
 const SAMPLE_DIFFERENCES = 20;
@@ -74,8 +76,9 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
     if (controlBody !== null) void controlBody.cancel("shadow copy not compared").catch(() => {});
     job.lease.release();
   }
-  // The slot and bytes are free once this copy is recorded; the flush that follows may wait.
-  await recorder.flushIfDue();
+  // The slot and bytes are free once this copy is recorded; the flush that follows may wait,
+  // within what is left of the platform's 30 s for this request's background work.
+  await recorder.flushIfDue(WAIT_UNTIL_MS - (job.now() - job.control.startedAt));
 }
 
 /** Calls the candidate (and, to learn noise, the control again), captures all sides, records the outcome. */

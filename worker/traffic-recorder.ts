@@ -3,7 +3,7 @@ import { latencyBucket } from "../accounting/latency-buckets.ts";
 import { pathTemplate } from "../accounting/path-template.ts";
 import { countAttempt, emptyCounts, mergeCounts, type ArmName, type AttemptResult, type TrafficCounts } from "../accounting/traffic-counts.ts";
 import type { CellKey, InventoryCounts, MetricsStore } from "../store/metrics-store.ts";
-import { createBatcher, MAX_WAIT_MS, type BatcherHealth } from "./batcher.ts";
+import { createBatcher, type BatcherHealth } from "./batcher.ts";
 
 /** One attempt of a client request at one backend. */
 export interface AttemptRecord {
@@ -51,8 +51,9 @@ const INVENTORY_CAPACITY = 256;
 const INVENTORY_WRITES = 50;
 /** Cells (route × backend × minute, and × hour) waiting at once: a store outage cannot grow memory past it. */
 const MAX_CELLS = 5000;
-/** Hour cells and the inventory are flushed every this many flush intervals (at most every 20 s). */
-const SLOW_FLUSH_FACTOR = 3;
+/** Hour cells and the inventory wait this many times longer than minute cells, up to a minute. */
+const SLOW_FLUSH_FACTOR = 6;
+const SLOW_FLUSH_MAX_MS = 60_000;
 
 /**
  * Per-isolate traffic accounting: per route, backend and minute (and hour), counters that
@@ -62,6 +63,7 @@ const SLOW_FLUSH_FACTOR = 3;
  */
 export function createTrafficRecorder(options: {
   store: MetricsStore | undefined;
+  /** How long a minute cell's counts wait at most before they are written (see Batcher). */
   flushMs: number;
   /** The migration map of unrouted traffic (default on): off once it is mapped saves its writes. */
   inventory?: boolean;
@@ -69,19 +71,19 @@ export function createTrafficRecorder(options: {
   onError: (error: unknown) => void;
 }): TrafficRecorder {
   const inventoryOn = options.inventory ?? true;
-  const cells = (flushMs: number) =>
+  const cells = (maxAgeMs: number) =>
     createBatcher<TrafficCounts>({
       empty: emptyCounts,
       merge: mergeCounts,
       send: options.store ? (key, counts) => (options.store as MetricsStore).add(parseCellKey(key), counts) : undefined,
-      flushMs,
+      maxAgeMs,
       maxKeys: MAX_CELLS,
       now: options.now,
       onError: options.onError,
     });
-  // Minutes feed live metrics and rollout gates; hours (the migration share) and the
-  // inventory can be a few intervals late, and are written that much less often.
-  const slowFlushMs = Math.min(options.flushMs * SLOW_FLUSH_FACTOR, MAX_WAIT_MS);
+  // Minutes feed live metrics and rollout gates; hours (the migration share, the dashboard's
+  // busy routes) and the inventory can be later, and are written that much less often.
+  const slowFlushMs = Math.min(options.flushMs * SLOW_FLUSH_FACTOR, SLOW_FLUSH_MAX_MS);
   const minutes = cells(options.flushMs);
   const hours = cells(slowFlushMs);
   let unadmittedTemplates = 0;
@@ -107,7 +109,7 @@ export function createTrafficRecorder(options: {
           return { retry, lost: outcome.lost };
         }
       : undefined,
-    flushMs: slowFlushMs,
+    maxAgeMs: slowFlushMs,
     maxKeys: 1,
     now: options.now,
     onError: options.onError,

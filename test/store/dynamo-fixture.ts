@@ -26,7 +26,11 @@ export function dynamoFixtures(endpoint: string): { source: SourceFixture; store
       async create() {
         const tableName = await freshTable();
         const faulty = faultyDynamo(api);
-        return { store: createShadowStore({ client: faulty.client, tableName }), failNextWrite: (sk, fault) => faulty.fail("updateItem", fault, writesHourlyKey(sk)) };
+        return {
+          store: createShadowStore({ client: faulty.client, tableName }),
+          failNextWrite: (sk, fault) => faulty.fail("updateItem", fault, writesHourlyKey(sk)),
+          writes: () => faulty.calls.filter((call) => call.operation === "updateItem" || call.operation === "putItem").length,
+        };
       },
     },
     store: {

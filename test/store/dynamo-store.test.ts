@@ -10,6 +10,8 @@ import { dynamoFixtures } from "./dynamo-fixture.ts";
 import { generateTable } from "../../fixtures/big-table.ts";
 import { TABLE_SCHEMA_VERSION, type RouteTable } from "../../routes/schema.ts";
 import { encodeTable } from "../../store/table-codec.ts";
+import { createShadowStore } from "../../store/shadow-store.ts";
+import { emptyStats } from "../../compare/shadow-stats.ts";
 import { describeShadowStoreContract } from "./shadow-store-contract.ts";
 import { describeSourceContract, describeStoreContract, sampleTable, valid } from "./route-store-contract.ts";
 
@@ -113,6 +115,33 @@ describe("DynamoDB store: what a version change costs a reader", () => {
     );
     expect(error).toBeInstanceOf(InvalidRouteTableError);
     expect((error as InvalidRouteTableError).issues).toContainEqual({ path: "$.default", message: "unknown backend 'heroku'" });
+  });
+});
+
+describe("DynamoDB shadow store: items of the earlier layout", () => {
+  it("still reads the exact-match signature and the histograms from their own items, beside the stats item", async () => {
+    const client = createDynamoClient(fixtures.connection, 3);
+    const tableName = `cutover-test-${crypto.randomUUID()}`;
+    await ensureTable(client, tableName);
+    const store = createShadowStore({ client: createDynamoApi(fixtures.connection), tableName });
+    const hour = `h#${new Date().toISOString().slice(0, 13)}#`;
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    // As the release before wrote them: 3 comparisons, all matching.
+    for (const item of [
+      { sk: `${hour}stats`, compared: 3, expiresAt },
+      { sk: `${hour}sig#`, count: 3, fields: "", expiresAt },
+      { sk: `${hour}lat#control`, b2: 3, expiresAt },
+      { sk: `${hour}lat#candidate`, b4: 3, expiresAt },
+    ]) {
+      await client.send(new PutItemCommand({ TableName: tableName, Item: marshall({ pk: "shadow#r", ...item }) }));
+    }
+    const batch = emptyStats();
+    batch.compared = 2;
+    batch.signatures.set("", 2);
+    batch.controlLatency.set(2, 2);
+    batch.candidateLatency.set(4, 2);
+    await store.flush("r", batch);
+    expect(await store.read("r")).toMatchObject({ compared: 5, signatures: { "": 5 }, controlLatency: { 2: 5 }, candidateLatency: { 4: 5 } });
   });
 });
 

@@ -8,7 +8,7 @@ import type { Fault } from "../support/faulty-dynamo.ts";
  * a store over a fresh table, and a way to make its next write of one item fail.
  */
 export interface ShadowStoreFixture {
-  create(): Promise<{ store: ShadowStore; failNextWrite(sk: string, fault: Fault): void }>;
+  create(): Promise<{ store: ShadowStore; failNextWrite(sk: string, fault: Fault): void; writes(): number }>;
 }
 
 function batch(compared: number, field?: string): ShadowStats {
@@ -32,6 +32,26 @@ export function describeShadowStoreContract(name: string, fixture: ShadowStoreFi
       expect(stored).toMatchObject({ compared: 10, fields: { "body:$.a": 7 }, signatures: { "": 3, "body:$.a": 7 } });
       expect(stored.controlLatency).toEqual({ 3: 10 });
       expect(stored.candidateLatency).toEqual({ 5: 10 });
+    });
+
+    it("writes one item per flush when every comparison matched, however many there were", async () => {
+      const { store, writes } = await fixture.create();
+      const before = writes();
+      expect(await store.flush("r", batch(250))).toEqual({ retry: undefined, lost: 0 });
+      expect(writes() - before).toBe(1);
+      expect(await store.read("r")).toMatchObject({ compared: 250, signatures: { "": 250 }, controlLatency: { 3: 250 }, candidateLatency: { 5: 250 } });
+    });
+
+    it("hands back a refused stats item whole: counters, exact matches and histograms", async () => {
+      const { store, failNextWrite } = await fixture.create();
+      failNextWrite("stats", "refused");
+      const first = await store.flush("r", batch(4));
+      expect(first.lost).toBe(0);
+      expect(first.retry).toMatchObject({ compared: 4 });
+      expect(first.retry?.signatures.get("")).toBe(4);
+      expect(first.retry?.controlLatency.get(3)).toBe(4);
+      expect(await store.flush("r", first.retry ?? emptyStats())).toEqual({ retry: undefined, lost: 0 });
+      expect(await store.read("r")).toMatchObject({ compared: 4, signatures: { "": 4 }, controlLatency: { 3: 4 }, candidateLatency: { 5: 4 } });
     });
 
     it("hands back what DynamoDB refused, and sending it again gives exact totals", async () => {

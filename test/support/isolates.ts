@@ -11,7 +11,7 @@ import { createDynamoApi } from "../../store/dynamo-api.ts";
 import { createDynamoStore } from "../../store/dynamo-store.ts";
 import type { RouteTableStore } from "../../store/route-store.ts";
 import type { ColoCache } from "../../fixtures/colo-cache.ts";
-import { startDynamoProxy } from "../../fixtures/dynamo-proxy.ts";
+import { startDynamoProxy, type DynamoProxy } from "../../fixtures/dynamo-proxy.ts";
 import { refusedPort } from "./upstream.ts";
 
 export const CLUSTER_OPERATOR = "cluster-operator-token-0123456789";
@@ -27,6 +27,8 @@ export interface Cluster {
   api(index: number, method: string, apiPath: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   /** With `dynamoProxy`: the isolates' DynamoDB calls by operation. */
   readonly dynamoCalls: Map<string, number> | undefined;
+  /** With `dynamoProxy`: the proxy itself (writes by kind of item, faults). */
+  readonly dynamoProxy: DynamoProxy | undefined;
   stop(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function startCluster(options: {
         body: body === undefined ? undefined : JSON.stringify(body),
       }),
     dynamoCalls: proxy?.calls,
+    dynamoProxy: proxy,
     async stop() {
       await Promise.all(processes.map((p) => p.stop()));
       await proxy?.close();

@@ -3,7 +3,7 @@ import { createShadowRecorder } from "../../worker/shadow-recorder.ts";
 
 describe("shadow load shedding", () => {
   it("allows a bounded number of shadow copies in flight and counts the ones it skips", () => {
-    const recorder = createShadowRecorder({ store: undefined, flushMs: 0, maxInflight: 2, now: Date.now, onError: () => {} });
+    const recorder = createShadowRecorder({ store: undefined, maxAgeMs: 0, maxInflight: 2, now: Date.now, onError: () => {} });
     const [first, second, third] = [recorder.tryStart("r"), recorder.tryStart("r"), recorder.tryStart("r")];
     expect([first !== undefined, second !== undefined, third]).toEqual([true, true, undefined]);
     expect(recorder.stats("r").shed).toBe(1);
@@ -15,7 +15,7 @@ describe("shadow load shedding", () => {
   });
 
   it("bounds the bytes all copies hold, and frees a copy's bytes when it ends", () => {
-    const recorder = createShadowRecorder({ store: undefined, flushMs: 0, maxBytes: 100, now: Date.now, onError: () => {} });
+    const recorder = createShadowRecorder({ store: undefined, maxAgeMs: 0, maxBytes: 100, now: Date.now, onError: () => {} });
     const a = recorder.tryStart("r");
     const b = recorder.tryStart("r");
     expect(a?.take(60)).toBe(true);
