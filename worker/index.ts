@@ -145,6 +145,7 @@ function stores(env: Env): {
     const shadowRecorder = createShadowRecorder({
       store: shadowStore,
       maxAgeMs: nonNegative(env.CUTOVER_SHADOW_FLUSH_MS, 60_000),
+      maxRecords: positive(env.CUTOVER_FLUSH_MAX_COUNTS, 10_000),
       maxBytes: positive(env.CUTOVER_SHADOW_BUDGET_BYTES, DEFAULT_SHADOW_BUDGET_BYTES),
       now: Date.now,
       onError: (error) => logEvent("warn", "shadow_flush_failed", { error }),
@@ -156,6 +157,7 @@ function stores(env: Env): {
         : createTrafficRecorder({
             store: metricsStore,
             flushMs: nonNegative(env.CUTOVER_METRICS_FLUSH_MS, 20_000),
+            maxRecords: positive(env.CUTOVER_FLUSH_MAX_COUNTS, 10_000),
             inventory: env.CUTOVER_INVENTORY !== "off",
             now: Date.now,
             onError: (error) => logEvent("warn", "metrics_flush_failed", { error }),

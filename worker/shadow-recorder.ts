@@ -37,8 +37,9 @@ export const DEFAULT_SHADOW_BUDGET_BYTES = 32 * 1024 * 1024;
  */
 export function createShadowRecorder(options: {
   store: ShadowStore | undefined;
-  /** How long a route's counts are coalesced while the isolate keeps serving (see Batcher). */
+  /** How long a route's counts are coalesced while the isolate keeps serving, and how many at most (see Batcher). */
   maxAgeMs: number;
+  maxRecords?: number;
   /** Shadow copies allowed in flight at once in the isolate (default 32). */
   maxInflight?: number;
   /** Body bytes all shadow copies of the isolate may hold at once (default 32 MiB). */
@@ -51,6 +52,7 @@ export function createShadowRecorder(options: {
     merge: mergeStats,
     send: options.store ? (route, stats) => (options.store as ShadowStore).flush(route, stats) : undefined,
     maxAgeMs: options.maxAgeMs,
+    maxRecords: options.maxRecords,
     // Routes with a shadow: a few per table; a bound all the same.
     maxKeys: 1000,
     now: options.now,

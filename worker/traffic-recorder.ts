@@ -63,8 +63,9 @@ const SLOW_FLUSH_MAX_MS = 60_000;
  */
 export function createTrafficRecorder(options: {
   store: MetricsStore | undefined;
-  /** How long a minute cell's counts wait at most before they are written (see Batcher). */
+  /** How long a minute cell's counts wait at most before they are written, and how many at most (see Batcher). */
   flushMs: number;
+  maxRecords?: number;
   /** The migration map of unrouted traffic (default on): off once it is mapped saves its writes. */
   inventory?: boolean;
   now: () => number;
@@ -77,6 +78,7 @@ export function createTrafficRecorder(options: {
       merge: mergeCounts,
       send: options.store ? (key, counts) => (options.store as MetricsStore).add(parseCellKey(key), counts) : undefined,
       maxAgeMs,
+      maxRecords: options.maxRecords,
       maxKeys: MAX_CELLS,
       now: options.now,
       onError: options.onError,
