@@ -1,4 +1,4 @@
-import { raceTimeout, TIMED_OUT } from "../lib/timeout.ts";
+import { raceTimeout, sleep, TIMED_OUT } from "../lib/timeout.ts";
 import { compileTable, type CompiledTable } from "../routes/compile.ts";
 import { DynamoRequestError } from "../store/dynamo-request-error.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
@@ -119,6 +119,10 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
     attemptedAt = options.now();
     inflight ??= withTimeout(options.source.getActive(), options.readTimeoutMs)
       .then(async (active) => {
+        // A newer version was just decoded on this thread; its compilation waits for the next
+        // turn, so that requests in between are served rather than held for both.
+        const before = newest();
+        if (before !== undefined && active.version > before) await sleep(0);
         const known = newest();
         if (known !== undefined && active.version < known) await confirmBackwards();
         else accept(active);

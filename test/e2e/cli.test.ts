@@ -35,7 +35,7 @@ describe("the cutover CLI", () => {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster({ isolates: 1, table: base({ legacy: 100, accounts: 0 }), vars: { CUTOVER_OVERRIDE_SECRET: SECRET, CUTOVER_PROPAGATION_MS: "0" } });
+    cluster = await startCluster({ isolates: 1, table: base({ legacy: 100, accounts: 0 }), vars: { CUTOVER_OVERRIDE_SECRET: SECRET, CUTOVER_PROPAGATION_MS: "0", CUTOVER_STORE_TIMEOUT_MS: "5000" } });
     dir = await mkdtemp(path.join(os.tmpdir(), "cutover-cli-"));
   });
   afterAll(() => cluster?.stop());
@@ -151,6 +151,8 @@ describe("the cutover CLI", () => {
     }
   });
 
+  // The cluster's store reads may take seconds while other test files load the machine: its
+  // timeout is 5 s (above), so that "ok" means the deployment, not this machine's load.
   it("explains what a deployment is missing", async () => {
     const doctor = await cli(["doctor"]);
     expect(doctor.code).toBe(1);
