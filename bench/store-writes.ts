@@ -28,7 +28,7 @@ const ISOLATES = Number(arg("isolates", "3"));
 const LOW_SECONDS = Number(arg("low-seconds", "60"));
 const HIGH_SECONDS = Number(arg("high-seconds", "60"));
 const HIGH_RATE = Number(arg("high-rate", "40"));
-/** Past the last request: long enough for either revision's last flush (at most 25 s after). */
+/** Past the last request: long enough for either revision's last flush (at most 20 s after, and its sends). */
 const DRAIN_MS = 35_000;
 const ORIGIN_PORT = 18401;
 let nextPort = 18410;

@@ -35,7 +35,7 @@ export interface Batcher<T> {
  * The platform ends a request's waitUntil work 30 s after its response: a watcher never
  * waits longer than this, so that it does run to its end.
  */
-export const MAX_WAIT_MS = 25_000;
+export const MAX_WAIT_MS = 20_000;
 /** A record finding the running watcher this close to its end starts the next one. */
 const HANDOVER_MS = 10_000;
 
@@ -51,7 +51,8 @@ const HANDOVER_MS = 10_000;
  * due, and at its end sends everything still pending unless a later watcher runs on. A
  * record that finds the running watcher within HANDOVER_MS of its end starts the next one.
  * So while traffic continues a key waits up to `maxAgeMs` (which may exceed the 30 s), and
- * when it stops, what is pending reaches the store within MAX_WAIT_MS of the last record.
+ * when it stops, what is pending reaches the store within MAX_WAIT_MS of the last record;
+ * what the store refuses at a watcher's very end waits for the next request's watcher.
  *
  * A batch is taken out before it is sent, so concurrent flushes never send the same counts
  * twice; what the store refused is merged back to wait another `maxAgeMs`; what had an
@@ -73,8 +74,12 @@ export function createBatcher<T>(options: {
   readonly now: () => number;
   readonly onError: (error: unknown) => void;
 }): Batcher<T> {
-  /** In creation order (a sent key is deleted, a new batch goes to the end): the first is the oldest. */
-  const pending = new Map<string, { batch: T; since: number; records: number }>();
+  /**
+   * In creation order (a sent key is deleted, a new batch goes to the end): the first is the
+   * oldest. `records` counts what the batch holds; `fresh`, what was recorded into it since it
+   * was last sent (what `maxRecords` bounds: counts the store refused wait out their age).
+   */
+  const pending = new Map<string, { batch: T; since: number; records: number; fresh: number }>();
   /** Keys that reached `maxRecords`. */
   const full = new Set<string>();
   /** End times of the watchers running now. */
@@ -88,17 +93,24 @@ export function createBatcher<T>(options: {
   const watchMs = options.watchMs ?? MAX_WAIT_MS;
   const handoverMs = options.handoverMs ?? HANDOVER_MS;
 
-  const get = (key: string): T | undefined => {
+  const entryOf = (key: string) => {
     let found = pending.get(key);
     if (found === undefined) {
       if (pending.size >= maxKeys) {
         droppedKeys++;
         return undefined;
       }
-      pending.set(key, (found = { batch: options.empty(), since: options.now(), records: 0 }));
+      pending.set(key, (found = { batch: options.empty(), since: options.now(), records: 0, fresh: 0 }));
     }
+    return found;
+  };
+
+  const get = (key: string): T | undefined => {
+    const found = entryOf(key);
+    if (found === undefined) return undefined;
     records++;
-    if (++found.records >= maxRecords) full.add(key);
+    found.records++;
+    if (++found.fresh >= maxRecords) full.add(key);
     return found.batch;
   };
 
@@ -106,22 +118,27 @@ export function createBatcher<T>(options: {
   const flush = async (keys: readonly string[]) => {
     const send = options.send;
     if (!send || keys.length === 0) return;
-    const taken: [string, T][] = [];
+    const taken: [string, T, number][] = [];
     for (const key of keys) {
       const entry = pending.get(key);
       if (entry === undefined) continue;
       pending.delete(key);
       full.delete(key);
       records -= entry.records;
-      taken.push([key, entry.batch]);
+      taken.push([key, entry.batch, entry.records]);
     }
     await Promise.all(
-      taken.map(async ([key, batch]) => {
+      taken.map(async ([key, batch, held]) => {
         try {
           const outcome = await send(key, batch);
           if (outcome.retry !== undefined) {
-            const into = get(key);
-            if (into !== undefined) options.merge(into, outcome.retry);
+            // Back with what it held, to wait out another age (not sent again at once).
+            const into = entryOf(key);
+            if (into !== undefined) {
+              options.merge(into.batch, outcome.retry);
+              into.records += held;
+              records += held;
+            }
             options.onError(new Error(`DynamoDB refused some counters of ${key}; retrying at the next flush`));
           }
           if (outcome.lost > 0) {
@@ -145,6 +162,7 @@ export function createBatcher<T>(options: {
     return due;
   };
 
+  /** Sends keys as they come due until `end`, then everything left unless a later watcher runs on. `end` is in `watchers`. */
   const watch = async (end: number) => {
     try {
       while (pending.size > 0) {
@@ -174,15 +192,23 @@ export function createBatcher<T>(options: {
       const now = options.now();
       if (maxAgeMs <= 0) return flush([...pending.keys()]);
       const due = dueKeys(now);
-      const sent = due.length > 0 ? flush(due) : undefined;
       // One watcher at a time, and the next one when the running one is about to end (or was
       // cut off by the platform: its end has long passed, and it is forgotten).
       for (const end of watchers) if (end < now - watchMs) watchers.delete(end);
-      if (watchers.size > 0 && Math.max(...watchers) > now + handoverMs) return sent;
+      const covered = watchers.size > 0 && Math.max(...watchers) > now + handoverMs;
+      if (due.length === 0 && covered) return undefined;
       const end = now + Math.max(0, Math.min(watchMs, budgetMs));
-      watchers.add(end);
-      const watcher = watch(end);
-      return sent === undefined ? watcher : Promise.all([sent, watcher]).then(() => undefined);
+      if (!covered) watchers.add(end);
+      return (async () => {
+        if (due.length > 0) await flush(due);
+        if (!covered) return watch(end);
+        // Counts the store refused just now, with no watcher left to send them (the one that
+        // covered this call has ended): this request watches them, within its own time.
+        if (pending.size > 0 && watchers.size === 0) {
+          watchers.add(end);
+          await watch(end);
+        }
+      })();
     },
     health: () => {
       const oldest = pending.values().next().value?.since;

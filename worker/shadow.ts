@@ -13,8 +13,8 @@ import type { ShadowLease, ShadowRecorder } from "./shadow-recorder.ts";
 
 /** Work after the response must end well inside the platform's 30 s limit for waitUntil. */
 const SHADOW_BUDGET_MS = 25_000;
-/** The platform's limit, less a margin: what a flush after the comparison may still wait. */
-const WAIT_UNTIL_MS = 28_000;
+/** What a flush after the comparison may still wait: the platform's 30 s, less 5 s for the last send. */
+const WAIT_UNTIL_MS = 25_000;
 const SHADOW_TIMEOUT_MS = 20_000;
 /** Differences kept in one stored sample. */
 const SAMPLE_DIFFERENCES = 20;

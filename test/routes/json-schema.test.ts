@@ -12,3 +12,16 @@ it("rollout-plan.schema.json is up to date with the zod schema (npm run schema)"
   const committed: unknown = JSON.parse(readFileSync(new URL("../../rollout-plan.schema.json", import.meta.url), "utf8"));
   expect(committed).toEqual(rolloutPlanJsonSchema());
 });
+
+it("a change to the route table's schema comes with a new TABLE_SCHEMA_VERSION", async () => {
+  // Isolates trust a stored table stamped with their own TABLE_SCHEMA_VERSION (a structural
+  // check, not full validation): a table written under another schema must not carry the
+  // same number, or an isolate would accept fields it does not know and ignore them. When
+  // this fails, bump TABLE_SCHEMA_VERSION in routes/schema.ts and record both values here
+  // (a stricter cross-field rule in routes/validate.ts needs the bump too).
+  const { TABLE_SCHEMA_VERSION } = await import("../../routes/schema.ts");
+  const { canonicalJson } = await import("../../lib/canonical-json.ts");
+  const { createHash } = await import("node:crypto");
+  const hash = createHash("sha256").update(canonicalJson(routeTableJsonSchema())).digest("hex");
+  expect({ version: TABLE_SCHEMA_VERSION, hash }).toEqual({ version: 1, hash: "071017727101e300eb4b3543ae94f054ea9a8cf1103dd2e6110162ba2e1ccfe2" });
+});

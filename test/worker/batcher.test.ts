@@ -8,17 +8,21 @@ function store(hold = false) {
   const sent: { key: string; n: number; at: number }[] = [];
   const held: (() => void)[] = [];
   const refuse = new Set<string>();
+  /** Keys refused on every send. */
+  const throttled = new Set<string>();
+  let attempts = 0;
   const send = (key: string, batch: Counts) =>
     new Promise<SendOutcome<Counts>>((resolve) => {
+      attempts++;
       const done = () => {
-        if (refuse.delete(key)) return resolve({ retry: batch, lost: 0 });
+        if (refuse.delete(key) || throttled.has(key)) return resolve({ retry: batch, lost: 0 });
         sent.push({ key, n: batch.n, at: Date.now() });
         resolve({ retry: undefined, lost: 0 });
       };
       if (hold) held.push(done);
       else done();
     });
-  return { sent, held, refuse, send };
+  return { sent, held, refuse, throttled, send, attempts: () => attempts };
 }
 
 function batcher(send: (key: string, batch: Counts) => Promise<SendOutcome<Counts>>, options: { maxAgeMs: number; maxRecords?: number; watchMs?: number; handoverMs?: number }) {
@@ -109,9 +113,45 @@ describe("batcher", () => {
     for (let i = 0; i < 3; i++) record(b, "a", waits);
     await vi.advanceTimersByTimeAsync(1000);
     expect(s.sent).toEqual([]);
-    expect(b.health()).toMatchObject({ pendingKeys: 1, pendingRecords: 1 });
+    expect(b.health()).toMatchObject({ pendingKeys: 1, pendingRecords: 3 });
     await vi.advanceTimersByTimeAsync(1000);
     expect(s.sent.map(({ n }) => n)).toEqual([3]);
+    await Promise.all(waits);
+  });
+
+  it("sends a refused batch again even when the watcher that covered it has ended meanwhile", async () => {
+    const s = store(true);
+    const b = batcher(s.send, { maxAgeMs: 1000 });
+    const waits: Promise<void>[] = [];
+    for (let i = 0; i < 3; i++) record(b, "a", waits); // watcher W1
+    await vi.advanceTimersByTimeAsync(999);
+    // A request at the due moment sends "a" itself, before W1 wakes; W1 then finds nothing and ends.
+    vi.setSystemTime(Date.now() + 1);
+    s.refuse.add("a");
+    const request = b.flushIfDue();
+    expect(request).toBeDefined();
+    await vi.advanceTimersByTimeAsync(1);
+    s.held.shift()?.(); // refused: back in memory, with no watcher running
+    await vi.advanceTimersByTimeAsync(0);
+    expect(b.health()).toMatchObject({ pendingKeys: 1, pendingRecords: 3 });
+    await vi.advanceTimersByTimeAsync(1000); // the request watches it, and sends it once it is due again
+    s.held.shift()?.();
+    await request;
+    expect(s.sent.map(({ n }) => n)).toEqual([3]);
+    await Promise.all(waits);
+  });
+
+  it("does not send a full batch the store refused again before its age, however small maxRecords is", async () => {
+    const s = store();
+    const b = batcher(s.send, { maxAgeMs: 1000, maxRecords: 1 });
+    const waits: Promise<void>[] = [];
+    s.throttled.add("a");
+    record(b, "a", waits);
+    await vi.advanceTimersByTimeAsync(900);
+    expect(s.attempts()).toBe(1);
+    s.throttled.delete("a");
+    await vi.advanceTimersByTimeAsync(200);
+    expect(s.sent.map(({ n }) => n)).toEqual([1]);
     await Promise.all(waits);
   });
 
