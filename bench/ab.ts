@@ -17,16 +17,13 @@ import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { bundleRevision, OUT, seedTable } from "./stack.ts";
 import { fixedRate } from "./fixed-rate.ts";
 import { median, requireWrk, settle, wrk } from "./wrk.ts";
+import { flag, numberFlag } from "./args.ts";
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : (process.argv[i + 1] as string);
-};
-const base = arg("base", "HEAD");
-const rounds = Number(arg("rounds", "6"));
-const seconds = Number(arg("seconds", "4"));
-const requestPath = arg("path", "/bench/legacy/item");
-const rate = Number(arg("rate", "0"));
+const base = flag("base", "HEAD");
+const rounds = numberFlag("rounds", 6);
+const seconds = numberFlag("seconds", 4);
+const requestPath = flag("path", "/bench/legacy/item");
+const rate = numberFlag("rate", 0);
 const PORTS = { legacy: 18201, candidate: 18202, bare: 18211, base: 18212, work: 18213, baseHeaders: 18214, workHeaders: 18215 };
 
 async function main() {

@@ -16,14 +16,11 @@ import { startDynamoProxy } from "../fixtures/dynamo-proxy.ts";
 import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { OUT, seedTable } from "./stack.ts";
 import { median } from "./wrk.ts";
+import { numberFlag } from "./args.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const ISOLATES = arg("isolates", 4);
-const SECONDS = arg("seconds", 20);
-const LATENCY = arg("latency", 40);
+const ISOLATES = numberFlag("isolates", 4);
+const SECONDS = numberFlag("seconds", 20);
+const LATENCY = numberFlag("latency", 40);
 const ORIGIN_PORT = 18301;
 let nextPort = 18310;
 

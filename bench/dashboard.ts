@@ -10,13 +10,10 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { dashboardCookie, OUT, rssOf, startBenchStack } from "./stack.ts";
 import { median, requireWrk, settle, wrk } from "./wrk.ts";
+import { numberFlag } from "./args.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const ROUNDS = arg("rounds", 3);
-const SECONDS = arg("seconds", 5);
+const ROUNDS = numberFlag("rounds", 3);
+const SECONDS = numberFlag("seconds", 5);
 
 async function main() {
   requireWrk();

@@ -12,13 +12,10 @@ import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { OUT } from "./stack.ts";
 import { median, requireWrk, settle, wrk } from "./wrk.ts";
+import { numberFlag } from "./args.ts";
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : Number(process.argv[i + 1]);
-};
-const ROUNDS = arg("rounds", 6);
-const SECONDS = arg("seconds", 4);
+const ROUNDS = numberFlag("rounds", 6);
+const SECONDS = numberFlag("seconds", 4);
 const ORIGIN = 18401;
 
 async function main() {

@@ -18,16 +18,13 @@ import { startDynamoProxy, type DynamoProxy } from "../fixtures/dynamo-proxy.ts"
 import { startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { bundleRevision, OUT, seedTable } from "./stack.ts";
 import { settle } from "./wrk.ts";
+import { flag, numberFlag } from "./args.ts";
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : (process.argv[i + 1] as string);
-};
-const base = arg("base", "HEAD");
-const ISOLATES = Number(arg("isolates", "3"));
-const LOW_SECONDS = Number(arg("low-seconds", "60"));
-const HIGH_SECONDS = Number(arg("high-seconds", "60"));
-const HIGH_RATE = Number(arg("high-rate", "40"));
+const base = flag("base", "HEAD");
+const ISOLATES = numberFlag("isolates", 3);
+const LOW_SECONDS = numberFlag("low-seconds", 60);
+const HIGH_SECONDS = numberFlag("high-seconds", 60);
+const HIGH_RATE = numberFlag("high-rate", 40);
 /** Past the last request: long enough for either revision's last flush (at most 20 s after, and its sends). */
 const DRAIN_MS = 35_000;
 const ORIGIN_PORT = 18401;

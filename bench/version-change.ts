@@ -29,14 +29,11 @@ import type { RouteTable } from "../routes/schema.ts";
 import type { RouteTableStore } from "../store/route-store.ts";
 import { bundleRevision, OUT } from "./stack.ts";
 import { cpuMsOf, median, settle } from "./wrk.ts";
+import { flag, numberFlag } from "./args.ts";
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i === -1 ? fallback : (process.argv[i + 1] as string);
-};
-const base = arg("base", "HEAD");
-const rounds = Number(arg("rounds", "5"));
-const routeCount = Number(arg("routes", "10000"));
+const base = flag("base", "HEAD");
+const rounds = numberFlag("rounds", 5);
+const routeCount = numberFlag("routes", 10000);
 const PORTS = { origin: 18301, base: 18311, work: 18312 };
 
 interface Switch {

@@ -5,6 +5,7 @@ import type { RouteTable } from "../../routes/schema.ts";
 import { validateRouteTable } from "../../routes/validate.ts";
 import { CLUSTER_OPERATOR, startCluster, type Cluster } from "../support/isolates.ts";
 import { refusedPort, startUpstream, type RecordedRequest, type Upstream } from "../support/upstream.ts";
+import { eventually } from "../support/eventually.ts";
 
 type Json = Record<string, unknown>;
 interface Point {
@@ -76,15 +77,6 @@ describe("traffic accounting across isolates", () => {
   const upstreamLog = async (upstream: Upstream): Promise<RecordedRequest[]> => (await fetch(`http://127.0.0.1:${upstream.port}/__log?test=${testId}`)).json() as Promise<RecordedRequest[]>;
   const metrics = async (route: string) => (await (await cluster.api(0, "GET", `/metrics?route=${route}&since=1h`)).json()) as { totals: Record<string, Point> };
 
-  /** Polls until `check` holds: each isolate flushes within its interval. */
-  async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
-    let value = await read();
-    for (let i = 0; i < 50 && !check(value); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      value = await read();
-    }
-    return value;
-  }
 
   it("counts every request to the request, per route and backend, whichever isolate served it", async () => {
     await send("/split/item", 2000);

@@ -3,6 +3,7 @@ import type { RouteTable } from "../../routes/schema.ts";
 import { validateRouteTable } from "../../routes/validate.ts";
 import { startCluster, type Cluster } from "../support/isolates.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
+import { eventually } from "../support/eventually.ts";
 
 type Json = Record<string, unknown>;
 
@@ -58,14 +59,6 @@ describe("coalesced writes from several isolates", () => {
   }
   const api = async (path: string): Promise<Json> => (await (await cluster.api(0, "GET", path)).json()) as Json;
   const health = async (index: number) => ((await (await fetch(`${cluster.urls[index]}/_cutover/health`)).json()) as { isolate: Json }).isolate;
-  async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean): Promise<T> {
-    let value = await read();
-    for (let i = 0; i < 75 && !check(value); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      value = await read();
-    }
-    return value;
-  }
 
   it("writes a route's matching comparisons once per isolate and flush, and counts them exactly through refused, delayed and cut-off writes", async () => {
     const proxy = cluster.dynamoProxy;
@@ -78,6 +71,7 @@ describe("coalesced writes from several isolates", () => {
     const report = await eventually(
       async () => (await api("/shadow?route=items")) as { compared?: number; matched?: number },
       (r) => (r.compared ?? 0) >= 300,
+      75,
     );
     expect(report).toMatchObject({ compared: 300, matched: 300 });
     // 300 comparisons, two isolates, ~3 s of traffic in 2 s flushes, one refusal sent again:
@@ -108,6 +102,7 @@ describe("coalesced writes from several isolates", () => {
     const metrics = await eventually(
       async () => (await api("/metrics?route=orders&since=1h")) as { totals: Record<string, { requests: number }> },
       (m) => (m.totals.legacy?.requests ?? 0) >= 200,
+      75,
     );
     expect(metrics.totals.legacy?.requests).toBe(200);
   });
