@@ -9,12 +9,10 @@
  * p99 of base and working tree on the path, beside the working tree on the unshadowed legacy
  * route as a reference.
  */
-import { fork } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
-import { bundleRevision, OUT, seedTable } from "./stack.ts";
+import { bundleRevision, forkDynamo, forkOrigin, OUT, seedTable } from "./stack.ts";
 import { fixedRate } from "./fixed-rate.ts";
 import { median, requireWrk, settle, wrk } from "./wrk.ts";
 import { flag, numberFlag } from "./args.ts";
@@ -33,14 +31,10 @@ async function main() {
   bundleRevision(base, path.join(dir, "base"));
   bundleRevision(undefined, path.join(dir, "work"));
 
-  const children = [];
-  const dynamo = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
-  children.push(dynamo);
-  const endpoint = await new Promise<string>((resolve) => dynamo.once("message", (message) => resolve(String(message))));
-  const connection = { endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" };
-  const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(PORTS.legacy), String(PORTS.candidate)], { stdio: "ignore" });
-  children.push(origin);
-  await new Promise<void>((resolve) => origin.once("message", () => resolve()));
+  const dynamo = await forkDynamo();
+  const { connection } = dynamo;
+  const endpoint = connection.endpoint;
+  const children = [dynamo.process, await forkOrigin([PORTS.legacy, PORTS.candidate])];
   await seedTable(connection, { legacy: `http://127.0.0.1:${PORTS.legacy}`, candidate: `http://127.0.0.1:${PORTS.candidate}` });
   const upstream = `http://127.0.0.1:${PORTS.legacy}`;
   const cutover = (headers: "on" | "off") => ({ CUTOVER_DYNAMODB_TABLE: "cutover", CUTOVER_DYNAMODB_ENDPOINT: endpoint, CUTOVER_AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench", CUTOVER_LEGACY_URL: upstream, CUTOVER_RESPONSE_HEADERS: headers });

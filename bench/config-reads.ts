@@ -7,14 +7,12 @@
  *
  *   node bench/config-reads.ts [--isolates 4] [--seconds 20] [--latency 40]
  */
-import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startColoCache } from "../fixtures/colo-cache.ts";
 import { startDynamoProxy } from "../fixtures/dynamo-proxy.ts";
 import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
-import { OUT, seedTable } from "./stack.ts";
+import { forkDynamo, forkOrigin, OUT, seedTable } from "./stack.ts";
 import { median } from "./wrk.ts";
 import { numberFlag } from "./args.ts";
 
@@ -28,11 +26,10 @@ async function main() {
   const dir = path.join(OUT, "config-reads");
   mkdirSync(dir, { recursive: true });
   bundleCutover(path.join(dir, "cutover"));
-  const dynamoProcess = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
-  const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(ORIGIN_PORT)], { stdio: "ignore" });
-  const endpoint = await new Promise<string>((resolve) => dynamoProcess.once("message", (message) => resolve(String(message))));
-  await new Promise<void>((resolve) => origin.once("message", () => resolve()));
-  await seedTable({ endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" }, { legacy: `http://127.0.0.1:${ORIGIN_PORT}`, candidate: `http://127.0.0.1:${ORIGIN_PORT}` });
+  const { process: dynamoProcess, connection } = await forkDynamo();
+  const origin = await forkOrigin([ORIGIN_PORT]);
+  const endpoint = connection.endpoint;
+  await seedTable(connection, { legacy: `http://127.0.0.1:${ORIGIN_PORT}`, candidate: `http://127.0.0.1:${ORIGIN_PORT}` });
   const proxy = await startDynamoProxy(endpoint, { latencyMs: LATENCY });
   const cache = await startColoCache();
   const worker = (edge: boolean, name: string): Promise<PlainWorkerd & { url: string }> => {

@@ -5,12 +5,11 @@
  *
  *   node bench/primitives.ts [--rounds 6] [--seconds 4]
  */
-import { fork } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
-import { OUT } from "./stack.ts";
+import { forkOrigin, OUT } from "./stack.ts";
 import { median, requireWrk, settle, wrk } from "./wrk.ts";
 import { numberFlag } from "./args.ts";
 
@@ -27,8 +26,7 @@ async function main() {
   copyFileSync(path.join(PROJECT_ROOT, "bench", "workers", "bare.js"), path.join(dir, "bare.js"));
   copyFileSync(path.join(PROJECT_ROOT, "bench", "workers", "floor.js"), path.join(dir, "floor.js"));
   for (const file of readdirSync(source)) copyFileSync(path.join(source, file), path.join(dir, file));
-  const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(ORIGIN)], { stdio: "ignore" });
-  await new Promise<void>((resolve) => origin.once("message", () => resolve()));
+  const origin = await forkOrigin([ORIGIN]);
   const workers = names.map((name, i) => ({ name, port: 18410 + i, module: `${name}.js`, bindings: { UPSTREAM: `http://127.0.0.1:${ORIGIN}` } }));
   const workerd = await startPlainWorkerd({ dir, config: "primitives.capnp", workers });
   const pid = workerd.process.pid as number;

@@ -46,16 +46,12 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
   process.on("exit", stop);
   try {
     const bundle = buildBundles();
-    const dynamo = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
-    children.push(dynamo);
-    const endpoint = await new Promise<string>((resolve) => dynamo.once("message", (message) => resolve(String(message))));
-    const connection = { endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" };
+    const dynamo = await forkDynamo();
+    children.push(dynamo.process);
+    const connection = dynamo.connection;
     await seedTable(connection);
-    for (const port of [PORTS.legacy, PORTS.candidate]) {
-      const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(port)], { stdio: "ignore" });
-      children.push(origin);
-      await new Promise<void>((resolve) => origin.once("message", () => resolve()));
-    }
+    // The control and the candidate origin in separate processes.
+    for (const port of [PORTS.legacy, PORTS.candidate]) children.push(await forkOrigin([port]));
     const workerd = await startWorkerd(connection, options.inspectorPort);
     children.push(workerd.process);
     return {
@@ -104,9 +100,31 @@ function buildBundles() {
   return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, ...upload };
 }
 
+/** Where the benchmark's embedded DynamoDB answers, with the credentials it takes. */
+export interface BenchConnection {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** The embedded DynamoDB in a process of its own (bench/dynamo-process.ts), once it answers. */
+export async function forkDynamo(): Promise<{ readonly process: ChildProcess; readonly connection: BenchConnection }> {
+  const child = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
+  const endpoint = await new Promise<string>((resolve) => child.once("message", (message) => resolve(String(message))));
+  return { process: child, connection: { endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" } };
+}
+
+/** The benchmark's origin (bench/upstream.ts) listening on `ports`, in a process of its own, once it listens. */
+export async function forkOrigin(ports: readonly number[]): Promise<ChildProcess> {
+  const child = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), ports.map(String), { stdio: "ignore" });
+  await new Promise<void>((resolve) => child.once("message", () => resolve()));
+  return child;
+}
+
 /** 1 000 generated routes of realistic shapes, plus the three routes the load targets. */
 export async function seedTable(
-  connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string },
+  connection: BenchConnection,
   origins: { legacy: string; candidate: string } = { legacy: `http://127.0.0.1:${PORTS.legacy}`, candidate: `http://127.0.0.1:${PORTS.candidate}` },
   tableName = "cutover",
 ) {
@@ -128,7 +146,7 @@ export async function seedTable(
   await createDynamoStore({ client: createDynamoApi(connection), tableName }).publish({ table: table.value, expectedVersion: 0, author: "bench", reason: "bench", action: "apply" });
 }
 
-function startWorkerd(connection: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }, inspectorPort?: number): Promise<PlainWorkerd> {
+function startWorkerd(connection: BenchConnection, inspectorPort?: number): Promise<PlainWorkerd> {
   const upstream = `http://127.0.0.1:${PORTS.legacy}`;
   const cutoverBindings = {
     CUTOVER_DYNAMODB_TABLE: "cutover",

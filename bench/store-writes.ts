@@ -10,13 +10,11 @@
  *
  * Each revision runs with its own defaults (no flush settings are passed).
  */
-import { fork } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startDynamoProxy, type DynamoProxy } from "../fixtures/dynamo-proxy.ts";
 import { startPlainWorkerd, type PlainWorkerd } from "../fixtures/plain-workerd.ts";
-import { bundleRevision, OUT, seedTable } from "./stack.ts";
+import { bundleRevision, forkDynamo, forkOrigin, OUT, seedTable } from "./stack.ts";
 import { settle } from "./wrk.ts";
 import { flag, numberFlag } from "./args.ts";
 
@@ -42,13 +40,11 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   bundleRevision(base, path.join(dir, "base"));
   bundleRevision(undefined, path.join(dir, "work"));
-  const dynamo = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
-  const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(ORIGIN_PORT)], { stdio: "ignore" });
+  const { process: dynamo, connection } = await forkDynamo();
+  const origin = await forkOrigin([ORIGIN_PORT]);
   const sides: Side[] = [];
   try {
-    const endpoint = await new Promise<string>((resolve) => dynamo.once("message", (message) => resolve(String(message))));
-    await new Promise<void>((resolve) => origin.once("message", () => resolve()));
-    const connection = { endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" };
+    const endpoint = connection.endpoint;
     const originUrl = `http://127.0.0.1:${ORIGIN_PORT}`;
     for (const [name, module] of [
       [`base ${base}`, "base/index.js"],

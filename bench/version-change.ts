@@ -19,7 +19,6 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { createDynamoClient } from "../cli/dynamo-client.ts";
 import { ensureTable } from "../cli/ensure-table.ts";
-import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { generateTable } from "../fixtures/big-table.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { validateRouteTable } from "../routes/validate.ts";
@@ -27,7 +26,7 @@ import { createDynamoApi } from "../store/dynamo-api.ts";
 import { createDynamoStore } from "../store/dynamo-store.ts";
 import type { RouteTable } from "../routes/schema.ts";
 import type { RouteTableStore } from "../store/route-store.ts";
-import { bundleRevision, OUT } from "./stack.ts";
+import { bundleRevision, forkDynamo, forkOrigin, OUT } from "./stack.ts";
 import { cpuMsOf, median, settle } from "./wrk.ts";
 import { flag, numberFlag } from "./args.ts";
 
@@ -49,13 +48,10 @@ async function main() {
   bundleRevision(base, path.join(dir, "base"));
   bundleRevision(undefined, path.join(dir, "work"));
 
-  const dynamo = fork(path.join(PROJECT_ROOT, "bench", "dynamo-process.ts"), [], { stdio: "ignore" });
-  const origin = fork(path.join(PROJECT_ROOT, "bench", "upstream.ts"), [String(PORTS.origin)], { stdio: "ignore" });
-  const children = [dynamo, origin];
+  const dynamo = await forkDynamo();
+  const children = [dynamo.process, await forkOrigin([PORTS.origin])];
   try {
-    const endpoint = await new Promise<string>((resolve) => dynamo.once("message", (message) => resolve(String(message))));
-    await new Promise<void>((resolve) => origin.once("message", () => resolve()));
-    const connection = { endpoint, region: "us-east-1", accessKeyId: "bench", secretAccessKey: "bench" };
+    const endpoint = dynamo.connection.endpoint;
     const originUrl = `http://127.0.0.1:${PORTS.origin}`;
     const publisher = fork(import.meta.filename, ["--publisher", endpoint, originUrl, String(routeCount)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     children.push(publisher);

@@ -1,3 +1,4 @@
+import { isPlainObject } from "../lib/plain-object.ts";
 import type { FieldChange, TableChange } from "../routes/diff-tables.ts";
 import type { RouteTable } from "../routes/schema.ts";
 import { formatWeights } from "./describe-table.ts";
@@ -119,10 +120,6 @@ function leaves(value: unknown, skip: readonly string[] = [], prefix = ""): [str
   return Object.entries(value)
     .filter(([key]) => !skip.includes(key))
     .flatMap(([key, inner]) => leaves(inner, [], prefix === "" ? key : `${prefix}.${key}`));
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 function isWeights(value: unknown): value is Record<string, number> {

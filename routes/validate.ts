@@ -2,6 +2,7 @@ import type * as z from "zod/mini";
 import { describeIssues, jsonPath, type ValidationIssue } from "./describe-issues.ts";
 import { BUCKETS, toBuckets } from "./cohort.ts";
 import { parsePattern, patternShape, withoutTrailingSlash } from "./path-pattern.ts";
+import { isPlainObject } from "../lib/plain-object.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 import { RouteTableSchema, type RouteTable } from "./schema.ts";
 
@@ -39,27 +40,26 @@ export function wasValidated(table: RouteTable): boolean {
  */
 export function acceptStoredTable(input: unknown): Result<RouteTable, readonly ValidationIssue[]> {
   const issues: ValidationIssue[] = [];
-  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
-  if (!isObject(input)) return err([{ path: "$", message: "must be an object" }]);
-  const backends = isObject(input.backends) ? input.backends : undefined;
+  if (!isPlainObject(input)) return err([{ path: "$", message: "must be an object" }]);
+  const backends = isPlainObject(input.backends) ? input.backends : undefined;
   if (backends === undefined || Object.keys(backends).length === 0) issues.push({ path: "$.backends", message: "must name at least one backend" });
   const refer = (name: unknown, path: string) => {
     if (typeof name !== "string" || backends === undefined || !Object.hasOwn(backends, name)) issues.push({ path, message: `unknown backend '${String(name)}'` });
   };
   refer(input.default, "$.default");
-  if (input.paths !== undefined && !isObject(input.paths)) issues.push({ path: "$.paths", message: "must be an object" });
+  if (input.paths !== undefined && !isPlainObject(input.paths)) issues.push({ path: "$.paths", message: "must be an object" });
   if (!Array.isArray(input.routes)) return err([...issues, { path: "$.routes", message: "must be an array" }]);
   input.routes.forEach((route: unknown, index) => {
     const at = `$.routes[${index}]`;
-    if (!isObject(route) || typeof route.id !== "string" || !isObject(route.match) || typeof route.match.path !== "string" || !route.match.path.startsWith("/")) {
+    if (!isPlainObject(route) || typeof route.id !== "string" || !isPlainObject(route.match) || typeof route.match.path !== "string" || !route.match.path.startsWith("/")) {
       issues.push({ path: at, message: "must have an id and a match.path starting with '/'" });
       return;
     }
     if (typeof route.to === "string") refer(route.to, `${at}.to`);
-    else if (isObject(route.to) && Object.keys(route.to).length > 0) for (const name of Object.keys(route.to)) refer(name, `${at}.to.${name}`);
+    else if (isPlainObject(route.to) && Object.keys(route.to).length > 0) for (const name of Object.keys(route.to)) refer(name, `${at}.to.${name}`);
     else issues.push({ path: `${at}.to`, message: "must name at least one backend" });
-    if (route.fallback !== undefined) refer(isObject(route.fallback) ? route.fallback.to : route.fallback, `${at}.fallback`);
-    if (route.shadow !== undefined) refer(isObject(route.shadow) ? route.shadow.to : undefined, `${at}.shadow.to`);
+    if (route.fallback !== undefined) refer(isPlainObject(route.fallback) ? route.fallback.to : route.fallback, `${at}.fallback`);
+    if (route.shadow !== undefined) refer(isPlainObject(route.shadow) ? route.shadow.to : undefined, `${at}.shadow.to`);
   });
   if (issues.length > 0) return err(issues);
   Object.freeze(input.routes);

@@ -1,5 +1,4 @@
-import type { RouteTable } from "../routes/schema.ts";
-import { TABLE_SCHEMA_VERSION } from "../routes/schema.ts";
+import { TABLE_SCHEMA_VERSION, type RouteTable } from "../routes/schema.ts";
 import { acceptStoredTable, validateRouteTable } from "../routes/validate.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import { sha256Hex } from "../lib/sha256.ts";

@@ -11,10 +11,11 @@ import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
 import { readUpTo } from "./read-bytes.ts";
 import type { ShadowLease, ShadowRecorder } from "./shadow-recorder.ts";
 
-/** Work after the response must end well inside the platform's 30 s limit for waitUntil. */
+/**
+ * Work after the response must end well inside the platform's 30 s limit for waitUntil: the
+ * comparison, and a flush after it (5 s are left for its last send).
+ */
 const SHADOW_BUDGET_MS = 25_000;
-/** What a flush after the comparison may still wait: the platform's 30 s, less 5 s for the last send. */
-const WAIT_UNTIL_MS = 25_000;
 const SHADOW_TIMEOUT_MS = 20_000;
 /** Differences kept in one stored sample. */
 const SAMPLE_DIFFERENCES = 20;
@@ -78,7 +79,7 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
   }
   // The slot and bytes are free once this copy is recorded; the flush that follows may wait,
   // within what is left of the platform's 30 s for this request's background work.
-  await recorder.flushIfDue(WAIT_UNTIL_MS - (job.now() - job.control.startedAt));
+  await recorder.flushIfDue(SHADOW_BUDGET_MS - (job.now() - job.control.startedAt));
 }
 
 /** Calls the candidate (and, to learn noise, the control again), captures all sides, records the outcome. */
