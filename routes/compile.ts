@@ -4,9 +4,9 @@ import { compileRedaction, type Redaction } from "../compare/redact.ts";
 import { BODY_LIMITS, signedBodyLimit } from "./body-policy.ts";
 import { BUCKETS, parseSticky, toBuckets, type Sticky } from "./cohort.ts";
 import { compileMatcher, type RouteMatcher } from "./matcher.ts";
-import { acceptedPattern, withoutTrailingSlash, type PatternSegment } from "./path-pattern.ts";
 import { DEFAULT_PATH_POLICY, type PathPolicy } from "./path-policy.ts";
 import type { Refusal } from "./refusal.ts";
+import { lazyRoutesOf } from "./table-lines.ts";
 import type { Backend, FallbackTrigger, Route, RouteTable, Shadow } from "./schema.ts";
 import { deepFreeze } from "./validate.ts";
 
@@ -112,34 +112,31 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     return backend;
   };
   const paths: PathPolicy = { ...DEFAULT_PATH_POLICY, ...table.paths };
-  // The trie is built now; each route is compiled the first time a request matches it. A
-  // version change at 10 000 routes then costs the isolate the patterns and the trie, not
-  // 10 000 routes' split ranges, header lists and shadow policies, most of them never used.
-  interface Slot {
-    readonly index: number;
-    readonly wildcard: boolean;
-    readonly slashEnd: boolean;
-    compiled: CompiledRoute | undefined;
-  }
-  const compileSlot = (slot: Slot): CompiledRoute => {
-    const route = deepFreeze(table.routes[slot.index] as Route);
+  // The trie is laid out now from the routes' patterns alone; each route is parsed (in a
+  // stored table's line layout, routes/table-lines.ts) and compiled the first time a request
+  // matches it. A version change at 10 000 routes then costs the isolate 10 000 keys, not
+  // 10 000 routes' objects, split ranges, header lists and shadow policies, most never used.
+  const lazy = lazyRoutesOf(table);
+  const keys: readonly { readonly path: string; readonly methods?: readonly string[] | undefined; readonly host?: string | undefined }[] = lazy?.keys ?? table.routes.map((route) => route.match);
+  const routeAt = lazy === undefined ? (index: number) => deepFreeze(table.routes[index] as Route) : lazy.route;
+  const compiled: (CompiledRoute | undefined)[] = new Array(keys.length);
+  const compileAt = (index: number): CompiledRoute => {
+    const known = compiled[index];
+    if (known !== undefined) return known;
+    const route = routeAt(index);
     const epoch = shadowEpoch(table, route);
-    return compileRoute(route, table.default, resolve, String(version), {
-      wildcard: slot.wildcard,
-      slashEnd: slot.slashEnd,
+    const pattern = route.match.path;
+    return (compiled[index] = compileRoute(route, table.default, resolve, String(version), {
+      wildcard: pattern.endsWith("/*"),
+      // Under trailingSlash "either", /docs/ and /docs are one pattern; the route keeps its form.
+      slashEnd: paths.trailingSlash === "either" && pattern !== "/" && pattern.endsWith("/"),
       shadowStatsId: epoch === undefined ? undefined : shadowStatsId(route.id, epoch),
-    });
+    }));
   };
-  const entries: { segments: readonly PatternSegment[]; methods: readonly string[] | undefined; host: string | undefined; value: Slot }[] = [];
-  const slots = table.routes.map((route, index) => {
-    const parsed = acceptedPattern(route.match.path);
-    // Under trailingSlash "either", /docs/ and /docs are one pattern; the route keeps its form.
-    const segments = paths.trailingSlash === "either" ? withoutTrailingSlash(parsed) : parsed;
-    const slot: Slot = { index, wildcard: parsed.at(-1)?.kind === "wildcard", slashEnd: segments.length < parsed.length, compiled: undefined };
-    entries.push({ segments, methods: route.match.methods, host: route.match.host, value: slot });
-    return slot;
-  });
-  const trie = compileMatcher(entries, { trailingSlash: paths.trailingSlash });
+  const trie = compileMatcher(
+    keys.map((key, index) => ({ pattern: key.path, methods: key.methods, host: key.host, value: index })),
+    { trailingSlash: paths.trailingSlash },
+  );
   let all: readonly CompiledRoute[] | undefined;
   return {
     version,
@@ -151,12 +148,12 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     defaultHeaders: responseHeaders(DEFAULT_ROUTE_ID, table.default, String(version)),
     matcher: {
       match(method, host, path) {
-        const slot = trie.match(method, host, path);
-        return slot === undefined ? undefined : (slot.compiled ??= compileSlot(slot));
+        const index = trie.match(method, host, path);
+        return index === undefined ? undefined : compileAt(index);
       },
     },
     get routes() {
-      return (all ??= slots.map((slot) => (slot.compiled ??= compileSlot(slot))));
+      return (all ??= keys.map((_, index) => compileAt(index)));
     },
   };
 }

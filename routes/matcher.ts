@@ -1,4 +1,4 @@
-import { splitPath, type PatternSegment } from "./path-pattern.ts";
+import { splitPath } from "./path-pattern.ts";
 
 /**
  * A route matcher compiled once per route table version: a trie of path segments, so a
@@ -22,7 +22,8 @@ export interface RouteMatcher<R> {
 }
 
 export interface MatcherEntry<R> {
-  readonly segments: readonly PatternSegment[];
+  /** A pattern validation accepted (`parsePattern`): split here, on the first lookup that needs it. */
+  readonly pattern: string;
   /** Upper-case methods; undefined matches every method. */
   readonly methods: readonly string[] | undefined;
   readonly host: string | undefined;
@@ -42,12 +43,15 @@ interface TrieNode<R> {
   end: Candidate<R>[] | undefined;
   /** Routes whose pattern ends here with `*`. */
   rest: Candidate<R>[] | undefined;
-  /** The entries below this node, at this node's depth, until a lookup first reaches it. */
-  pending: MatcherEntry<R>[] | undefined;
+  /**
+   * The entries below this node until a lookup first reaches it, and where in each one's
+   * pattern this node's segment starts (patterns are read segment by segment, never split).
+   */
+  pending: { readonly entries: MatcherEntry<R>[]; readonly starts: number[] } | undefined;
   readonly depth: number;
 }
 
-const newNode = <R>(depth: number): TrieNode<R> => ({ literals: undefined, param: undefined, end: undefined, rest: undefined, pending: [], depth });
+const newNode = <R>(depth: number): TrieNode<R> => ({ literals: undefined, param: undefined, end: undefined, rest: undefined, pending: { entries: [], starts: [] }, depth });
 
 export interface MatcherOptions {
   /** `either`: a request's trailing slash may end the path; `exact` (default): it is one more segment. */
@@ -63,7 +67,8 @@ export interface MatcherOptions {
  */
 export function compileMatcher<R>(entries: readonly MatcherEntry<R>[], options: MatcherOptions = {}): RouteMatcher<R> {
   const root = newNode<R>(0);
-  root.pending = [...entries];
+  // Every pattern's first segment starts after its leading '/'.
+  root.pending = { entries: [...entries], starts: new Array<number>(entries.length).fill(1) };
   const lenient = options.trailingSlash === "either";
   return {
     match(method, host, path) {
@@ -73,29 +78,44 @@ export function compileMatcher<R>(entries: readonly MatcherEntry<R>[], options: 
   };
 }
 
-/** Hands a node's pending entries to its children (created pending), and orders the candidates that end here. */
-function expand<R>(node: TrieNode<R>): void {
+/**
+ * Hands a node's pending entries to its children (created pending), and orders the candidates
+ * that end here. A pattern's segment is a literal, `:name` (a literal never starts with ':'),
+ * or `*`, the last (a literal never holds '*'); -1 marks a pattern that ended above. Under
+ * trailingSlash "either", `/docs/` is the pattern `/docs` (the root pattern `/` stays).
+ */
+function expand<R>(node: TrieNode<R>, lenient: boolean): void {
   const pending = node.pending;
   if (pending === undefined) return;
   node.pending = undefined;
-  for (const entry of pending) {
-    const segment = entry.segments[node.depth];
-    if (segment === undefined || segment.kind === "wildcard") {
+  const { entries, starts } = pending;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as MatcherEntry<R>;
+    const pattern = entry.pattern;
+    const start = starts[i] as number;
+    const ended = start < 0 || (lenient && node.depth > 0 && start === pattern.length);
+    const slash = ended ? -1 : pattern.indexOf("/", start);
+    const segment = ended ? "" : pattern.slice(start, slash < 0 ? undefined : slash);
+    if (ended || segment === "*") {
       const candidate: Candidate<R> = {
         methods: entry.methods ? new Set(entry.methods.map((m) => m.toUpperCase())) : undefined,
         host: entry.host,
         value: entry.value,
       };
-      if (segment === undefined) (node.end ??= []).push(candidate);
+      if (ended) (node.end ??= []).push(candidate);
       else (node.rest ??= []).push(candidate);
-    } else if (segment.kind === "literal") {
-      node.literals ??= new Map();
-      let next = node.literals.get(segment.value);
-      if (!next) node.literals.set(segment.value, (next = newNode(node.depth + 1)));
-      next.pending?.push(entry);
-    } else {
-      (node.param ??= newNode(node.depth + 1)).pending?.push(entry);
+      continue;
     }
+    let next: TrieNode<R> | undefined;
+    if (segment.startsWith(":")) {
+      next = node.param ??= newNode(node.depth + 1);
+    } else {
+      node.literals ??= new Map();
+      next = node.literals.get(segment);
+      if (!next) node.literals.set(segment, (next = newNode(node.depth + 1)));
+    }
+    next.pending?.entries.push(entry);
+    next.pending?.starts.push(slash < 0 ? -1 : slash + 1);
   }
   sortCandidates(node);
 }
@@ -109,7 +129,7 @@ function sortCandidates<R>(node: TrieNode<R>): void {
 }
 
 function find<R>(node: TrieNode<R>, segments: string[], index: number, method: string, host: string, lenient: boolean): R | undefined {
-  if (node.pending !== undefined) expand(node);
+  if (node.pending !== undefined) expand(node, lenient);
   // A trailing slash ends the path too when the policy says so (never the root's).
   const atSlashEnd = lenient && index > 0 && index === segments.length - 1 && segments[index] === "";
   if (index === segments.length || atSlashEnd) {

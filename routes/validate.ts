@@ -22,7 +22,8 @@ export function validateRouteTable(input: unknown): Result<RouteTable, readonly 
 
 /** Tables that came out of validation in this isolate (or were stored after it): what a store may stamp as validated. */
 const validatedTables = new WeakSet<RouteTable>();
-const markValidated = (table: RouteTable) => (validatedTables.add(table), table);
+/** Marks a table as validated: only for acceptStoredTable and its line-by-line form (routes/table-lines.ts). */
+export const markValidated = (table: RouteTable) => (validatedTables.add(table), table);
 
 /** Whether `table` passed `validateRouteTable` (or `acceptStoredTable`) under the current rules. */
 export function wasValidated(table: RouteTable): boolean {
@@ -39,31 +40,41 @@ export function wasValidated(table: RouteTable): boolean {
  * compiled (routes/compile.ts), not all 10 000 up front.
  */
 export function acceptStoredTable(input: unknown): Result<RouteTable, readonly ValidationIssue[]> {
-  const issues: ValidationIssue[] = [];
   if (!isPlainObject(input)) return err([{ path: "$", message: "must be an object" }]);
-  const backends = isPlainObject(input.backends) ? input.backends : undefined;
-  if (backends === undefined || Object.keys(backends).length === 0) issues.push({ path: "$.backends", message: "must name at least one backend" });
-  const refer = (name: unknown, path: string) => {
-    if (typeof name !== "string" || backends === undefined || !Object.hasOwn(backends, name)) issues.push({ path, message: `unknown backend '${String(name)}'` });
-  };
-  refer(input.default, "$.default");
-  if (input.paths !== undefined && !isPlainObject(input.paths)) issues.push({ path: "$.paths", message: "must be an object" });
+  const issues = storedHeaderIssues(input);
   if (!Array.isArray(input.routes)) return err([...issues, { path: "$.routes", message: "must be an array" }]);
-  input.routes.forEach((route: unknown, index) => {
-    const at = `$.routes[${index}]`;
-    if (!isPlainObject(route) || typeof route.id !== "string" || !isPlainObject(route.match) || typeof route.match.path !== "string" || !route.match.path.startsWith("/")) {
-      issues.push({ path: at, message: "must have an id and a match.path starting with '/'" });
-      return;
-    }
-    if (typeof route.to === "string") refer(route.to, `${at}.to`);
-    else if (isPlainObject(route.to) && Object.keys(route.to).length > 0) for (const name of Object.keys(route.to)) refer(name, `${at}.to.${name}`);
-    else issues.push({ path: `${at}.to`, message: "must name at least one backend" });
-    if (route.fallback !== undefined) refer(isPlainObject(route.fallback) ? route.fallback.to : route.fallback, `${at}.fallback`);
-    if (route.shadow !== undefined) refer(isPlainObject(route.shadow) ? route.shadow.to : undefined, `${at}.shadow.to`);
-  });
+  const backends = isPlainObject(input.backends) ? input.backends : {};
+  input.routes.forEach((route: unknown, index) => issues.push(...storedRouteIssues(route, `$.routes[${index}]`, backends)));
   if (issues.length > 0) return err(issues);
   Object.freeze(input.routes);
   return ok(markValidated(Object.freeze(input) as unknown as RouteTable));
+}
+
+/** acceptStoredTable's check of a table's fields other than its routes. */
+export function storedHeaderIssues(input: Record<string, unknown>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const backends = isPlainObject(input.backends) ? input.backends : undefined;
+  if (backends === undefined || Object.keys(backends).length === 0) issues.push({ path: "$.backends", message: "must name at least one backend" });
+  if (typeof input.default !== "string" || backends === undefined || !Object.hasOwn(backends, input.default)) issues.push({ path: "$.default", message: `unknown backend '${String(input.default)}'` });
+  if (input.paths !== undefined && !isPlainObject(input.paths)) issues.push({ path: "$.paths", message: "must be an object" });
+  return issues;
+}
+
+/** acceptStoredTable's check of one route (at `at`): the shapes the compiler walks, every backend it names. */
+export function storedRouteIssues(route: unknown, at: string, backends: Record<string, unknown>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const refer = (name: unknown, path: string) => {
+    if (typeof name !== "string" || !Object.hasOwn(backends, name)) issues.push({ path, message: `unknown backend '${String(name)}'` });
+  };
+  if (!isPlainObject(route) || typeof route.id !== "string" || !isPlainObject(route.match) || typeof route.match.path !== "string" || !route.match.path.startsWith("/")) {
+    return [{ path: at, message: "must have an id and a match.path starting with '/'" }];
+  }
+  if (typeof route.to === "string") refer(route.to, `${at}.to`);
+  else if (isPlainObject(route.to) && Object.keys(route.to).length > 0) for (const name of Object.keys(route.to)) refer(name, `${at}.to.${name}`);
+  else issues.push({ path: `${at}.to`, message: "must name at least one backend" });
+  if (route.fallback !== undefined) refer(isPlainObject(route.fallback) ? route.fallback.to : route.fallback, `${at}.fallback`);
+  if (route.shadow !== undefined) refer(isPlainObject(route.shadow) ? route.shadow.to : undefined, `${at}.shadow.to`);
+  return issues;
 }
 
 /** `path: message` lines, for logs and command-line output. */

@@ -9,7 +9,7 @@ function entries(specs: Spec[]): MatcherEntry<string>[] {
   return specs.map((spec) => {
     const segments = parsePattern(spec.path);
     if (!segments.ok) throw new Error(`${spec.path}: ${segments.error}`);
-    return { segments: segments.value, methods: spec.methods, host: spec.host, value: spec.id };
+    return { pattern: spec.path, methods: spec.methods, host: spec.host, value: spec.id };
   });
 }
 

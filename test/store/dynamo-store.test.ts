@@ -10,6 +10,8 @@ import { dynamoFixtures } from "./dynamo-fixture.ts";
 import { generateTable } from "../../fixtures/big-table.ts";
 import { TABLE_SCHEMA_VERSION, type RouteTable } from "../../routes/schema.ts";
 import { encodeTable } from "../../store/table-codec.ts";
+import { lazyRoutesOf } from "../../routes/table-lines.ts";
+import { sha256Hex } from "../../lib/sha256.ts";
 import { createShadowStore } from "../../store/shadow-store.ts";
 import { emptyStats } from "../../compare/shadow-stats.ts";
 import { describeShadowStoreContract } from "./shadow-store-contract.ts";
@@ -79,8 +81,8 @@ describe("DynamoDB store: what a version change costs a reader", () => {
   }
 
   /** Rewrites the version's bytes and checksum, keeping the rest of its items (its schema stamp). */
-  async function overwriteTable(tableName: string, version: number, table: unknown) {
-    const encoded = await encodeTable(table as RouteTable);
+  async function overwriteTable(tableName: string, version: number, table: unknown, encode = encodeTable) {
+    const encoded = await encode(table as RouteTable);
     await client.send(new PutItemCommand({ TableName: tableName, Item: marshall({ pk: "routes", sk: `t#${String(version).padStart(9, "0")}#0000`, data: encoded.bytes }) }));
     for (const sk of ["active", `v#${String(version).padStart(9, "0")}`]) {
       await client.send(new UpdateItemCommand({ TableName: tableName, Key: marshall({ pk: "routes", sk }), UpdateExpression: "SET sha256 = :s", ExpressionAttributeValues: marshall({ ":s": encoded.sha256 }) }));
@@ -94,6 +96,21 @@ describe("DynamoDB store: what a version change costs a reader", () => {
     expect((await versionItem(unchecked.tableName, unchecked.version))?.schema).toBeUndefined();
     // The stamp is the store's own: the versions listing shows the same fields as before.
     expect(Object.keys((await reader(checked.tableName).getActive()).info ?? {})).not.toContain("schema");
+  });
+
+  it("reads a stamped table one route per line, each route parsed on first use, and one an earlier release stored whole", async () => {
+    const { tableName, version } = await storeWith(valid(sampleTable));
+    const lines = await reader(tableName).getActive();
+    expect(lines.table).toEqual(valid(sampleTable));
+    expect(lazyRoutesOf(lines.table)).toBeDefined();
+    // Gzip-compressed JSON on one line, as releases before the line layout wrote it.
+    await overwriteTable(tableName, version, sampleTable, async (table) => {
+      const bytes = new Uint8Array(await new Response(new Blob([JSON.stringify(table)]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+      return { bytes, sha256: await sha256Hex(bytes) };
+    });
+    const whole = await reader(tableName).getActive();
+    expect(whole.table).toEqual(valid(sampleTable));
+    expect(lazyRoutesOf(whole.table)).toBeUndefined();
   });
 
   it("validates a table stored without the stamp (an older release, a hand-made item) in full", async () => {

@@ -1,0 +1,128 @@
+import { formatIssues, storedHeaderIssues, storedRouteIssues, markValidated, deepFreeze, type ValidationIssue } from "./validate.ts";
+import { isPlainObject } from "../lib/plain-object.ts";
+import { err, ok, type Result } from "../lib/result.ts";
+import type { Route, RouteTable } from "./schema.ts";
+
+/**
+ * What the matcher needs of a route before anything else is read: its id and `match`, taken
+ * from the route's stored line without parsing the route.
+ */
+export interface RouteKey {
+  readonly id: string;
+  readonly path: string;
+  readonly methods: readonly string[] | undefined;
+  readonly host: string | undefined;
+}
+
+/** A stored table's routes as keys, each route parsed (and checked) when it is first asked for. */
+export interface LazyRoutes {
+  readonly keys: readonly RouteKey[];
+  /** Route `index`, parsed and checked on first use; throws if its line is not a route this table can serve. */
+  route(index: number): Route;
+}
+
+/**
+ * The text a route table is stored as: JSON that any release or tool reads whole, laid out
+ * with the table's other fields on the first line and one route per line after it, each
+ * route's `id` and `match` first. An isolate taking a new version then reads 10 000 routes'
+ * ids and patterns with one regular expression per line, and parses a route's JSON the first
+ * time a request matches it (`acceptStoredLines`), instead of building ~100 000 objects on
+ * its only thread. JSON.stringify escapes every line break inside strings, so a line break
+ * in this text is always one of the layout's.
+ */
+export function tableLines(table: RouteTable): string {
+  const { routes, ...rest } = table as unknown as Record<string, unknown>;
+  // What was not validated (a table stored to be validated in full on reading) is kept as it is.
+  if (!Array.isArray(routes)) return JSON.stringify(table);
+  const head = JSON.stringify(rest);
+  const lines = routes.map((route: unknown) => {
+    if (!isPlainObject(route) || !isPlainObject(route.match)) return `\n${JSON.stringify(route)}`;
+    const { id, match, ...more } = route;
+    return `\n${JSON.stringify({ id, match: { path: match.path, methods: match.methods, host: match.host, ...match }, ...more })}`;
+  });
+  return `${head.slice(0, -1)}${head === "{}" ? "" : ","}"routes":[${lines.join(",")}\n]}`;
+}
+
+/**
+ * A route line's start as `tableLines` writes it: id, then match with path, methods and host
+ * in that order and nothing else. Stored strings here never hold a quote or a backslash (the
+ * schema's patterns for ids, paths, methods and hosts exclude both), so none is escaped.
+ */
+const ROUTE_KEY = /^\{"id":"([^"\\]+)","match":\{"path":"(\/[^"\\]*)"(?:,"methods":\[("[^"\\]+"(?:,"[^"\\]+")*)\])?(?:,"host":"([^"\\]+)")?\}[,}]/;
+
+const lazyTables = new WeakMap<RouteTable, LazyRoutes>();
+
+/** The routes of a table `acceptStoredLines` read, when it was read that way. */
+export function lazyRoutesOf(table: RouteTable): LazyRoutes | undefined {
+  return lazyTables.get(table);
+}
+
+/**
+ * A table read back that cutover validated before storing it (see `acceptStoredTable`), in
+ * `tableLines`' layout: its fields other than routes are checked now, each route's key is
+ * read from its line, and each route is parsed and given the structural check on first use,
+ * by the compiler when a request first matches it, or all at once when something reads
+ * `routes` (the admin API, a publish). Undefined when the text is not in that layout (a table
+ * an older release stored): parse it whole instead.
+ */
+export function acceptStoredLines(text: string): Result<RouteTable, readonly ValidationIssue[]> | undefined {
+  if (!text.endsWith("\n]}")) return undefined;
+  const lines = text.split("\n");
+  const first = lines[0] as string;
+  if (!first.endsWith('"routes":[')) return undefined;
+  let head: unknown;
+  try {
+    head = JSON.parse(`${first}]}`);
+  } catch {
+    return undefined;
+  }
+  const count = lines.length - 2;
+  const keys: RouteKey[] = new Array(count);
+  for (let index = 0; index < count; index++) {
+    const line = lines[index + 1] as string;
+    const match = ROUTE_KEY.exec(line);
+    if (match === null || line.endsWith(",") !== index < count - 1) return undefined;
+    keys[index] = { id: match[1] as string, path: match[2] as string, methods: match[3]?.slice(1, -1).split('","'), host: match[4] };
+  }
+  if (!isPlainObject(head)) return err([{ path: "$", message: "must be an object" }]);
+  const issues = storedHeaderIssues(head);
+  if (issues.length > 0) return err(issues);
+  const backends = head.backends as Record<string, unknown>;
+
+  const parsed: (Route | undefined)[] = new Array(count);
+  const route = (index: number): Route => {
+    const known = parsed[index];
+    if (known !== undefined) return known;
+    const line = lines[index + 1] as string;
+    const value: unknown = JSON.parse(index < count - 1 ? line.slice(0, -1) : line);
+    const at = `$.routes[${index}]`;
+    const problems = storedRouteIssues(value, at, backends);
+    const key = keys[index] as RouteKey;
+    if (problems.length === 0 && !sameKey(value as Route, key)) problems.push({ path: at, message: "its line's id and match disagree with the route (a hand-edited item)" });
+    if (problems.length > 0) throw new Error(`stored route ${key.id} cannot be served:\n${formatIssues(problems)}`);
+    return (parsed[index] = deepFreeze(value as Route));
+  };
+  let routes: readonly Route[] | undefined;
+  for (const value of Object.values(head)) deepFreeze(value);
+  const table = Object.defineProperty(head, "routes", {
+    enumerable: true,
+    get: () => (routes ??= Object.freeze(keys.map((_, index) => route(index)))),
+  });
+  return ok(markLazy(Object.freeze(table) as unknown as RouteTable, { keys, route }));
+}
+
+function markLazy(table: RouteTable, routes: LazyRoutes): RouteTable {
+  lazyTables.set(table, routes);
+  return markValidated(table);
+}
+
+function sameKey(route: Route, key: RouteKey): boolean {
+  const match = route.match as unknown;
+  return (
+    route.id === key.id &&
+    isPlainObject(match) &&
+    match.path === key.path &&
+    match.host === key.host &&
+    (Array.isArray(match.methods) ? match.methods.join() === key.methods?.join() : key.methods === undefined)
+  );
+}
