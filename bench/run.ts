@@ -62,11 +62,13 @@ async function main() {
   // Shadowing doubles the work behind a request, so at saturation it must cost throughput.
   // What it must not cost is the client's latency: compare at an equal, unsaturated rate
   // (the issue's 500 req/s), beside its floor: the bare Worker, and the bare Worker sending
-  // each request a second time (bench/workers/bare-copy.js).
+  // each request a second time (bench/workers/bare-copy.js), and also comparing the two
+  // answers' bodies (bench/workers/bare-compare.js).
   const rate = SHADOW_RATE;
   const latencyTargets = {
     bare: stack.shadowFloor.bare,
     "bare + copy": stack.shadowFloor.copied,
+    "bare + compare": stack.shadowFloor.compared,
     unshadowed: targets["cutover legacy route"] as string,
     shadowed: targets["cutover shadowed route"] as string,
   };
@@ -82,7 +84,7 @@ async function main() {
     }
   }
   const latency = (name: string) => medianLatency(shadowRuns[name] ?? []);
-  const shadowLatency = { rate, bare: latency("bare"), bareCopy: latency("bare + copy"), unshadowed: latency("unshadowed"), shadowed: latency("shadowed"), runs: shadowRuns };
+  const shadowLatency = { rate, bare: latency("bare"), bareCopy: latency("bare + copy"), bareCompare: latency("bare + compare"), unshadowed: latency("unshadowed"), shadowed: latency("shadowed"), runs: shadowRuns };
 
   console.log("Streaming 200 MB through a legacy route, and through a shadowed route after a chunked upload over the shadow's cap…");
   const memory = await benchMemory(stack.workerdPid, stack.memoryTargets);
@@ -115,6 +117,8 @@ async function main() {
     "shadowed/unshadowed p99 at equal rate": shadowLatency.shadowed.p99Ms / shadowLatency.unshadowed.p99Ms,
     "bare+copy/bare p50 at equal rate": shadowLatency.bareCopy.p50Ms / shadowLatency.bare.p50Ms,
     "bare+copy/bare p99 at equal rate": shadowLatency.bareCopy.p99Ms / shadowLatency.bare.p99Ms,
+    "bare+compare/bare p50 at equal rate": shadowLatency.bareCompare.p50Ms / shadowLatency.bare.p50Ms,
+    "bare+compare/bare p99 at equal rate": shadowLatency.bareCompare.p99Ms / shadowLatency.bare.p99Ms,
     "shadowed − unshadowed CPU µs/request": Math.round((cpuOf("cutover shadowed route") - cpuOf("cutover legacy route")) * 10) / 10,
     "bare+copy − bare CPU µs/request": Math.round((cpuOf("bare, copy to a second origin") - cpuOf("bare")) * 10) / 10,
   };

@@ -23,6 +23,7 @@ try {
     origin: "http://127.0.0.1:18101/bench/legacy/item",
     bare: stack.shadowFloor.bare,
     "bare+copy": stack.shadowFloor.copied,
+    "bare+compare": stack.shadowFloor.compared,
     unshadowed: stack.targets["cutover legacy route"] as string,
     shadowed: stack.targets["cutover shadowed route"] as string,
   };
