@@ -24,6 +24,8 @@ try {
     bare: stack.shadowFloor.bare,
     "bare+copy": stack.shadowFloor.copied,
     "bare+compare": stack.shadowFloor.compared,
+    floor: stack.shadowFloor.floor,
+    "floor+compare": stack.shadowFloor.floorCompared,
     unshadowed: stack.targets["cutover legacy route"] as string,
     shadowed: stack.targets["cutover shadowed route"] as string,
   };

@@ -21,16 +21,17 @@ export const OUT = path.join(PROJECT_ROOT, "bench", "out");
 /** The admin token of the benchmark's cutover-quiet Worker (for signing in to its dashboard). */
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-bench-admin-token";
 const BENCH_ADMIN_TOKENS = JSON.stringify({ [createHash("sha256").update(BENCH_ADMIN_TOKEN).digest("hex")]: { name: "bench", role: "viewer" } });
-const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114, cutoverUnaccounted: 18115, floor: 18116, bareCopy: 18117, bareCompare: 18118 };
+const PORTS = { legacy: 18101, candidate: 18102, bare: 18111, hono: 18112, cutover: 18113, cutoverQuiet: 18114, cutoverUnaccounted: 18115, floor: 18116, bareCopy: 18117, bareCompare: 18118, floorCompare: 18119 };
 
 export interface BenchStack {
   /** Under load (wrk): name → URL. */
   readonly targets: Readonly<Record<string, string>>;
   /**
    * For the shadow latency runs: the bare Worker, the bare Worker sending each request a second
-   * time (bench/workers/bare-copy.js), and also comparing the two bodies (bench/workers/bare-compare.js).
+   * time (bench/workers/bare-copy.js), and also comparing the two bodies (bench/workers/bare-compare.js);
+   * the floor Worker (required steps only) and the same comparing (bench/workers/floor-compare.js).
    */
-  readonly shadowFloor: { readonly bare: string; readonly copied: string; readonly compared: string };
+  readonly shadowFloor: { readonly bare: string; readonly copied: string; readonly compared: string; readonly floor: string; readonly floorCompared: string };
   /** For the memory runs: URL prefixes that take a byte count. */
   readonly memoryTargets: { readonly download: string; readonly shadowedUpload: string };
   /** For bench/accounting.ts: the same Worker (headers off) with traffic accounting on and off. */
@@ -71,6 +72,8 @@ export async function startBenchStack(options: { inspectorPort?: number } = {}):
       },
       shadowFloor: { bare: `http://127.0.0.1:${PORTS.bare}/bench/shadow/item`, copied: `http://127.0.0.1:${PORTS.bareCopy}/bench/shadow/item`,
         compared: `http://127.0.0.1:${PORTS.bareCompare}/bench/shadow/item`,
+        floor: `http://127.0.0.1:${PORTS.floor}/bench/shadow/item`,
+        floorCompared: `http://127.0.0.1:${PORTS.floorCompare}/bench/shadow/item`,
       },
       memoryTargets: {
         download: `http://127.0.0.1:${PORTS.cutover}/bench/legacy/bytes/`,
@@ -95,9 +98,13 @@ function buildBundles() {
   execFileSync(esbuild, ["bench/workers/hono-proxy.ts", "--bundle", "--minify", "--format=esm", `--outfile=${path.join(OUT, "hono", "index.js")}`, "--log-level=error"], {
     cwd: PROJECT_ROOT,
   });
-  for (const name of ["bare", "bare-copy", "bare-compare", "floor"]) {
+  for (const name of ["bare", "bare-copy", "floor"]) {
     mkdirSync(path.join(OUT, name), { recursive: true });
     writeFileSync(path.join(OUT, name, "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", `${name}.js`)));
+  }
+  // The comparison floors import their base Worker: one file each once bundled.
+  for (const name of ["bare-compare", "floor-compare"]) {
+    execFileSync(esbuild, [`bench/workers/${name}.js`, "--bundle", "--format=esm", `--outfile=${path.join(OUT, name, "index.js")}`, "--log-level=error"], { cwd: PROJECT_ROOT });
   }
   const code = readFileSync(path.join(cutoverDir, "index.js"));
   return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, ...upload };
@@ -168,6 +175,7 @@ function startWorkerd(connection: BenchConnection, inspectorPort?: number): Prom
       { name: "floor", port: PORTS.floor, module: "floor/index.js", bindings: { UPSTREAM: upstream } },
       { name: "bare-copy", port: PORTS.bareCopy, module: "bare-copy/index.js", bindings: { UPSTREAM: upstream, CANDIDATE: `http://127.0.0.1:${PORTS.candidate}` } },
       { name: "bare-compare", port: PORTS.bareCompare, module: "bare-compare/index.js", bindings: { UPSTREAM: upstream, CANDIDATE: `http://127.0.0.1:${PORTS.candidate}` } },
+      { name: "floor-compare", port: PORTS.floorCompare, module: "floor-compare/index.js", bindings: { UPSTREAM: upstream, CANDIDATE: `http://127.0.0.1:${PORTS.candidate}` } },
       { name: "cutover", port: PORTS.cutover, module: "cutover/index.js", bindings: { ...cutoverBindings, CUTOVER_RESPONSE_HEADERS: "on" } },
       // The same Worker without the x-cutover-* response headers: the backend's response goes out
       // untouched. With an admin token, for the dashboard's cost (bench/dashboard.ts).
