@@ -1,3 +1,4 @@
+import { routeIds } from "../routes/table-lines.ts";
 import type { Context, Hono } from "hono";
 import { samplePath } from "../accounting/path-template.ts";
 import { migratedShare, parseDuration, periodOf, point, toSeries, totals, type PeriodCounts } from "../accounting/series.ts";
@@ -32,7 +33,7 @@ export function registerMetrics(api: Hono<AdminEnv>, deps: AdminDeps): void {
     if (route === undefined) {
       // Every route: totals per backend over the window (what `cutover status` shows).
       const table = await activeTable(deps);
-      const ids = [...(table?.table.routes.map((r) => r.id) ?? []), DEFAULT_ROUTE_ID];
+      const ids = [...(table ? routeIds(table.table) : []), DEFAULT_ROUTE_ID];
       const cellsByRoute = await everyRoute(store, now - window, now, step);
       const byRoute = ids.map((id) => ({ route: id, cells: cellsByRoute.get(id) ?? [] }));
       return c.json({

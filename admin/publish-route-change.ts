@@ -1,3 +1,4 @@
+import { findRoute } from "../routes/table-lines.ts";
 import type { Route, RouteTable } from "../routes/schema.ts";
 import { validateRouteTable, type ValidationIssue } from "../routes/validate.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
@@ -42,7 +43,7 @@ export async function publishRouteChange(
       throw error;
     }
     if (request.expectedVersion !== undefined && request.expectedVersion !== active.version) return { ok: false, reason: "stale_version", activeVersion: active.version };
-    const before = active.table.routes.find((route) => route.id === request.routeId);
+    const before = findRoute(active.table, request.routeId);
     if (before === undefined) return { ok: false, reason: "unknown_route", active };
     const after = request.change(before, active.table);
     if (typeof after === "string") return { ok: false, reason: "refused", message: after };

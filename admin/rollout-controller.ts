@@ -1,3 +1,4 @@
+import { findRoute } from "../routes/table-lines.ts";
 import { periodOf, totals } from "../accounting/series.ts";
 import { emptyCounts, fromAttributes, subtractCounts, toAttributes } from "../accounting/traffic-counts.ts";
 import { buildShadowReport } from "../compare/shadow-report.ts";
@@ -61,7 +62,7 @@ export async function tickAll(deps: ControllerDeps): Promise<TickResult[]> {
 /** Reads the evidence, decides, and carries the decision out with conditional writes. */
 export async function tickOne(deps: ControllerDeps, state: RolloutState): Promise<TickResult> {
   const active = await deps.store.getActive();
-  const route = active.table.routes.find((r) => r.id === state.route);
+  const route = findRoute(active.table, state.route);
   const now = deps.now();
   const evidence = state.window === undefined ? undefined : await gatherEvidence(deps, state, active, now);
   const decision = decide({ state, route, evidence, now, settleMs: deps.settleMs });
@@ -118,7 +119,7 @@ export async function advance(
 ): Promise<RolloutState | undefined> {
   let version: number | undefined;
   let startsAt = at;
-  if (!sameRoute(active.table.routes.find((r) => r.id === state.route), decision.route)) {
+  if (!sameRoute(findRoute(active.table, state.route), decision.route)) {
     const published = await publishRouteChange(deps.store, {
       routeId: state.route,
       change: () => decision.route,
@@ -189,7 +190,7 @@ async function fail(deps: ControllerDeps, state: RolloutState, active: ActiveTab
  * when the table kept changing.
  */
 export async function restore(deps: ControllerDeps, state: RolloutState, active: ActiveTable, reason: string, details: Record<string, unknown>, actor = ROLLOUT_AUTHOR): Promise<number | undefined | "lost"> {
-  if (JSON.stringify(active.table.routes.find((r) => r.id === state.route)) === JSON.stringify(state.original)) return undefined;
+  if (JSON.stringify(findRoute(active.table, state.route)) === JSON.stringify(state.original)) return undefined;
   const published = await publishRouteChange(deps.store, { routeId: state.route, change: () => state.original, author: actor, reason, action: "rollout", details });
   if (!published.ok) {
     logEvent("error", "rollout_restore_failed", { route: state.route, reason: published.reason });
@@ -208,7 +209,7 @@ export async function gatherEvidence(deps: Pick<ControllerDeps, "metrics" | "sha
   const window = state.window;
   if (window === undefined) return undefined;
   const arms = await armTotals(deps, state, window.minute, now);
-  const route = active.table.routes.find((r) => r.id === state.route);
+  const route = findRoute(active.table, state.route);
   let shadow: Evidence["shadow"];
   if (route?.shadow?.to === state.plan.candidate) {
     const epoch = shadowEpoch(active.table, route) as string;

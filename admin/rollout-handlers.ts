@@ -1,3 +1,4 @@
+import { findRoute } from "../routes/table-lines.ts";
 import type { Context, Hono } from "hono";
 import { decide, type RolloutState } from "../rollout/decide.ts";
 import { rolloutMessage } from "../rollout/message.ts";
@@ -38,7 +39,7 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const active = await controller.store.getActive();
     const now = controller.now();
     const evidence = await gatherEvidence(controller, state, active, now);
-    const decision = decide({ state, route: active.table.routes.find((r) => r.id === state.route), evidence, now, settleMs: controller.settleMs });
+    const decision = decide({ state, route: findRoute(active.table, state.route), evidence, now, settleMs: controller.settleMs });
     return c.json({ ...state, ...summary(state), now: { decision: decision.kind, ...("verdict" in decision ? { verdict: decision.verdict } : {}), ...(decision.kind === "conflict" ? { reason: decision.reason } : {}) } });
   });
 
@@ -54,7 +55,7 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
     }
     const plan = parsed.value;
     const active = await controller.store.getActive();
-    const route = active.table.routes.find((r) => r.id === plan.route);
+    const route = findRoute(active.table, plan.route);
     if (!route) return unknownRoute(c, plan.route, active);
     const backends = Object.keys(active.table.backends);
     for (const [field, name] of [
@@ -154,7 +155,7 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
     // The step is served again as the plan says (over a manual change, since an operator asks), with a fresh window.
     const expected = routeAtStep(state.plan, state.original, state.step, state.shadowEpoch);
     let startsAt = at;
-    if (!sameRoute(active.table.routes.find((r) => r.id === state.route), expected)) {
+    if (!sameRoute(findRoute(active.table, state.route), expected)) {
       const published = await publishRouteChange(controller.store, { routeId: state.route, change: () => expected, author: who, reason: `rollout of ${state.route} resumed: ${reason}`, action: "rollout", delayMs: controller.propagationMs });
       if (!published.ok) return undefined;
       controller.accept?.(published.published);

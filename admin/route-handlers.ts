@@ -1,3 +1,4 @@
+import { findRoute, routeIds } from "../routes/table-lines.ts";
 import type { Context, Hono } from "hono";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { logEvent } from "../lib/log.ts";
@@ -172,11 +173,11 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
 
 /** The newest earlier version in which the route is defined differently from now. */
 async function lastDifferentVersion(store: RouteTableStore, active: ActiveTable, routeId: string): Promise<ActiveTable | undefined> {
-  const now = canonicalJson(active.table.routes.find((route) => route.id === routeId));
+  const now = canonicalJson(findRoute(active.table, routeId));
   const { versions } = await store.listVersions({ limit: ROUTE_HISTORY, before: active.version });
   for (const info of versions) {
     const earlier = await store.getVersion(info.version);
-    if (earlier && canonicalJson(earlier.table.routes.find((route) => route.id === routeId)) !== now) return earlier;
+    if (earlier && canonicalJson(findRoute(earlier.table, routeId)) !== now) return earlier;
   }
   return undefined;
 }
@@ -191,7 +192,7 @@ async function activeOrNone(store: RouteTableStore): Promise<ActiveTable | undef
 }
 
 export function unknownRoute(c: Context, routeId: string, active: { version: number; table: RouteTable }): Response {
-  const ids = active.table.routes.map((route) => route.id);
+  const ids = routeIds(active.table);
   return problem(c, 404, "unknown_route", `No route '${routeId}' in version ${active.version}${didYouMean(routeId, ids)}. Routes: ${ids.join(", ") || "none"}.`);
 }
 

@@ -1,3 +1,4 @@
+import { findRoute } from "../routes/table-lines.ts";
 import type { Context, Hono } from "hono";
 import { parseDuration } from "../accounting/series.ts";
 import { buildShadowReport, DEFAULT_REPORT_OPTIONS, type ReportOptions } from "../compare/shadow-report.ts";
@@ -31,7 +32,7 @@ export function registerShadow(api: Hono<AdminEnv>, deps: AdminDeps): void {
     };
     const routeId = c.req.query("route");
     if (routeId !== undefined) {
-      const route = active.table.routes.find((r) => r.id === routeId);
+      const route = findRoute(active.table, routeId);
       if (route === undefined) return unknownRoute(c, routeId, active);
       if (route.shadow === undefined) return problem(c, 404, "no_shadow", `Route '${routeId}' has no shadow in version ${active.version}: add "shadow": { "to": "<backend>" } to it.`);
       const { epoch, stats } = await read(route);

@@ -1,3 +1,4 @@
+import { routeIds } from "../routes/table-lines.ts";
 import type { Hono } from "hono";
 import { toBase64Url } from "../lib/base64.ts";
 import { signOverride } from "../routes/override-token.ts";
@@ -67,7 +68,7 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
       if (!(backend in active.table.backends)) {
         return problem(c, 404, "unknown_backend", `No backend '${backend}' in version ${active.version}. Backends: ${Object.keys(active.table.backends).join(", ")}.`);
       }
-      if (route !== undefined && !active.table.routes.some((r) => r.id === route)) return unknownRoute(c, route, active);
+      if (route !== undefined && !routeIds(active.table).includes(route)) return unknownRoute(c, route, active);
     } catch (error) {
       if (!(error instanceof NoRouteTableError)) throw error;
     }

@@ -27,16 +27,18 @@ export interface LazyRoutes {
  * route's `id` and `match` first. An isolate taking a new version then reads 10 000 routes'
  * ids and patterns with one regular expression per line, and parses a route's JSON the first
  * time a request matches it (`acceptStoredLines`), instead of building ~100 000 objects on
- * its only thread. JSON.stringify escapes every line break inside strings, so a line break
+ * its only thread. Tools that need one route or the ids use `findRoute` and `routeIds`, which
+ * parse no other route. JSON.stringify escapes every line break inside strings, so a line break
  * in this text is always one of the layout's.
  */
 export function tableLines(table: RouteTable): string {
-  const { routes, ...rest } = table as unknown as Record<string, unknown>;
   // What was not validated (a table stored to be validated in full on reading) is kept as it is.
-  if (!Array.isArray(routes)) return JSON.stringify(table);
+  if (!isPlainObject(table) || !Array.isArray(table.routes)) return JSON.stringify(table);
+  const { routes, ...rest } = table as Record<string, unknown> & { routes: unknown[] };
   const head = JSON.stringify(rest);
   const lines = routes.map((route: unknown) => {
-    if (!isPlainObject(route) || !isPlainObject(route.match)) return `\n${JSON.stringify(route)}`;
+    // JSON.stringify gives undefined for undefined and functions, which JSON writes as null in an array.
+    if (!isPlainObject(route) || !isPlainObject(route.match)) return `\n${JSON.stringify(route) ?? "null"}`;
     const { id, match, ...more } = route;
     return `\n${JSON.stringify({ id, match: { path: match.path, methods: match.methods, host: match.host, ...match }, ...more })}`;
   });
@@ -65,7 +67,10 @@ export function lazyRoutesOf(table: RouteTable): LazyRoutes | undefined {
  * `routes` (the admin API, a publish). Undefined when the text is not in that layout (a table
  * an older release stored): parse it whole instead.
  */
-export function acceptStoredLines(text: string): Result<RouteTable, readonly ValidationIssue[]> | undefined {
+export function acceptStoredLines(
+  text: string,
+  refuse: (issues: readonly ValidationIssue[]) => Error = (issues) => new Error(`stored route cannot be served:\n${formatIssues(issues)}`),
+): Result<RouteTable, readonly ValidationIssue[]> | undefined {
   if (!text.endsWith("\n]}")) return undefined;
   const lines = text.split("\n");
   const first = lines[0] as string;
@@ -94,12 +99,16 @@ export function acceptStoredLines(text: string): Result<RouteTable, readonly Val
     const known = parsed[index];
     if (known !== undefined) return known;
     const line = lines[index + 1] as string;
-    const value: unknown = JSON.parse(index < count - 1 ? line.slice(0, -1) : line);
     const at = `$.routes[${index}]`;
+    let value: unknown;
+    try {
+      value = JSON.parse(index < count - 1 ? line.slice(0, -1) : line);
+    } catch (error) {
+      throw refuse([{ path: at, message: `not JSON (${String(error)})` }]);
+    }
     const problems = storedRouteIssues(value, at, backends);
-    const key = keys[index] as RouteKey;
-    if (problems.length === 0 && !sameKey(value as Route, key)) problems.push({ path: at, message: "its line's id and match disagree with the route (a hand-edited item)" });
-    if (problems.length > 0) throw new Error(`stored route ${key.id} cannot be served:\n${formatIssues(problems)}`);
+    if (problems.length === 0 && !sameKey(value as Route, keys[index] as RouteKey)) problems.push({ path: at, message: "its line's id and match disagree with the route (a hand-edited item)" });
+    if (problems.length > 0) throw refuse(problems);
     return (parsed[index] = deepFreeze(value as Route));
   };
   let routes: readonly Route[] | undefined;
@@ -123,6 +132,20 @@ function sameKey(route: Route, key: RouteKey): boolean {
     isPlainObject(match) &&
     match.path === key.path &&
     match.host === key.host &&
-    (Array.isArray(match.methods) ? match.methods.join() === key.methods?.join() : key.methods === undefined)
+    (Array.isArray(match.methods) ? match.methods.length === key.methods?.length && match.methods.every((method, i) => method === key.methods?.[i]) : key.methods === undefined)
   );
+}
+
+/** The table's route ids, in order, without parsing the routes of a stored table. */
+export function routeIds(table: RouteTable): string[] {
+  const lazy = lazyRoutesOf(table);
+  return lazy === undefined ? table.routes.map((route) => route.id) : lazy.keys.map((key) => key.id);
+}
+
+/** The route with `id`, parsing only that one of a stored table. */
+export function findRoute(table: RouteTable, id: string): Route | undefined {
+  const lazy = lazyRoutesOf(table);
+  if (lazy === undefined) return table.routes.find((route) => route.id === id);
+  const index = lazy.keys.findIndex((key) => key.id === id);
+  return index < 0 ? undefined : lazy.route(index);
 }

@@ -334,7 +334,10 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       const activeVersion = current?.version ?? 0;
       // A change that changes nothing makes no version: the active one is the answer (this
       // also makes a retried request whose first attempt succeeded come back the same way).
-      if (current !== undefined && canonicalJson(await readTable(current).catch(() => undefined)) === canonicalJson(request.table)) {
+      // A stored table that cannot be read (or whose routes cannot all be parsed) differs from any
+      // table: it must never stand in the way of replacing it.
+      const unchanged = current !== undefined && (await readTable(current).then((table) => canonicalJson(table) === canonicalJson(request.table)).catch(() => false));
+      if (current !== undefined && unchanged) {
         return ok({ version: current.version, table: request.table, info: publicInfo(current), unchanged: true });
       }
       if (activeVersion !== request.expectedVersion) return err({ reason: "stale_version", activeVersion });

@@ -29,7 +29,7 @@ export async function decodeTable(bytes: Uint8Array, sha256: string, source: str
   let input: unknown;
   try {
     const text = new TextDecoder().decode(await transform(bytes, new DecompressionStream("gzip")));
-    const lines = schema === TABLE_SCHEMA_VERSION ? acceptStoredLines(text) : undefined;
+    const lines = schema === TABLE_SCHEMA_VERSION ? acceptStoredLines(text, (issues) => new InvalidRouteTableError(source, issues)) : undefined;
     if (lines !== undefined) {
       if (!lines.ok) throw new InvalidRouteTableError(source, lines.error);
       return lines.value;

@@ -134,13 +134,15 @@ describe("trie matcher agrees with the reference on random tables", () => {
         if (i === depth - 1 && roll < 0.15) return "*";
         return roll < 0.35 ? `:p${i}` : pick(words);
       });
-      const path = `/${parts.join("/")}`;
+      // Some patterns end with a slash (a literal "" segment under trailingSlash "exact").
+      const path = parts.at(-1) !== "*" && random() < 0.15 ? `/${parts.join("/")}/` : `/${parts.join("/")}`;
       const methods = pick(methodSets);
       const key = `${path.replace(/:p\d/g, ":")} ${methods?.join(",") ?? "*"}`;
       if (seen.has(key)) continue;
       seen.add(key);
       specs.push({ id: `r${specs.length}`, path, methods });
     }
+    specs.push({ id: "root", path: "/" });
     const trie = compileMatcher(entries(specs));
     const linear = compileLinearMatcher(entries(specs));
     // What compiling a validated table splits patterns with: the same segments as parsePattern.
@@ -151,5 +153,35 @@ describe("trie matcher agrees with the reference on random tables", () => {
       const method = pick(["GET", "POST", "HEAD", "DELETE"]);
       expect(trie.match(method, "h", path), `${method} ${path}`).toBe(linear.match(method, "h", path));
     }
+  });
+});
+
+describe("trailing slashes and the root pattern, read segment by segment", () => {
+  const specs: Spec[] = [
+    { id: "root", path: "/" },
+    { id: "docs", path: "/docs/" },
+    { id: "doc", path: "/docs/:id" },
+    { id: "assets", path: "/a/*" },
+  ];
+  const exact = compileMatcher(entries(specs));
+  const either = compileMatcher(entries(specs), { trailingSlash: "either" });
+
+  it("under exact: a pattern's trailing slash is one more (empty) segment", () => {
+    expect(exact.match("GET", "h", "/")).toBe("root");
+    expect(exact.match("GET", "h", "/docs/")).toBe("docs");
+    expect(exact.match("GET", "h", "/docs")).toBeUndefined();
+    expect(exact.match("GET", "h", "/docs/1")).toBe("doc");
+    expect(exact.match("GET", "h", "/docs/1/")).toBeUndefined();
+    expect(exact.match("GET", "h", "/a")).toBe("assets");
+    expect(exact.match("GET", "h", "/a/")).toBe("assets");
+  });
+
+  it("under either: /docs/ is /docs, and a request's trailing slash may end its path (never the root's)", () => {
+    expect(either.match("GET", "h", "/")).toBe("root");
+    expect(either.match("GET", "h", "/docs")).toBe("docs");
+    expect(either.match("GET", "h", "/docs/")).toBe("docs");
+    expect(either.match("GET", "h", "/docs/1/")).toBe("doc");
+    expect(either.match("GET", "h", "/a/")).toBe("assets");
+    expect(either.match("GET", "h", "/b/")).toBeUndefined();
   });
 });

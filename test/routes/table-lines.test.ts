@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { generateTable, samplePaths } from "../../fixtures/big-table.ts";
 import { compileTable } from "../../routes/compile.ts";
 import type { RouteTable } from "../../routes/schema.ts";
-import { acceptStoredLines, lazyRoutesOf, tableLines } from "../../routes/table-lines.ts";
+import { acceptStoredLines, findRoute, lazyRoutesOf, routeIds, tableLines } from "../../routes/table-lines.ts";
 import { validateRouteTable, wasValidated } from "../../routes/validate.ts";
 
 const backends = {
@@ -79,9 +79,26 @@ describe("a route table stored one route per line", () => {
     const lazy = read(text);
     const compiled = compileTable(lazy, 3);
     expect(compiled.matcher.match("GET", "api.example.com", "/api/accounts/7")?.id).toBe("accounts-read");
-    expect(() => compiled.matcher.match("GET", "h", "/docs")).toThrow(/stored route docs cannot be served:\n\$\.routes\[2\]\.to: unknown backend 'ghost'/);
+    expect(() => compiled.matcher.match("GET", "h", "/docs")).toThrow(/stored route cannot be served:\n\$\.routes\[2\]\.to: unknown backend 'ghost'/);
     // Reading every route (the admin API, a publish) finds it too.
     expect(() => lazy.routes).toThrow(/ghost/);
+  });
+
+  it("finds one route, or lists the ids, without parsing the others; a line that is not JSON is refused with its path", () => {
+    const damaged = read(tableLines(table).replace('{"path":"/docs/"},"to":"accounts"}', '{"path":"/docs/"},"to":"ghost"}'));
+    expect(routeIds(damaged)).toEqual(["accounts-read", "accounts-any", "docs", "assets"]);
+    expect(findRoute(damaged, "assets")?.match.path).toBe("/assets/*");
+    expect(findRoute(damaged, "nope")).toBeUndefined();
+    expect(() => findRoute(damaged, "docs")).toThrow(/unknown backend 'ghost'/);
+    // The same on a table that was parsed whole.
+    expect(routeIds(table)).toEqual(["accounts-read", "accounts-any", "docs", "assets"]);
+    expect(findRoute(table, "docs")?.to).toBe("accounts");
+
+    const cut = read(tableLines(table).replace('{"path":"/docs/"},"to":"accounts"}', '{"path":"/docs/"},"to":"accounts"'));
+    const refused = (issues: readonly { path: string; message: string }[]) => Object.assign(new Error("refused"), { issues });
+    const lines = acceptStoredLines(tableLines(table).replace('{"path":"/docs/"},"to":"accounts"}', '{"path":"/docs/"},"to":"accounts"'), refused);
+    expect(() => cut.routes).toThrow(/\$\.routes\[2\]: not JSON/);
+    expect(() => (lines?.ok ? lazyRoutesOf(lines.value)?.route(2) : undefined)).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: "$.routes[2]" })] }));
   });
 
   it("refuses a line whose key and route disagree (a hand-edited item), on first use", () => {

@@ -113,6 +113,26 @@ describe("DynamoDB store: what a version change costs a reader", () => {
     expect(lazyRoutesOf(whole.table)).toBeUndefined();
   });
 
+  it("serves a stamped table whose one route cannot be parsed, refuses that route when it is read, and lets it be replaced", async () => {
+    const { tableName, version } = await storeWith(valid(sampleTable));
+    const [first, ...others] = sampleTable.routes;
+    // A hand-edited item with a recomputed checksum: the first route names a backend that does not exist.
+    await overwriteTable(tableName, version, { ...sampleTable, routes: [{ ...first, to: "ghost" }, ...others] });
+    const store = reader(tableName);
+    const active = await store.getActive();
+    let error: unknown;
+    try {
+      JSON.stringify(active.table);
+    } catch (failure) {
+      error = failure;
+    }
+    expect(error).toBeInstanceOf(InvalidRouteTableError);
+    expect((error as InvalidRouteTableError).issues).toContainEqual({ path: "$.routes[0].to", message: "unknown backend 'ghost'" });
+    // Publishing over it (a rollback, a fix) is never blocked by the table it replaces.
+    const replaced = await store.publish({ table: valid(sampleTable), expectedVersion: version, author: "a", reason: "fix", action: "apply" });
+    expect(replaced.ok && replaced.value.version).toBeGreaterThan(version);
+  });
+
   it("validates a table stored without the stamp (an older release, a hand-made item) in full", async () => {
     const { tableName } = await storeWith({ ...sampleTable, routes: [{ ...sampleTable.routes[0], to: { legacy: 80, accounts: 10 } }] });
     const error = await reader(tableName).getActive().then(
