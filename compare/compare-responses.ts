@@ -1,3 +1,4 @@
+import { sameBytes } from "../lib/bytes.ts";
 import { fnv1aBytes } from "../lib/fnv.ts";
 import { INTERNAL_PREFIX } from "../lib/internal-headers.ts";
 import type { Difference } from "./difference.ts";
@@ -118,7 +119,7 @@ function groupHeaders(headers: Observation["headers"]): Map<string, string> {
 function diffBodies(control: Observation, candidate: Observation, out: Difference[]): void {
   const a = control.body as Uint8Array;
   const b = candidate.body as Uint8Array;
-  if (bytesEqual(a, b)) return;
+  if (sameBytes(a, b)) return;
   const left = parseJson(a, control.headers);
   const right = parseJson(b, candidate.headers);
   if (left.ok && right.ok) {
@@ -136,12 +137,6 @@ function parseJson(bytes: Uint8Array, headers: Observation["headers"]): { ok: tr
   } catch {
     return { ok: false };
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Length and content hash (FNV-1a): enough to see that, and roughly how, two bodies differ. */

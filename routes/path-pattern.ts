@@ -50,17 +50,6 @@ export function parsePattern(pattern: string): Result<readonly PatternSegment[],
   return ok(segments);
 }
 
-const WILDCARD: PatternSegment = { kind: "wildcard" };
-
-/**
- * The segments of a pattern that validation accepted already (`parsePattern` in
- * `validateRouteTable`), split without checking it again: what compiling a table needs, at a
- * fraction of the cost (10 000 patterns: ~1 ms against ~10 ms).
- */
-export function acceptedPattern(pattern: string): readonly PatternSegment[] {
-  return splitPath(pattern).map((part): PatternSegment => (part === "*" ? WILDCARD : part.startsWith(":") ? { kind: "param", name: part.slice(1) } : { kind: "literal", value: part }));
-}
-
 /** A key equal for two patterns that match exactly the same paths (`/a/:x` and `/a/:y`). */
 export function patternShape(segments: readonly PatternSegment[]): string {
   return segments.map((s) => (s.kind === "literal" ? `=${s.value}` : s.kind === "param" ? ":" : "*")).join("/");

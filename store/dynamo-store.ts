@@ -336,8 +336,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       // also makes a retried request whose first attempt succeeded come back the same way).
       // A stored table that cannot be read (or whose routes cannot all be parsed) differs from any
       // table: it must never stand in the way of replacing it.
-      const unchanged = current !== undefined && (await readTable(current).then((table) => canonicalJson(table) === canonicalJson(request.table)).catch(() => false));
-      if (current !== undefined && unchanged) {
+      if (current !== undefined && (await readTable(current).then((table) => canonicalJson(table) === canonicalJson(request.table)).catch(() => false))) {
         return ok({ version: current.version, table: request.table, info: publicInfo(current), unchanged: true });
       }
       if (activeVersion !== request.expectedVersion) return err({ reason: "stale_version", activeVersion });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { compileMatcher, type MatcherEntry, type RouteMatcher } from "../../routes/matcher.ts";
-import { acceptedPattern, parsePattern } from "../../routes/path-pattern.ts";
+import { parsePattern } from "../../routes/path-pattern.ts";
 import { compileLinearMatcher } from "../../fixtures/linear-matcher.ts";
 
 type Spec = { id: string; path: string; methods?: string[]; host?: string };
@@ -145,8 +145,6 @@ describe("trie matcher agrees with the reference on random tables", () => {
     specs.push({ id: "root", path: "/" });
     const trie = compileMatcher(entries(specs));
     const linear = compileLinearMatcher(entries(specs));
-    // What compiling a validated table splits patterns with: the same segments as parsePattern.
-    for (const spec of specs) expect(acceptedPattern(spec.path), spec.path).toEqual((parsePattern(spec.path) as { value: unknown }).value);
     for (let i = 0; i < 20_000; i++) {
       const depth = Math.floor(random() * 6);
       const path = `/${Array.from({ length: depth }, () => (random() < 0.1 ? "" : pick([...words, "42", "zz"]))).join("/")}`;
