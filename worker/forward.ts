@@ -6,6 +6,8 @@ export interface UpstreamCall {
   /** A stream (sent once) or a buffered body (may be sent again to a fallback). */
   readonly body: ReadableStream | ArrayBuffer | null;
   readonly timeoutMs: number;
+  /** Aborts the call, before or after its head (a shadow copy's deadline). */
+  readonly signal?: AbortSignal;
 }
 
 export type UpstreamOutcome =
@@ -28,6 +30,7 @@ export type UpstreamOutcome =
 export async function callUpstream(call: UpstreamCall): Promise<UpstreamOutcome> {
   const init: RequestInit = { method: call.method, headers: call.headers, body: call.body, redirect: "manual" };
   if (!(call.timeoutMs > 0)) {
+    if (call.signal) init.signal = call.signal;
     try {
       return { kind: "response", response: await fetch(call.url, init) };
     } catch (error) {
@@ -41,6 +44,11 @@ export async function callUpstream(call: UpstreamCall): Promise<UpstreamOutcome>
     abort.abort(new Error(`no response head within ${call.timeoutMs} ms`));
   }, call.timeoutMs);
   init.signal = abort.signal;
+  const outer = call.signal;
+  if (outer) {
+    if (outer.aborted) abort.abort(outer.reason);
+    else outer.addEventListener("abort", () => abort.abort(outer.reason), { once: true });
+  }
   try {
     return { kind: "response", response: await fetch(call.url, init) };
   } catch (error) {

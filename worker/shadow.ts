@@ -3,12 +3,11 @@ import { compareResponses, type Observation } from "../compare/compare-responses
 import { redactDifferences, redactTarget, requestSecrets } from "../compare/redact.ts";
 import { recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../compare/shadow-stats.ts";
 import { logEvent } from "../lib/log.ts";
-import { sleep } from "../lib/timeout.ts";
 import type { CompiledBackend } from "../routes/compile.ts";
 import type { ShadowChoice } from "../routes/shadow-sampling.ts";
 import { callUpstream } from "./forward.ts";
 import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
-import { readUpTo } from "./read-bytes.ts";
+import { captureBody } from "./read-bytes.ts";
 import type { ShadowLease, ShadowRecorder } from "./shadow-recorder.ts";
 
 /**
@@ -16,7 +15,6 @@ import type { ShadowLease, ShadowRecorder } from "./shadow-recorder.ts";
  * comparison, and a flush after it (5 s are left for its last send).
  */
 const SHADOW_BUDGET_MS = 25_000;
-const SHADOW_TIMEOUT_MS = 20_000;
 /** Differences kept in one stored sample. */
 const SAMPLE_DIFFERENCES = 20;
 
@@ -47,12 +45,16 @@ export interface ShadowJob {
   readonly lease: ShadowLease;
   readonly credentials: AwsCredentials | undefined;
   readonly now: () => number;
+  /** How long the copy may take, calls and body reads together (default 25 s; shorter in tests). */
+  readonly deadlineMs?: number;
 }
 
 /**
- * Sends the shadow copy, captures both sides and records the comparison. Runs in
- * `waitUntil` after the client's response is under way, so it cannot delay or change it,
- * and catches its own errors (Scientist: the control value is always returned).
+ * Sends the shadow copy, captures both sides and records the comparison. Runs in `waitUntil`
+ * beside the client's response, so it cannot change it, and catches its own errors
+ * (Scientist: the control value is always returned). The copy's call starts at once: the
+ * client's head waits only for it to be issued, which costs less than a timer tick to defer
+ * it to (`bench/RESULTS.md`); its answer and the comparison come after.
  */
 export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promise<void> {
   // The client's branch of the response is teed: a branch nobody reads would buffer the whole
@@ -61,8 +63,6 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
   // Looked up when a result is recorded, never held across an await: a flush takes the batch out.
   const stats = () => recorder.stats(job.choice.shadow.statsId);
   try {
-    // Start once the client's response is under way, not before it is handed back.
-    await sleep(0);
     const requestBody = await job.outgoing.body;
     if (requestBody === "too_large" || requestBody === "over_budget") {
       stats().shed++;
@@ -85,7 +85,25 @@ export async function runShadow(job: ShadowJob, recorder: ShadowRecorder): Promi
 /** Calls the candidate (and, to learn noise, the control again), captures all sides, records the outcome. */
 async function compareCopy(job: ShadowJob, requestBody: ArrayBuffer | null, controlStream: ReadableStream<Uint8Array> | null, statsNow: () => ShadowStats): Promise<void> {
   const { shadow } = job.choice;
-  const deadline = job.now() + SHADOW_BUDGET_MS;
+  // One timer for the whole copy: its calls and body reads are aborted through one signal.
+  const deadlineMs = job.deadlineMs ?? SHADOW_BUDGET_MS;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), deadlineMs);
+  try {
+    await compareWithin(job, requestBody, controlStream, statsNow, { signal: deadline.signal, ms: deadlineMs });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function compareWithin(
+  job: ShadowJob,
+  requestBody: ArrayBuffer | null,
+  controlStream: ReadableStream<Uint8Array> | null,
+  statsNow: () => ShadowStats,
+  deadline: { readonly signal: AbortSignal; readonly ms: number },
+): Promise<void> {
+  const { shadow } = job.choice;
   const headers = new Headers(job.outgoing.headers);
   headers.set("x-cutover-shadow", "1");
   // The client's own key, when it sent one, is what lets the candidate recognise a retry.
@@ -93,26 +111,21 @@ async function compareCopy(job: ShadowJob, requestBody: ArrayBuffer | null, cont
   const copy = { ...job.outgoing, headers, body: requestBody };
   let overBudget = false;
   const observe = async (response: Response, body: ReadableStream<Uint8Array> | null, startedAt: number): Promise<Observation> => {
-    let captured: Uint8Array | undefined = new Uint8Array(0);
-    if (body !== null) {
-      const read = await readUpTo(body, shadow.maxBodyBytes, { timeoutMs: deadline - job.now(), take: job.lease.take });
-      if (read.complete) captured = read.bytes;
-      else {
-        await read.reader.cancel("over the shadow capture cap").catch(() => {});
-        overBudget ||= read.overBudget;
-        captured = undefined;
-      }
-    }
+    const capture = await captureBody(response.headers, body, shadow.maxBodyBytes, { take: job.lease.take, signal: deadline.signal });
+    overBudget ||= capture.kind === "over_budget";
     const pairs: [string, string][] = [];
     for (const [name, value] of response.headers) if (name !== "set-cookie") pairs.push([name, value]);
     for (const cookie of response.headers.getSetCookie()) pairs.push(["set-cookie", cookie]);
-    return { status: response.status, headers: pairs, body: captured, durationMs: job.now() - startedAt };
+    return { status: response.status, headers: pairs, body: capture.kind === "bytes" ? capture.bytes : undefined, durationMs: job.now() - startedAt };
   };
   const observeCall = async (backend: CompiledBackend): Promise<Observation | undefined> => {
     const startedAt = job.now();
-    const prepared = await prepareUpstream(backend, copy, Math.min(backend.timeoutMs, SHADOW_TIMEOUT_MS), job.credentials);
+    // The backend's own timeout to the head when it is the shorter; the copy's deadline aborts
+    // the call in any case, and with it a body still being read.
+    const headTimeoutMs = backend.timeoutMs > 0 && backend.timeoutMs < deadline.ms ? backend.timeoutMs : 0;
+    const prepared = await prepareUpstream(backend, copy, headTimeoutMs, job.credentials);
     if (!prepared.ok) return undefined;
-    const outcome = await callUpstream(prepared.call);
+    const outcome = await callUpstream({ ...prepared.call, signal: deadline.signal });
     if (outcome.kind !== "response") return undefined;
     return observe(outcome.response, outcome.response.body, startedAt);
   };

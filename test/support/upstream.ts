@@ -237,6 +237,13 @@ function respond(
       pump();
       return;
     }
+    case "stall": {
+      // /stall/<n>: n bytes declared, half of them sent, the rest never (until the client goes).
+      const total = Number(second);
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": total });
+      res.write(patternBytes(0, Math.floor(total / 2)));
+      return;
+    }
     case "hold": {
       // /hold/<id>: first chunk now, the rest when the test calls /__release?id=<id>.
       res.writeHead(200, { "content-type": req.headers.accept === "text/event-stream" ? "text/event-stream" : "text/plain" });
