@@ -6,7 +6,10 @@ export interface UpstreamCall {
   /** A stream (sent once) or a buffered body (may be sent again to a fallback). */
   readonly body: ReadableStream | ArrayBuffer | null;
   readonly timeoutMs: number;
-  /** Aborts the call, before or after its head (a shadow copy's deadline). */
+  /**
+   * Aborts the call, before or after its head (a shadow copy's deadline). A listener stays on
+   * it for the call's life: a signal that lives about as long as the call, not the isolate's.
+   */
   readonly signal?: AbortSignal;
 }
 

@@ -60,54 +60,101 @@ async function readLoop(reader: ReadableStreamDefaultReader<Uint8Array>, cap: nu
 /** A response body as a comparison captured it: its bytes, or why there are none. */
 export type Capture = { readonly kind: "bytes"; readonly bytes: Uint8Array } | { readonly kind: "too_large" } | { readonly kind: "over_budget" };
 
+export interface CaptureOptions {
+  /** Asked for the body's bytes before they are kept (the copy's share of the isolate's byte budget). */
+  readonly take: (bytes: number) => boolean;
+  /** The copy's deadline: reading stops, and the body is cancelled or abandoned, when it aborts. */
+  readonly signal: AbortSignal;
+  /**
+   * The body is the answer to a call of the caller's own, made with `signal`: aborting the
+   * signal ends the call and its body. A tee's branch (the control's answer, which the client
+   * reads) is not.
+   */
+  readonly owned: boolean;
+  /** The request's method: the answer to a HEAD declares a length it does not send. */
+  readonly method: string;
+}
+
 const EMPTY = new Uint8Array(0);
+const ABORTED = "reading the body was aborted";
 
 /**
- * Captures a response body whole, up to `cap` bytes, within a byte budget (`take`), or cancels
- * it and says why not; throws, having cancelled it, when `signal` aborts first.
+ * Captures a response body whole, up to `cap` bytes, within the byte budget, or cancels it and
+ * says why not; throws when `signal` aborts first.
  *
  * A body whose length the headers declare and the runtime hands over as sent (no
  * Content-Encoding, which the runtime decodes, no Transfer-Encoding) is judged by that length
  * before a byte is read — over the cap or the budget, it is cancelled unread — and then read
- * in one native call, the way the floor of a comparison reads it (`bench/workers/
- * compared-copy.js`): no round through JavaScript per chunk, about 140 µs of CPU less per
- * shadow copy at 500 req/s (`bench/RESULTS.md`). The runtime reads no more than the declared
- * length. Such a read cannot be cancelled once started: past the deadline it is no longer
- * waited for, and a caller that owns the request (the shadow's own call) aborts it through
- * the fetch's signal, which ends the body too. Any other body is read chunk by chunk
- * (`readUpTo`).
+ * in one round instead of one per chunk and one for its end (about 140 µs of CPU less per
+ * shadow copy at 500 req/s, `bench/RESULTS.md`). An owned body is read with `arrayBuffer()`,
+ * as the floor of a comparison reads it (`bench/workers/compared-copy.js`); that read cannot
+ * be cancelled, but aborting the signal ends the call and so the read, and it is no longer
+ * waited for. A tee's branch is read with one `readAtLeast` into a buffer of the declared
+ * size, which a cancel ends. Either way no more than the declared length is read. Any other
+ * body is read chunk by chunk (`readUpTo`).
  */
-export async function captureBody(
-  headers: Headers,
-  body: ReadableStream<Uint8Array> | null,
-  cap: number,
-  options: { readonly take: (bytes: number) => boolean; readonly signal: AbortSignal },
-): Promise<Capture> {
+export async function captureBody(response: Response, body: ReadableStream<Uint8Array> | null, cap: number, options: CaptureOptions): Promise<Capture> {
   if (body === null) return { kind: "bytes", bytes: EMPTY };
-  const declared = declaredLength(headers);
+  const declared = options.method === "HEAD" ? undefined : declaredLength(response.headers);
   if (declared === undefined) {
     const read = await readUpTo(body, cap, options);
     if (read.complete) return { kind: "bytes", bytes: read.bytes };
     await read.reader.cancel("over the shadow capture cap").catch(() => {});
     return { kind: read.overBudget ? "over_budget" : "too_large" };
   }
-  const refused: Capture | undefined = declared > cap ? { kind: "too_large" } : options.take(declared) ? undefined : { kind: "over_budget" };
-  if (refused !== undefined || options.signal.aborted) {
-    await body.cancel(refused ? "over the shadow capture cap" : "deadline").catch(() => {});
-    if (refused) return refused;
-    throw new Error("reading the body was aborted");
+  if (options.signal.aborted) {
+    await body.cancel("deadline").catch(() => {});
+    throw new Error(ABORTED);
   }
+  const refused: Capture | undefined = declared > cap ? { kind: "too_large" } : options.take(declared) ? undefined : { kind: "over_budget" };
+  if (refused !== undefined) {
+    await body.cancel("over the shadow capture cap").catch(() => {});
+    return refused;
+  }
+  return options.owned ? readOwned(body, options.signal) : readBranch(body, declared, options.signal);
+}
+
+/** An owned body in one native call, no longer waited for once the signal (which ends it) aborts. */
+async function readOwned(body: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<Capture> {
   const read = new Response(body).arrayBuffer();
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new Error("reading the body was aborted"));
-    options.signal.addEventListener("abort", onAbort);
+    onAbort = () => reject(new Error(ABORTED));
+    signal.addEventListener("abort", onAbort);
   });
   try {
     return { kind: "bytes", bytes: new Uint8Array(await Promise.race([read, aborted])) };
   } finally {
-    options.signal.removeEventListener("abort", onAbort as () => void);
+    signal.removeEventListener("abort", onAbort as () => void);
     read.catch(() => {});
+  }
+}
+
+/** A branch of declared length into a buffer of that size, cancelled when the signal aborts. */
+async function readBranch(body: ReadableStream<Uint8Array>, declared: number, signal: AbortSignal): Promise<Capture> {
+  const reader = body.getReader({ mode: "byob" });
+  const onAbort = () => void reader.cancel("deadline").catch(() => {});
+  signal.addEventListener("abort", onAbort);
+  try {
+    let buffer = new ArrayBuffer(declared);
+    let filled = 0;
+    while (filled < declared) {
+      const { done, value } = await reader.readAtLeast(declared - filled, new Uint8Array(buffer, filled, declared - filled));
+      if (signal.aborted) throw new Error(ABORTED);
+      if (value !== undefined) {
+        buffer = value.buffer as ArrayBuffer;
+        filled += value.byteLength;
+      }
+      if (done) break;
+    }
+    // The declared length is all the runtime hands over: nothing is left to read.
+    await reader.cancel().catch(() => {});
+    return { kind: "bytes", bytes: new Uint8Array(buffer, 0, filled) };
+  } catch (error) {
+    // A read cancelled at the deadline rejects with the cancel's reason.
+    throw signal.aborted ? new Error(ABORTED) : error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
   }
 }
 

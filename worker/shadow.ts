@@ -91,6 +91,11 @@ async function compareCopy(job: ShadowJob, requestBody: ArrayBuffer | null, cont
   const timer = setTimeout(() => deadline.abort(), deadlineMs);
   try {
     await compareWithin(job, requestBody, controlStream, statsNow, { signal: deadline.signal, ms: deadlineMs });
+  } catch (error) {
+    // A side that failed early (the control's body reset) ends the others now: nothing will
+    // compare them, and with the timer cleared nothing else would.
+    deadline.abort();
+    throw error;
   } finally {
     clearTimeout(timer);
   }
@@ -110,8 +115,8 @@ async function compareWithin(
   if (!headers.has("idempotency-key")) headers.set("idempotency-key", job.idempotencyKey);
   const copy = { ...job.outgoing, headers, body: requestBody };
   let overBudget = false;
-  const observe = async (response: Response, body: ReadableStream<Uint8Array> | null, startedAt: number): Promise<Observation> => {
-    const capture = await captureBody(response.headers, body, shadow.maxBodyBytes, { take: job.lease.take, signal: deadline.signal });
+  const observe = async (response: Response, body: ReadableStream<Uint8Array> | null, startedAt: number, owned: boolean): Promise<Observation> => {
+    const capture = await captureBody(response, body, shadow.maxBodyBytes, { take: job.lease.take, signal: deadline.signal, owned, method: job.outgoing.method });
     overBudget ||= capture.kind === "over_budget";
     const pairs: [string, string][] = [];
     for (const [name, value] of response.headers) if (name !== "set-cookie") pairs.push([name, value]);
@@ -127,11 +132,11 @@ async function compareWithin(
     if (!prepared.ok) return undefined;
     const outcome = await callUpstream({ ...prepared.call, signal: deadline.signal });
     if (outcome.kind !== "response") return undefined;
-    return observe(outcome.response, outcome.response.body, startedAt);
+    return observe(outcome.response, outcome.response.body, startedAt, true);
   };
 
   const [control, candidate, secondControl] = await Promise.all([
-    observe(job.control.response, controlStream, job.control.startedAt),
+    observe(job.control.response, controlStream, job.control.startedAt, false),
     observeCall(shadow.backend).catch(() => undefined),
     job.choice.learnNoise ? observeCall(job.control.backend).catch(() => undefined) : undefined,
   ]);
