@@ -90,18 +90,14 @@ const ABORTED = "reading the body was aborted";
  * as the floor of a comparison reads it (`bench/workers/compared-copy.js`); that read cannot
  * be cancelled, but aborting the signal ends the call and so the read, and it is no longer
  * waited for. A tee's branch is read with one `readAtLeast` into a buffer of the declared
- * size, which a cancel ends. Either way no more than the declared length is read. Any other
- * body is read chunk by chunk (`readUpTo`).
+ * size, which a cancel ends (a branch of a body made in JavaScript, which has no such reader,
+ * chunk by chunk up to the declared length). Either way no more than the declared length is
+ * read. Any other body is read chunk by chunk (`readUpTo`).
  */
 export async function captureBody(response: Response, body: ReadableStream<Uint8Array> | null, cap: number, options: CaptureOptions): Promise<Capture> {
   if (body === null) return { kind: "bytes", bytes: EMPTY };
   const declared = options.method === "HEAD" ? undefined : declaredLength(response.headers);
-  if (declared === undefined) {
-    const read = await readUpTo(body, cap, options);
-    if (read.complete) return { kind: "bytes", bytes: read.bytes };
-    await read.reader.cancel("over the shadow capture cap").catch(() => {});
-    return { kind: read.overBudget ? "over_budget" : "too_large" };
-  }
+  if (declared === undefined) return readChunks(body, cap, options);
   if (options.signal.aborted) {
     await body.cancel("deadline").catch(() => {});
     throw new Error(ABORTED);
@@ -111,7 +107,23 @@ export async function captureBody(response: Response, body: ReadableStream<Uint8
     await body.cancel("over the shadow capture cap").catch(() => {});
     return refused;
   }
-  return options.owned ? readOwned(body, options.signal) : readBranch(body, declared, options.signal);
+  if (options.owned) return readOwned(body, options.signal);
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = body.getReader({ mode: "byob" });
+  } catch {
+    // Not a byte stream (a body made in JavaScript): chunk by chunk, held to the declared length.
+    return readChunks(body, declared, { signal: options.signal });
+  }
+  return readBranch(reader, declared, options.signal);
+}
+
+/** Chunk by chunk up to `cap` (`readUpTo`), the rest cancelled. */
+async function readChunks(body: ReadableStream<Uint8Array>, cap: number, options: ReadOptions): Promise<Capture> {
+  const read = await readUpTo(body, cap, options);
+  if (read.complete) return { kind: "bytes", bytes: read.bytes };
+  await read.reader.cancel("over the shadow capture cap").catch(() => {});
+  return { kind: read.overBudget ? "over_budget" : "too_large" };
 }
 
 /** An owned body in one native call, no longer waited for once the signal (which ends it) aborts. */
@@ -131,8 +143,7 @@ async function readOwned(body: ReadableStream<Uint8Array>, signal: AbortSignal):
 }
 
 /** A branch of declared length into a buffer of that size, cancelled when the signal aborts. */
-async function readBranch(body: ReadableStream<Uint8Array>, declared: number, signal: AbortSignal): Promise<Capture> {
-  const reader = body.getReader({ mode: "byob" });
+async function readBranch(reader: ReadableStreamBYOBReader, declared: number, signal: AbortSignal): Promise<Capture> {
   const onAbort = () => void reader.cancel("deadline").catch(() => {});
   signal.addEventListener("abort", onAbort);
   try {

@@ -52,6 +52,17 @@ describe("capturing a body for a comparison", () => {
     expect(await client).toBe(pattern(300_000));
   });
 
+  it("reads a branch made in JavaScript, which takes no buffer of its own, chunk by chunk up to its declared length", async () => {
+    const chunks = ["abc", "def"].map((text) => new TextEncoder().encode(text));
+    const made = () => new ReadableStream<Uint8Array>({ pull: (controller) => (chunks.length > 0 ? controller.enqueue(chunks.shift() as Uint8Array) : controller.close()) });
+    const whole = new Response(made(), { headers: { "content-length": "6" } });
+    const capture = await captureBody(whole, whole.body, 1000, { take: () => true, signal: never, owned: false, method: "GET" });
+    expect(capture.kind === "bytes" && new TextDecoder().decode(capture.bytes)).toBe("abcdef");
+    chunks.push(...["abc", "defg"].map((text) => new TextEncoder().encode(text)));
+    const longer = new Response(made(), { headers: { "content-length": "6" } });
+    expect(await captureBody(longer, longer.body, 1000, { take: () => true, signal: never, owned: false, method: "GET" })).toEqual({ kind: "too_large" });
+  });
+
   it("cancels a body declared over the cap, or over the budget, unread", async () => {
     const id = testId();
     // 20 MB: more than the sockets between them hold, so the backend sees the body given up.
