@@ -13,8 +13,8 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { bundleRevision, forkDynamo, forkOrigin, OUT, seedTable } from "./stack.ts";
-import { fixedRate } from "./fixed-rate.ts";
-import { median, requireWrk, settle, wrk } from "./wrk.ts";
+import { latencyRounds } from "./fixed-rate.ts";
+import { median, requireWrk, roundOrder, settle, wrk } from "./wrk.ts";
 import { flag, numberFlag } from "./args.ts";
 
 const base = flag("base", "HEAD");
@@ -58,13 +58,11 @@ async function main() {
     ["working tree, headers on", `http://127.0.0.1:${PORTS.workHeaders}${requestPath}`],
   ];
   try {
-    if (rate > 0) return await latencyRounds([...targets.slice(0, 3), ["working tree, /bench/legacy/item", `http://127.0.0.1:${PORTS.work}/bench/legacy/item`]]);
+    if (rate > 0) return await latencyReport([...targets.slice(0, 3), ["working tree, /bench/legacy/item", `http://127.0.0.1:${PORTS.work}/bench/legacy/item`]]);
     for (const [, url] of targets) await wrk(url, 2);
     const results = new Map(targets.map(([name]) => [name, { rps: [] as number[], cpu: [] as number[] }]));
     for (let round = 1; round <= rounds; round++) {
-      const order = [...targets];
-      for (let i = 0; i < round - 1; i++) order.push(order.shift() as [string, string]);
-      for (const [name, url] of order) {
+      for (const [name, url] of roundOrder(targets, round)) {
         await settle(1000);
         const load = await wrk(url, seconds, { cpuOf: pid });
         const cpu = load.cpuUsPerRequest;
@@ -90,20 +88,8 @@ async function main() {
 }
 
 /** p50 and p99 at a fixed rate, interleaved rounds, medians. */
-async function latencyRounds(targets: [string, string][]): Promise<void> {
-  for (const [, url] of targets) await fixedRate(url, rate, 2);
-  const results = new Map(targets.map(([name]) => [name, { p50: [] as number[], p99: [] as number[] }]));
-  for (let round = 1; round <= rounds; round++) {
-    const order = [...targets];
-    for (let i = 0; i < round - 1; i++) order.push(order.shift() as [string, string]);
-    for (const [name, url] of order) {
-      await settle(1000);
-      const result = await fixedRate(url, rate, seconds);
-      results.get(name)?.p50.push(result.p50Ms);
-      results.get(name)?.p99.push(result.p99Ms);
-      console.log(`round ${round}  ${name.padEnd(34)} p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms${result.errors ? `  errors ${result.errors}` : ""}`);
-    }
-  }
+async function latencyReport(targets: [string, string][]): Promise<void> {
+  const results = await latencyRounds(targets, { rate, rounds, seconds });
   console.log(`\n${"target".padEnd(34)} ${"p50 ms".padStart(7)} ${"p99 ms".padStart(7)}   (median of ${rounds} rounds at ${rate} req/s; spread)`);
   for (const [name] of targets) {
     const r = results.get(name) as { p50: number[]; p99: number[] };

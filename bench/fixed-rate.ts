@@ -1,4 +1,5 @@
 import http from "node:http";
+import { cpuMsOf, roundOrder, settle } from "./wrk.ts";
 
 export interface FixedRateResult {
   readonly rate: number;
@@ -74,4 +75,40 @@ export async function fixedRate(url: string, ratePerSecond: number, seconds: num
   lags.sort((a, b) => a - b);
   const sendLagP50Ms = lags[Math.floor(lags.length / 2)] ?? 0;
   return { rate: ratePerSecond, sent, p50Ms, p99Ms: at(99), p999Ms: at(99.9), maxMs: latencies.at(-1) ?? 0, errors, sendLagP50Ms, slowBySecond };
+}
+
+/** One target's runs in `latencyRounds`: p50 and p99 (ms) and, with `cpuOf`, CPU µs per request. */
+export interface LatencyRuns {
+  readonly p50: number[];
+  readonly p99: number[];
+  readonly cpu: number[];
+}
+
+/**
+ * Each target (name, URL) at `rate` in interleaved rounds of `seconds` (`roundOrder`), after
+ * 2 s of warm-up each, a line printed per run; with `cpuOf`, that process's CPU time per
+ * request sent (NaN without).
+ */
+export async function latencyRounds(
+  targets: readonly (readonly [string, string])[],
+  options: { readonly rate: number; readonly rounds: number; readonly seconds: number; readonly cpuOf?: number },
+): Promise<Map<string, LatencyRuns>> {
+  const { rate, rounds, seconds, cpuOf } = options;
+  for (const [, url] of targets) await fixedRate(url, rate, 2);
+  const results = new Map(targets.map(([name]): [string, LatencyRuns] => [name, { p50: [], p99: [], cpu: [] }]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const [name, url] of roundOrder(targets, round)) {
+      await settle(1000);
+      const before = cpuOf === undefined ? 0 : cpuMsOf(cpuOf);
+      const run = await fixedRate(url, rate, seconds);
+      const cpu = cpuOf === undefined ? Number.NaN : ((cpuMsOf(cpuOf) - before) * 1000) / run.sent;
+      const r = results.get(name) as LatencyRuns;
+      r.p50.push(run.p50Ms);
+      r.p99.push(run.p99Ms);
+      r.cpu.push(cpu);
+      const cpuText = Number.isNaN(cpu) ? "" : `  ${cpu.toFixed(0)} µs CPU/req`;
+      console.log(`round ${round}  ${name.padEnd(34)} p50 ${run.p50Ms.toFixed(2)} ms  p99 ${run.p99Ms.toFixed(1)} ms${cpuText}${run.errors ? `  errors ${run.errors}` : ""}`);
+    }
+  }
+  return results;
 }

@@ -10,7 +10,7 @@ import path from "node:path";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
 import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { forkOrigin, OUT } from "./stack.ts";
-import { median, requireWrk, settle, wrk } from "./wrk.ts";
+import { median, requireWrk, roundOrder, settle, wrk } from "./wrk.ts";
 import { numberFlag } from "./args.ts";
 
 const ROUNDS = numberFlag("rounds", 6);
@@ -34,9 +34,7 @@ async function main() {
     for (const w of workers) await wrk(`http://127.0.0.1:${w.port}/item`, 2);
     const runs = new Map(names.map((name) => [name, { rps: [] as number[], cpu: [] as number[] }]));
     for (let round = 1; round <= ROUNDS; round++) {
-      const order = [...workers];
-      for (let i = 0; i < round - 1; i++) order.push(order.shift() as (typeof workers)[number]);
-      for (const w of order) {
+      for (const w of roundOrder(workers, round)) {
         await settle(1000);
         const load = await wrk(`http://127.0.0.1:${w.port}/item`, SECONDS, { cpuOf: pid });
         runs.get(w.name)?.rps.push(load.rps);

@@ -103,11 +103,15 @@ function buildBundles() {
     writeFileSync(path.join(OUT, name, "index.js"), readFileSync(path.join(PROJECT_ROOT, "bench", "workers", `${name}.js`)));
   }
   // The comparison floors import their base Worker: one file each once bundled.
-  for (const name of ["bare-compare", "floor-compare"]) {
-    execFileSync(esbuild, [`bench/workers/${name}.js`, "--bundle", "--format=esm", `--outfile=${path.join(OUT, name, "index.js")}`, "--log-level=error"], { cwd: PROJECT_ROOT });
-  }
+  for (const name of ["bare-compare", "floor-compare"]) bundleBenchWorker(name, OUT);
   const code = readFileSync(path.join(cutoverDir, "index.js"));
   return { bytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, ...upload };
+}
+
+/** `bench/workers/<name>.js` and what it imports as one module, `outDir/<name>/index.js`. */
+export function bundleBenchWorker(name: string, outDir: string): void {
+  const esbuild = path.join(PROJECT_ROOT, "node_modules", ".bin", "esbuild");
+  execFileSync(esbuild, [`bench/workers/${name}.js`, "--bundle", "--format=esm", `--outfile=${path.join(outDir, name, "index.js")}`, "--log-level=error"], { cwd: PROJECT_ROOT });
 }
 
 /** Where the benchmark's embedded DynamoDB answers, with the credentials it takes. */

@@ -56,6 +56,15 @@ export function settle(ms = 2000): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * The targets in the order round `round` (from 1) runs them: rotated by one more each round,
+ * so that no target always runs first, or always right after the same one.
+ */
+export function roundOrder<T>(targets: readonly T[], round: number): T[] {
+  const shift = (round - 1) % Math.max(1, targets.length);
+  return [...targets.slice(shift), ...targets.slice(0, shift)];
+}
+
 export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 }

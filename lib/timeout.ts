@@ -13,11 +13,11 @@ export function sleep(ms: number): Promise<void> {
 /**
  * `promise`'s value, or TIMED_OUT when it has not settled within `ms`. The promise is not
  * cancelled: the caller decides what to do with a late result (cancel a body, abort a fetch).
- * The one timeout race of the code base: body reads, idle bodies, store reads and admin calls
- * use it. The timer is cleared as soon as the race is decided: a sleep left running would
- * keep the race, and the value it settled with (a captured body), alive for the whole
- * timeout — at a few hundred shadow copies a second with a 25 s deadline, tens of megabytes
- * for the garbage collector to walk (`bench/shadow-tails.ts`).
+ * The one timeout race of the code base: idle bodies, store reads and admin calls use it (a
+ * shadow copy's body reads end through its deadline's signal instead). The timer is cleared
+ * as soon as the race is decided: a sleep left running would keep the race, and the value it
+ * settled with, alive for the whole timeout — for the shadow's body reads, which raced a 25 s
+ * sleep, tens of megabytes for the garbage collector to walk (`bench/shadow-tails.ts`).
  */
 export async function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
   // Past 2^31 - 1 ms (24.8 days) timers fire at once: that long is no limit.

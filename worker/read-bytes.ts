@@ -1,5 +1,4 @@
 import { concatBytes } from "../lib/bytes.ts";
-import { raceTimeout, TIMED_OUT } from "../lib/timeout.ts";
 
 export type ReadResult =
   | { readonly complete: true; readonly bytes: Uint8Array }
@@ -7,19 +6,19 @@ export type ReadResult =
   | { readonly complete: false; readonly overBudget: boolean; readonly chunks: Uint8Array[]; readonly reader: ReadableStreamDefaultReader<Uint8Array> };
 
 export interface ReadOptions {
-  /** Give up (cancel the stream, throw) after this long. */
-  readonly timeoutMs?: number;
   /** Asked for every chunk's bytes before it is kept (a shadow copy's byte budget). */
   readonly take?: (bytes: number) => boolean;
   /** Cancels the stream and throws when aborted (nobody will use what is read). */
   readonly signal?: AbortSignal;
 }
 
+const ABORTED = "reading the body was aborted";
+
 /**
  * Reads a stream whole, up to `cap` bytes. Past the cap, or when the budget refuses a chunk,
- * it stops reading (nothing more is buffered for it) and says so; past the time, or when
- * aborted, it cancels the stream and throws, even in the middle of a read that would never
- * end (a stalled body, an event stream).
+ * it stops reading (nothing more is buffered for it) and says so; when aborted (a deadline),
+ * it cancels the stream and throws, even in the middle of a read that would never end (a
+ * stalled body, an event stream).
  */
 export async function readUpTo(stream: ReadableStream<Uint8Array>, cap: number, options: ReadOptions = {}): Promise<ReadResult> {
   const reader = stream.getReader();
@@ -27,17 +26,13 @@ export async function readUpTo(stream: ReadableStream<Uint8Array>, cap: number, 
   const { signal } = options;
   if (signal?.aborted) {
     await cancel("aborted");
-    throw new Error("reading the body was aborted");
+    throw new Error(ABORTED);
   }
   const onAbort = () => void cancel("aborted");
   signal?.addEventListener("abort", onAbort);
   try {
-    const result = await raceTimeout(readLoop(reader, cap, options.take), options.timeoutMs ?? Number.POSITIVE_INFINITY);
-    if (result === TIMED_OUT) {
-      await cancel("deadline");
-      throw new Error("reading the body passed its deadline");
-    }
-    if (signal?.aborted) throw new Error("reading the body was aborted");
+    const result = await readLoop(reader, cap, options.take);
+    if (signal?.aborted) throw new Error(ABORTED);
     return result;
   } finally {
     signal?.removeEventListener("abort", onAbort);
@@ -76,7 +71,6 @@ export interface CaptureOptions {
 }
 
 const EMPTY = new Uint8Array(0);
-const ABORTED = "reading the body was aborted";
 
 /**
  * Captures a response body whole, up to `cap` bytes, within the byte budget, or cancels it and
@@ -97,7 +91,7 @@ const ABORTED = "reading the body was aborted";
 export async function captureBody(response: Response, body: ReadableStream<Uint8Array> | null, cap: number, options: CaptureOptions): Promise<Capture> {
   if (body === null) return { kind: "bytes", bytes: EMPTY };
   const declared = options.method === "HEAD" ? undefined : declaredLength(response.headers);
-  if (declared === undefined) return readChunks(body, cap, options);
+  if (declared === undefined) return captureChunks(body, cap, options);
   if (options.signal.aborted) {
     await body.cancel("deadline").catch(() => {});
     throw new Error(ABORTED);
@@ -113,13 +107,13 @@ export async function captureBody(response: Response, body: ReadableStream<Uint8
     reader = body.getReader({ mode: "byob" });
   } catch {
     // Not a byte stream (a body made in JavaScript): chunk by chunk, held to the declared length.
-    return readChunks(body, declared, { signal: options.signal });
+    return captureChunks(body, declared, { signal: options.signal });
   }
   return readBranch(reader, declared, options.signal);
 }
 
-/** Chunk by chunk up to `cap` (`readUpTo`), the rest cancelled. */
-async function readChunks(body: ReadableStream<Uint8Array>, cap: number, options: ReadOptions): Promise<Capture> {
+/** A body captured chunk by chunk up to `cap` (`readUpTo`), or cancelled past the cap or the budget. */
+export async function captureChunks(body: ReadableStream<Uint8Array>, cap: number, options: ReadOptions): Promise<Capture> {
   const read = await readUpTo(body, cap, options);
   if (read.complete) return { kind: "bytes", bytes: read.bytes };
   await read.reader.cancel("over the shadow capture cap").catch(() => {});

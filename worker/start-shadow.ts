@@ -1,7 +1,7 @@
 import type { ShadowChoice } from "../routes/shadow-sampling.ts";
 import type { OutgoingRequest } from "./prepare-upstream.ts";
 import { flushLater } from "./batcher.ts";
-import { readUpTo } from "./read-bytes.ts";
+import { captureChunks } from "./read-bytes.ts";
 import type { RequestBody } from "./request-body.ts";
 import type { RequestContext } from "./request-context.ts";
 import { runShadow, type BodyCopy } from "./shadow.ts";
@@ -54,12 +54,8 @@ export function admitShadow(context: RequestContext, body: RequestBody): { reado
   }
   const [toControl, toShadow] = body.body.tee();
   const stop = new AbortController();
-  const copy = readUpTo(toShadow, cap, { take: lease.take, signal: stop.signal }).then(
-    async (read): Promise<BodyCopy> => {
-      if (read.complete) return read.bytes.buffer as ArrayBuffer;
-      await read.reader.cancel("over the shadow's maxBodyBytes or byte budget").catch(() => {});
-      return read.overBudget ? "over_budget" : "too_large";
-    },
+  const copy = captureChunks(toShadow, cap, { take: lease.take, signal: stop.signal }).then(
+    (capture): BodyCopy => (capture.kind === "bytes" ? (capture.bytes.buffer as ArrayBuffer) : capture.kind),
     (): BodyCopy => "too_large",
   );
   const abandon = () => {
