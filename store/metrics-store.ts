@@ -57,9 +57,12 @@ export interface MetricsStore {
   /** Every route's hours of one day (`2026-11-25`), or one route's. */
   hours(day: string, route?: string): Promise<Cell[]>;
   /**
-   * Adds counts of path templates; the ones DynamoDB refused come back. While the stored
-   * templates are at the bound, only templates stored already are counted: `unadmitted`
-   * says how many new ones were turned away.
+   * Adds counts of path templates, busiest first; the ones DynamoDB refused come back.
+   * Templates stored already are always counted. New ones are stored only within this
+   * isolate's allowance — `maxNewTemplatesPerMinute`, and no more than the stored templates'
+   * bound leaves room for — given to the busiest new ones: `unadmitted` says how many new
+   * ones were turned away. So traffic made up to fill the map (a random path per request)
+   * takes minutes per isolate to do it, not one flush.
    */
   addInventory(entries: ReadonlyMap<string, InventoryCounts>): Promise<{ retry: Map<string, InventoryCounts> | undefined; lost: number; unadmitted: number }>;
   /** Every template seen and not expired, busiest first. */
@@ -69,8 +72,15 @@ export interface MetricsStore {
 }
 
 const DAY_SECONDS = 86_400;
-/** Path templates stored at most (a soft bound: each isolate may overshoot it by one flush). */
+/** Path templates stored at most (a soft bound: each isolate may overshoot it by what others stored since its last reading). */
 export const MAX_STORED_TEMPLATES = 2000;
+/**
+ * New path templates one isolate stores per minute at most: an endpoint that is new to the
+ * map shows up within minutes, while an attacker's random paths fill the map no faster than
+ * this times the isolates they reach.
+ */
+export const MAX_NEW_TEMPLATES_PER_MINUTE = 20;
+const MINUTE_MS = 60_000;
 /** How often an isolate re-reads how many templates are stored. */
 const STORED_CHECK_MS = 60_000;
 const CREATED = "~created#";
@@ -80,7 +90,10 @@ export function createMetricsStore(options: {
   readonly tableName: string;
   /** How long counters are kept (default 14 days). */
   readonly retentionDays?: number;
+  /** Path templates stored at most (default MAX_STORED_TEMPLATES). */
   readonly maxTemplates?: number;
+  /** New path templates this isolate stores per minute at most (default MAX_NEW_TEMPLATES_PER_MINUTE). */
+  readonly maxNewTemplatesPerMinute?: number;
   readonly now?: () => Date;
 }): MetricsStore {
   const { client, tableName } = options;
@@ -88,8 +101,11 @@ export function createMetricsStore(options: {
   const retentionDays = options.retentionDays ?? 14;
   const maxTemplates = options.maxTemplates ?? MAX_STORED_TEMPLATES;
   const expiresAt = () => Math.floor(now().getTime() / 1000) + retentionDays * DAY_SECONDS;
+  const maxNewPerMinute = options.maxNewTemplatesPerMinute ?? MAX_NEW_TEMPLATES_PER_MINUTE;
   /** This isolate's last reading of the stored templates, and how many it stored since. */
   let stored = { count: 0, checkedAt: Number.NEGATIVE_INFINITY };
+  /** New templates this isolate stored, or holds an allowance for, in the current minute. */
+  let newTemplates = { minute: Number.NaN, used: 0 };
 
   const storedTemplates = async () => {
     const today = now().getTime();
@@ -152,31 +168,45 @@ export function createMetricsStore(options: {
           // Keep the last reading; with none yet, new templates are admitted.
         }
       }
-      const admitNew = stored.count < maxTemplates;
+      const minute = Math.floor(now().getTime() / MINUTE_MS);
+      if (newTemplates.minute !== minute) newTemplates = { minute, used: 0 };
+      const thisMinute = newTemplates;
+      const allowance = Math.max(0, Math.min(maxNewPerMinute - thisMinute.used, maxTemplates - stored.count));
+      // Taken now, so that a flush running beside this one cannot spend it too.
+      thisMinute.used += allowance;
       let retry: Map<string, InventoryCounts> | undefined;
       let lost = 0;
-      let unadmitted = 0;
       let created = 0;
-      await Promise.all(
-        [...entries].map(async ([template, counts]) => {
-          try {
-            const outcome = await addCounters(client, tableName, {
-              pk: "inventory",
-              sk: template,
-              counters: { count: counts.count, s2: counts.status[0], s3: counts.status[1], s4: counts.status[2], s5: counts.status[3] },
-              addToSets: { methods: [...counts.methods] },
-              set: { lastSeen: counts.lastSeen, expiresAt: expiresAt() },
-              setIfAbsent: { firstSeen: counts.firstSeen },
-              onlyIfExists: !admitNew,
-            });
-            if (outcome.created) created++;
-          } catch (error) {
-            if (error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException") unadmitted++;
-            else if (wasRefused(error)) (retry ??= new Map()).set(template, counts);
-            else lost++;
-          }
-        }),
-      );
+      /** Adds one template's counts; true when `onlyIfExists` found it not stored. */
+      const write = async ([template, counts]: readonly [string, InventoryCounts], onlyIfExists: boolean): Promise<boolean> => {
+        try {
+          const outcome = await addCounters(client, tableName, {
+            pk: "inventory",
+            sk: template,
+            counters: { count: counts.count, s2: counts.status[0], s3: counts.status[1], s4: counts.status[2], s5: counts.status[3] },
+            addToSets: { methods: [...counts.methods] },
+            set: { lastSeen: counts.lastSeen, expiresAt: expiresAt() },
+            setIfAbsent: { firstSeen: counts.firstSeen },
+            onlyIfExists,
+          });
+          if (outcome.created) created++;
+        } catch (error) {
+          if (onlyIfExists && error instanceof DynamoRequestError && error.code === "ConditionalCheckFailedException") return true;
+          if (wasRefused(error)) (retry ??= new Map()).set(template, counts);
+          else lost++;
+        }
+        return false;
+      };
+      // The busiest `allowance` entries may create their item at once (at most that many can
+      // be new); the others only count where their item exists. Which of those were new is
+      // known only then: the busiest of them take what is left of the allowance.
+      const ordered = [...entries];
+      const absent = await Promise.all(ordered.map((entry, index) => write(entry, index >= allowance)));
+      const notStored = ordered.filter((_entry, index) => absent[index]);
+      const admitted = notStored.slice(0, allowance - created);
+      await Promise.all(admitted.map((entry) => write(entry, false)));
+      const unadmitted = notStored.length - admitted.length;
+      if (newTemplates === thisMinute) thisMinute.used -= allowance - created;
       if (created > 0) {
         stored = { ...stored, count: stored.count + created };
         // Best effort: a count missed here lets the bound be overshot by that many templates.
