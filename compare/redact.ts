@@ -5,16 +5,23 @@ import { formatPath, parsePathPattern, pathContains, pathMatches, pathSegments, 
  * What never reaches storage (shadow samples and the names counters are stored under),
  * whether or not a route lists `redact` rules:
  * - values under a secret-like key at any depth: a key whose name, lower-cased without `-`
- *   and `_`, contains one of SECRET_KEY_PARTS or is one of SECRET_KEYS; keys beneath such a
- *   key are folded into it, since they can be secrets too (`$.tokens.<token>`);
+ *   and `_`, contains one of SECRET_KEY_PARTS (credentials, and the CSRF tokens and nonces a
+ *   response hands out) or is one of SECRET_KEYS; keys beneath such a key are folded into it,
+ *   since they can be secrets too (`$.tokens.<token>`);
  * - headers whose name suggests a credential (SECRET_HEADER_PARTS, and the usual ones);
  * - strings that look like a payment card number (13–19 digits passing the Luhn check);
- * - path segments that look like tokens (long random strings), and query values under
- *   secret-like names;
+ * - in the request target and in every URL inside a stored string (a `Location`, `Link` or
+ *   `Refresh` header, a link in a JSON value; from its scheme, `https://…`, or its first `/`):
+ *   path segments and parameter values that look like tokens (long random strings, JWTs),
+ *   values of query, fragment and `;matrix` parameters under secret-like names or
+ *   SECRET_QUERY_NAMES (OAuth's `code` and `state`: secret in a URL, while a JSON key `code`
+ *   is an error code), and a password in the URL. The rest of a URL stays readable, so a
+ *   sample still says where a response redirected: `/callback?code=[redacted]&state=[redacted]`;
  * - the request's own credential values (Authorization, cookies, API keys, secret query
  *   values) wherever they appear in a sample.
  * A route's `redact` rules add body paths (`body:$.card`, `body:$..pin`), headers, query
- * parameters and path segments (`path:/reset/:token`).
+ * parameters and path segments (`path:/reset/:token`); the last two apply to URLs in values
+ * too.
  */
 export const SECRET_KEY_PARTS = [
   "password",
@@ -35,14 +42,30 @@ export const SECRET_KEY_PARTS = [
   "cvv",
   "cvc",
   "signature",
+  "csrf",
+  "xsrf",
+  "nonce",
 ];
 export const SECRET_KEYS = ["pan", "pin", "card", "auth", "jwt", "sid", "ssn", "otp"];
-export const SECRET_HEADER_PARTS = ["authorization", "cookie", "token", "secret", "apikey", "api-key", "password", "session", "signature", "credential", "auth"];
+export const SECRET_HEADER_PARTS = ["authorization", "cookie", "token", "secret", "apikey", "api-key", "password", "session", "signature", "credential", "auth", "csrf", "xsrf"];
+/**
+ * URL parameter names (lower case, without `-` and `_`) that carry a secret though they do not
+ * say so: OAuth's authorization code, `state` and PKCE verifier (RFC 6749 §4.1.2, RFC 7636),
+ * SAML and CAS artifacts, signed-URL signatures. Secret as URL parameters only.
+ */
+export const SECRET_QUERY_NAMES = ["code", "state", "codeverifier", "assertion", "clientassertion", "samlrequest", "samlresponse", "relaystate", "oauthverifier", "ticket", "sig"];
 
 const REDACTED = "[redacted]";
 const MAX_VALUE_LENGTH = 200;
 /** Request values shorter than this are not scrubbed from samples (they would match too much). */
 const MIN_SCRUBBED_LENGTH = 6;
+/**
+ * How much of a stored string is searched for URLs: more than is kept, since redaction can
+ * shorten what precedes the cut, and little enough that a multi-megabyte value costs no more.
+ */
+const URL_SCAN_LENGTH = 4096;
+/** A run of characters a URL may hold; anything else (space, quotes, `<>`) ends one (RFC 3986 appendix C). */
+const URL_RUN = /[^\s<>"'`{}|\\^]+/g;
 
 /** A route's `redact` rules on top of the defaults, parsed once per table version. */
 export interface Redaction {
@@ -79,8 +102,12 @@ export function compileRedaction(rules: readonly string[] = []): Redaction {
 export const DEFAULT_REDACTION: Redaction = compileRedaction();
 
 export function isSecretKey(key: string): boolean {
-  const normalized = key.toLowerCase().replace(/[-_]/g, "");
+  const normalized = normalizeName(key);
   return SECRET_KEYS.includes(normalized) || SECRET_KEY_PARTS.some((part) => normalized.includes(part));
+}
+
+function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[-_]/g, "");
 }
 
 export function isSecretHeader(name: string, redaction: Redaction = DEFAULT_REDACTION): boolean {
@@ -89,7 +116,7 @@ export function isSecretHeader(name: string, redaction: Redaction = DEFAULT_REDA
 }
 
 function isSecretQuery(name: string, redaction: Redaction): boolean {
-  return redaction.query.has(name) || isSecretKey(name);
+  return redaction.query.has(name) || isSecretKey(name) || SECRET_QUERY_NAMES.includes(normalizeName(name));
 }
 
 /**
@@ -108,8 +135,9 @@ export function coveringRule(path: string, redaction: Redaction = DEFAULT_REDACT
 
 /**
  * A difference as it may be stored: secret headers, secret body fields (and any value that
- * contains one), card numbers and the request's own `secrets` replaced by "[redacted]", the
- * names of fields beneath a secret one folded into it, long values cut.
+ * contains one), card numbers, the request's own `secrets` and the secret parts of URLs inside
+ * values replaced by "[redacted]", the names of fields beneath a secret one folded into it,
+ * long values cut.
  */
 export function redactDifferences(differences: readonly Difference[], redaction: Redaction = DEFAULT_REDACTION, secrets: readonly string[] = []): Difference[] {
   const scrubbed = secrets.filter((secret) => secret.length >= MIN_SCRUBBED_LENGTH);
@@ -120,7 +148,7 @@ export function redactDifferences(differences: readonly Difference[], redaction:
       (difference.field.startsWith("header:") && isSecretHeader(difference.field.slice(7), redaction)) ||
       covering !== undefined ||
       (path !== undefined && redaction.bodyRules.some((body) => pathContains(path, body.pattern)));
-    const clean = (value: unknown) => (value === undefined ? undefined : secret ? REDACTED : truncate(scrubValue(value, scrubbed)));
+    const clean = (value: unknown) => (value === undefined ? undefined : secret ? REDACTED : truncate(scrubValue(value, scrubbed, redaction)));
     return {
       field: covering !== undefined && covering !== path ? `body:${covering}` : difference.field,
       kind: difference.kind,
@@ -130,16 +158,126 @@ export function redactDifferences(differences: readonly Difference[], redaction:
   });
 }
 
-/** Card numbers and the request's own secrets, wherever they appear in a stored value. */
-function scrubValue(value: unknown, secrets: readonly string[]): unknown {
+/** Card numbers, the request's own secrets and secrets in URLs, wherever they appear in a stored value. */
+function scrubValue(value: unknown, secrets: readonly string[], redaction: Redaction): unknown {
   if (typeof value === "string") {
     if (isCardNumber(value)) return REDACTED;
+    // Over the whole value: replacing a long secret pulls what follows into the part kept.
     let text = value;
     for (const secret of secrets) if (text.includes(secret)) text = text.replaceAll(secret, REDACTED);
-    return text;
+    return scrubUrls(text, redaction);
   }
-  if (Array.isArray(value)) return value.map((item) => scrubValue(item, secrets));
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, secrets, redaction));
   return value;
+}
+
+/**
+ * The URLs in the first URL_SCAN_LENGTH characters of `text` with their secret parts redacted
+ * (the rest is cut: only MAX_VALUE_LENGTH are kept). A URL the cut runs through loses its last,
+ * partly seen, component, which could be the start of a token.
+ */
+function scrubUrls(text: string, redaction: Redaction): string {
+  const cut = text.length > URL_SCAN_LENGTH;
+  const head = cut ? text.slice(0, URL_SCAN_LENGTH) : text;
+  if (!head.includes("/")) return cut ? `${head}…` : head;
+  const scrubbed = head.replace(URL_RUN, (run: string, offset: number) => {
+    const whole = cut && offset + run.length === head.length ? dropLastComponent(run) : run;
+    const start = urlStart(whole);
+    return start === -1 ? whole : whole.slice(0, start) + scrubUrl(whole.slice(start), redaction, false);
+  });
+  return cut ? `${scrubbed}…` : scrubbed;
+}
+
+function dropLastComponent(run: string): string {
+  for (let i = run.length - 1; i >= 0; i--) if ("/?#&;=:@".includes(run[i] as string)) return run.slice(0, i + 1);
+  return run; // no URL in it
+}
+
+/**
+ * Where the first URL in a run begins: its scheme (`https://`, `myapp://`) or its first `/`
+ * (`/reset/…`, `url=/reset/…`, a relative `magic/…`); -1 if neither.
+ */
+function urlStart(run: string): number {
+  const slash = run.indexOf("/");
+  const scheme = run.indexOf("://");
+  if (scheme <= 0) return slash;
+  let start = scheme;
+  while (start > 0 && /[A-Za-z0-9+.-]/.test(run[start - 1] as string)) start--;
+  while (start < scheme && !/[A-Za-z]/.test(run[start] as string)) start++;
+  return start < scheme ? Math.min(start, slash) : slash;
+}
+
+/** A URL with its secret parts redacted and the rest as it was. `nested`: a URL inside a parameter, not searched further. */
+function scrubUrl(url: string, redaction: Redaction, nested: boolean): string {
+  const hash = url.indexOf("#");
+  const beforeHash = hash === -1 ? url : url.slice(0, hash);
+  const question = beforeHash.indexOf("?");
+  let path = question === -1 ? beforeHash : beforeHash.slice(0, question);
+  let origin = "";
+  const scheme = path.indexOf("://");
+  if (scheme !== -1) {
+    const slash = path.indexOf("/", scheme + 3);
+    const authority = slash === -1 ? path.slice(scheme + 3) : path.slice(scheme + 3, slash);
+    origin = path.slice(0, scheme + 3) + scrubAuthority(authority);
+    path = slash === -1 ? "" : path.slice(slash);
+  }
+  let clean = origin + scrubPath(path, redaction);
+  if (question !== -1) clean += `?${scrubParams(beforeHash.slice(question + 1), "&", redaction, nested)}`;
+  if (hash !== -1) {
+    // Implicit-flow tokens come back as fragment parameters (RFC 6749 §4.2.2); SPAs route by `#/…`.
+    const fragment = url.slice(hash + 1);
+    clean += `#${fragment.startsWith("/") && !nested ? scrubUrl(fragment, redaction, true) : scrubParams(fragment, "&", redaction, nested)}`;
+  }
+  return clean;
+}
+
+/** `user:password@host` keeps the user; a user alone that looks like a token (`https://ghp_…@github.com`) does not stay. */
+function scrubAuthority(authority: string): string {
+  const at = authority.lastIndexOf("@");
+  if (at === -1) return authority;
+  const userinfo = authority.slice(0, at);
+  const colon = userinfo.indexOf(":");
+  const user = colon === -1 ? (isTokenLike(userinfo) ? REDACTED : userinfo) : `${userinfo.slice(0, colon)}:${REDACTED}`;
+  return `${user}${authority.slice(at)}`;
+}
+
+/** A path with the route's `path:` segments and token-like segments redacted, `;name=value` parameters like query ones. */
+function scrubPath(path: string, redaction: Redaction): string {
+  if (path === "") return "";
+  const segments = path.split("/").slice(1);
+  const named = new Set<number>();
+  for (const pattern of redaction.paths) {
+    if (pattern.length !== segments.length) continue;
+    if (pattern.every((part, i) => part.startsWith(":") || part === segments[i])) pattern.forEach((part, i) => part.startsWith(":") && named.add(i));
+  }
+  const clean = segments.map((segment, i) => {
+    if (named.has(i)) return REDACTED;
+    return segment.includes(";") ? scrubParams(segment, ";", redaction, true) : isTokenLike(segment) ? REDACTED : segment;
+  });
+  return `/${clean.join("/")}`;
+}
+
+function scrubParams(params: string, separator: string, redaction: Redaction, nested: boolean): string {
+  return params
+    .split(separator)
+    .map((param) => scrubParam(param, redaction, nested))
+    .join(separator);
+}
+
+/** `name=value` with the value redacted when the name is secret or the value looks like a token; a URL as the value (`next=/reset/…`) scrubbed once more. */
+function scrubParam(param: string, redaction: Redaction, nested: boolean): string {
+  const eq = param.indexOf("=");
+  if (eq === -1) return isTokenLike(param) ? REDACTED : param;
+  const name = param.slice(0, eq);
+  if (isSecretQuery(safeDecode(name), redaction)) return `${name}=${REDACTED}`;
+  const value = param.slice(eq + 1);
+  const decoded = safeDecode(value);
+  if (!nested && urlStart(decoded) === 0) {
+    // An encoded `redirect_uri` stays as it was unless something in it is secret.
+    const clean = scrubUrl(decoded, redaction, true);
+    return clean === decoded ? param : `${name}=${clean}`;
+  }
+  return isTokenLike(value) || isTokenLike(decoded) ? `${name}=${REDACTED}` : param;
 }
 
 /** 13–19 digits (spaces or dashes between groups allowed) that pass the Luhn check. */
@@ -160,28 +298,14 @@ export function isCardNumber(text: string): boolean {
 }
 
 /**
- * The request's path and query as a sample may keep them: segments the route's `path:`
- * rules name and token-like segments (long random strings) as "[redacted]", values of secret
- * query parameters too.
+ * The request's path and query as a sample may keep them: segments the route's `path:` rules
+ * name and token-like segments (long random strings) as "[redacted]", values of secret and
+ * token-like query parameters too, as in URLs inside stored values.
  */
 export function redactTarget(path: string, search: string, redaction: Redaction = DEFAULT_REDACTION): string {
-  const segments = path.split("/").slice(1);
-  const named = new Set<number>();
-  for (const pattern of redaction.paths) {
-    if (pattern.length !== segments.length) continue;
-    if (pattern.every((part, i) => part.startsWith(":") || part === segments[i])) pattern.forEach((part, i) => part.startsWith(":") && named.add(i));
-  }
-  const cleanPath = `/${segments.map((segment, i) => (named.has(i) || isTokenLike(segment) ? REDACTED : segment)).join("/")}`;
+  const cleanPath = scrubPath(path, redaction);
   if (search === "" || search === "?") return cleanPath;
-  const pairs = search
-    .slice(1)
-    .split("&")
-    .map((pair) => {
-      const eq = pair.indexOf("=");
-      const name = eq === -1 ? pair : pair.slice(0, eq);
-      return eq !== -1 && isSecretQuery(safeDecode(name), redaction) ? `${name}=${REDACTED}` : pair;
-    });
-  return `${cleanPath}?${pairs.join("&")}`;
+  return `${cleanPath}?${scrubParams(search.slice(1), "&", redaction, false)}`;
 }
 
 /** A path segment that looks like a credential: 20+ characters of a token alphabet with letters and digits mixed, or a JWT. */
