@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { createAdminClient, type Activated, type AdminClient } from "./admin-client.ts";
-import { loadProfile, profileToken } from "./profiles.ts";
+import { adminToken, loadProfile, processProfileSources, type ProfileSources } from "./profiles.ts";
 import { UsageError } from "./usage-error.ts";
 
 export interface GlobalOptions {
@@ -13,15 +13,17 @@ export interface GlobalOptions {
 
 /**
  * The admin client for a command: URL and token from flags, else the named profile
- * (`--profile` or CUTOVER_PROFILE), else CUTOVER_URL and CUTOVER_TOKEN.
+ * (`--profile` or CUTOVER_PROFILE), else CUTOVER_URL and CUTOVER_TOKEN. A repository's
+ * profile whose folder the user has not trusted gets a token from `--token` only
+ * (cli/profiles.ts).
  */
-export function clientFor(command: Command): { client: AdminClient; json: boolean; url: string } {
+export function clientFor(command: Command, sources: ProfileSources = processProfileSources()): { client: AdminClient; json: boolean; url: string } {
   const options = command.optsWithGlobals<GlobalOptions>();
-  const profileName = options.profile ?? process.env.CUTOVER_PROFILE;
-  const profile = profileName ? loadProfile(profileName) : undefined;
-  const url = options.url ?? profile?.url ?? process.env.CUTOVER_URL;
+  const profileName = options.profile ?? sources.env.CUTOVER_PROFILE;
+  const profile = profileName ? loadProfile(profileName, sources) : undefined;
+  const url = options.url ?? profile?.url ?? sources.env.CUTOVER_URL;
   if (!url) throw new UsageError("Say where cutover runs: --url https://…, --profile NAME, or CUTOVER_URL.");
-  const token = options.token ?? (profile && profileName ? profileToken(profileName, profile) : undefined) ?? process.env.CUTOVER_TOKEN;
+  const token = adminToken(options.token, profile, sources.env);
   return { client: createAdminClient({ url, token }), json: options.json === true, url };
 }
 

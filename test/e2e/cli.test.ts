@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import http from "node:http";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -161,15 +161,26 @@ describe("the cutover CLI", () => {
     expect(doctor.stdout).toContain("CUTOVER_LEGACY_URL is empty");
   });
 
-  it("reads the URL and token from a named profile", async () => {
-    const profiles = await mkdtemp(path.join(os.tmpdir(), "cutover-profiles-"));
-    await writeFile(path.join(profiles, "cutover.profiles.json"), JSON.stringify({ profiles: { staging: { url: cluster.urls[0], tokenEnv: "STAGING_TOKEN" } } }));
-    const result = await new Promise<{ code: number; stdout: string }>((resolve) =>
-      execFile(process.execPath, [path.join(PROJECT_ROOT, "cli/cutover.ts"), "--profile", "staging", "routes", "get", "--json"], { cwd: profiles, env: { ...process.env, CUTOVER_URL: "", CUTOVER_TOKEN: "", STAGING_TOKEN: CLUSTER_OPERATOR } }, (error, stdout) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout }),
-      ),
-    );
-    expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ version: expect.any(Number) });
+  it("reads the URL and token from the user's named profile; a repository's profile gets no token unless its folder is trusted", async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), "cutover-home-"));
+    const repository = await mkdtemp(path.join(os.tmpdir(), "cutover-repository-"));
+    await mkdir(path.join(home, "cutover"));
+    await writeFile(path.join(home, "cutover", "profiles.json"), JSON.stringify({ profiles: { staging: { url: cluster.urls[0], tokenEnv: "STAGING_TOKEN" } } }));
+    await writeFile(path.join(repository, "cutover.profiles.json"), JSON.stringify({ profiles: { shared: { url: cluster.urls[0], tokenEnv: "STAGING_TOKEN" } } }));
+    const run = (profile: string) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          process.execPath,
+          [path.join(PROJECT_ROOT, "cli/cutover.ts"), "--profile", profile, "routes", "get", "--json"],
+          { cwd: repository, env: { ...process.env, XDG_CONFIG_HOME: home, CUTOVER_URL: "", CUTOVER_TOKEN: "", STAGING_TOKEN: CLUSTER_OPERATOR } },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+        ),
+      );
+    const own = await run("staging");
+    expect(own.code).toBe(0);
+    expect(JSON.parse(own.stdout)).toMatchObject({ version: expect.any(Number) });
+    const theirs = await run("shared");
+    expect(theirs.code).not.toBe(0);
+    expect(`${theirs.stdout}${theirs.stderr}`).toContain("not trusted");
   });
 });
