@@ -87,6 +87,8 @@ export interface CompiledTable {
   readonly paths: PathPolicy;
   /** X-Forwarded-For: the client address alone, or appended to the incoming chain. */
   readonly forwardedFor: "replace" | "append";
+  /** Client header names with `_`: sent on ("keep", the default) or all dropped. */
+  readonly underscoreHeaders: "drop" | "keep";
   readonly backends: ReadonlyMap<string, CompiledBackend>;
   readonly defaultBackend: CompiledBackend;
   /** The response headers of requests no route matches. */
@@ -143,6 +145,7 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     table,
     paths,
     forwardedFor: table.forwardedFor ?? "replace",
+    underscoreHeaders: table.underscoreHeaders ?? "keep",
     backends,
     defaultBackend: resolve(table.default),
     defaultHeaders: responseHeaders(DEFAULT_ROUTE_ID, table.default, String(version)),

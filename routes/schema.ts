@@ -153,7 +153,7 @@ const PathPolicySchema = described(
  * number, its bytes verified by their SHA-256, only has its structure checked
  * (routes/validate.ts).
  */
-export const TABLE_SCHEMA_VERSION = 1;
+export const TABLE_SCHEMA_VERSION = 2;
 
 export const RouteTableSchema = described(
   z.strictObject({
@@ -162,6 +162,10 @@ export const RouteTableSchema = described(
     forwardedFor: optional(
       z.enum(["replace", "append"]),
       "X-Forwarded-For sent to backends: 'replace' (default) with the client address Cloudflare saw; 'append' it to the incoming chain, only when another proxy you trust sits in front of Cloudflare.",
+    ),
+    underscoreHeaders: optional(
+      z.enum(["keep", "drop"]),
+      "Client headers whose name holds '_': 'keep' (default) sends them on; 'drop' removes them all, as nginx does by default (underscores_in_headers off). Either way a name that reads, with '_' as '-', as a forwarding, client-IP, Proxy, x-request-id or x-cutover-* header (X_Forwarded_Ssl, Client_IP) is dropped: Rack and other CGI-style servers see it as that header.",
     ),
     backends: z.record(BackendNameSchema, BackendSchema),
     default: described(BackendNameSchema, "The backend (usually legacy) for every request no route matches."),

@@ -13,10 +13,13 @@ const HOP_BY_HOP_LEFT_BY_FETCH = ["proxy-authorization", "proxy-connection"];
 
 /**
  * Fields a client could send to claim another address, scheme or host (Rack 3 reads
- * `Forwarded` before `X-Forwarded-*`; nginx and others read `X-Real-IP`): dropped, and the
- * backend gets cutover's one view of the client instead. Every `x-forwarded-*` goes too.
+ * `Forwarded` before `X-Forwarded-*`; nginx and others read `X-Real-IP`; Rails raises
+ * IpSpoofAttackError on a `Client-IP` that X-Forwarded-For does not hold): dropped, and the
+ * backend gets cutover's one view of the client instead. Every `x-forwarded-*` goes too. So
+ * does `Proxy`, which CGI-style servers hand the app as HTTP_PROXY, the variable HTTP clients
+ * read as their proxy (httpoxy, CVE-2016-5385).
  */
-const CLIENT_FORWARDING = new Set(["forwarded", "x-real-ip", "x-client-ip", "true-client-ip", "client-ip", "x-cluster-client-ip", "x-original-forwarded-for"]);
+const DROPPED_CLIENT_FIELDS = new Set(["forwarded", "x-real-ip", "x-client-ip", "true-client-ip", "client-ip", "x-cluster-client-ip", "x-original-forwarded-for", "proxy"]);
 const FORWARDED_PREFIX = "x-forwarded-";
 
 export interface ForwardedFacts {
@@ -27,12 +30,15 @@ export interface ForwardedFacts {
   readonly requestId: string;
   /** The table's `forwardedFor`: the client address alone, or appended to the incoming chain. */
   readonly forwardedFor: "replace" | "append";
+  /** The table's `underscoreHeaders`: "drop" sends on no client field whose name holds `_` (nginx's default). */
+  readonly underscoreHeaders: "drop" | "keep";
 }
 
 /**
  * The headers sent to a backend: the client's, minus hop-by-hop fields (and those the
  * client's `Connection` names), minus every client forwarding header, any client-supplied
- * `x-cutover-*` and the tester override cookie; plus one consistent view of the client:
+ * `x-cutover-*` and the tester override cookie, in either spelling (`X_Forwarded_Ssl` too),
+ * and with `underscoreHeaders: "drop"` every name with `_`; plus one consistent view of the client:
  * X-Forwarded-For (from CF-Connecting-IP), X-Forwarded-Proto, X-Forwarded-Host and
  * `Forwarded` (RFC 7239) saying the same, and x-request-id. Cookie lines the runtime joined
  * with ", " are sent as one `; `-separated header. The copy is made by the Headers
@@ -43,9 +49,11 @@ export function upstreamRequestHeaders(incoming: Headers, facts: ForwardedFacts)
   const connection = incoming.get("connection");
   if (connection) for (const name of connectionTokens(connection)) headers.delete(name);
   for (const name of HOP_BY_HOP_LEFT_BY_FETCH) headers.delete(name);
+  const dropUnderscored = facts.underscoreHeaders === "drop";
   const dropped: string[] = [];
   for (const name of headers.keys()) {
-    if (name.startsWith(INTERNAL_PREFIX) || name.startsWith(FORWARDED_PREFIX) || CLIENT_FORWARDING.has(name)) dropped.push(name);
+    // Nearly every name has no `_`: for those the spelling check is one `includes`, no allocation.
+    if (isDroppedField(name) || (name.includes("_") && (dropUnderscored || isDroppedByCgiName(name)))) dropped.push(name);
   }
   for (const name of dropped) headers.delete(name);
   const cookie = incoming.get("cookie");
@@ -61,6 +69,22 @@ export function upstreamRequestHeaders(incoming: Headers, facts: ForwardedFacts)
   headers.set("forwarded", forwardedHeader(chain, facts));
   headers.set("x-request-id", facts.requestId);
   return headers;
+}
+
+function isDroppedField(name: string): boolean {
+  return name.startsWith(INTERNAL_PREFIX) || name.startsWith(FORWARDED_PREFIX) || DROPPED_CLIENT_FIELDS.has(name);
+}
+
+/**
+ * Rack and other CGI-style servers hand the app a field as `HTTP_` + its name upper-cased with
+ * `-` read as `_` (RFC 3875 §4.1.18), so `X_Forwarded_Ssl: on` reaches a Rails app as
+ * HTTP_X_FORWARDED_SSL, exactly as `X-Forwarded-Ssl` would (Puma keeps the `_` spelling unless
+ * the `-` one is present, others keep either or join them). Such a spelling of a dropped field
+ * is dropped too, and so is one of `x-request-id`: beside cutover's, it could win or be joined to it.
+ */
+function isDroppedByCgiName(name: string): boolean {
+  const hyphenated = name.replaceAll("_", "-");
+  return isDroppedField(hyphenated) || hyphenated === "x-request-id";
 }
 
 /**

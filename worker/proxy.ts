@@ -55,7 +55,14 @@ export async function proxy(
     return refuse(read.refusal, context);
   }
   const admitted = admitShadow(context, read.value);
-  const headers = upstreamRequestHeaders(request.headers, { clientIp, proto: url.protocol.slice(0, -1), host: url.host, requestId, forwardedFor: table?.forwardedFor ?? "replace" });
+  const headers = upstreamRequestHeaders(request.headers, {
+    clientIp,
+    proto: url.protocol.slice(0, -1),
+    host: url.host,
+    requestId,
+    forwardedFor: table?.forwardedFor ?? "replace",
+    underscoreHeaders: table?.underscoreHeaders ?? "keep",
+  });
   const outgoing = { method: request.method, path: plan.path, search: url.search, headers, body: admitted.body.body };
 
   const startedAt = options.now();

@@ -23,5 +23,5 @@ it("a change to the route table's schema comes with a new TABLE_SCHEMA_VERSION",
   const { canonicalJson } = await import("../../lib/canonical-json.ts");
   const { createHash } = await import("node:crypto");
   const hash = createHash("sha256").update(canonicalJson(routeTableJsonSchema())).digest("hex");
-  expect({ version: TABLE_SCHEMA_VERSION, hash }).toEqual({ version: 1, hash: "071017727101e300eb4b3543ae94f054ea9a8cf1103dd2e6110162ba2e1ccfe2" });
+  expect({ version: TABLE_SCHEMA_VERSION, hash }).toEqual({ version: 2, hash: "e3328b0034d8893d508ae061b0cba6500340013d54783250dde69317e6f9d5ac" });
 });

@@ -22,6 +22,58 @@ export interface RecordedRequest {
   readonly headers: Record<string, string | string[] | undefined>;
   readonly bodyBytes: number;
   readonly bodySha256: string;
+  /** For `/rack`: the request as a Rack app would see it. */
+  readonly rack?: RackView;
+}
+
+/**
+ * A request as a Rack app (Rails on Puma, Unicorn, Passenger) sees it. Rack servers build the
+ * CGI-style env (RFC 3875 §4.1.18): `HTTP_` + the field name upper-cased with `-` read as `_`
+ * (`CONTENT_TYPE` and `CONTENT_LENGTH` without the prefix), so `X_Forwarded_Ssl` and
+ * `X-Forwarded-Ssl` are the one variable HTTP_X_FORWARDED_SSL. Node keeps the two apart in
+ * `req.headers`; this view puts them back together.
+ */
+export interface RackView {
+  /** Every variable with each value the request gave it, in order: a server keeps one of them, or joins them. */
+  readonly env: Record<string, string[]>;
+  /**
+   * Rack 2.2's `Request#scheme` (Rails 6.1): `https` for HTTP_X_FORWARDED_SSL=on, else an
+   * allowed HTTP_X_FORWARDED_SCHEME, else the first HTTP_X_FORWARDED_PROTO, else the
+   * connection's own (`http` here).
+   */
+  readonly scheme: string;
+  /** The variables present that name a client address (ActionDispatch::RemoteIp reads HTTP_CLIENT_IP and HTTP_X_FORWARDED_FOR). */
+  readonly clientIpVariables: string[];
+  /** Rails 6.1's RemoteIp would raise IpSpoofAttackError (a 500): HTTP_CLIENT_IP names an address HTTP_X_FORWARDED_FOR does not hold. */
+  readonly ipSpoofAttack: boolean;
+}
+
+const RACK_ALLOWED_SCHEMES = ["https", "http", "wss", "ws"];
+const CLIENT_IP_VARIABLES = ["HTTP_CLIENT_IP", "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_X_CLIENT_IP", "HTTP_TRUE_CLIENT_IP", "HTTP_X_CLUSTER_CLIENT_IP", "HTTP_FORWARDED"];
+
+/** The Rack view of the header lines `rawHeaders` (Node's `req.rawHeaders`: name, value, name, value, …). */
+export function rackView(rawHeaders: readonly string[]): RackView {
+  const env: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = String(rawHeaders[i]).toUpperCase().replaceAll("-", "_");
+    const key = name === "CONTENT_TYPE" || name === "CONTENT_LENGTH" ? name : `HTTP_${name}`;
+    (env[key] ??= []).push(String(rawHeaders[i + 1]));
+  }
+  // Where a variable got several values, what the app reads is them joined, as Puma and Unicorn join repeated lines.
+  const read = (key: string): string | undefined => env[key]?.join(", ");
+  const allowed = (scheme: string | undefined) => (scheme !== undefined && RACK_ALLOWED_SCHEMES.includes(scheme) ? scheme : undefined);
+  const scheme =
+    read("HTTP_X_FORWARDED_SSL") === "on" ? "https" : (allowed(read("HTTP_X_FORWARDED_SCHEME")) ?? allowed(read("HTTP_X_FORWARDED_PROTO")?.split(",")[0]) ?? "http");
+  // RemoteIp's ips_from: the valid addresses of a comma- or space-separated list.
+  const addresses = (key: string) => (read(key) ?? "").split(/[,\s]+/).filter((ip) => /^(\d{1,3}(\.\d{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/.test(ip));
+  const claimed = addresses("HTTP_CLIENT_IP")[0];
+  const forwarded = addresses("HTTP_X_FORWARDED_FOR");
+  return {
+    env,
+    scheme,
+    clientIpVariables: CLIENT_IP_VARIABLES.filter((key) => key in env),
+    ipSpoofAttack: claimed !== undefined && forwarded.length > 0 && !forwarded.includes(claimed),
+  };
 }
 
 export interface Upstream {
@@ -100,6 +152,7 @@ export async function startUpstream(name: string, options: UpstreamOptions = {})
         headers: req.headers,
         bodyBytes: bytes,
         bodySha256: hash.digest("hex"),
+        ...(url.pathname === "/rack" ? { rack: rackView(req.rawHeaders) } : {}),
       };
       log.push(record);
       if (verification && !verification.ok) {

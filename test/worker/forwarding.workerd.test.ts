@@ -15,6 +15,20 @@ async function echo(response: Response): Promise<Received> {
   return response.json();
 }
 
+/** What the test backend's `/rack` adds to its echo: the request as a Rack app sees it (RackView in test/support/upstream.ts). */
+interface RackView {
+  readonly env: Record<string, string[]>;
+  readonly scheme: string;
+  readonly clientIpVariables: string[];
+  readonly ipSpoofAttack: boolean;
+}
+
+function rackOf(record: Received | undefined): RackView {
+  const rack = (record as (Received & { rack?: RackView }) | undefined)?.rack;
+  if (rack === undefined) throw new Error(`no Rack view in ${JSON.stringify(record)}`);
+  return rack;
+}
+
 describe("forwarding to the chosen backend", () => {
   it("streams the backend's answer back with routing headers", async () => {
     const id = testId();
@@ -86,6 +100,47 @@ describe("forwarding to the chosen backend", () => {
 
     const generated = (await echo(await send(legacyOnly, get("/headers", { "x-request-id": "bad id with spaces" })))).headers;
     expect(generated["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("drops forwarding headers spelled with '_', which a Rack app reads as the hyphenated ones", async () => {
+    const id = testId();
+    // Plain http: a Rack app must conclude http, whatever X_Forwarded_Ssl or X_Forwarded_Scheme claim.
+    const request = new Request("http://shop.example.com/rack", {
+      headers: {
+        "x-test-id": id,
+        "cf-connecting-ip": "203.0.113.7",
+        X_Forwarded_Ssl: "on",
+        X_Forwarded_Scheme: "https",
+        X_Forwarded_Proto: "https",
+        Client_IP: "6.6.6.6",
+        X_Real_IP: "6.6.6.6",
+        X_Request_Id: "forged",
+        Proxy: "http://evil.example:8080",
+        X_Cutover_Backend: "new",
+        X_Custom_Thing: "kept",
+      },
+    });
+    await (await send(legacyOnly, request)).arrayBuffer();
+    const seen = rackOf((await received(ports.legacy, id))[0]);
+    expect(seen.scheme).toBe("http");
+    expect(seen.clientIpVariables).toEqual(["HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED"]);
+    expect(seen.ipSpoofAttack).toBe(false);
+    // One value per variable, the one cutover set: none of the client's reached the app beside it.
+    expect(Object.fromEntries(Object.entries(seen.env).filter(([key]) => key.startsWith("HTTP_X_FORWARDED_")))).toEqual({
+      HTTP_X_FORWARDED_FOR: ["203.0.113.7"],
+      HTTP_X_FORWARDED_PROTO: ["http"],
+      HTTP_X_FORWARDED_HOST: ["shop.example.com"],
+    });
+    expect(seen.env.HTTP_FORWARDED).toEqual(["for=203.0.113.7;host=shop.example.com;proto=http"]);
+    expect(seen.env.HTTP_X_REQUEST_ID).toHaveLength(1);
+    expect(seen.env.HTTP_X_REQUEST_ID?.[0]).not.toBe("forged");
+    for (const key of ["HTTP_CLIENT_IP", "HTTP_X_REAL_IP", "HTTP_PROXY", "HTTP_X_CUTOVER_BACKEND"]) expect(seen.env[key], key).toBeUndefined();
+    expect(seen.env.HTTP_X_CUSTOM_THING).toEqual(["kept"]);
+
+    // With the table's underscoreHeaders: "drop" (nginx's default), no name with '_' is sent on.
+    const dropping = { ...table(), underscoreHeaders: "drop" };
+    const strict = await echo(await send(dropping, new Request("http://shop.example.com/rack", { headers: { X_Custom_Thing: "1", "x-custom-thing": "2" } })));
+    expect(rackOf(strict).env.HTTP_X_CUSTOM_THING).toEqual(["2"]);
   });
 
   it("strips hop-by-hop headers, those named by Connection, and client x-cutover-*", async () => {

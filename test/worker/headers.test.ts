@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { downstreamResponse, upstreamRequestHeaders } from "../../worker/headers.ts";
 
-const facts = { clientIp: "203.0.113.9", proto: "https", host: "shop.example.com", requestId: "req-1", forwardedFor: "replace" } as const;
+const facts = { clientIp: "203.0.113.9", proto: "https", host: "shop.example.com", requestId: "req-1", forwardedFor: "replace", underscoreHeaders: "keep" } as const;
 
 describe("upstreamRequestHeaders", () => {
   it("sets the forwarding headers and the request id", () => {
@@ -44,6 +44,40 @@ describe("upstreamRequestHeaders", () => {
       "x-forwarded-proto": "https",
       "x-request-id": "req-1",
     });
+  });
+
+  it("drops the '_' spelling of every header it drops or sets, which Rack reads as the '-' one", () => {
+    const forged = new Headers({
+      X_Forwarded_Ssl: "on",
+      x_forwarded_scheme: "https",
+      X_Forwarded_For: "1.2.3.4",
+      "x-forwarded_host": "evil.example",
+      Client_IP: "1.2.3.4",
+      X_Real_IP: "1.2.3.4",
+      True_Client_IP: "1.2.3.4",
+      X_Cutover_Anything: "1",
+      X_Request_Id: "forged",
+      Proxy: "http://evil.example:8080",
+      x_custom_thing: "kept",
+      "x-ordinary": "kept",
+    });
+    expect(Object.fromEntries(upstreamRequestHeaders(forged, facts))).toEqual({
+      forwarded: "for=203.0.113.9;host=shop.example.com;proto=https",
+      "x-forwarded-for": "203.0.113.9",
+      "x-forwarded-host": "shop.example.com",
+      "x-forwarded-proto": "https",
+      "x-request-id": "req-1",
+      x_custom_thing: "kept",
+      "x-ordinary": "kept",
+    });
+    expect(upstreamRequestHeaders(new Headers({ proxy: "http://evil.example:8080" }), facts).has("proxy")).toBe(false);
+  });
+
+  it("drops every name with '_' only with underscoreHeaders: drop", () => {
+    const incoming = new Headers({ x_custom_thing: "1", "x-custom-thing": "2", accept: "text/html" });
+    const dropping = upstreamRequestHeaders(incoming, { ...facts, underscoreHeaders: "drop" });
+    expect([...dropping.keys()].filter((name) => name.includes("custom") || name === "accept")).toEqual(["accept", "x-custom-thing"]);
+    expect(upstreamRequestHeaders(incoming, facts).get("x_custom_thing")).toBe("1");
   });
 
   it("appends the client to a trusted incoming chain only with forwardedFor: append, naming each hop once", () => {
