@@ -16,6 +16,8 @@ export interface AccessConfig {
 }
 
 const KEYS_TTL_MS = 10 * 60_000;
+/** An unknown `kid` re-reads the keys at most this often. */
+const UNKNOWN_KID_REFRESH_MS = 60_000;
 
 export function parseAccessConfig(teamDomain: string | undefined, audience: string | undefined, roles: string | undefined): AccessConfig | Error | undefined {
   if (!teamDomain) return undefined;
@@ -31,10 +33,17 @@ export function parseAccessConfig(teamDomain: string | undefined, audience: stri
   return { teamDomain: teamDomain.replace(/\/+$/, ""), audience, roles: { operator: list(record.operator), viewer: list(record.viewer) } };
 }
 
-/** Verifies Access JWTs against the team's keys, fetched and cached per isolate. */
+/**
+ * Verifies Access JWTs against the team's keys, fetched and cached per isolate. The keys are
+ * read again when they are KEYS_TTL_MS old, or for a `kid` they do not hold (Access rotates
+ * them) — but at most once per UNKNOWN_KID_REFRESH_MS, and one read at a time: anyone can send
+ * a made-up `kid`, and must not make the Worker fetch the keys for each.
+ */
 export function createAccessVerifier(config: AccessConfig, fetcher: typeof fetch = fetch, now: () => number = Date.now) {
   let keys: { at: number; byKid: Map<string, CryptoKey> } | undefined;
-  const load = async (): Promise<Map<string, CryptoKey>> => {
+  let lastLoad = Number.NEGATIVE_INFINITY;
+  let loading: Promise<Map<string, CryptoKey>> | undefined;
+  const fetchKeys = async (): Promise<Map<string, CryptoKey>> => {
     const response = await fetcher(`${config.teamDomain}/cdn-cgi/access/certs`, { signal: AbortSignal.timeout(5000) });
     if (!response.ok) throw new Error(`Access keys: ${response.status}`);
     const body = (await response.json()) as { keys?: (JsonWebKey & { kid?: string })[] };
@@ -46,11 +55,21 @@ export function createAccessVerifier(config: AccessConfig, fetcher: typeof fetch
     keys = { at: now(), byKid };
     return byKid;
   };
+  const load = (): Promise<Map<string, CryptoKey>> => {
+    lastLoad = now();
+    loading ??= fetchKeys().finally(() => (loading = undefined));
+    return loading;
+  };
   const keyFor = async (kid: string): Promise<CryptoKey | undefined> => {
-    const fresh = keys !== undefined && now() - keys.at < KEYS_TTL_MS;
-    const found = fresh ? keys?.byKid.get(kid) : undefined;
-    // An unknown kid re-reads the keys once: Access rotates them.
-    return found ?? (await load()).get(kid);
+    const found = keys?.byKid.get(kid);
+    if (found !== undefined && keys !== undefined && now() - keys.at < KEYS_TTL_MS) return found;
+    // Read at most once a minute (a failed read too); meanwhile the keys held, even old ones, serve.
+    if (loading === undefined && now() - lastLoad < UNKNOWN_KID_REFRESH_MS) return found;
+    try {
+      return (await (loading ?? load())).get(kid);
+    } catch {
+      return found;
+    }
   };
 
   return {

@@ -5,7 +5,8 @@ import { logEvent } from "../lib/log.ts";
 import { raceTimeout, TIMED_OUT } from "../lib/timeout.ts";
 import openapi from "../openapi.json" with { type: "json" };
 import type { AdminDeps } from "./deps.ts";
-import { requireToken, type AdminEnv } from "./auth.ts";
+import { requestIdOf, requireToken, type AdminEnv } from "./auth.ts";
+import { createIdentifier } from "./identify.ts";
 import { problem } from "./http.ts";
 import { registerDashboard } from "./dashboard/dashboard.ts";
 import { registerHistory } from "./history-handlers.ts";
@@ -14,7 +15,7 @@ import { registerRoutes } from "./route-handlers.ts";
 import { registerRollouts } from "./rollout-handlers.ts";
 import { registerShadow } from "./shadow-handlers.ts";
 import { registerTokens } from "./token-handlers.ts";
-import { hashToken, parseTokens, type TokenRegistry } from "./tokens.ts";
+import { parseTokens, type TokenRegistry } from "./tokens.ts";
 import { DynamoRequestError } from "../store/dynamo-request-error.ts";
 import { InvalidRouteTableError } from "../store/invalid-route-table-error.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
@@ -36,12 +37,41 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     tokens = error instanceof Error ? error : new Error(String(error));
   }
 
+  const registry = () => (tokens instanceof Error ? undefined : tokens);
+  const identifier = createIdentifier({ registry, store: deps.tokenStore, now: deps.now });
+
   const app = new Hono<AdminEnv>().basePath("/_cutover");
+
+  // Every answer: no content sniffing. On the admin host: no Referer leaves it, and on https
+  // the browser is told to use nothing else. Elsewhere only health and the bearer-token API
+  // answer (they carry no ambient credential): anything under /_cutover/ on the site's own
+  // hosts is readable by every script on the site.
+  app.use("*", async (c, next) => {
+    const url = new URL(c.req.url);
+    const onAdminHost = isAdminHost(deps.adminHosts, url);
+    if (!onAdminHost && !(c.req.path === "/_cutover/health" || c.req.path === "/_cutover/api" || c.req.path.startsWith("/_cutover/api/"))) {
+      c.header("x-content-type-options", "nosniff");
+      return problem(
+        c,
+        404,
+        "not_found",
+        deps.adminHosts.size === 0
+          ? "The dashboard is off: set CUTOVER_ADMIN_HOSTS to a host name of its own (and CUTOVER_SESSION_SECRET); see `cutover doctor`."
+          : "Nothing here: the dashboard is served on its admin host only (CUTOVER_ADMIN_HOSTS).",
+      );
+    }
+    await next();
+    c.header("x-content-type-options", "nosniff");
+    if (onAdminHost) {
+      c.header("referrer-policy", "no-referrer");
+      if (url.protocol === "https:" && !isLocalHost(url.hostname)) c.header("strict-transport-security", "max-age=31536000");
+    }
+  });
 
   app.get("/health", (c) => {
     const health = deps.cache.health();
     const serving = health.status === "ok" || health.status === "degraded";
-    return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs, problems: deps.problems, isolate: deps.isolateHealth() }, serving ? 200 : 503, { "cache-control": "no-store" });
+    return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs, problems: deps.problems, notes: deps.notes ?? [], isolate: deps.isolateHealth() }, serving ? 200 : 503, { "cache-control": "no-store" });
   });
 
   const api = new Hono<AdminEnv>();
@@ -52,15 +82,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     if (tokens instanceof Error) return problem(c, 503, "misconfigured", tokens.message);
     await next();
   });
-  api.use(
-    "*",
-    requireToken(async (token) => {
-      const bootstrap = await (tokens as TokenRegistry).identify(token);
-      if (bootstrap || !deps.tokenStore) return bootstrap;
-      const stored = await deps.tokenStore.find(await hashToken(token), new Date(deps.now()));
-      return stored && { name: stored.name, role: stored.role };
-    }),
-  );
+  api.use("*", requireToken(identifier));
   api.use("*", async (c, next) => {
     // A hanging store must not hang the operator: a clear 503 within about 3 s.
     if ((await raceTimeout(next(), ADMIN_DEADLINE_MS)) === TIMED_OUT) {
@@ -87,12 +109,15 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerMetrics(api, deps);
   registerRollouts(api, deps);
   app.route("/api", api);
-  registerDashboard(app, api, deps, { registry: () => (tokens instanceof Error ? undefined : tokens), secret: deps.dashboard?.secret, access: deps.dashboard?.access });
+  registerDashboard(app, api, deps, { identifier, secret: deps.dashboard?.secret, access: deps.dashboard?.access });
 
   app.notFound((c) => problem(c, 404, "not_found", `No control-plane endpoint ${c.req.method} ${c.req.path}.`));
   // The same answers for the API when the dashboard calls it in-process (api.request), not through `app`.
   const onError: ErrorHandler<AdminEnv> = (error, c) => {
-    logEvent("error", "admin_error", { path: c.req.path, error });
+    const requestId = requestIdOf(c);
+    logEvent("error", "admin_error", { path: c.req.path, requestId, error });
+    // Whoever has not shown a token learns nothing of the store (its errors name the table and the Worker's AWS identity).
+    if (c.get("principal") === undefined) return problem(c, 503, "unavailable", `cutover could not answer just now; try again shortly (request id ${requestId}).`, { requestId });
     if (error instanceof NoRouteTableError) return problem(c, 404, "no_table", "No route table has been stored yet.");
     if (error instanceof InvalidRouteTableError) {
       return problem(c, 409, "invalid_stored_table", `${error.message}. Roll back to an earlier version, or store a valid table.`, { issues: error.issues });
@@ -105,4 +130,13 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   app.onError(onError);
   api.onError(onError);
   return app;
+}
+
+/** Whether a request came to one of the admin hosts (CUTOVER_ADMIN_HOSTS), whatever its port. */
+export function isAdminHost(adminHosts: ReadonlySet<string>, url: URL): boolean {
+  return adminHosts.has(url.hostname.toLowerCase());
+}
+
+function isLocalHost(hostname: string): boolean {
+  return hostname === "localhost" || hostname.endsWith(".localhost") || hostname === "127.0.0.1" || hostname === "[::1]";
 }

@@ -36,8 +36,16 @@ export interface AdminDeps {
   readonly propagationMs: number;
   /** The rollout controller's dependencies, given the request's waitUntil; undefined with a static table. */
   readonly controller?: ((waitUntil: (promise: Promise<unknown>) => void) => ControllerDeps) | undefined;
-  /** The dashboard's session key material (CUTOVER_SESSION_SECRET, else derived) and the optional Cloudflare Access check. */
+  /**
+   * The host names the dashboard, its sign-in and its session cookie live on
+   * (CUTOVER_ADMIN_HOSTS, lower case). On every other host only health and the bearer-token
+   * API answer under /_cutover/. Empty: the dashboard is off.
+   */
+  readonly adminHosts: ReadonlySet<string>;
+  /** The dashboard's session key (CUTOVER_SESSION_SECRET, 32 bytes or more; never derived) and the optional Cloudflare Access check. */
   readonly dashboard?: { readonly secret: string | undefined; readonly access: AccessConfig | undefined };
-  /** Settings the deployment is missing or got wrong (for health and `cutover doctor`). */
+  /** Settings the deployment is missing or got wrong (for health and `cutover doctor`, which exits 1). */
   readonly problems: readonly string[];
+  /** What is off by choice and how to turn it on (shown by health and `cutover doctor`, not a failure). */
+  readonly notes?: readonly string[];
 }

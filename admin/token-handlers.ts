@@ -1,6 +1,5 @@
 import { routeIds } from "../routes/table-lines.ts";
 import type { Hono } from "hono";
-import { toBase64Url } from "../lib/base64.ts";
 import { signOverride } from "../routes/override-token.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
 import { requireOperator, type AdminEnv } from "./auth.ts";
@@ -8,7 +7,7 @@ import type { AdminDeps } from "./deps.ts";
 import { problem, readBody } from "./http.ts";
 import { unknownRoute } from "./route-handlers.ts";
 import { CreateTokenBody, MintOverrideBody, RevokeTokenBody } from "./schemas.ts";
-import { hashToken } from "./tokens.ts";
+import { hashToken, newTokenValue } from "./tokens.ts";
 
 /** The longest a stored admin token may live. */
 const MAX_TOKEN_DAYS = 366;
@@ -31,7 +30,7 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const body = await readBody(c, CreateTokenBody);
     if (!body.ok) return body.response;
     if (body.value.expiresInDays > MAX_TOKEN_DAYS) return problem(c, 400, "invalid_request", `A token lives at most ${MAX_TOKEN_DAYS} days; make a new one when it expires.`);
-    const token = `cut_${toBase64Url(crypto.getRandomValues(new Uint8Array(24)))}`;
+    const token = newTokenValue();
     const creator = c.get("principal").name;
     const stored = await deps.tokenStore.create({
       hash: await hashToken(token),

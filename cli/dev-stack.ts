@@ -45,6 +45,10 @@ export interface DevStackOptions {
 
 export interface DevStack {
   readonly workerUrl: string;
+  /** The dashboard, on its own origin (the admin host `localhost`). */
+  readonly dashboardUrl: string;
+  /** What the stack's webhook messages are signed with (to check them in a local receiver). */
+  readonly webhookSecret: string;
   readonly legacyUrl: string | undefined;
   readonly accountsUrl: string | undefined;
   readonly dynamoEndpoint: string;
@@ -58,6 +62,8 @@ export interface DevStack {
 }
 
 const DEV_TABLE = "cutover";
+/** The dev stack's admin host: another origin than the proxy's 127.0.0.1, on the same port. */
+const DEV_ADMIN_HOST = "localhost";
 /** The Worker's AWS credentials locally: the embedded DynamoDB ignores them, the demo Lambda checks its signatures with them. */
 const DEV_CREDENTIALS = { accessKeyId: "AKIDCUTOVERDEV", secretAccessKey: "cutover-dev-secret" };
 
@@ -124,6 +130,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
 
     const adminToken = `dev_${randomBytes(18).toString("base64url")}`;
     const overrideSecret = randomBytes(32).toString("hex");
+    const webhookSecret = randomBytes(32).toString("hex");
     const backendCredentials =
       options.awsCredentials === "env"
         ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "", secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "", sessionToken: process.env.AWS_SESSION_TOKEN ?? "" }
@@ -137,15 +144,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         CUTOVER_DYNAMODB_TABLE: DEV_TABLE,
         CUTOVER_DYNAMODB_ENDPOINT: dynamo.endpoint,
         CUTOVER_AWS_REGION: connection.region,
-        // The local DynamoDB's credentials, apart from those that sign requests to backends.
-        CUTOVER_DYNAMODB_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
-        CUTOVER_DYNAMODB_SECRET_ACCESS_KEY: DEV_CREDENTIALS.secretAccessKey,
-        AWS_ACCESS_KEY_ID: backendCredentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: backendCredentials.secretAccessKey,
-        ...(backendCredentials.sessionToken ? { AWS_SESSION_TOKEN: backendCredentials.sessionToken } : {}),
-        CUTOVER_ADMIN_TOKENS: JSON.stringify({ [await hashToken(adminToken)]: { name: "dev", role: "operator" } }),
-        CUTOVER_OVERRIDE_SECRET: overrideSecret,
-        CUTOVER_SESSION_SECRET: randomBytes(32).toString("hex"),
+        // The dashboard on an origin of its own, as in production: http://localhost:<port> (the proxy is http://127.0.0.1:<port>).
+        CUTOVER_ADMIN_HOSTS: DEV_ADMIN_HOST,
         // Locally, every response says which route, backend and version served it.
         CUTOVER_RESPONSE_HEADERS: "on",
         // Show shadow results within a second, not the production default of ten.
@@ -157,7 +157,22 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         // One isolate locally: the data centre's cache in front of the store (many isolates) does not apply.
         CUTOVER_EDGE_CACHE: "off",
         CUTOVER_STORE_TIMEOUT_MS: "500",
+        // A local webhook receiver (http, on loopback) may take rollout messages here, never in a deployment.
+        CUTOVER_WEBHOOK_ALLOW_PRIVATE: "on",
         ...(legacyUrl ? { CUTOVER_LEGACY_URL: legacyUrl } : {}),
+      },
+      // Through a file only this user can read, never the command line.
+      secrets: {
+        // The local DynamoDB's credentials, apart from those that sign requests to backends.
+        CUTOVER_DYNAMODB_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
+        CUTOVER_DYNAMODB_SECRET_ACCESS_KEY: DEV_CREDENTIALS.secretAccessKey,
+        AWS_ACCESS_KEY_ID: backendCredentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: backendCredentials.secretAccessKey,
+        ...(backendCredentials.sessionToken ? { AWS_SESSION_TOKEN: backendCredentials.sessionToken } : {}),
+        CUTOVER_ADMIN_TOKENS: JSON.stringify({ [await hashToken(adminToken)]: { name: "dev", role: "operator" } }),
+        CUTOVER_OVERRIDE_SECRET: overrideSecret,
+        CUTOVER_SESSION_SECRET: randomBytes(32).toString("hex"),
+        CUTOVER_WEBHOOK_SECRET: webhookSecret,
       },
       log: options.log,
     });
@@ -165,7 +180,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // The rollout controller: in production a Cron Trigger each minute; here every few seconds.
     const ticker = startRolloutTicker(worker.url, adminToken);
     stops.push(async () => ticker.stop());
-    return { workerUrl: worker.url, legacyUrl, accountsUrl, dynamoEndpoint: dynamo.endpoint, adminToken, overrideSecret, version, table, tableSource, stop };
+    return { workerUrl: worker.url, dashboardUrl: `http://${DEV_ADMIN_HOST}:${options.port}/_cutover/`, webhookSecret, legacyUrl, accountsUrl, dynamoEndpoint: dynamo.endpoint, adminToken, overrideSecret, version, table, tableSource, stop };
   } catch (error) {
     await stop();
     throw error;

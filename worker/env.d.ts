@@ -15,8 +15,10 @@ interface CutoverSecrets {
   /** Credentials for the DynamoDB table alone, when they differ from those that sign backends (the local stack). */
   CUTOVER_DYNAMODB_ACCESS_KEY_ID?: string;
   CUTOVER_DYNAMODB_SECRET_ACCESS_KEY?: string;
-  /** Signs dashboard sessions (32 bytes or more); unset: derived from CUTOVER_ADMIN_TOKENS. */
+  /** Signs dashboard sessions (32 bytes or more); unset: no dashboard sign-in. Never derived from another secret. */
   CUTOVER_SESSION_SECRET?: string;
+  /** Signs webhook messages (`Cutover-Signature: t=…,v1=…`), 32 bytes or more; a rollout with a webhook needs it. */
+  CUTOVER_WEBHOOK_SECRET?: string;
 }
 interface CutoverBindings {
   /** Optional Workers Analytics Engine dataset: one data point per request (README "Traffic accounting"). */

@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { createAdminApp } from "../admin/app.ts";
+import { createAdminApp, isAdminHost } from "../admin/app.ts";
 import { parseAccessConfig } from "../admin/access-jwt.ts";
 import { sendWebhook } from "../admin/notify.ts";
 import { tickAll, type ControllerDeps } from "../admin/rollout-controller.ts";
@@ -31,6 +31,8 @@ interface IsolateState {
   readonly env: Env;
   readonly config: ConfigCache;
   readonly admin: Hono<AdminEnv>;
+  /** CUTOVER_ADMIN_HOSTS: where the dashboard lives, and nothing else is served. */
+  readonly adminHosts: ReadonlySet<string>;
   readonly options: ProxyOptions;
   /** The rollout controller's stores and settings, given a waitUntil for its webhooks; undefined with a static table. */
   readonly controller: ((waitUntil: (promise: Promise<unknown>) => void) => ControllerDeps) | undefined;
@@ -70,13 +72,14 @@ function stateFor(env: Env): IsolateState {
           accept: (published) => config.accept(published),
         })
       : undefined;
+  const adminHosts = parseAdminHosts(env.CUTOVER_ADMIN_HOSTS);
   const access = parseAccessConfig(env.CUTOVER_ACCESS_TEAM_DOMAIN, env.CUTOVER_ACCESS_AUD, env.CUTOVER_ACCESS_ROLES);
   if (access instanceof Error) logEvent("error", "access_misconfigured", { message: access.message });
   const admin = createAdminApp({
     controller,
     dashboard: {
-      // A secret of its own, else one derived from the bootstrap tokens' secret: without either, no dashboard sign-in.
-      secret: longEnough(env.CUTOVER_SESSION_SECRET ?? "") ? env.CUTOVER_SESSION_SECRET : env.CUTOVER_ADMIN_TOKENS ? `cutover-session:${env.CUTOVER_ADMIN_TOKENS}` : undefined,
+      // A secret of its own, never derived from another (CUTOVER_ADMIN_TOKENS holds only hashes, and is read as such): without it, no sign-in.
+      secret: longEnough(env.CUTOVER_SESSION_SECRET ?? "") ? env.CUTOVER_SESSION_SECRET : undefined,
       access: access instanceof Error ? undefined : access,
     },
     store,
@@ -91,7 +94,9 @@ function stateFor(env: Env): IsolateState {
     overrideMaxSeconds: positive(env.CUTOVER_OVERRIDE_MAX_SECONDS, 86_400),
     sourceKind: kind,
     propagationMs,
+    adminHosts,
     problems: settingsProblems(env),
+    notes: settingsNotes(env, adminHosts),
     now: Date.now,
   });
   const options: ProxyOptions = {
@@ -108,7 +113,7 @@ function stateFor(env: Env): IsolateState {
         ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
         : undefined,
   };
-  state = { env, config, admin, options, controller };
+  state = { env, config, admin, adminHosts, options, controller };
   return state;
 }
 
@@ -206,7 +211,31 @@ function settingsProblems(env: Env): string[] {
   if (env.CUTOVER_OVERRIDE_SECRET && !longEnough(env.CUTOVER_OVERRIDE_SECRET)) {
     problems.push(`CUTOVER_OVERRIDE_SECRET is shorter than ${MIN_OVERRIDE_SECRET_BYTES} bytes: tester overrides are off (openssl rand -hex 32).`);
   }
+  if (env.CUTOVER_ADMIN_HOSTS && !longEnough(env.CUTOVER_SESSION_SECRET ?? "")) {
+    problems.push(`CUTOVER_ADMIN_HOSTS is set, but CUTOVER_SESSION_SECRET is missing or shorter than ${MIN_OVERRIDE_SECRET_BYTES} bytes: nobody can sign in to the dashboard (openssl rand -hex 32 | npx wrangler secret put CUTOVER_SESSION_SECRET).`);
+  }
   return problems;
+}
+
+/** What is off by choice, and how to turn it on: not a failure (`cutover doctor` shows it and exits 0 for it). */
+function settingsNotes(env: Env, adminHosts: ReadonlySet<string>): string[] {
+  const notes: string[] = [];
+  if (adminHosts.size === 0) {
+    notes.push(
+      "The dashboard is off: give it a host name of its own, never the site's (CUTOVER_ADMIN_HOSTS = \"cutover-admin.example.com\", a route or custom domain of this Worker, behind Cloudflare Access), and set CUTOVER_SESSION_SECRET (docs/deploy.md).",
+    );
+  }
+  return notes;
+}
+
+/** `CUTOVER_ADMIN_HOSTS`: host names separated by commas or spaces, lower case, without port. */
+function parseAdminHosts(value: string | undefined): ReadonlySet<string> {
+  return new Set(
+    (value ?? "")
+      .split(/[\s,]+/)
+      .map((host) => host.trim().toLowerCase())
+      .filter((host) => host !== ""),
+  );
 }
 
 /** The override secret, when it is long enough to be one: a short HMAC key can be guessed. */
@@ -239,11 +268,15 @@ function positive(value: string | undefined, fallback: number): number {
 
 export default {
   async fetch(request, env, ctx) {
-    const { config, admin, options } = stateFor(env);
+    const { config, admin, adminHosts, options } = stateFor(env);
     const url = new URL(request.url);
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
       if (url.pathname === "/_cutover/health") await config.snapshot((promise) => ctx.waitUntil(promise));
       return admin.fetch(request, env, ctx);
+    }
+    // The admin host serves cutover alone: a page of the site there would share the dashboard's origin.
+    if (isAdminHost(adminHosts, url)) {
+      return url.pathname === "/" ? Response.redirect(new URL("/_cutover/", url).toString(), 303) : new Response("Not found: this host serves the cutover dashboard under /_cutover/ only.\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" } });
     }
     const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise);
     try {

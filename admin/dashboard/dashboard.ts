@@ -1,4 +1,6 @@
 import type { Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { suggestRoute } from "../../accounting/suggest-routes.ts";
 import { logEvent } from "../../lib/log.ts";
 import { sha256, sha256Hex } from "../../lib/sha256.ts";
@@ -8,10 +10,12 @@ import type { Route, RouteTable } from "../../routes/schema.ts";
 import { validateRouteTable } from "../../routes/validate.ts";
 import type { AccessConfig } from "../access-jwt.ts";
 import { createAccessVerifier } from "../access-jwt.ts";
-import { internalEnv, type AdminEnv } from "../auth.ts";
+import { internalEnv, requestIdOf, type AdminEnv } from "../auth.ts";
 import type { AdminDeps } from "../deps.ts";
-import { newCsrfToken, readSession, SESSION_COOKIE, SESSION_SECONDS, sessionCookie, sessionKey, signSession, type Session } from "../session.ts";
-import type { Principal, TokenRegistry } from "../tokens.ts";
+import type { Identifier, Identity } from "../identify.ts";
+import { newSession, readSession, sessionCookie, sessionKey, signSession, type Session } from "../session.ts";
+import type { Principal } from "../tokens.ts";
+import { noticeText, withNotice, type NoticeCode } from "./notices.ts";
 import { loginPage, mapPage, newRoutePage, overviewPage, rolloutPage, rolloutsPage, routePage, versionsPage, weightsConfirmPage, type AuditEntry, type RolloutDetail, type RolloutSummary, type ShadowListing, type VersionRow } from "./pages.ts";
 import { h, layout, LIVE_SCRIPT, type Html, type PageContext } from "./view.ts";
 
@@ -19,62 +23,69 @@ type Json = Record<string, unknown>;
 type DashboardContext = Context<AdminEnv>;
 
 /**
- * The dashboard under /_cutover/ (DESIGN.md "Dashboard"): server-rendered pages over the
- * admin API, which it calls in-process for the signed-in user — every action goes through
- * the same handlers, checks and audit log as the CLI's. Sign-in exchanges an admin token for
- * a signed session cookie (or trusts Cloudflare Access's JWT); every POST checks Origin and
- * a CSRF token. Nothing here runs on proxied requests.
+ * The dashboard under /_cutover/ on the admin host only (DESIGN.md "Dashboard", "Where the
+ * operator's surfaces live"; admin/app.ts answers 404 for it on any other host):
+ * server-rendered pages over the admin API, which it calls in-process for the signed-in user
+ * — every action goes through the same handlers, checks and audit log as the CLI's. Sign-in
+ * exchanges an admin token for a session cookie signed with CUTOVER_SESSION_SECRET (or trusts
+ * Cloudflare Access's JWT); every POST, sign-out included, checks Origin and the session's
+ * CSRF token, and its body is capped before it is parsed. Nothing here runs on proxied requests.
  */
 export function registerDashboard(
   app: Hono<AdminEnv>,
   api: Hono<AdminEnv>,
   deps: AdminDeps,
-  options: { registry: () => TokenRegistry | undefined; secret: string | undefined; access: AccessConfig | undefined },
+  options: { identifier: Identifier; secret: string | undefined; access: AccessConfig | undefined },
 ): void {
   const key = options.secret ? sessionKey(options.secret) : undefined;
   const access = options.access ? createAccessVerifier(options.access) : undefined;
   const scriptHash = sha256(LIVE_SCRIPT).then((digest) => btoa(String.fromCharCode(...digest)));
+  const nowSeconds = () => Math.floor(deps.now() / 1000);
 
   /** An HTML answer with the headers every dashboard page gets. */
-  const page = async (c: DashboardContext, body: Html, status: 200 | 400 | 401 | 403 | 404 | 409 = 200) => {
+  const page = async (c: DashboardContext, body: Html, status: ContentfulStatusCode = 200) => {
     c.header("cache-control", "no-store");
     c.header("x-frame-options", "DENY");
-    c.header("referrer-policy", "same-origin");
     c.header("content-security-policy", `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${await scriptHash}'; connect-src 'self'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`);
     return c.html(body, status);
   };
 
-  /** The principal behind a token hash now: a revoked or expired token ends its sessions. */
-  const principalOfHash = async (hash: string): Promise<Principal | undefined> => {
-    const bootstrap = options.registry()?.identifyHash(fromHexSafe(hash));
-    if (bootstrap) return bootstrap;
-    const stored = await deps.tokenStore?.find(hash, new Date(deps.now()));
-    return stored && { name: stored.name, role: stored.role };
-  };
+  // Forms are a few fields: anything larger is refused before it is parsed (sign-in is open to anyone).
+  app.use("/login", formLimit);
+  app.use("/logout", formLimit);
+  app.use("/actions/*", formLimit);
 
   /** Who is signed in (and their session), or undefined. */
   const whoIs = async (c: DashboardContext): Promise<{ principal: Principal; session: Session } | undefined> => {
     if (key === undefined) return undefined;
-    const session = await readSession(await key, cookieOf(c, SESSION_COOKIE), Math.floor(deps.now() / 1000));
+    const url = new URL(c.req.url);
+    const session = await readSession(await key, c.req.header("cookie") ?? null, url, nowSeconds());
     if (access !== undefined) {
       const principal = await access.verify(c.req.header("cf-access-jwt-assertion"));
       if (principal === undefined) return undefined;
-      if (session && session.tokenHash === null && session.name === principal.name) return { principal, session };
+      if (session && session.tokenHash === null && session.name === principal.name && session.role === principal.role) return { principal, session };
       // First request of an Access identity: a session for its CSRF token.
-      const fresh: Session = { name: principal.name, role: principal.role, tokenHash: null, expires: Math.floor(deps.now() / 1000) + SESSION_SECONDS, csrf: newCsrfToken() };
-      c.header("set-cookie", sessionCookie(new URL(c.req.url), await signSession(await key, fresh)), { append: true });
+      const fresh = newSession(principal, null, nowSeconds());
+      logEvent("info", "dashboard_session_started", { sid: fresh.sid, name: fresh.name, via: "access" });
+      c.header("set-cookie", sessionCookie(url, await signSession(await key, fresh)), { append: true });
       return { principal, session: fresh };
     }
     if (session?.tokenHash == null) return undefined;
-    const principal = await principalOfHash(session.tokenHash);
+    const principal = await options.identifier.identifyHash(session.tokenHash);
     return principal && { principal, session };
   };
 
-  /** Origin (or Referer) must be this site, and the form must carry the session's CSRF token. */
-  const sameSite = (c: DashboardContext) => {
-    const origin = new URL(c.req.url).origin;
-    const claimed = c.req.header("origin") ?? (c.req.header("referer") ? new URL(c.req.header("referer") as string).origin : undefined);
-    return claimed === origin;
+  /**
+   * The request came from a page of this origin (the admin host's, never the site's): its
+   * Origin says so, or — since the dashboard's `Referrer-Policy: no-referrer` makes browsers
+   * send `Origin: null` with its own forms — the browser's `Sec-Fetch-Site: same-origin` does.
+   * Any other Origin or Sec-Fetch-Site is refused, and so is a request that shows neither.
+   */
+  const sameOrigin = (c: DashboardContext) => {
+    const origin = c.req.header("origin");
+    const site = c.req.header("sec-fetch-site");
+    if (origin !== undefined && origin !== "null") return origin === new URL(c.req.url).origin && (site === undefined || site === "same-origin");
+    return site === "same-origin";
   };
 
   const apiCall = async (c: DashboardContext, principal: Principal, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -97,25 +108,43 @@ export function registerDashboard(
     return result.status === 200 ? (result.body as T) : undefined;
   };
 
-  app.get("/login", async (c) => page(c, loginPage(key === undefined ? "Dashboard sign-in is off: set the CUTOVER_SESSION_SECRET secret (32 bytes or more) or CUTOVER_ADMIN_TOKENS." : undefined, access !== undefined)));
+  const signInOff = "Dashboard sign-in is off: set the CUTOVER_SESSION_SECRET secret (32 bytes or more: openssl rand -hex 32).";
+  app.get("/login", async (c) => page(c, loginPage(key === undefined ? signInOff : undefined, access !== undefined)));
 
   app.post("/login", async (c) => {
-    if (key === undefined) return page(c, loginPage("Dashboard sign-in is off: set CUTOVER_SESSION_SECRET."), 400);
-    if (!sameSite(c)) return page(c, loginPage("This sign-in did not come from this site."), 403);
+    if (key === undefined) return page(c, loginPage(signInOff), 400);
+    if (!sameOrigin(c)) return page(c, loginPage("This sign-in did not come from this site."), 403);
     const form = await c.req.parseBody();
     const token = typeof form.token === "string" ? form.token.trim() : "";
-    const hash = await sha256Hex(token);
-    const principal = token ? await principalOfHash(hash) : undefined;
-    if (!principal) {
+    let identity: Identity = { unknown: true };
+    try {
+      if (token) identity = await options.identifier.identify(token);
+    } catch (error) {
+      const requestId = requestIdOf(c);
+      logEvent("error", "dashboard_sign_in_failed", { requestId, error });
+      return page(c, loginPage(`cutover could not check this token just now; try again shortly (request id ${requestId}).`), 503);
+    }
+    if ("limited" in identity) {
+      c.header("retry-after", String(identity.retryAfterSeconds));
+      return page(c, loginPage("Too many unknown tokens were tried here in the last minute: try again shortly."), 429);
+    }
+    if (!("principal" in identity)) {
       logEvent("warn", "dashboard_sign_in_refused", {});
       return page(c, loginPage("This token is not known: it may be mistyped, expired or revoked."), 401);
     }
-    const session: Session = { name: principal.name, role: principal.role, tokenHash: hash, expires: Math.floor(deps.now() / 1000) + SESSION_SECONDS, csrf: newCsrfToken() };
+    const session = newSession(identity.principal, await sha256Hex(token), nowSeconds());
+    logEvent("info", "dashboard_session_started", { sid: session.sid, name: session.name, via: "token" });
     c.header("set-cookie", sessionCookie(new URL(c.req.url), await signSession(await key, session)));
     return c.redirect("/_cutover/", 303);
   });
 
+  // Signing out is an action too: another page must not be able to sign the operator out (or in as someone else).
   app.post("/logout", async (c) => {
+    const who = await whoIs(c);
+    if (!who) return c.redirect("/_cutover/login", 303);
+    const form = await c.req.parseBody();
+    if (!sameOrigin(c) || form._csrf !== who.session.csrf) return refused(c);
+    logEvent("info", "dashboard_session_ended", { sid: who.session.sid, name: who.session.name });
     c.header("set-cookie", sessionCookie(new URL(c.req.url), undefined));
     return c.redirect("/_cutover/login", 303);
   });
@@ -125,7 +154,8 @@ export function registerDashboard(
     app.get(path, async (c) => {
       const who = await whoIs(c);
       if (!who) return c.redirect("/_cutover/login", 303);
-      const context: PageContext = { name: who.principal.name, role: who.principal.role, csrf: who.session.csrf, ...notices(c) };
+      const notice = noticeText((name) => c.req.query(name));
+      const context: PageContext = { name: who.principal.name, role: who.principal.role, csrf: who.session.csrf, ...(notice ? { notice } : {}) };
       const out = await render(c, context, who.principal);
       return out instanceof Response ? out : page(c, out);
     });
@@ -204,10 +234,7 @@ export function registerDashboard(
       if (!who) return c.redirect("/_cutover/login", 303);
       const raw = await c.req.parseBody();
       const form = Object.fromEntries(Object.entries(raw).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
-      if (!sameSite(c) || form._csrf !== who.session.csrf) {
-        logEvent("warn", "dashboard_csrf_refused", { path: c.req.path, origin: c.req.header("origin") ?? null });
-        return c.text("Refused: this request did not come from the dashboard (Origin or CSRF token).", 403);
-      }
+      if (!sameOrigin(c) || form._csrf !== who.session.csrf) return refused(c);
       // A viewer sees no buttons, and a forged request gets no further.
       if (who.principal.role !== "operator") return c.text(`Refused: '${who.principal.name}' is a viewer; this needs an operator.`, 403);
       const context: PageContext = { name: who.principal.name, role: who.principal.role, csrf: who.session.csrf };
@@ -215,9 +242,16 @@ export function registerDashboard(
       return out instanceof Response ? out : page(c, out);
     });
 
-  /** Back to a page with the API's answer as a notice or an error. */
-  const done = (c: DashboardContext, to: string, result: { status: number; body: Json }, success: string) =>
-    c.redirect(`${to}?${result.status < 300 ? `notice=${encodeURIComponent(success)}` : `error=${encodeURIComponent(String(result.body.message ?? `failed (${result.status})`))}`}`, 303);
+  /**
+   * After an action: on success back to a page, with a notice from the fixed list
+   * (notices.ts); on failure a page of its own with the API's answer and a way back (nothing
+   * a link could make the dashboard say).
+   */
+  const done = async (c: DashboardContext, context: PageContext, to: string, result: { status: number; body: Json }, notice: NoticeCode, params: Record<string, unknown> = {}) => {
+    if (result.status < 300) return c.redirect(withNotice(to, notice, params), 303);
+    const status = (result.status >= 400 && result.status <= 599 ? result.status : 502) as ContentfulStatusCode;
+    return page(c, layout("Not done", { ...context, error: String(result.body.message ?? `The change failed (${result.status}).`) }, h`<p><a href="${to}">Back</a></p>`), status);
+  };
 
   const weightsFrom = (form: Record<string, string>) => Object.fromEntries(Object.entries(form).filter(([name]) => name.startsWith("w:")).map(([name, value]) => [name.slice(2), Number(value)]).filter(([, w]) => (w as number) > 0));
 
@@ -227,25 +261,25 @@ export function registerDashboard(
     if (!table || !route) return page(c, notFound(context, `No route '${form.route}'.`), 404);
     return weightsConfirmPage(context, route, weightsFrom(form), form.reason ?? "", table.version);
   });
-  action("weights", async (c, form, principal) => {
+  action("weights", async (c, form, principal, context) => {
     const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(form.route ?? "")}/weights`, { weights: weightsFrom(form), reason: form.reason, expectedVersion: Number(form.expectedVersion) });
-    return done(c, `/_cutover/routes/${form.route}`, result, `Weights changed: version ${String(result.body.version)}${result.body.effectiveAt ? `, in effect at ${String(result.body.effectiveAt)}` : ""}.`);
+    return done(c, context, routePath(form.route ?? ""), result, "weights-changed", { version: result.body.version, at: result.body.effectiveAt });
   });
-  action("routes/:id/rollback", async (c, form, principal) => {
+  action("routes/:id/rollback", async (c, form, principal, context) => {
     const id = c.req.param("id") ?? "";
     const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(id)}/rollback`, { reason: form.reason });
-    return done(c, `/_cutover/routes/${id}`, result, `Route ${id} restored from version ${String(result.body.restoredFrom)}.`);
+    return done(c, context, routePath(id), result, "route-restored", { version: result.body.version, from: result.body.restoredFrom });
   });
-  action("shadow/:id/reset", async (c, form, principal) => {
+  action("shadow/:id/reset", async (c, form, principal, context) => {
     const id = c.req.param("id") ?? "";
     const result = await apiCall(c, principal, "POST", `/shadow/${encodeURIComponent(id)}/reset`, { reason: form.reason });
-    return done(c, `/_cutover/routes/${id}`, result, `Shadow statistics start over (epoch ${String(result.body.epoch)}).`);
+    return done(c, context, routePath(id), result, "shadow-reset", { epoch: result.body.epoch });
   });
-  action("rollback", async (c, form, principal) => {
+  action("rollback", async (c, form, principal, context) => {
     const result = await apiCall(c, principal, "POST", "/rollback", { toVersion: Number(form.toVersion), reason: form.reason });
-    return done(c, "/_cutover/versions", result, `Version ${form.toVersion} is active again, as version ${String(result.body.version)}.`);
+    return done(c, context, "/_cutover/versions", result, "rolled-back", { version: result.body.version, from: form.toVersion });
   });
-  action("rollouts/start", async (c, form, principal) => {
+  action("rollouts/start", async (c, form, principal, context) => {
     const steps = parseStepList(form.steps ?? "") ?? [];
     const minRequests = Number(form.minRequests);
     const plan = {
@@ -256,13 +290,13 @@ export function registerDashboard(
       ),
     };
     const result = await apiCall(c, principal, "POST", "/rollouts", { plan, reason: form.reason });
-    return done(c, result.status < 300 ? `/_cutover/rollouts/${form.route}` : `/_cutover/routes/${form.route}`, result, `Rollout of ${form.route} started.`);
+    return done(c, context, result.status < 300 ? rolloutPath(form.route ?? "") : routePath(form.route ?? ""), result, "rollout-started");
   });
   for (const verb of ["promote", "pause", "resume", "abort"] as const) {
-    action(`rollouts/:route/${verb}`, async (c, form, principal) => {
+    action(`rollouts/:route/${verb}`, async (c, form, principal, context) => {
       const route = c.req.param("route") ?? "";
       const result = await apiCall(c, principal, "POST", `/rollouts/${encodeURIComponent(route)}/${verb}`, { reason: form.reason });
-      return done(c, `/_cutover/rollouts/${route}`, result, `Rollout ${verb}d: ${String(result.body.status)}, step ${String(result.body.step)} of ${String(result.body.steps)}.`);
+      return done(c, context, rolloutPath(route), result, "rollout-changed", { status: result.body.status, step: result.body.step, steps: result.body.steps });
     });
   }
   action("routes/preview", async (c, form, principal, context) => {
@@ -274,7 +308,7 @@ export function registerDashboard(
     const added = await tableWithRoute(c, principal, form);
     if (typeof added === "string") return newRoutePage({ ...context, error: added }, safeJson(form.entry), Number(form.expectedVersion));
     const result = await apiCall(c, principal, "PUT", "/routes", { table: added.after, reason: form.reason }, { "if-match": `"${form.expectedVersion}"` });
-    return done(c, result.status < 300 ? `/_cutover/routes/${added.route.id}` : "/_cutover/map", result, `Route ${added.route.id} added: version ${String(result.body.version)}.`);
+    return done(c, context, result.status < 300 ? routePath(added.route.id) : "/_cutover/map", result, "route-added", { version: result.body.version });
   });
 
   /** The active table plus the form's route entry, validated; or why not. */
@@ -290,27 +324,21 @@ export function registerDashboard(
   }
 }
 
-function notices(c: DashboardContext): { notice?: string; error?: string } {
-  const notice = c.req.query("notice");
-  const error = c.req.query("error");
-  return { ...(notice ? { notice } : {}), ...(error ? { error } : {}) };
-}
-
 function notFound(context: PageContext, message: string): Html {
   return layout("Not found", { ...context, error: message }, h`<p><a href="/_cutover/">Back to the overview</a></p>`);
 }
 
-function cookieOf(c: DashboardContext, name: string): string | undefined {
-  for (const part of (c.req.header("cookie") ?? "").split(";")) {
-    const [key, ...value] = part.trim().split("=");
-    if (key === name) return value.join("=");
-  }
-  return undefined;
-}
+const routePath = (id: string) => `/_cutover/routes/${encodeURIComponent(id)}`;
+const rolloutPath = (route: string) => `/_cutover/rollouts/${encodeURIComponent(route)}`;
 
-function fromHexSafe(hex: string): Uint8Array {
-  if (!/^[0-9a-f]{64}$/.test(hex)) return new Uint8Array(32);
-  return Uint8Array.from(hex.match(/../g) as string[], (byte) => Number.parseInt(byte, 16));
+/** A dashboard form is a few fields (a route entry at most): 16 KiB, refused before parsing. */
+const FORM_BYTES = 16 * 1024;
+const formLimit = bodyLimit({ maxSize: FORM_BYTES, onError: (c) => c.text(`Refused: a dashboard form is at most ${FORM_BYTES} bytes.`, 413) });
+
+/** A POST that did not come from a dashboard page of this origin (Origin, or the session's CSRF token). */
+function refused(c: DashboardContext): Response {
+  logEvent("warn", "dashboard_csrf_refused", { path: c.req.path, origin: c.req.header("origin") ?? null });
+  return c.text("Refused: this request did not come from the dashboard (Origin or CSRF token).", 403);
 }
 
 function safeJson(text: string | undefined): unknown {

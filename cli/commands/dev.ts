@@ -83,7 +83,7 @@ async function banner(stack: DevStack, memory: boolean): Promise<string> {
     stack.legacyUrl ? `  legacy app (demo)    ${stack.legacyUrl}   a Heroku-style dyno` : undefined,
     stack.accountsUrl ? `  accounts (demo)      ${stack.accountsUrl}   a Lambda handler behind a function URL with AWS_IAM auth (SigV4 checked)` : undefined,
     `  DynamoDB (local)     ${stack.dynamoEndpoint}   ${memory ? "in memory" : "data in .cutover/ (--fresh starts over)"}`,
-    `  dashboard            ${w}/_cutover/   sign in with the admin token below`,
+    `  dashboard            ${stack.dashboardUrl}   an origin of its own (CUTOVER_ADMIN_HOSTS=localhost); sign in with the admin token below`,
     `  health               ${w}/_cutover/health`,
     "",
     `Routes (version ${stack.version}, ${stack.tableSource === "stored" ? "kept from the last run" : "applied now"}):`,

@@ -1,6 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { hashToken } from "../../admin/tokens.ts";
+import { hashToken, newTokenValue } from "../../admin/tokens.ts";
 import { clientFor, jsonOutput, print } from "../context.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
@@ -78,7 +77,7 @@ export function registerTokens(program: Command): void {
     .requiredOption("--name <name>", "who holds it (recorded in the audit log), 1-100 characters", name)
     .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "operator"]).default("operator"))
     .action(async (options: { name: string; role: string }, command: Command) => {
-      const value = `cut_${randomBytes(24).toString("base64url")}`;
+      const value = newTokenValue();
       const entry = { [await hashToken(value)]: { name: options.name, role: options.role } };
       print(jsonOutput(command), { token: value, entry }, () =>
         [

@@ -49,6 +49,8 @@ describe("the dashboard behind Cloudflare Access", () => {
         CUTOVER_ACCESS_AUD: aud,
         CUTOVER_ACCESS_ROLES: JSON.stringify({ operator: ["ops@example.com", "group:sre"], viewer: ["*@example.com"] }),
         CUTOVER_SESSION_SECRET: "s".repeat(40),
+        // The dashboard's own origin: localhost, where the proxy is 127.0.0.1.
+        CUTOVER_ADMIN_HOSTS: "localhost",
       },
     });
   });
@@ -58,7 +60,7 @@ describe("the dashboard behind Cloudflare Access", () => {
   });
 
   const open = (path: string, assertion?: string, extra: Record<string, string> = {}) =>
-    fetch(`${cluster.urls[0]}/_cutover${path}`, { redirect: "manual", headers: { ...(assertion ? { "cf-access-jwt-assertion": assertion } : {}), ...extra } });
+    fetch(`${(cluster.urls[0] ?? "").replace("127.0.0.1", "localhost")}/_cutover${path}`, { redirect: "manual", headers: { ...(assertion ? { "cf-access-jwt-assertion": assertion } : {}), ...extra } });
 
   it("lets in an operator by email and by group, a viewer by domain, with the buttons their role allows", async () => {
     const operator = await open("/routes/orders", await jwt({ email: "ops@example.com" }));
@@ -66,7 +68,7 @@ describe("the dashboard behind Cloudflare Access", () => {
     const page = await operator.text();
     expect(page).toContain("ops@example.com · operator");
     expect(page).toContain("/_cutover/actions/weights/preview");
-    expect(operator.headers.get("set-cookie")).toMatch(/^cutover_session=v1\..*HttpOnly; SameSite=Strict/);
+    expect(operator.headers.get("set-cookie")).toMatch(/^cutover_session=v2\..*HttpOnly; SameSite=Strict/);
     expect(await (await open("/", await jwt({ email: "lee@corp.example", groups: ["sre"] }))).text()).toContain("lee@corp.example · operator");
     const viewer = await (await open("/routes/orders", await jwt({ email: "val@example.com" }))).text();
     expect(viewer).toContain("val@example.com · viewer");
@@ -88,6 +90,17 @@ describe("the dashboard behind Cloudflare Access", () => {
       expect(response.headers.get("location")).toBe("/_cutover/login");
     }
     // The keys are cached: an unknown kid re-reads them, a known one does not.
-    expect(keyFetches).toBeLessThanOrEqual(3);
+    expect(keyFetches).toBeLessThanOrEqual(2);
+  });
+
+  it("fetches the team's keys at most once a minute however many unknown kids anyone sends", async () => {
+    const before = keyFetches;
+    for (let i = 0; i < 20; i++) {
+      const response = await open("/", await jwt({ email: "ops@example.com" }, signer, `made-up-${i}`));
+      expect(response.status).toBe(303);
+    }
+    expect(keyFetches - before).toBeLessThanOrEqual(1);
+    // A real operator still gets in meanwhile.
+    expect((await open("/", await jwt({ email: "ops@example.com" }))).status).toBe(200);
   });
 });

@@ -16,11 +16,16 @@ const SHOTS = path.join(PROJECT_ROOT, "bench", "out", "screenshots");
 /**
  * The dashboard in a real Chromium against `cutover dev`: sign in as a viewer and as an
  * operator, watch traffic appear, flip a route with the form and see requests move, roll it
- * back, start and promote a rollout, refuse a cross-site form, sign out.
+ * back, start and promote a rollout, refuse a cross-site form and a page served through the
+ * proxy, sign out. The dashboard is on its own origin (http://localhost:<port>); the proxy,
+ * the API and the CLI on http://127.0.0.1:<port>.
  */
 describe("the dashboard, in a browser", () => {
   let stack: LocalStack;
+  /** The proxy (and the API the CLI calls). */
   let base = "";
+  /** The dashboard's origin. */
+  let admin = "";
   let operatorToken = "";
   let viewerToken = "";
   let browser: Browser;
@@ -30,6 +35,8 @@ describe("the dashboard, in a browser", () => {
     stack = startLocalStack(process.execPath, ["cli/cutover.ts", "dev", "--memory", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0"]);
     await stack.ready;
     [, base = "", operatorToken = ""] = /export CUTOVER_URL=(\S+) CUTOVER_TOKEN=(\S+)/.exec(stack.output()) ?? [];
+    admin = new URL(/dashboard\s+(http\S+)/.exec(stack.output())?.[1] ?? "http://invalid").origin;
+    expect(admin).toBe(base.replace("127.0.0.1", "localhost"));
     const created = JSON.parse((await cli("token", "create", "--name", "vera", "--role", "viewer", "--expires", "1d", "--reason", "dashboard test", "--json")).stdout) as { token: string };
     viewerToken = created.token;
     browser = await launchBrowser();
@@ -50,11 +57,11 @@ describe("the dashboard, in a browser", () => {
   }
   async function signIn(token: string): Promise<Page> {
     const page = await (await browser.newContext({ viewport: { width: 1200, height: 900 } })).newPage();
-    await page.goto(`${base}/_cutover/`);
-    expect(page.url()).toBe(`${base}/_cutover/login`);
+    await page.goto(`${admin}/_cutover/`);
+    expect(page.url()).toBe(`${admin}/_cutover/login`);
     await page.fill("input[name=token]", token);
     await page.click("button:has-text('Sign in')");
-    await page.waitForURL(`${base}/_cutover/`);
+    await page.waitForURL(`${admin}/_cutover/`);
     return page;
   }
   /** Requests to the split route from many users; which backend each reached. */
@@ -72,7 +79,7 @@ describe("the dashboard, in a browser", () => {
   it("shows a viewer everything and no button, and refuses a viewer's forged action", async () => {
     const page = await signIn(viewerToken);
     expect(await page.locator("header").textContent()).toContain("vera · viewer");
-    await page.goto(`${base}/_cutover/routes/accounts-read`);
+    await page.goto(`${admin}/_cutover/routes/accounts-read`);
     expect(await page.locator("h1").textContent()).toContain("Route accounts-read");
     expect(await page.locator("form.action, form[action*='/actions/']").count()).toBe(0);
     const before = await version();
@@ -90,7 +97,7 @@ describe("the dashboard, in a browser", () => {
   it("lets an operator watch traffic arrive, flip a route with the form, and roll it back", async () => {
     const page = await signIn(operatorToken);
     await traffic(40);
-    await page.goto(`${base}/_cutover/routes/accounts-read`);
+    await page.goto(`${admin}/_cutover/routes/accounts-read`);
     // Counts are flushed every second locally; the page refreshes itself every 5 s.
     const counted = async () => {
       await page.reload();
@@ -114,11 +121,11 @@ describe("the dashboard, in a browser", () => {
 
     await page.fill("form[action$='routes/accounts-read/rollback'] input[name=reason]", "error rate up");
     await page.click("button:has-text('Roll this route back')");
-    await expect.poll(() => page.locator(".notice").textContent(), { timeout: 10_000 }).toContain("Route accounts-read restored");
+    await expect.poll(() => page.locator(".notice").textContent(), { timeout: 10_000 }).toContain("Route restored from version");
     await expect.poll(() => page.locator("[data-metric=weights]").textContent(), { timeout: 10_000 }).toContain("legacy 50 % · accounts 50 %");
     expect(new Set(await traffic(40))).toEqual(new Set(["legacy", "accounts"]));
 
-    await page.goto(`${base}/_cutover/`);
+    await page.goto(`${admin}/_cutover/`);
     await expect.poll(() => page.locator("[data-metric=migrated-24h]").textContent(), { timeout: 10_000 }).not.toBe("–");
     await page.screenshot({ path: path.join(SHOTS, "overview.png"), fullPage: true });
     const audit = await cli("audit", "--limit", "5");
@@ -128,14 +135,14 @@ describe("the dashboard, in a browser", () => {
 
   it("starts and promotes a rollout from the pages", async () => {
     const page = await signIn(operatorToken);
-    await page.goto(`${base}/_cutover/routes/accounts-read`);
+    await page.goto(`${admin}/_cutover/routes/accounts-read`);
     await page.selectOption("select[name=candidate]", "accounts");
     await page.fill("input[name=steps]", "75,pause,100");
     await page.fill("input[name=minDuration]", "0s");
     await page.fill("form[action$='rollouts/start'] input[name=reason]", "reads to the Lambda");
     await page.click("button:has-text('Start a rollout')");
     await page.waitForURL(/\/_cutover\/rollouts\/accounts-read/);
-    await expect.poll(() => page.locator(".notice").textContent(), { timeout: 10_000 }).toContain("Rollout of accounts-read started");
+    await expect.poll(() => page.locator(".notice").textContent(), { timeout: 10_000 }).toContain("Rollout started");
     await page.fill("form[action$='/promote'] input[name=reason]", "enough evidence for me");
     await page.click("button:has-text('Promote')");
     await expect.poll(() => page.locator("[data-metric=rollout-status]").textContent(), { timeout: 10_000 }).toBe("paused");
@@ -143,8 +150,64 @@ describe("the dashboard, in a browser", () => {
     await page.fill("form[action$='/promote'] input[name=reason]", "go");
     await page.click("button:has-text('Promote')");
     await expect.poll(() => page.locator("[data-metric=rollout-status]").textContent(), { timeout: 10_000 }).toBe("succeeded");
-    await page.goto(`${base}/_cutover/routes/accounts-read`);
+    await page.goto(`${admin}/_cutover/routes/accounts-read`);
     await expect.poll(() => page.locator("[data-metric=weights]").textContent(), { timeout: 10_000 }).toBe("→ accounts");
+    await page.context().close();
+  });
+
+  it("gives a page served through the proxy nothing: it cannot read a dashboard page or make a change, and the audit shows nothing", async () => {
+    const page = await signIn(operatorToken);
+    // A third-party tag (or an XSS) on the site: a page the proxy serves from a backend, on the site's origin.
+    const tag = http.createServer((_req, res) => {
+      res.setHeader("content-type", "text/html");
+      res.end(`<iframe name="sink"></iframe>
+<form method="post" target="sink" action="${admin}/_cutover/actions/rollback"><input name="toVersion" value="1"><input name="reason" value="from the site"></form>
+<script>
+(async () => {
+  const attempt = async (run) => { try { return await run(); } catch (error) { return "blocked: " + error.name; } };
+  const form = () => new URLSearchParams({ toVersion: "1", reason: "from the site" });
+  window.results = {
+    sameOriginPage: await attempt(async () => (await fetch("/_cutover/versions")).status),
+    sameOriginLogin: await attempt(async () => (await fetch("/_cutover/login")).status),
+    sameOriginAction: await attempt(async () => (await fetch("/_cutover/actions/rollback", { method: "POST", body: form() })).status),
+    adminPage: await attempt(async () => (await (await fetch("${admin}/_cutover/versions", { credentials: "include" })).text()).slice(0, 40)),
+    adminApi: await attempt(async () => (await fetch("${admin}/_cutover/api/versions", { credentials: "include" })).status),
+    adminAction: await attempt(async () => (await fetch("${admin}/_cutover/actions/rollback", { method: "POST", mode: "no-cors", credentials: "include", body: form() })).type),
+  };
+  document.forms[0].submit();
+  setTimeout(() => (window.done = true), 1500);
+})();
+</script>`);
+    });
+    await new Promise<void>((resolve) => tag.listen(0, "127.0.0.1", resolve));
+    try {
+      // Route /tags/* of the site to that backend (through the API, as an operator's script would).
+      const current = (await (await fetch(`${base}/_cutover/api/routes`, { headers: { authorization: `Bearer ${operatorToken}` } })).json()) as { version: number; table: Record<string, unknown> & { backends: Record<string, unknown>; routes: unknown[] } };
+      const withTag = { ...current.table, backends: { ...current.table.backends, tags: { url: `http://127.0.0.1:${(tag.address() as AddressInfo).port}` } }, routes: [...current.table.routes, { id: "tags", match: { path: "/tags/*" }, to: "tags" }] };
+      const put = await fetch(`${base}/_cutover/api/routes`, { method: "PUT", headers: { authorization: `Bearer ${operatorToken}`, "content-type": "application/json", "if-match": `"${current.version}"` }, body: JSON.stringify({ table: withTag, reason: "serve a tag" }) });
+      expect(put.status).toBe(200);
+      // In effect once every isolate has it (the stack's propagation bound).
+      await expect.poll(async () => (await fetch(`${base}/tags/page`)).headers.get("x-cutover-backend"), { timeout: 10_000, interval: 250 }).toBe("tags");
+      const before = await version();
+      const audited = (await cli("audit", "--json", "--limit", "100")).stdout;
+
+      await page.goto(`${base}/tags/page`);
+      await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, undefined, { timeout: 15_000 });
+      const results = (await page.evaluate(() => (window as unknown as { results: Record<string, unknown> }).results)) as Record<string, unknown>;
+      expect(results.sameOriginPage).toBe(404);
+      expect(results.sameOriginLogin).toBe(404);
+      expect(results.sameOriginAction).toBe(404);
+      expect(String(results.adminPage)).toMatch(/^blocked/);
+      expect(String(results.adminApi)).toMatch(/^blocked/);
+      expect(results.adminAction).toBe("opaque");
+      expect(await version()).toBe(before);
+      expect((await cli("audit", "--json", "--limit", "100")).stdout).toBe(audited);
+    } finally {
+      tag.close();
+    }
+    // The operator's own session is untouched.
+    await page.goto(`${admin}/_cutover/versions`);
+    expect(page.url()).toBe(`${admin}/_cutover/versions`);
     await page.context().close();
   });
 
@@ -154,7 +217,7 @@ describe("the dashboard, in a browser", () => {
     // Another site, with a form that posts to the dashboard as soon as it loads.
     const evil = http.createServer((_req, res) => {
       res.setHeader("content-type", "text/html");
-      res.end(`<form method="post" action="${base}/_cutover/actions/rollback"><input name="toVersion" value="1"><input name="reason" value="csrf"></form><script>document.forms[0].submit()</script>`);
+      res.end(`<form method="post" action="${admin}/_cutover/actions/rollback"><input name="toVersion" value="1"><input name="reason" value="csrf"></form><script>document.forms[0].submit()</script>`);
     });
     await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", resolve));
     try {
@@ -165,15 +228,15 @@ describe("the dashboard, in a browser", () => {
       evil.close();
     }
     // The same request with the session cookie but a foreign Origin.
-    const response = await page.request.post(`${base}/_cutover/actions/rollback`, { form: { toVersion: "1", reason: "csrf" }, headers: { origin: "http://evil.example" } });
+    const response = await page.request.post(`${admin}/_cutover/actions/rollback`, { form: { toVersion: "1", reason: "csrf" }, headers: { origin: "http://evil.example" } });
     expect(response.status()).toBe(403);
     expect(await version()).toBe(before);
 
-    await page.goto(`${base}/_cutover/`);
+    await page.goto(`${admin}/_cutover/`);
     await page.click("button:has-text('Sign out')");
-    await page.waitForURL(`${base}/_cutover/login`);
-    await page.goto(`${base}/_cutover/versions`);
-    expect(page.url()).toBe(`${base}/_cutover/login`);
+    await page.waitForURL(`${admin}/_cutover/login`);
+    await page.goto(`${admin}/_cutover/versions`);
+    expect(page.url()).toBe(`${admin}/_cutover/login`);
     await page.context().close();
     if (process.env.UPDATE_SCREENSHOTS) {
       const target = path.join(PROJECT_ROOT, "docs", "screenshots");
