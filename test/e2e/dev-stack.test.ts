@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -18,6 +19,7 @@ const sh = promisify(execFile);
 describe("the local stack (npm start)", () => {
   let stack: LocalStack;
   let port: number;
+  let secretsFile = "";
 
   beforeAll(async () => {
     port = await refusedPort();
@@ -218,10 +220,42 @@ describe("the local stack (npm start)", () => {
     expect(text.stdout).toMatch(/completed: accounts-read is served by accounts/);
   });
 
+  it("hands wrangler its secrets in a file only this user can read, never on a command line anyone can read; its DynamoDB answers no web page", async () => {
+    const token = /CUTOVER_TOKEN=(\S+)/.exec(stack.output())?.[1] ?? "";
+    const processes = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
+    const commandLines = processes.map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      } catch {
+        return "";
+      }
+    });
+    const wrangler = commandLines.find((line) => line.includes("wrangler.js dev") && line.includes(`--port ${port}`));
+    expect(wrangler).toBeDefined();
+    for (const secret of ["CUTOVER_SESSION_SECRET", "CUTOVER_ADMIN_TOKENS", "CUTOVER_OVERRIDE_SECRET", "CUTOVER_WEBHOOK_SECRET", "AWS_SECRET_ACCESS_KEY", "cutover-dev-secret"]) {
+      expect(commandLines.filter((line) => line.includes(secret)), secret).toEqual([]);
+    }
+    const envFile = /--env-file (\S+)/.exec(wrangler ?? "")?.[1] ?? "";
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(envFile)).mode & 0o777).toBe(0o700);
+    secretsFile = envFile;
+    // The admin token works, so the secrets reached the Worker.
+    expect((await fetch(`http://127.0.0.1:${port}/_cutover/api/routes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+
+    const dynamo = /DynamoDB \(local\)\s+(\S+)/.exec(stack.output())?.[1] ?? "";
+    const fromPage = await fetch(dynamo, { method: "POST", headers: { origin: "http://evil.example", "content-type": "application/x-amz-json-1.0", "x-amz-target": "DynamoDB_20120810.ListTables" }, body: "{}" });
+    expect(fromPage.status).toBe(403);
+    expect(fromPage.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await fetch(dynamo, { method: "OPTIONS", headers: { origin: "http://evil.example", "access-control-request-method": "POST" } });
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("stops everything on Ctrl-C", async () => {
     const exited = new Promise<number | null>((resolve) => stack.child.once("exit", (code) => resolve(code)));
     stack.child.kill("SIGINT");
     expect(await exited).toBe(0);
+    // The secrets file went with it.
+    expect(existsSync(secretsFile)).toBe(false);
     const refused = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
       socket.once("connect", () => {
