@@ -1,5 +1,6 @@
 import type { ConfigCache } from "../config/config-cache.ts";
 import type { AccessConfig } from "./access-jwt.ts";
+import type { WebhookSettings } from "./notify.ts";
 import type { ControllerDeps } from "./rollout-controller.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import type { MetricsStore } from "../store/metrics-store.ts";
@@ -42,6 +43,8 @@ export interface AdminDeps {
    * API answer under /_cutover/. Empty: the dashboard is off.
    */
   readonly adminHosts: ReadonlySet<string>;
+  /** How rollout webhooks are signed and where they may go. */
+  readonly webhooks: WebhookSettings;
   /** The dashboard's session key (CUTOVER_SESSION_SECRET, 32 bytes or more; never derived) and the optional Cloudflare Access check. */
   readonly dashboard?: { readonly secret: string | undefined; readonly access: AccessConfig | undefined };
   /** Settings the deployment is missing or got wrong (for health and `cutover doctor`, which exits 1). */

@@ -12,6 +12,8 @@ import { publishRouteChange } from "./publish-route-change.ts";
 import { advance, gatherEvidence, promoteDecision, restore, tickAll, withEvent, type ControllerDeps } from "./rollout-controller.ts";
 import { unknownRoute } from "./route-handlers.ts";
 import { RolloutActionBody, StartRolloutBody } from "./schemas.ts";
+import { webhookHost, webhookProblem } from "../rollout/webhook-destination.ts";
+import type { RolloutPlan } from "../rollout/plan.ts";
 
 /**
  * /rollouts: start a rollout, read them (with the current step's evidence judged live),
@@ -40,7 +42,7 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const now = controller.now();
     const evidence = await gatherEvidence(controller, state, active, now);
     const decision = decide({ state, route: findRoute(active.table, state.route), evidence, now, settleMs: controller.settleMs });
-    return c.json({ ...state, ...summary(state), now: { decision: decision.kind, ...("verdict" in decision ? { verdict: decision.verdict } : {}), ...(decision.kind === "conflict" ? { reason: decision.reason } : {}) } });
+    return c.json({ ...state, plan: publicPlan(state.plan), ...summary(state), now: { decision: decision.kind, ...("verdict" in decision ? { verdict: decision.verdict } : {}), ...(decision.kind === "conflict" ? { reason: decision.reason } : {}) } });
   });
 
   api.post("/rollouts", async (c) => {
@@ -54,6 +56,13 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
       return problem(c, 400, "invalid_plan", `The rollout plan is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
     }
     const plan = parsed.value;
+    if (plan.webhook !== undefined) {
+      const destination = webhookProblem(plan.webhook, { allowPrivate: deps.webhooks.allowPrivate });
+      if (destination !== undefined) return problem(c, 400, "invalid_plan", `The rollout plan is invalid: $.plan.webhook: ${destination}`, { issues: [{ path: "$.plan.webhook", message: destination }] });
+      if (deps.webhooks.secret === undefined) {
+        return problem(c, 409, "webhook_secret_missing", "A rollout with a webhook needs the Worker secret CUTOVER_WEBHOOK_SECRET (32 bytes or more: openssl rand -hex 32), which signs every message.");
+      }
+    }
     const active = await controller.store.getActive();
     const route = findRoute(active.table, plan.route);
     if (!route) return unknownRoute(c, plan.route, active);
@@ -100,7 +109,7 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
         reason: `rollout of ${plan.route} to ${plan.candidate} started: ${body.value.reason}`,
         action: "rollout",
         delayMs: controller.propagationMs,
-        details: { rollout: { step: 0, plan } },
+        details: { rollout: { step: 0, plan: publicPlan(plan) } },
       });
       if (!published.ok) {
         await controller.rollouts.put({ ...started, status: "aborted", revision: started.revision + 1, updatedAt: at }, started.revision);
@@ -204,4 +213,9 @@ function summary(state: RolloutState) {
     startedAt: state.startedAt,
     updatedAt: state.updatedAt,
   };
+}
+
+/** A plan as viewers and the audit log see it: a webhook URL's path is its secret, so only its origin shows. */
+function publicPlan(plan: RolloutPlan): RolloutPlan {
+  return plan.webhook === undefined ? plan : { ...plan, webhook: webhookHost(plan.webhook) };
 }

@@ -67,7 +67,7 @@ export const RolloutPlanSchema = described(
     onFailure: optional(z.enum(["rollback", "pause"]), "When a gate fails: 'rollback' (default) restores the route as it was before the rollout; 'pause' holds the current step."),
     webhook: optional(
       z.string().check(z.refine((value: string) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an http(s) URL")),
-      "Receives a Slack-compatible JSON message on every step, pause, failure and completion.",
+      "Receives a Slack-compatible JSON message on every step, pause, failure and completion, signed with CUTOVER_WEBHOOK_SECRET (Cutover-Signature header). https to a public address only; viewers and the audit log see its origin only.",
     ),
   }),
   "A cutover rollout plan: moves one route to a candidate backend step by step, gated on evidence.",

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { createAdminApp, isAdminHost } from "../admin/app.ts";
 import { parseAccessConfig } from "../admin/access-jwt.ts";
-import { sendWebhook } from "../admin/notify.ts";
+import { sendWebhook, type WebhookSettings } from "../admin/notify.ts";
 import { tickAll, type ControllerDeps } from "../admin/rollout-controller.ts";
 import type { AdminEnv } from "../admin/auth.ts";
 import { createConfigCache, propagationBound, type ConfigCache } from "../config/config-cache.ts";
@@ -57,6 +57,7 @@ function stateFor(env: Env): IsolateState {
     onRestore: (from, to) => logEvent("warn", "active_version_went_backwards", { from, to, message: "the store's active version is older than the one served: following it (a restore?)" }),
   });
   const secret = overrideSecret(env.CUTOVER_OVERRIDE_SECRET);
+  const webhooks: WebhookSettings = { secret: longEnough(env.CUTOVER_WEBHOOK_SECRET ?? "") ? env.CUTOVER_WEBHOOK_SECRET : undefined, allowPrivate: env.CUTOVER_WEBHOOK_ALLOW_PRIVATE === "on" };
   const controller =
     store && metricsStore && shadowStore && rolloutStore
       ? (waitUntil: (promise: Promise<unknown>) => void): ControllerDeps => ({
@@ -68,7 +69,7 @@ function stateFor(env: Env): IsolateState {
           // A step's window opens once counts from before it are flushed: one flush interval and a margin.
           settleMs: nonNegative(env.CUTOVER_METRICS_FLUSH_MS, 20_000) + 1000,
           propagationMs,
-          notify: (url, message) => waitUntil(sendWebhook(url, message)),
+          notify: (url, message) => waitUntil(sendWebhook(url, message, webhooks)),
           accept: (published) => config.accept(published),
         })
       : undefined;
@@ -95,6 +96,7 @@ function stateFor(env: Env): IsolateState {
     sourceKind: kind,
     propagationMs,
     adminHosts,
+    webhooks,
     problems: settingsProblems(env),
     notes: settingsNotes(env, adminHosts),
     now: Date.now,
@@ -214,6 +216,9 @@ function settingsProblems(env: Env): string[] {
   if (env.CUTOVER_ADMIN_HOSTS && !longEnough(env.CUTOVER_SESSION_SECRET ?? "")) {
     problems.push(`CUTOVER_ADMIN_HOSTS is set, but CUTOVER_SESSION_SECRET is missing or shorter than ${MIN_OVERRIDE_SECRET_BYTES} bytes: nobody can sign in to the dashboard (openssl rand -hex 32 | npx wrangler secret put CUTOVER_SESSION_SECRET).`);
   }
+  if (env.CUTOVER_WEBHOOK_SECRET && !longEnough(env.CUTOVER_WEBHOOK_SECRET)) {
+    problems.push(`CUTOVER_WEBHOOK_SECRET is shorter than ${MIN_OVERRIDE_SECRET_BYTES} bytes: rollout webhooks are not sent (openssl rand -hex 32).`);
+  }
   return problems;
 }
 
@@ -224,6 +229,9 @@ function settingsNotes(env: Env, adminHosts: ReadonlySet<string>): string[] {
     notes.push(
       "The dashboard is off: give it a host name of its own, never the site's (CUTOVER_ADMIN_HOSTS = \"cutover-admin.example.com\", a route or custom domain of this Worker, behind Cloudflare Access), and set CUTOVER_SESSION_SECRET (docs/deploy.md).",
     );
+  }
+  if (env.CUTOVER_WEBHOOK_ALLOW_PRIVATE === "on") {
+    notes.push("CUTOVER_WEBHOOK_ALLOW_PRIVATE is on: rollout webhooks may post over http and to private and loopback addresses. Meant for a local stack; leave it off in a deployment.");
   }
   return notes;
 }

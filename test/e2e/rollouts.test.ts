@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,12 +25,15 @@ interface Rollout {
  * candidates are healthy, flaky, slow or different, traffic from the test, and controller
  * ticks driven by the test (the Cron Trigger's work).
  */
+const WEBHOOK_SECRET = "a-webhook-secret-of-32-bytes-or-more";
+
 describe("rollouts", () => {
   let legacy: Upstream;
   let fresh: Upstream;
   let cluster: Cluster;
   let hooks: http.Server;
   const messages: Json[] = [];
+  const signatures: { header: string | undefined; body: string }[] = [];
   let hookUrl = "";
 
   // Legacy and every candidate answer from the upstreams' scenarios, by a path prefix.
@@ -50,6 +54,7 @@ describe("rollouts", () => {
       req.on("data", (chunk: Buffer) => (body += chunk));
       req.on("end", () => {
         messages.push(JSON.parse(body) as Json);
+        signatures.push({ header: req.headers["cutover-signature"] as string | undefined, body });
         res.end("ok");
       });
     });
@@ -70,7 +75,15 @@ describe("rollouts", () => {
     cluster = await startCluster({
       isolates: 2,
       table: table.value as RouteTable,
-      vars: { CUTOVER_METRICS_FLUSH_MS: "100", CUTOVER_SHADOW_FLUSH_MS: "100", CUTOVER_PROPAGATION_MS: "0", CUTOVER_CONFIG_TTL_MS: "200" },
+      vars: {
+        CUTOVER_METRICS_FLUSH_MS: "100",
+        CUTOVER_SHADOW_FLUSH_MS: "100",
+        CUTOVER_PROPAGATION_MS: "0",
+        CUTOVER_CONFIG_TTL_MS: "200",
+        // The test's receiver listens on loopback over http, as under `cutover dev`.
+        CUTOVER_WEBHOOK_ALLOW_PRIVATE: "on",
+        CUTOVER_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      },
     });
   });
   afterAll(async () => {
@@ -138,6 +151,16 @@ describe("rollouts", () => {
     await expect.poll(() => messages.filter((m) => (m.cutover as Json).route === "healthy-r").map((m) => (m.cutover as Json).event), { timeout: 10_000 }).toEqual(["started", "step", "step", "succeeded"]);
     const last = messages.at(-1) as Json;
     expect(String(last.text)).toContain("cutover rollout of healthy-r → healthy: completed");
+    // Each message signed with CUTOVER_WEBHOOK_SECRET over its timestamp and body.
+    expect(signatures.length).toBe(messages.length);
+    for (const { header, body } of signatures) {
+      const [, t = "", v1 = ""] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? "") ?? [];
+      expect(v1).toBe(createHmac("sha256", WEBHOOK_SECRET).update(`${t}.${body}`).digest("hex"));
+    }
+    // Anyone who reads the rollout or the audit log sees where the webhook goes, not its secret path.
+    const shown = JSON.stringify(await api("GET", "/rollouts/healthy-r")) + JSON.stringify(await api("GET", "/audit?limit=100"));
+    expect(shown).not.toContain("/services/T0/B0/secret");
+    expect(shown).toContain(`${new URL(hookUrl).origin}/…`);
   });
 
   it("rolls a candidate with 5 % more 5xx back at the first tick with enough evidence, with the evidence audited", async () => {
