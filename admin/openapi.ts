@@ -89,7 +89,8 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
     post: { summary: "Make a stored admin token; its value is in this answer only. Audited.", role: "operator", body: CreateTokenBody, ok: "the token, once" },
   },
   "/_cutover/api/tokens/{id}": { delete: { summary: "Revoke a stored admin token. Audited.", role: "operator", body: RevokeTokenBody, ok: "the revoked token" } },
-  "/_cutover/api/overrides": { post: { summary: "Mint a tester override (capped at the server's maximum lifetime; optionally one route). Audited.", role: "operator", body: MintOverrideBody, ok: "the override token" } },
+  "/_cutover/api/overrides": { post: { summary: "Mint a tester override (capped at the server's maximum lifetime; optionally one route). Audited.", role: "operator", body: MintOverrideBody, ok: "the override token and its id" } },
+  "/_cutover/api/overrides/{id}": { delete: { summary: "Revoke a tester override by its id (every isolate refuses it within the propagation bound). Audited.", role: "operator", body: RevokeTokenBody, ok: "the id revoked, until when" } },
 };
 
 const jsonSchema = (schema: z.ZodMiniType) => z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" });

@@ -1,6 +1,6 @@
 import { routeIds } from "../routes/table-lines.ts";
 import type { Hono } from "hono";
-import { signOverride } from "../routes/override-token.ts";
+import { overrideTokenId, signOverride } from "../routes/override-token.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
 import { requireOperator, type AdminEnv } from "./auth.ts";
 import type { AdminDeps } from "./deps.ts";
@@ -13,8 +13,9 @@ import { hashToken, newTokenValue } from "./tokens.ts";
 const MAX_TOKEN_DAYS = 366;
 
 /**
- * GET/POST /tokens, DELETE /tokens/:id (stored admin tokens, operators only) and
- * POST /overrides (tester overrides, so testers never hold the secret). All audited.
+ * GET/POST /tokens, DELETE /tokens/:id (stored admin tokens, operators only), POST
+ * /overrides (tester overrides, so testers never hold the secret) and DELETE /overrides/:id
+ * (revokes one). All audited.
  */
 export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
   const noStore = (c: Parameters<typeof problem>[0]) =>
@@ -73,7 +74,27 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     }
     const expiresAt = Math.floor(deps.now() / 1000) + seconds;
     const token = await signOverride(deps.overrideSecret, { backend, ...(route === undefined ? {} : { route }), expiresAt });
-    await deps.store?.recordAudit({ actor: c.get("principal").name, action: "override", reason, details: { backend, route: route ?? "*", expiresAt: new Date(expiresAt * 1000).toISOString() } });
-    return c.json({ token, backend, route: route ?? null, expiresAt: new Date(expiresAt * 1000).toISOString(), ...(seconds < body.value.ttlSeconds ? { note: `shortened to the server's maximum of ${deps.overrideMaxSeconds} s` } : {}) }, 201);
+    const id = await overrideTokenId(token);
+    await deps.store?.recordAudit({ actor: c.get("principal").name, action: "override", reason, details: { id, backend, route: route ?? "*", expiresAt: new Date(expiresAt * 1000).toISOString() } });
+    return c.json({ token, id, backend, route: route ?? null, expiresAt: new Date(expiresAt * 1000).toISOString(), ...(seconds < body.value.ttlSeconds ? { note: `shortened to the server's maximum of ${deps.overrideMaxSeconds} s` } : {}) }, 201);
+  });
+
+  // Revoking needs only the id (from minting, or the audit log): a token revoked now was
+  // valid for at most the longest lifetime from now, so the deny-list keeps it that long.
+  api.delete("/overrides/:id", async (c) => {
+    if (!deps.store) return problem(c, 409, "no_store", "Revoking a tester override needs the DynamoDB store (CUTOVER_DYNAMODB_TABLE); with a static table, rotate CUTOVER_OVERRIDE_SECRET instead.");
+    const body = await readBody(c, RevokeTokenBody);
+    if (!body.ok) return body.response;
+    const id = c.req.param("id");
+    if (!/^[0-9a-f]{16}$/.test(id)) return problem(c, 400, "invalid_request", `'${id}' is not an override id: 16 hex digits, shown when the override was minted and in the audit log.`);
+    const until = Math.floor(deps.now() / 1000) + deps.overrideMaxSeconds + 60;
+    try {
+      await deps.store.revokeOverride(id, until);
+    } catch (error) {
+      if (error instanceof NoRouteTableError) return problem(c, 409, "no_table", "No route table is stored yet: no override can force anything.");
+      throw error;
+    }
+    await deps.store.recordAudit({ actor: c.get("principal").name, action: "override-revoke", reason: body.value.reason, details: { id } });
+    return c.json({ id, revokedUntil: new Date(until * 1000).toISOString(), propagationMs: deps.propagationMs });
   });
 }

@@ -31,6 +31,8 @@ export interface ConfigCache {
   current(waitUntil: (promise: Promise<unknown>) => void): CompiledTable | undefined;
   /** Serve `active` (from its `effectiveAt`): a write made through this isolate need not wait for the next read. */
   accept(active: ActiveTable): void;
+  /** Ids of revoked tester overrides, as of the last read of the active pointer (they take effect at once). */
+  revokedOverrides(): ReadonlySet<string>;
   health(): ConfigHealth;
 }
 
@@ -69,6 +71,7 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
   let lastError: unknown;
   let empty = false;
   let inflight: Promise<CompiledTable | undefined> | undefined;
+  let revoked: ReadonlySet<string> = new Set();
   // Older than this since the store last confirmed it, the table is reported degraded.
   const bound = propagationBound(options.ttlMs, options.readTimeoutMs);
 
@@ -96,6 +99,7 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
     const known = newest();
     if (known !== undefined && active.version < known) return;
     install(active);
+    revoked = new Set(active.revokedOverrides);
     confirmedAt = options.now();
     lastError = undefined;
     empty = false;
@@ -111,6 +115,7 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
     current = undefined;
     pending = undefined;
     install(again);
+    revoked = new Set(again.revokedOverrides);
     confirmedAt = options.now();
     lastError = undefined;
   };
@@ -164,6 +169,7 @@ export function createConfigCache(options: ConfigCacheOptions): ConfigCache {
       return refresh();
     },
     accept,
+    revokedOverrides: () => revoked,
     health() {
       const ageMs = current === undefined ? undefined : options.now() - confirmedAt;
       const status = current === undefined ? (empty ? "starting" : "unavailable") : lastError !== undefined || (ageMs ?? 0) > bound ? "degraded" : "ok";

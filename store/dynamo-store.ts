@@ -47,6 +47,14 @@ export interface DynamoStoreOptions {
   readonly edgeCache?: { readonly cache: EdgeCache; readonly activeSeconds: number };
 }
 
+/** Tester overrides revoked at once, at most (each lasts a day at most: rotating the secret ends them all). */
+const MAX_REVOKED_OVERRIDES = 500;
+
+/** The revocations of an active pointer that still matter at `now` (a token of that id could still be valid). */
+function liveRevocations(info: StoredInfo, now: Date): { id: string; until: number }[] {
+  return (info.revokedOverrides ?? []).filter((entry) => entry.until * 1000 > now.getTime());
+}
+
 /** Immutable items (a version's info, its table) stay this long in the edge cache. */
 const IMMUTABLE_SECONDS = 86_400;
 
@@ -190,7 +198,8 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
   /** The active table, and while its `effectiveAt` is still to come, the table it replaces. */
   const load = async (info: StoredInfo): Promise<ActiveTable> => {
     const table = await readTable(info);
-    const active: ActiveTable = { version: info.version, table, info: publicInfo(info) };
+    const revoked = liveRevocations(info, now()).map((entry) => entry.id);
+    const active: ActiveTable = { version: info.version, table, info: publicInfo(info), ...(revoked.length > 0 ? { revokedOverrides: revoked } : {}) };
     if (info.effectiveAt === undefined || Date.parse(info.effectiveAt) <= now().getTime() || info.parent === 0) return active;
     const parent = await servingVersionInfo(info.parent);
     return parent ? { ...active, previous: { version: parent.version, table: await readTable(parent) } } : active;
@@ -212,27 +221,37 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     putNewRetried({ pk: AUDIT, sk: `${record.at}#${record.key}`, at: record.at, actor: record.actor, action: record.action, reason: record.reason, ...(record.before === undefined ? {} : { before: record.before }), ...(record.after === undefined ? {} : { after: record.after }), ...(record.details === undefined ? {} : { details: record.details }) });
 
   /**
-   * Moves the active pointer from `expected` to `info`, unless someone else moved it first.
-   * When an attempt's answer is lost, the pointer is read again: it tells whether that
-   * attempt took effect (the pointer is ours), did not (still `expected`: try again), or lost
-   * to another writer.
+   * Moves the active pointer from `expected` to `info`, unless someone else moved it first,
+   * carrying the override deny-list of the pointer it replaces (`carried`: as read; the
+   * condition on its revision makes a revocation made meanwhile fail this write, which then
+   * carries the new list). When an attempt's answer is lost, the pointer is read again: it
+   * tells whether that attempt took effect (the pointer is ours), did not (still `expected`:
+   * try again), or lost to another writer.
    */
-  const activate = async (info: StoredInfo & { activatedAt: string }, expected: number): Promise<"activated" | number> => {
+  const activate = async (info: StoredInfo & { activatedAt: string }, expected: number, carried: StoredInfo | undefined): Promise<{ revoked: string[] } | number> => {
+    let from = carried;
     for (let attempt = 1; ; attempt++) {
+      const revision = from?.revokedRevision;
+      const revoked = from === undefined ? [] : liveRevocations(from, now());
       try {
         await client.putItem({
           TableName: tableName,
-          Item: marshall({ pk: ROUTES, sk: "active", ...info }, { removeUndefinedValues: true }),
-          ConditionExpression: expected === 0 ? "attribute_not_exists(pk)" : "version = :expected",
-          ExpressionAttributeValues: expected === 0 ? undefined : marshall({ ":expected": expected }),
+          Item: marshall({ pk: ROUTES, sk: "active", ...info, ...(revision === undefined ? {} : { revokedRevision: revision, revokedOverrides: revoked }) }, { removeUndefinedValues: true }),
+          ConditionExpression:
+            expected === 0 ? "attribute_not_exists(pk)" : `version = :expected AND ${revision === undefined ? "attribute_not_exists(revokedRevision)" : "revokedRevision = :revision"}`,
+          ExpressionAttributeValues: expected === 0 ? undefined : marshall(revision === undefined ? { ":expected": expected } : { ":expected": expected, ":revision": revision }),
         });
-        return "activated";
+        return { revoked: revoked.map((entry) => entry.id) };
       } catch (error) {
         if (!(error instanceof DynamoRequestError)) throw error;
         const current = await activeItem();
-        if (current?.version === info.version) return "activated"; // an earlier attempt took effect
+        if (current?.version === info.version) return { revoked: liveRevocations(current, now()).map((entry) => entry.id) }; // an earlier attempt took effect
         if ((current?.version ?? 0) !== expected) return current?.version ?? 0;
-        if (attempt >= ATTEMPTS) throw error;
+        // Still ours to replace: an unanswered attempt, or a revocation made meanwhile (carry it).
+        const revokedMeanwhile = current?.revokedRevision !== from?.revokedRevision;
+        from = current;
+        if (attempt >= ATTEMPTS && !revokedMeanwhile) throw error;
+        if (attempt >= ATTEMPTS * 2) throw error;
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
       }
     }
@@ -324,6 +343,30 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       });
     },
 
+    async revokeOverride(id, until) {
+      for (let attempt = 1; ; attempt++) {
+        const current = await activeItem();
+        if (current === undefined) throw new NoRouteTableError(`DynamoDB table ${tableName}`);
+        const kept = liveRevocations(current, now()).filter((entry) => entry.id !== id);
+        if (kept.length >= MAX_REVOKED_OVERRIDES) throw new Error(`${MAX_REVOKED_OVERRIDES} tester overrides are revoked already: rotate CUTOVER_OVERRIDE_SECRET instead, which ends them all`);
+        const revision = current.revokedRevision;
+        try {
+          await client.updateItem({
+            TableName: tableName,
+            Key: marshall({ pk: ROUTES, sk: "active" }),
+            UpdateExpression: "SET revokedOverrides = :list, revokedRevision = :next",
+            ConditionExpression: `version = :version AND ${revision === undefined ? "attribute_not_exists(revokedRevision)" : "revokedRevision = :revision"}`,
+            ExpressionAttributeValues: marshall({ ":list": [...kept, { id, until: Math.ceil(until) }], ":next": (revision ?? 0) + 1, ":version": current.version, ...(revision === undefined ? {} : { ":revision": revision }) }),
+          });
+          return;
+        } catch (error) {
+          // Another activation or revocation came first: read again and add to what it wrote.
+          if (!(error instanceof DynamoRequestError) || attempt >= ATTEMPTS * 2) throw error;
+          await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
+        }
+      }
+    },
+
     async recordAudit(record) {
       const at = now().toISOString();
       await writeAudit({ ...record, at, key: crypto.randomUUID().slice(0, 8) });
@@ -337,7 +380,8 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       // A stored table that cannot be read (or whose routes cannot all be parsed) differs from any
       // table: it must never stand in the way of replacing it.
       if (current !== undefined && (await readTable(current).then((table) => canonicalJson(table) === canonicalJson(request.table)).catch(() => false))) {
-        return ok({ version: current.version, table: request.table, info: publicInfo(current), unchanged: true });
+        const revoked = liveRevocations(current, now()).map((entry) => entry.id);
+        return ok({ version: current.version, table: request.table, info: publicInfo(current), unchanged: true, ...(revoked.length > 0 ? { revokedOverrides: revoked } : {}) });
       }
       if (activeVersion !== request.expectedVersion) return err({ reason: "stale_version", activeVersion });
 
@@ -381,8 +425,8 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
 
       // 3. Activate, only if nobody else did since we read the active version.
       const activatedAt = now().toISOString();
-      const outcome = await activate({ ...info, activatedAt }, activeVersion);
-      if (outcome !== "activated") return err({ reason: "stale_version", activeVersion: outcome });
+      const outcome = await activate({ ...info, activatedAt }, activeVersion, current);
+      if (typeof outcome === "number") return err({ reason: "stale_version", activeVersion: outcome });
 
       // 4. Bookkeeping: mark the version as one that served (listings and rollbacks show only
       // those) and record the change. The change is live now: a failure here is reported.
@@ -413,7 +457,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       if (audited?.status === "rejected") warnings.push(`version ${version} is live, but its audit entry could not be recorded: ${String(audited.reason)}`);
 
       remember(version, request.table);
-      const published: Published = { version, table: request.table, info: publicInfo({ ...info, activatedAt }) };
+      const published: Published = { version, table: request.table, info: publicInfo({ ...info, activatedAt }), ...(outcome.revoked.length > 0 ? { revokedOverrides: outcome.revoked } : {}) };
       return ok(warnings.length === 0 ? published : { ...published, warnings });
     },
   };

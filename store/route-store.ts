@@ -36,6 +36,8 @@ export interface ActiveTable {
    * cold isolate serves it too, so that it agrees with the warm ones).
    */
   readonly previous?: { readonly version: number; readonly table: RouteTable };
+  /** Ids of tester overrides revoked and not yet expired (read with the active pointer). */
+  readonly revokedOverrides?: readonly string[];
 }
 
 /** What a publish did: the version now active, and what could not be recorded about it. */
@@ -64,7 +66,7 @@ export interface RouteTableSource {
 }
 
 /** What an audit entry records: a table change, or another operator action (tokens, overrides, rollouts). */
-export type AuditAction = ChangeAction | "token-create" | "token-revoke" | "override" | "shadow-reset" | `rollout-${string}`;
+export type AuditAction = ChangeAction | "token-create" | "token-revoke" | "override" | "override-revoke" | "shadow-reset" | `rollout-${string}`;
 
 /** One entry of the audit log, as written. */
 export interface AuditRecord {
@@ -118,4 +120,10 @@ export interface RouteTableStore extends RouteTableSource {
   listAudit(options: { limit: number }): Promise<AuditEntry[]>;
   /** Records an operator action that is not a table change (a token, an override, a rollout step). */
   recordAudit(record: AuditRecord): Promise<void>;
+  /**
+   * Adds a tester override's id to the deny-list every isolate reads with the active table,
+   * until `until` (epoch seconds: after it no token of that id is valid anyway). Rejects with
+   * NoRouteTableError while the store holds no table.
+   */
+  revokeOverride(id: string, until: number): Promise<void>;
 }

@@ -19,6 +19,14 @@ const StoredInfoSchema = z.object({
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   /** The TABLE_SCHEMA_VERSION cutover validated the table under before storing it; absent when it did not. */
   schema: z.optional(z.int()),
+  /**
+   * On the active pointer only: tester overrides revoked by id, each until the last moment a
+   * token of that id could still be valid (its longest lifetime after revocation). Every
+   * activation carries the list forward; `revokedRevision` counts its changes, so that an
+   * activation and a revocation never overwrite each other.
+   */
+  revokedOverrides: z.optional(z.array(z.object({ id: z.string(), until: z.number() }))),
+  revokedRevision: z.optional(z.int()),
 });
 
 export type StoredInfo = z.infer<typeof StoredInfoSchema>;
@@ -33,6 +41,6 @@ export function parseStoredInfo(item: Record<string, unknown>, source: string): 
 }
 
 export function publicInfo(info: StoredInfo): VersionInfo {
-  const { parts: _parts, sha256: _sha256, schema: _schema, ...rest } = info;
+  const { parts: _parts, sha256: _sha256, schema: _schema, revokedOverrides: _revoked, revokedRevision: _revision, ...rest } = info;
   return rest;
 }

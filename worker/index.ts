@@ -57,6 +57,8 @@ function stateFor(env: Env): IsolateState {
     onRestore: (from, to) => logEvent("warn", "active_version_went_backwards", { from, to, message: "the store's active version is older than the one served: following it (a restore?)" }),
   });
   const secret = overrideSecret(env.CUTOVER_OVERRIDE_SECRET);
+  const overrideMaxSeconds = positive(env.CUTOVER_OVERRIDE_MAX_SECONDS, 86_400);
+  const acceptV1Overrides = env.CUTOVER_OVERRIDE_ACCEPT_V1 === "on";
   const webhooks: WebhookSettings = { secret: longEnough(env.CUTOVER_WEBHOOK_SECRET ?? "") ? env.CUTOVER_WEBHOOK_SECRET : undefined, allowPrivate: env.CUTOVER_WEBHOOK_ALLOW_PRIVATE === "on" };
   const controller =
     store && metricsStore && shadowStore && rolloutStore
@@ -92,7 +94,7 @@ function stateFor(env: Env): IsolateState {
     cache: config,
     tokensSecret: env.CUTOVER_ADMIN_TOKENS,
     overrideSecret: secret,
-    overrideMaxSeconds: positive(env.CUTOVER_OVERRIDE_MAX_SECONDS, 86_400),
+    overrideMaxSeconds,
     sourceKind: kind,
     propagationMs,
     adminHosts,
@@ -104,6 +106,7 @@ function stateFor(env: Env): IsolateState {
   const options: ProxyOptions = {
     responseHeaders: env.CUTOVER_RESPONSE_HEADERS === "on",
     overrideSecret: secret,
+    overridePolicy: () => ({ maxSeconds: overrideMaxSeconds, acceptV1: acceptV1Overrides, revoked: config.revokedOverrides() }),
     legacy: legacyBackend(env.CUTOVER_LEGACY_URL),
     now: Date.now,
     random: Math.random,

@@ -96,7 +96,7 @@ async function planFor(
   if (table === undefined) return options.legacy && legacyOnlyPlan(options.legacy.backend, rawPath, options.legacy.headers);
   try {
     const token = options.overrideSecret ? overrideToken(request.headers) : undefined;
-    const override = token && options.overrideSecret ? await verifyOverride(token, options.overrideSecret, Math.floor(options.now() / 1000)) : undefined;
+    const override = token && options.overrideSecret ? await verifyOverride(token, options.overrideSecret, Math.floor(options.now() / 1000), options.overridePolicy()) : undefined;
     return planRequest(table, {
       method: request.method,
       host: url.hostname,

@@ -1,6 +1,7 @@
 import type { AwsCredentials } from "../aws/sign.ts";
 import { DEFAULT_REDACTION, redactTarget } from "../compare/redact.ts";
 import type { CompiledBackend, ResponseHeaderList } from "../routes/compile.ts";
+import type { OverridePolicy } from "../routes/override-token.ts";
 import type { RequestPlan } from "../routes/plan.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
 import type { TrafficRecorder } from "./traffic-recorder.ts";
@@ -8,6 +9,8 @@ import type { TrafficRecorder } from "./traffic-recorder.ts";
 /** Per-isolate settings of the data plane, read from the Worker's environment once. */
 export interface ProxyOptions {
   readonly overrideSecret: string | undefined;
+  /** What a tester override must satisfy besides its signature: its longest lifetime, its form, the deny-list now. */
+  readonly overridePolicy: () => OverridePolicy;
   /** Where requests go when there is no route table at all: CUTOVER_LEGACY_URL. */
   readonly legacy: { readonly backend: CompiledBackend; readonly headers: ResponseHeaderList } | undefined;
   readonly now: () => number;

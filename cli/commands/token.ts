@@ -96,14 +96,22 @@ export function registerTokens(program: Command): void {
 
   program
     .command("override")
-    .description("mint a tester override that sends your own requests to BACKEND (operators; audited; the server caps its lifetime)")
-    .argument("<backend>", "backend to force (on routes that name it)")
+    .description("mint a tester override that sends your own requests to BACKEND, or revoke one with --revoke ID (operators; audited; the server caps its lifetime)")
+    .argument("[backend]", "backend to force (on routes that name it)")
     .option("--ttl <duration>", "how long it is valid: 30m, 8h, 1d", "8h")
     .option("--route <id>", "only on this route")
+    .option("--revoke <id>", "revoke the override with this id (shown when it was minted, and in `cutover audit`)")
     .requiredOption("--reason <text>", "why (recorded in the audit log)")
-    .action(async (backend: string, options: { ttl: string; route?: string; reason: string }, command: Command) => {
+    .action(async (backend: string | undefined, options: { ttl: string; route?: string; revoke?: string; reason: string }, command: Command) => {
       const { client, json } = clientFor(command);
-      const minted = await client.post<{ token: string; backend: string; route: string | null; expiresAt: string; note?: string }>("/overrides", {
+      if (options.revoke !== undefined) {
+        if (backend !== undefined) throw new UsageError("Either mint an override (cutover override BACKEND) or revoke one (cutover override --revoke ID), not both.");
+        const revoked = await client.delete<{ id: string; revokedUntil: string; propagationMs: number }>(`/overrides/${encodeURIComponent(options.revoke)}`, { reason: options.reason });
+        print(json, revoked, () => `Revoked override ${revoked.id}: every isolate refuses it within ${Math.ceil(revoked.propagationMs / 1000)} s.`);
+        return;
+      }
+      if (backend === undefined) throw new UsageError("Say which backend to force: cutover override BACKEND --reason … (or --revoke ID to revoke one).");
+      const minted = await client.post<{ token: string; id: string; backend: string; route: string | null; expiresAt: string; note?: string }>("/overrides", {
         backend,
         ...(options.route ? { route: options.route } : {}),
         ttlSeconds: durationSeconds(options.ttl),
@@ -111,10 +119,12 @@ export function registerTokens(program: Command): void {
       });
       print(json, minted, () =>
         [
-          `Override to ${minted.backend}${minted.route ? ` on route ${minted.route}` : ""}, valid until ${minted.expiresAt}${minted.note ? ` (${minted.note})` : ""}:`,
+          `Override ${minted.id} to ${minted.backend}${minted.route ? ` on route ${minted.route}` : ""}, valid until ${minted.expiresAt}${minted.note ? ` (${minted.note})` : ""}:`,
           "",
           `  curl -H 'x-cutover-override: ${minted.token}' …`,
           `  or in a browser: document.cookie = "cutover_override=${minted.token}; path=/"`,
+          "",
+          `Revoke it with: cutover override --revoke ${minted.id} --reason …`,
         ].join("\n"),
       );
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { verifyOverride } from "../../routes/override-token.ts";
+import { toBase64Url } from "../../lib/base64.ts";
+import { signOverride, verifyOverride } from "../../routes/override-token.ts";
 import { dynamoWorker, VIEWER } from "../support/admin-harness.ts";
 import { get, table } from "../support/worker-harness.ts";
 
@@ -60,13 +61,50 @@ describe("tester overrides minted through the API", () => {
     const body = (await json(minted)) as { token: string; expiresAt: string; note: string };
     expect(Date.parse(body.expiresAt) - Date.now()).toBeLessThanOrEqual(3600_000);
     expect(body.note).toContain("3600");
-    expect(await verifyOverride(body.token, SECRET, Date.now() / 1000)).toEqual({ backend: "new", route: "dark" });
+    expect(await verifyOverride(body.token, SECRET, Date.now() / 1000, { maxSeconds: 3600, acceptV1: false, revoked: new Set() })).toEqual({ backend: "new", route: "dark" });
 
     const served = async (path: string) => (await w.call(get(path, { "x-cutover-override": body.token }))).headers.get("x-served-by");
     expect(await served("/dark")).toBe("new");
     expect(await served("/other")).toBe("legacy");
     const audit = ((await json(await w.api("GET", "/audit"))).entries as Json[])[0];
     expect(audit).toMatchObject({ action: "override", reason: "QA on the dark launch", details: { backend: "new", route: "dark" } });
+  });
+
+  it("revokes an override by its id: every isolate refuses it once it has read the deny-list, and the audit says who", async () => {
+    // This test's isolate reads the store every 50 ms (its config cache), as every isolate does every TTL.
+    const w = await seeded({ CUTOVER_CONFIG_TTL_MS: "50" });
+    const minted = (await json(await w.api("POST", "/overrides", { body: { backend: "new", ttlSeconds: 3600, reason: "QA" } }))) as { token: string; id: string };
+    expect(minted.id).toMatch(/^[0-9a-f]{16}$/);
+    const served = async () => (await w.call(get("/dark", { "x-cutover-override": minted.token }))).headers.get("x-served-by");
+    expect(await served(), "before revoking").toBe("new");
+    const other = (await json(await w.api("POST", "/overrides", { body: { backend: "new", ttlSeconds: 1800, reason: "QA too" } }))) as { token: string };
+
+    expect((await w.api("DELETE", `/overrides/${minted.id}`, { token: VIEWER, body: { reason: "x" } })).status).toBe(403);
+    const revoked = await w.api("DELETE", `/overrides/${minted.id}`, { body: { reason: "the laptop was lost" } });
+    expect(revoked.status).toBe(200);
+    await expect.poll(served, { timeout: 5000, interval: 100 }).toBe("legacy");
+    // Another token stays good, and the revocation outlives a later change of the table.
+    expect((await w.call(get("/dark", { "x-cutover-override": other.token }))).headers.get("x-served-by"), "another token").toBe("new");
+    expect((await w.api("POST", "/routes/dark/weights", { body: { weights: { legacy: 99, new: 1 }, reason: "1 %" } })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await served()).toBe("legacy");
+    const audit = ((await json(await w.api("GET", "/audit"))).entries as Json[]).find((entry) => entry.action === "override-revoke");
+    expect(audit).toMatchObject({ actor: "olivia", reason: "the laptop was lost", details: { id: minted.id } });
+    expect((await w.api("DELETE", "/overrides/not-an-id", { body: { reason: "x" } })).status).toBe(400);
+  });
+
+  it("honours a token only for the server's longest lifetime from now, and the first (v1) form only when told to", async () => {
+    const w = await seeded({ CUTOVER_OVERRIDE_MAX_SECONDS: "3600" });
+    const now = Math.floor(Date.now() / 1000);
+    // Signed offline with the secret, for a week.
+    const long = await signOverride(SECRET, { backend: "new", expiresAt: now + 7 * 86_400 });
+    expect((await w.call(get("/dark", { "x-cutover-override": long }))).headers.get("x-served-by")).toBe("legacy");
+    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const payload = `v1.new.${now + 600}`;
+    const v1 = `${payload}.${toBase64Url(new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(payload))))}`;
+    expect((await w.call(get("/dark", { "x-cutover-override": v1 }))).headers.get("x-served-by")).toBe("legacy");
+    const legacyTokens = await seeded({ CUTOVER_OVERRIDE_ACCEPT_V1: "on" });
+    expect((await legacyTokens.call(get("/dark", { "x-cutover-override": v1 }))).headers.get("x-served-by")).toBe("new");
   });
 
   it("refuses an unknown backend or route, a viewer, and a Worker without a long enough secret", async () => {

@@ -7,6 +7,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
 import { verifyOverride } from "../../routes/override-token.ts";
+
+const POLICY = { maxSeconds: 86_400, acceptV1: false, revoked: new Set<string>() };
 import type { RouteTable } from "../../routes/schema.ts";
 import { validateRouteTable } from "../../routes/validate.ts";
 import { CLUSTER_OPERATOR, startCluster, type Cluster } from "../support/isolates.ts";
@@ -70,12 +72,15 @@ describe("the cutover CLI", () => {
     expect((await cli(["audit"])).stdout).toMatch(/token-revoke\s+CI moved/);
   });
 
-  it("mints a tester override through the API: testers never hold the secret", async () => {
+  it("mints a tester override through the API (testers never hold the secret), and revokes it by its id", async () => {
     const minted = await cli(["override", "accounts", "--route", "accounts-read", "--ttl", "30m", "--reason", "QA", "--json"]);
     expect(minted.code).toBe(0);
-    const { token } = JSON.parse(minted.stdout) as { token: string };
-    expect(await verifyOverride(token, SECRET, Date.now() / 1000)).toEqual({ backend: "accounts", route: "accounts-read" });
-    expect(await verifyOverride(token, SECRET, Date.now() / 1000 + 31 * 60)).toBeUndefined();
+    const { token, id } = JSON.parse(minted.stdout) as { token: string; id: string };
+    expect(await verifyOverride(token, SECRET, Date.now() / 1000, POLICY)).toEqual({ backend: "accounts", route: "accounts-read" });
+    expect(await verifyOverride(token, SECRET, Date.now() / 1000 + 31 * 60, POLICY)).toBeUndefined();
+    const revoked = await cli(["override", "--revoke", id, "--reason", "done testing"]);
+    expect(revoked).toMatchObject({ code: 0, stdout: expect.stringContaining(`Revoked override ${id}`) });
+    expect((await cli(["audit"])).stdout).toMatch(/override-revoke\s+done testing/);
   });
 
   it("plans with terraform's exit codes, saves a plan, and refuses to apply it over a teammate's change, saying who made it", async () => {

@@ -202,6 +202,7 @@ describe("fail to legacy", () => {
     const response = await proxy(request, new URL(request.url), broken, {
       responseHeaders: true,
       overrideSecret: undefined,
+      overridePolicy: () => ({ maxSeconds: 86_400, acceptV1: false, revoked: new Set() }),
       legacy: undefined,
       now: Date.now,
       random: Math.random,
