@@ -43,6 +43,9 @@ const SAMPLES: ReadonlyMap<string, string> = new Map([
   [":token", "Zx8Qm2LpW7rT4vYk9sNb"],
 ]);
 
+/** The parameters a template may hold (`:id`, `:email`, …), without the colon. */
+export const TEMPLATE_PARAMETERS: readonly string[] = [...SAMPLES.keys()].map((name) => name.slice(1));
+
 /** A concrete path standing for a template, to ask a route matcher whether the template is routed. */
 export function samplePath(template: string): string {
   return template

@@ -1,11 +1,16 @@
+import { TEMPLATE_PARAMETERS } from "./path-template.ts";
+
+const PARAMETER = new RegExp(`:(${TEMPLATE_PARAMETERS.join("|")})\\b`, "g");
+
 /**
  * Route-table entries for unrouted path templates (`cutover inventory --suggest`): a route per
- * template, on the default backend, ready to edit and `routes plan`. `:id`, `:date`, `:email`
- * become parameters (numbered when a template repeats them); a truncated template ends in `*`.
+ * template, on the default backend, ready to edit and `routes plan`. A template's parameters
+ * (`:id`, `:date`, `:email`, `:token`, …) become route parameters (numbered when a template
+ * repeats one); a truncated template ends in `*`.
  */
 export function suggestRoute(template: string, methods: readonly string[], defaultBackend: string): Record<string, unknown> {
   const seen = new Map<string, number>();
-  const path = template.replace(/:(id|date|email)\b/g, (_match, name: string) => {
+  const path = template.replace(PARAMETER, (_match, name: string) => {
     const count = (seen.get(name) ?? 0) + 1;
     seen.set(name, count);
     return `:${name}${count === 1 ? "" : count}`;

@@ -3,7 +3,8 @@ import type { Difference } from "./difference.ts";
 import { utf8Length } from "../lib/bytes.ts";
 import { generalizePath } from "./json-path.ts";
 import { latencyBucket } from "./latency-histogram.ts";
-import { coveringRule, DEFAULT_REDACTION, type Redaction } from "./redact.ts";
+import { coveringRule } from "./redact.ts";
+import { DEFAULT_REDACTION, type Redaction } from "./secret-names.ts";
 
 /** A recent mismatch, redacted, as kept for the report's examples. */
 export interface ShadowSample {

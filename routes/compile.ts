@@ -1,6 +1,6 @@
 import { shadowEpoch, shadowStatsId } from "./shadow-epoch.ts";
 import { compileRules, type CompareRules } from "../compare/compare-responses.ts";
-import { compileRedaction, type Redaction } from "../compare/redact.ts";
+import { compileRedaction, type Redaction } from "../compare/secret-names.ts";
 import { BODY_LIMITS, signedBodyLimit } from "./body-policy.ts";
 import { BUCKETS, parseSticky, toBuckets, type Sticky } from "./cohort.ts";
 import { compileMatcher, type RouteMatcher } from "./matcher.ts";

@@ -1,5 +1,6 @@
 import type { AwsCredentials } from "../aws/sign.ts";
-import { DEFAULT_REDACTION, redactTarget } from "../compare/redact.ts";
+import { redactTarget } from "../compare/scrub-urls.ts";
+import { DEFAULT_REDACTION } from "../compare/secret-names.ts";
 import type { CompiledBackend, ResponseHeaderList } from "../routes/compile.ts";
 import type { OverridePolicy } from "../routes/override-token.ts";
 import type { RequestPlan } from "../routes/plan.ts";

@@ -1,6 +1,7 @@
 import type { AwsCredentials } from "../aws/sign.ts";
 import { compareResponses, type Observation } from "../compare/compare-responses.ts";
-import { redactDifferences, redactTarget, requestSecrets } from "../compare/redact.ts";
+import { redactDifferences, requestSecrets } from "../compare/redact.ts";
+import { redactTarget } from "../compare/scrub-urls.ts";
 import { recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../compare/shadow-stats.ts";
 import { logEvent } from "../lib/log.ts";
 import type { CompiledBackend } from "../routes/compile.ts";

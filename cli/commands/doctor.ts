@@ -11,6 +11,8 @@ interface Health {
   readonly propagationMs?: number;
   readonly pending?: { version: number; effectiveAt: string };
   readonly problems?: readonly string[];
+  /** What is off by choice, and how to turn it on: shown, not a failure. */
+  readonly notes?: readonly string[];
 }
 
 /** What a status means, and what to do about it. */
@@ -24,7 +26,7 @@ const STATUS_HINTS: Readonly<Record<string, string>> = {
 export function registerDoctor(program: Command): void {
   program
     .command("doctor")
-    .description("check a deployment: health, the settings it is missing, whether your token works; exit 1 when something needs doing")
+    .description("check a deployment: health, the settings it is missing, whether your token works; exit 1 when something needs doing (notes on what is off by choice do not count)")
     .action(async (_options: unknown, command: Command) => {
       const { client, json, url } = clientFor(command);
       const base = url.replace(/\/+$/, "");
@@ -60,6 +62,7 @@ export function registerDoctor(program: Command): void {
           `  your token  ${token}`,
           "",
           findings.length === 0 ? "Nothing to do." : ["To do:", ...findings.map((finding) => `  • ${finding}`)].join("\n"),
+          (health?.notes ?? []).length === 0 ? undefined : ["", "Notes:", ...(health?.notes ?? []).map((note) => `  • ${note}`)].join("\n"),
         ]
           .filter((line) => line !== undefined)
           .join("\n"),

@@ -4,6 +4,7 @@ import { histogramPercentile, latencyBucket } from "../../accounting/latency-buc
 import { pathTemplate, samplePath } from "../../accounting/path-template.ts";
 import { migratedShare, toSeries } from "../../accounting/series.ts";
 import { suggestRoute } from "../../accounting/suggest-routes.ts";
+import { validateRouteTable } from "../../routes/validate.ts";
 import { countAttempt, emptyCounts, fromAttributes, toAttributes } from "../../accounting/traffic-counts.ts";
 
 describe("latency histograms", () => {
@@ -90,6 +91,9 @@ describe("path templates (the migration map)", () => {
   it("turn into a concrete path and a route suggestion", () => {
     expect(samplePath("/users/:id/orders/:id")).toBe("/users/1/orders/1");
     expect(suggestRoute("/users/:id/orders/:id", ["GET", "HEAD"], "legacy")).toEqual({ id: "users-orders", match: { path: "/users/:id/orders/:id2", methods: ["GET", "HEAD"] }, to: "legacy" });
+    const twoTokens = suggestRoute("/share/:token/files/:token/:phone", ["GET"], "legacy") as { match: { path: string } };
+    expect(twoTokens.match.path).toBe("/share/:token/files/:token2/:phone");
+    expect(validateRouteTable({ backends: { legacy: { url: "http://127.0.0.1:1" } }, default: "legacy", routes: [twoTokens] }).ok).toBe(true);
   });
 });
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Difference } from "../../compare/difference.ts";
-import { compileRedaction, redactDifferences, redactTarget, requestSecrets } from "../../compare/redact.ts";
+import { redactDifferences, requestSecrets } from "../../compare/redact.ts";
+import { redactTarget } from "../../compare/scrub-urls.ts";
+import { compileRedaction } from "../../compare/secret-names.ts";
 
 const JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 const MAGIC = "4f8a9b2c7d6e5f4a3b2c1d0e9f8a7b6c";
@@ -95,7 +97,20 @@ describe("default redaction of secrets a response generates", () => {
     expect(redactTarget("/callback", "?code=abc123&state=xyz789&lang=en")).toBe("/callback?code=[redacted]&state=[redacted]&lang=en");
     expect(redactTarget("/callback", "?code=&state=")).toBe("/callback?code=[redacted]&state=[redacted]");
     expect(redactTarget("/verify", `?t=${MAGIC}`)).toBe("/verify?t=[redacted]");
-    expect(requestSecrets(new Headers(), "?code=abc123def&page=2")).toEqual(["abc123def"]);
+    const code = "SplxlOBeZQQYbYS6WxSbIA";
+    expect(requestSecrets(new Headers(), `?code=${code}&state=af0ifjsldkj0123456&page=2`)).toEqual([code, "af0ifjsldkj0123456"]);
+    expect(redactDifferences([{ field: "body:$.note", kind: "value", control: `used ${code}`, candidate: "ok" }], undefined, requestSecrets(new Headers(), `?code=${code}`))).toEqual([
+      { field: "body:$.note", kind: "value", control: "used [redacted]", candidate: "ok" },
+    ]);
+  });
+
+  it("does not scrub a short filter word sent as ?state= from the whole sample (an ordinary API's filter, not an OAuth state)", () => {
+    const secrets = requestSecrets(new Headers(), "?state=closed&page=2");
+    expect(secrets).toEqual([]);
+    expect(redactDifferences([{ field: "body:$.issues[0].state", kind: "value", control: "closed", candidate: "open" }], undefined, secrets)).toEqual([
+      { field: "body:$.issues[0].state", kind: "value", control: "closed", candidate: "open" },
+    ]);
+    expect(redactTarget("/issues", "?state=closed")).toBe("/issues?state=[redacted]");
   });
 
   it("keeps error codes under a JSON key `code` and ordinary URLs as they are", () => {

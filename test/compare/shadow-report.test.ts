@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { compareResponses, compileRules, type Observation } from "../../compare/compare-responses.ts";
 import { percentile } from "../../compare/latency-histogram.ts";
-import { compileRedaction, DEFAULT_REDACTION, redactDifferences, redactTarget, requestSecrets } from "../../compare/redact.ts";
+import { redactDifferences, requestSecrets } from "../../compare/redact.ts";
+import { redactTarget } from "../../compare/scrub-urls.ts";
+import { compileRedaction, DEFAULT_REDACTION } from "../../compare/secret-names.ts";
 import { buildShadowReport, type StoredShadowStats } from "../../compare/shadow-report.ts";
 import { emptyStats, recordCandidateError, recordComparison, recordNoise, type ShadowStats } from "../../compare/shadow-stats.ts";
 

@@ -164,6 +164,8 @@ describe("the cutover CLI", () => {
     expect(doctor.stdout).toContain("status      ok");
     expect(doctor.stdout).toContain("your token  works");
     expect(doctor.stdout).toContain("CUTOVER_LEGACY_URL is empty");
+    // The dashboard is off by choice here: a note saying how to turn it on, not a failure.
+    expect(doctor.stdout).toMatch(/Notes:\n  • The dashboard is off: .*CUTOVER_ADMIN_HOSTS/);
   });
 
   it("reads the URL and token from the user's named profile; a repository's profile gets no token unless its folder is trusted", async () => {
