@@ -132,9 +132,9 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   return app;
 }
 
-/** Whether a request came to one of the admin hosts (CUTOVER_ADMIN_HOSTS), whatever its port. */
+/** Whether a request came to one of the admin hosts (CUTOVER_ADMIN_HOSTS), whatever its port (the URL parser lower-cases host names). */
 export function isAdminHost(adminHosts: ReadonlySet<string>, url: URL): boolean {
-  return adminHosts.has(url.hostname.toLowerCase());
+  return adminHosts.size > 0 && adminHosts.has(url.hostname);
 }
 
 function isLocalHost(hostname: string): boolean {
