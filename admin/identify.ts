@@ -1,7 +1,8 @@
 import { fromHex, toHex } from "../lib/hex.ts";
 import { sha256 } from "../lib/sha256.ts";
 import type { TokenStore } from "../store/token-store.ts";
-import { isStoredTokenFormat, type Principal, type TokenRegistry } from "./tokens.ts";
+import { isStoredTokenFormat } from "../lib/admin-token.ts";
+import type { Principal, TokenRegistry } from "./tokens.ts";
 
 /** How long an unknown token is remembered as unknown (no store read for it meanwhile). */
 const NEGATIVE_TTL_MS = 60_000;

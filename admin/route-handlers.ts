@@ -1,21 +1,21 @@
-import { findRoute, routeIds } from "../routes/table-lines.ts";
+import { findRoute } from "../routes/table-lines.ts";
 import type { Context, Hono } from "hono";
+import { publishChange, unknownRouteRefusal, type PublishOutcome } from "../control/publish.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { logEvent } from "../lib/log.ts";
-import { didYouMean } from "../lib/nearest.ts";
+import { err, ok } from "../lib/result.ts";
 import { changeWeights } from "../routes/change-weights.ts";
 import { restoreRoute } from "../routes/restore-route.ts";
 import type { RouteTable } from "../routes/schema.ts";
 import { validateRouteTable } from "../routes/validate.ts";
+import { InvalidRouteTableError } from "../store/invalid-route-table-error.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
-import type { ActiveTable, PublishRequest, Published, RouteTableStore } from "../store/route-store.ts";
+import type { ActiveTable, Published, RouteTableStore } from "../store/route-store.ts";
 import type { AdminEnv } from "./auth.ts";
 import type { AdminDeps } from "./deps.ts";
 import { parseIfMatch, problem, readBody } from "./http.ts";
 import { PutRoutesBody, RollbackBody, RouteRollbackBody, WeightsBody } from "./schemas.ts";
 
-/** How often a targeted change (weights, rollback to a named version) is re-applied on a newer table. */
-const RETRIES = 3;
 /** How far back a per-route rollback looks for the route's previous definition. */
 const ROUTE_HISTORY = 50;
 
@@ -30,7 +30,6 @@ const ROUTE_HISTORY = 50;
  */
 export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
   const activated = (published: Published) => {
-    if (!published.unchanged) deps.cache.accept(published);
     if (published.warnings) logEvent("error", "recording_failed", { version: published.version, warnings: published.warnings });
     return {
       version: published.version,
@@ -41,6 +40,7 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
     };
   };
   const author = (c: Context<AdminEnv>) => c.get("principal").name;
+  const publishDeps = { store: deps.store as RouteTableStore, accept: (published: Published) => deps.cache.accept(published) };
 
   api.get("/routes", async (c) => {
     try {
@@ -67,10 +67,17 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
       const issues = table.error.map((issue) => ({ ...issue, path: issue.path.replace(/^\$/, "$.table") }));
       return problem(c, 400, "invalid_table", `The route table is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
     }
-    const result = await store.publish({ table: table.value, expectedVersion: expected, author: author(c), reason: body.value.reason, action: "apply", delayMs: deps.propagationMs });
-    if (!result.ok) return stale(c, store, result.error.activeVersion, expected);
-    c.header("etag", `"${result.value.version}"`);
-    return c.json(activated(result.value));
+    const outcome = await publishChange(publishDeps, {
+      author: author(c),
+      reason: body.value.reason,
+      action: "apply",
+      delayMs: deps.propagationMs,
+      expectedVersion: expected,
+      change: () => ok({ table: table.value, result: undefined }),
+    });
+    if (!outcome.ok) return failed(c, store, outcome);
+    c.header("etag", `"${outcome.published.version}"`);
+    return c.json(activated(outcome.published));
   });
 
   api.post("/routes/:id/weights", async (c) => {
@@ -79,30 +86,22 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const body = await readBody(c, WeightsBody);
     if (!body.ok) return body.response;
     const routeId = c.req.param("id");
-    for (let attempt = 0; ; attempt++) {
-      const active = await activeOrNone(store);
-      if (!active) return problem(c, 404, "no_table", "No route table has been stored yet.");
-      if (body.value.expectedVersion !== undefined && body.value.expectedVersion !== active.version) {
-        return stale(c, store, active.version, body.value.expectedVersion);
-      }
-      const changed = changeWeights(active.table, routeId, body.value.weights);
-      if (!changed.ok) {
-        if (changed.error.reason === "unknown_route") return unknownRoute(c, routeId, active);
+    const outcome = await publishChange(publishDeps, {
+      author: author(c),
+      reason: body.value.reason,
+      action: "weights",
+      delayMs: deps.propagationMs,
+      ...(body.value.expectedVersion === undefined ? {} : { expectedVersion: body.value.expectedVersion }),
+      change: async (current) => {
+        const table = await current.table();
+        const changed = changeWeights(table, routeId, body.value.weights);
+        if (changed.ok) return ok({ table: changed.value.table, details: { route: routeId, before: changed.value.before, after: body.value.weights }, result: undefined });
+        if (changed.error.reason === "unknown_route") return err(unknownRouteRefusal(routeId, current.version, table));
         const issues = changed.error.issues;
-        return problem(c, 400, "invalid_weights", `These weights are not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
-      }
-      const result = await store.publish({
-        table: changed.value.table,
-        expectedVersion: active.version,
-        author: author(c),
-        reason: body.value.reason,
-        action: "weights",
-        details: { route: routeId, before: changed.value.before, after: body.value.weights },
-        delayMs: deps.propagationMs,
-      });
-      if (result.ok) return c.json(activated(result.value));
-      if (body.value.expectedVersion !== undefined || attempt >= RETRIES) return stale(c, store, result.error.activeVersion, active.version);
-    }
+        return err({ code: "invalid_weights", message: `These weights are not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues });
+      },
+    });
+    return outcome.ok ? c.json(activated(outcome.published)) : failed(c, store, outcome);
   });
 
   api.post("/routes/:id/rollback", async (c) => {
@@ -111,33 +110,28 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const body = await readBody(c, RouteRollbackBody);
     if (!body.ok) return body.response;
     const routeId = c.req.param("id");
-    for (let attempt = 0; ; attempt++) {
-      const active = await activeOrNone(store);
-      if (!active) return problem(c, 404, "no_table", "No route table has been stored yet.");
-      const source = body.value.toVersion !== undefined ? await store.getVersion(body.value.toVersion) : await lastDifferentVersion(store, active, routeId);
-      if (!source) {
-        return body.value.toVersion !== undefined
-          ? problem(c, 404, "unknown_version", `There is no version ${body.value.toVersion} that was ever active.`)
-          : problem(c, 409, "nothing_to_roll_back", `Route '${routeId}' is the same in the last ${ROUTE_HISTORY} versions: there is no earlier definition to restore.`);
-      }
-      const restored = restoreRoute(active.table, routeId, source.table);
-      if (!restored.ok) {
-        if (restored.error.reason === "unchanged") return problem(c, 409, "already_active", `Route '${routeId}' is already as it was in version ${source.version}.`);
+    const outcome = await publishChange(publishDeps, {
+      author: author(c),
+      reason: body.value.reason,
+      action: "route-rollback",
+      change: async (current) => {
+        const table = await current.table();
+        const source = body.value.toVersion !== undefined ? await store.getVersion(body.value.toVersion) : await lastDifferentVersion(store, current.version, table, routeId);
+        if (!source) {
+          return err(
+            body.value.toVersion !== undefined
+              ? { code: "unknown_version", message: `There is no version ${body.value.toVersion} that was ever active.` }
+              : { code: "nothing_to_roll_back", message: `Route '${routeId}' is the same in the last ${ROUTE_HISTORY} versions: there is no earlier definition to restore.` },
+          );
+        }
+        const restored = restoreRoute(table, routeId, source.table);
+        if (restored.ok) return ok({ table: restored.value.table, restoredFrom: source.version, details: { route: routeId, before: restored.value.before ?? null, after: restored.value.after ?? null }, result: source.version });
+        if (restored.error.reason === "unchanged") return err({ code: "already_active", message: `Route '${routeId}' is already as it was in version ${source.version}.` });
         const issues = restored.error.issues;
-        return problem(c, 409, "cannot_restore", `Route '${routeId}' of version ${source.version} does not fit the active table: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
-      }
-      const result = await store.publish({
-        table: restored.value.table,
-        expectedVersion: active.version,
-        author: author(c),
-        reason: body.value.reason,
-        action: "route-rollback",
-        restoredFrom: source.version,
-        details: { route: routeId, before: restored.value.before ?? null, after: restored.value.after ?? null },
-      });
-      if (result.ok) return c.json({ ...activated(result.value), route: routeId, restoredFrom: source.version });
-      if (attempt >= RETRIES) return stale(c, store, result.error.activeVersion, active.version);
-    }
+        return err({ code: "cannot_restore", message: `Route '${routeId}' of version ${source.version} does not fit the active table: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues });
+      },
+    });
+    return outcome.ok ? c.json({ ...activated(outcome.published), route: routeId, restoredFrom: outcome.result }) : failed(c, store, outcome);
   });
 
   api.post("/rollback", async (c) => {
@@ -145,36 +139,78 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
     if (!store) return readOnly(c);
     const body = await readBody(c, RollbackBody);
     if (!body.ok) return body.response;
-    for (let attempt = 0; ; attempt++) {
+    const outcome = await publishChange(publishDeps, {
+      author: author(c),
+      reason: body.value.reason,
+      action: "rollback",
+      // "Back to the previous version" means something else once another change landed.
+      retry: body.value.toVersion !== undefined,
       // The active version's info only, not its table: a rollback must work even when the
       // active table is the one that cannot be read.
-      const active = await store.activeInfo();
-      if (!active) return problem(c, 404, "no_table", "No route table has been stored yet.");
-      const target = body.value.toVersion ?? active.parent;
-      if (target === 0) return problem(c, 409, "nothing_to_roll_back", `Version ${active.version} is the first version: there is nothing before it.`);
-      if (target === active.version) return problem(c, 409, "already_active", `Version ${target} is already active.`);
-      const earlier = await store.getVersion(target);
-      if (!earlier) return problem(c, 404, "unknown_version", `There is no version ${target} that was ever active.`);
-      const request: PublishRequest = {
-        table: earlier.table,
-        expectedVersion: active.version,
-        author: author(c),
-        reason: body.value.reason,
-        action: "rollback",
-        restoredFrom: target,
-      };
-      const result = await store.publish(request);
-      if (result.ok) return c.json({ ...activated(result.value), restoredFrom: target });
-      // "Back to the previous version" means something else once another change landed.
-      if (body.value.toVersion === undefined || attempt >= RETRIES) return stale(c, store, result.error.activeVersion, active.version);
-    }
+      change: async (current) => {
+        if (body.value.toVersion === undefined) {
+          // The one before, or the newest earlier one that can still be read: a damaged version is never a target by default.
+          const earlier = await previousReadable(store, current.info?.parent ?? 0);
+          if (!earlier) return err({ code: "nothing_to_roll_back", message: `Version ${current.version} has no earlier version that can be read: there is nothing to roll back to.` });
+          return ok({ table: earlier.table, restoredFrom: earlier.version, result: earlier.version });
+        }
+        const target = body.value.toVersion;
+        if (target === current.version) return err({ code: "already_active", message: `Version ${target} is already active.` });
+        const earlier = await store.getVersion(target);
+        if (!earlier) return err({ code: "unknown_version", message: `There is no version ${target} that was ever active.` });
+        return ok({ table: earlier.table, restoredFrom: target, result: target });
+      },
+    });
+    return outcome.ok ? c.json({ ...activated(outcome.published), restoredFrom: outcome.result }) : failed(c, store, outcome);
   });
 }
 
-/** The newest earlier version in which the route is defined differently from now. */
-async function lastDifferentVersion(store: RouteTableStore, active: ActiveTable, routeId: string): Promise<ActiveTable | undefined> {
-  const now = canonicalJson(findRoute(active.table, routeId));
-  const { versions } = await store.listVersions({ limit: ROUTE_HISTORY, before: active.version });
+/** What a refused or lost change answers: the refusal's own status, or 412 naming who changed the routes first. */
+export async function failed(c: Context, store: RouteTableStore, outcome: Exclude<PublishOutcome<unknown>, { ok: true }>): Promise<Response> {
+  if (outcome.reason === "no_table") return problem(c, 404, "no_table", "No route table has been stored yet.");
+  if (outcome.reason === "stale_version") return stale(c, store, outcome.activeVersion, outcome.basedOn);
+  const { code, message, issues, extra } = outcome.refusal;
+  return problem(c, REFUSAL_STATUS[code] ?? 409, code, message, { ...(issues ? { issues } : {}), ...extra });
+}
+
+/** The status of each refusal a route change can meet. */
+const REFUSAL_STATUS: Readonly<Record<string, 400 | 404 | 409>> = {
+  invalid_weights: 400,
+  invalid_table: 400,
+  unknown_route: 404,
+  unknown_version: 404,
+  nothing_to_roll_back: 409,
+  already_active: 409,
+  cannot_restore: 409,
+  no_shadow: 409,
+};
+
+/**
+ * `version` when its table can be read, else the newest version before it that served and
+ * can be read (a version damaged by hand, or stored by a release whose rules this one does
+ * not accept, is skipped); undefined when there is none.
+ */
+async function previousReadable(store: RouteTableStore, version: number): Promise<ActiveTable | undefined> {
+  const read = (candidate: number) =>
+    store.getVersion(candidate).catch((error: unknown) => {
+      if (error instanceof InvalidRouteTableError) return undefined;
+      throw error;
+    });
+  if (version === 0) return undefined;
+  const first = await read(version);
+  if (first !== undefined) return first;
+  const { versions } = await store.listVersions({ limit: ROUTE_HISTORY, before: version });
+  for (const info of versions) {
+    const earlier = await read(info.version);
+    if (earlier !== undefined) return earlier;
+  }
+  return undefined;
+}
+
+/** The newest earlier version in which the route is defined differently from `table` (version `version`). */
+async function lastDifferentVersion(store: RouteTableStore, version: number, table: RouteTable, routeId: string): Promise<ActiveTable | undefined> {
+  const now = canonicalJson(findRoute(table, routeId));
+  const { versions } = await store.listVersions({ limit: ROUTE_HISTORY, before: version });
   for (const info of versions) {
     const earlier = await store.getVersion(info.version);
     if (earlier && canonicalJson(findRoute(earlier.table, routeId)) !== now) return earlier;
@@ -182,18 +218,8 @@ async function lastDifferentVersion(store: RouteTableStore, active: ActiveTable,
   return undefined;
 }
 
-async function activeOrNone(store: RouteTableStore): Promise<ActiveTable | undefined> {
-  try {
-    return await store.getActive();
-  } catch (error) {
-    if (error instanceof NoRouteTableError) return undefined;
-    throw error;
-  }
-}
-
 export function unknownRoute(c: Context, routeId: string, active: { version: number; table: RouteTable }): Response {
-  const ids = routeIds(active.table);
-  return problem(c, 404, "unknown_route", `No route '${routeId}' in version ${active.version}${didYouMean(routeId, ids)}. Routes: ${ids.join(", ") || "none"}.`);
+  return problem(c, 404, "unknown_route", unknownRouteRefusal(routeId, active.version, active.table).message);
 }
 
 function readOnly(c: Context): Response {

@@ -7,8 +7,8 @@ import type { Route, RouteTable } from "../routes/schema.ts";
 import type { AdminEnv } from "./auth.ts";
 import type { AdminDeps } from "./deps.ts";
 import { problem, readBody } from "./http.ts";
-import { publishRouteChange } from "./publish-route-change.ts";
-import { unknownRoute } from "./route-handlers.ts";
+import { publishRouteChange } from "../control/publish.ts";
+import { failed, unknownRoute } from "./route-handlers.ts";
 import { ShadowResetBody } from "./schemas.ts";
 
 /**
@@ -66,24 +66,20 @@ export function registerShadow(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const body = await readBody(c, ShadowResetBody);
     if (!body.ok) return body.response;
     const routeId = c.req.param("route");
-    const outcome = await publishRouteChange(store, {
-      routeId,
-      change: (route) => (route.shadow === undefined ? `Route '${routeId}' has no shadow: there is nothing to reset.` : { ...route, shadow: { ...route.shadow, epoch: (route.shadow.epoch ?? 0) + 1 } }),
-      author: c.get("principal").name,
-      reason: body.value.reason,
-      action: "shadow-reset",
-      delayMs: deps.propagationMs,
-    });
-    if (outcome.ok) {
-      deps.cache.accept(outcome.published);
-      const epoch = shadowEpoch(outcome.published.table as RouteTable, outcome.after);
-      return c.json({ version: outcome.published.version, route: routeId, epoch, effectiveAt: outcome.published.info?.effectiveAt ?? null });
-    }
-    if (outcome.reason === "unknown_route") return unknownRoute(c, routeId, outcome.active);
-    if (outcome.reason === "refused") return problem(c, 409, "no_shadow", outcome.message);
-    if (outcome.reason === "no_table") return problem(c, 404, "no_table", "No route table has been stored yet.");
-    if (outcome.reason === "stale_version") return problem(c, 412, "stale_version", `The routes kept changing (version ${outcome.activeVersion} is active): try again.`);
-    return problem(c, 400, "invalid_table", outcome.issues.map((i) => `${i.path}: ${i.message}`).join("; "));
+    const outcome = await publishRouteChange(
+      { store, accept: (published) => deps.cache.accept(published) },
+      {
+        routeId,
+        change: (route) => (route.shadow === undefined ? { code: "no_shadow", message: `Route '${routeId}' has no shadow: there is nothing to reset.` } : { ...route, shadow: { ...route.shadow, epoch: (route.shadow.epoch ?? 0) + 1 } }),
+        author: c.get("principal").name,
+        reason: body.value.reason,
+        action: "shadow-reset",
+        delayMs: deps.propagationMs,
+      },
+    );
+    if (!outcome.ok) return failed(c, store, outcome);
+    const epoch = shadowEpoch(outcome.published.table as RouteTable, outcome.result.after);
+    return c.json({ version: outcome.published.version, route: routeId, epoch, effectiveAt: outcome.published.info?.effectiveAt ?? null });
   });
 }
 

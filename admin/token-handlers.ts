@@ -1,16 +1,12 @@
 import { routeIds } from "../routes/table-lines.ts";
 import type { Hono } from "hono";
-import { overrideTokenId, signOverride } from "../routes/override-token.ts";
+import { createToken, mintOverride, revokeOverride, revokeToken } from "../control/tokens.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
 import { requireOperator, type AdminEnv } from "./auth.ts";
 import type { AdminDeps } from "./deps.ts";
 import { problem, readBody } from "./http.ts";
 import { unknownRoute } from "./route-handlers.ts";
 import { CreateTokenBody, MintOverrideBody, RevokeTokenBody } from "./schemas.ts";
-import { hashToken, newTokenValue } from "./tokens.ts";
-
-/** The longest a stored admin token may live. */
-const MAX_TOKEN_DAYS = 366;
 
 /**
  * GET/POST /tokens, DELETE /tokens/:id (stored admin tokens, operators only), POST
@@ -30,18 +26,8 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     if (!deps.tokenStore || !deps.store) return noStore(c);
     const body = await readBody(c, CreateTokenBody);
     if (!body.ok) return body.response;
-    if (body.value.expiresInDays > MAX_TOKEN_DAYS) return problem(c, 400, "invalid_request", `A token lives at most ${MAX_TOKEN_DAYS} days; make a new one when it expires.`);
-    const token = newTokenValue();
-    const creator = c.get("principal").name;
-    const stored = await deps.tokenStore.create({
-      hash: await hashToken(token),
-      name: body.value.name,
-      role: body.value.role,
-      createdBy: creator,
-      expiresAt: new Date(deps.now() + body.value.expiresInDays * 86_400_000),
-    });
-    await deps.store.recordAudit({ actor: creator, action: "token-create", reason: body.value.reason, details: { id: stored.id, name: stored.name, role: stored.role, expiresAt: stored.expiresAt } });
-    return c.json({ token, ...stored }, 201);
+    const created = await createToken({ tokens: deps.tokenStore, store: deps.store, now: deps.now }, { ...body.value, actor: c.get("principal").name });
+    return created.ok ? c.json(created.value, 201) : problem(c, 400, "invalid_request", created.error.message);
   });
 
   api.delete("/tokens/:id", async (c) => {
@@ -49,9 +35,8 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const body = await readBody(c, RevokeTokenBody);
     if (!body.ok) return body.response;
     const id = c.req.param("id");
-    const revoked = await deps.tokenStore.revoke(id, new Date(deps.now()));
+    const revoked = await revokeToken({ tokens: deps.tokenStore, store: deps.store, now: deps.now }, { id, actor: c.get("principal").name, reason: body.value.reason });
     if (!revoked) return problem(c, 404, "unknown_token", `No stored token with id '${id}' (the first 12 hex digits shown by \`cutover token list\`).`);
-    await deps.store.recordAudit({ actor: c.get("principal").name, action: "token-revoke", reason: body.value.reason, details: { id: revoked.id, name: revoked.name } });
     return c.json(revoked);
   });
 
@@ -62,7 +47,6 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const body = await readBody(c, MintOverrideBody);
     if (!body.ok) return body.response;
     const { backend, route, reason } = body.value;
-    const seconds = Math.min(body.value.ttlSeconds, deps.overrideMaxSeconds);
     try {
       const active = await deps.source.getActive();
       if (!(backend in active.table.backends)) {
@@ -72,11 +56,9 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     } catch (error) {
       if (!(error instanceof NoRouteTableError)) throw error;
     }
-    const expiresAt = Math.floor(deps.now() / 1000) + seconds;
-    const token = await signOverride(deps.overrideSecret, { backend, ...(route === undefined ? {} : { route }), expiresAt });
-    const id = await overrideTokenId(token);
-    await deps.store?.recordAudit({ actor: c.get("principal").name, action: "override", reason, details: { id, backend, route: route ?? "*", expiresAt: new Date(expiresAt * 1000).toISOString() } });
-    return c.json({ token, id, backend, route: route ?? null, expiresAt: new Date(expiresAt * 1000).toISOString(), ...(seconds < body.value.ttlSeconds ? { note: `shortened to the server's maximum of ${deps.overrideMaxSeconds} s` } : {}) }, 201);
+    const minted = await mintOverride(deps, { secret: deps.overrideSecret, backend, route, ttlSeconds: body.value.ttlSeconds, maxSeconds: deps.overrideMaxSeconds, actor: c.get("principal").name, reason });
+    const expiresAt = new Date(minted.expiresAt * 1000).toISOString();
+    return c.json({ token: minted.token, id: minted.id, backend, route: route ?? null, expiresAt, ...(minted.shortened ? { note: `shortened to the server's maximum of ${deps.overrideMaxSeconds} s` } : {}) }, 201);
   });
 
   // Revoking needs only the id (from minting, or the audit log): a token revoked now was
@@ -87,14 +69,8 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     if (!body.ok) return body.response;
     const id = c.req.param("id");
     if (!/^[0-9a-f]{16}$/.test(id)) return problem(c, 400, "invalid_request", `'${id}' is not an override id: 16 hex digits, shown when the override was minted and in the audit log.`);
-    const until = Math.floor(deps.now() / 1000) + deps.overrideMaxSeconds + 60;
-    try {
-      await deps.store.revokeOverride(id, until);
-    } catch (error) {
-      if (error instanceof NoRouteTableError) return problem(c, 409, "no_table", "No route table is stored yet: no override can force anything.");
-      throw error;
-    }
-    await deps.store.recordAudit({ actor: c.get("principal").name, action: "override-revoke", reason: body.value.reason, details: { id } });
-    return c.json({ id, revokedUntil: new Date(until * 1000).toISOString(), propagationMs: deps.propagationMs });
+    const revoked = await revokeOverride({ store: deps.store, now: deps.now }, { id, maxSeconds: deps.overrideMaxSeconds, actor: c.get("principal").name, reason: body.value.reason });
+    if (!revoked.ok) return problem(c, 409, "no_table", "No route table is stored yet: no override can force anything.");
+    return c.json({ id, revokedUntil: new Date(revoked.value.until * 1000).toISOString(), propagationMs: deps.propagationMs });
   });
 }

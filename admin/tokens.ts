@@ -1,7 +1,6 @@
 import * as z from "zod/mini";
-import { toBase64Url } from "../lib/base64.ts";
 import { fromHex } from "../lib/hex.ts";
-import { sha256, sha256Hex } from "../lib/sha256.ts";
+import { sha256 } from "../lib/sha256.ts";
 
 export type Role = "viewer" | "operator";
 
@@ -61,24 +60,6 @@ export function parseTokens(secret: string | undefined): TokenRegistry & { reado
       return found;
     },
   };
-}
-
-/** The form of every token cutover makes (`cutover token hash`, `cutover token create`): `cut_` and 24 random bytes in base64url. */
-const TOKEN_FORMAT = /^cut_[A-Za-z0-9_-]{32}$/;
-
-/** A new admin token's value. */
-export function newTokenValue(): string {
-  return `cut_${toBase64Url(crypto.getRandomValues(new Uint8Array(24)))}`;
-}
-
-/** Whether a value could be a token cutover made (only those are looked up in the store). */
-export function isStoredTokenFormat(token: string): boolean {
-  return TOKEN_FORMAT.test(token);
-}
-
-/** What CUTOVER_ADMIN_TOKENS keeps of a token. */
-export function hashToken(token: string): Promise<string> {
-  return sha256Hex(token);
 }
 
 /** Compares every byte, whatever differs first. */

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { hashToken } from "../admin/tokens.ts";
+import { hashToken } from "../lib/admin-token.ts";
 import { handler } from "../demo/accounts-lambda/handler.ts";
 import { serveLambda } from "../demo/lambda-adapter.ts";
 import { startLegacyApp } from "../demo/legacy-app.ts";

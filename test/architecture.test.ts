@@ -7,7 +7,7 @@ import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
  * The layout rules of STYLE.md, checked on the source itself: no import circles between
  * files or folders, and the pure folders stay pure.
  */
-const SOURCE_FOLDERS = ["worker", "routes", "compare", "accounting", "rollout", "store", "admin", "aws", "lib", "config", "cli", "demo", "bench", "fixtures", "scripts"];
+const SOURCE_FOLDERS = ["worker", "routes", "compare", "accounting", "rollout", "control", "store", "admin", "aws", "lib", "config", "cli", "demo", "bench", "fixtures", "scripts"];
 /** What each pure folder may import besides itself. */
 const PURE: Record<string, readonly string[]> = { lib: [], compare: ["lib"], routes: ["lib", "compare"], accounting: ["lib"], rollout: ["lib", "routes", "compare", "accounting"] };
 
@@ -63,6 +63,15 @@ describe("the source tree", () => {
       for (const target of targets) if (folderOf(target) !== folderOf(file)) (graph.get(folderOf(file)) ?? graph.set(folderOf(file), new Set()).get(folderOf(file)))?.add(folderOf(target));
     }
     expect(findCycle(graph)).toBeUndefined();
+  });
+
+  // DESIGN.md "Folders": control/ is the only code that changes stored state (route tables,
+  // override revocations, tokens); the Worker, the admin API and the config cache only call it.
+  it.each(["worker", "admin", "config"])("leaves every write of route tables and tokens in %s/ to control/", (folder) => {
+    for (const file of files.filter((candidate) => folderOf(candidate) === folder)) {
+      const text = readFileSync(path.join(PROJECT_ROOT, file), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      expect(text, file).not.toMatch(/\.publish\(|\.revokeOverride\(|tokenStore\.(create|revoke)\(|tokens\.(create|revoke)\(/);
+    }
   });
 
   it.each(Object.entries(PURE))("keeps %s/ pure: it imports only %j and does no I/O, no clock, no randomness", (folder, allowed) => {

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { hashToken, newTokenValue } from "../../admin/tokens.ts";
+import { newTokenValue } from "../../control/tokens.ts";
+import { hashToken } from "../../lib/admin-token.ts";
 import { clientFor, jsonOutput, print } from "../context.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";

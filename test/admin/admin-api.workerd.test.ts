@@ -179,6 +179,19 @@ describe("admin API: changing routes", () => {
     expect((await json(await w.api("GET", "/routes"))).table).toEqual(routes);
   });
 
+  it("skips a damaged version when rolling back by default: the target is the newest earlier version that can be read", async () => {
+    const w = await seeded();
+    const broken = await w.store.publish({ table: { ...routes, default: "nowhere" } as never, expectedVersion: w.version, author: "hand-edit", reason: "broken", action: "apply" });
+    if (!broken.ok) throw new Error("publish failed");
+    // Someone stored a good table over the damaged one; its parent is the damaged version.
+    const fixed = await w.api("PUT", "/routes", { body: { table: table({ routes: [] }), reason: "over it" }, headers: { "if-match": String(broken.value.version) } });
+    expect(fixed.status).toBe(200);
+    const back = await w.api("POST", "/rollback", { body: { reason: "back to the last good one" } });
+    expect(back.status, await back.clone().text()).toBe(200);
+    expect(await json(back)).toMatchObject({ restoredFrom: w.version });
+    expect((await json(await w.api("GET", "/routes"))).table).toEqual(routes);
+  });
+
   it("lists versions newest first, marking the active one", async () => {
     const w = await seeded();
     await w.api("POST", "/routes/accounts-read/weights", { body: { weights: { legacy: 90, new: 10 }, reason: "10 %" } });

@@ -1,6 +1,8 @@
 import { describe, expect, inject, it } from "vitest";
 import { createIdentifier, FAILED_LOOKUPS_PER_MINUTE } from "../../admin/identify.ts";
-import { hashToken, newTokenValue, parseTokens } from "../../admin/tokens.ts";
+import { parseTokens } from "../../admin/tokens.ts";
+import { newTokenValue } from "../../control/tokens.ts";
+import { hashToken } from "../../lib/admin-token.ts";
 import { createDynamoClient } from "../../cli/dynamo-client.ts";
 import { ensureTable } from "../../cli/ensure-table.ts";
 import { createDynamoApi } from "../../store/dynamo-api.ts";

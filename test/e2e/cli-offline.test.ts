@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashToken } from "../../admin/tokens.ts";
+import { hashToken } from "../../lib/admin-token.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../cli/local-dynamo.ts";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
 

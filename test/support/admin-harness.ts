@@ -1,6 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
-import { hashToken } from "../../admin/tokens.ts";
+import { hashToken } from "../../lib/admin-token.ts";
 import { createDynamoApi } from "../../store/dynamo-api.ts";
 import { createDynamoClient } from "../../cli/dynamo-client.ts";
 import { createDynamoStore } from "../../store/dynamo-store.ts";

@@ -1,7 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { hashToken } from "../../admin/tokens.ts";
+import { hashToken } from "../../lib/admin-token.ts";
 import { createDynamoClient } from "../../cli/dynamo-client.ts";
 import { ensureTable } from "../../cli/ensure-table.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../cli/local-dynamo.ts";
