@@ -68,7 +68,10 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     }
   });
 
-  app.get("/health", (c) => {
+  app.get("/health", async (c) => {
+    // What the store says, not how long this isolate was idle: a table older than the
+    // propagation bound (or none yet) is read again first, within the store timeout.
+    await deps.cache.confirm();
     const health = deps.cache.health();
     const serving = health.status === "ok" || health.status === "degraded";
     return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs, problems: deps.problems, notes: deps.notes ?? [], isolate: deps.isolateHealth() }, serving ? 200 : 503, { "cache-control": "no-store" });

@@ -9,7 +9,7 @@ import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import { NoRouteTableError } from "./no-route-table-error.ts";
 import { queryItems } from "./query-items.ts";
-import type { ActiveTable, AuditEntry, AuditRecord, PublishRequest, Published, RouteTableStore, SkippedVersion, VersionInfo } from "./route-store.ts";
+import { MAX_CHAIN_ROUTES, MAX_CHAIN_VERSIONS, type ActiveTable, type AuditEntry, type AuditRecord, type ChainedVersion, type PublishRequest, type Published, type RouteTableStore, type SkippedVersion, type VersionInfo } from "./route-store.ts";
 import { parseStoredInfo, publicInfo, type StoredInfo } from "./stored-info.ts";
 import type { EdgeCache } from "./edge-cache.ts";
 import { decodeTable, encodeTable } from "./table-codec.ts";
@@ -55,6 +55,11 @@ function liveRevocations(info: StoredInfo, now: Date): { id: string; until: numb
   return (info.revokedOverrides ?? []).filter((entry) => entry.until * 1000 > now.getTime());
 }
 
+/** Whether a version serves at `at`: its `effectiveAt` passed, or it has none (a rollback, the first table). */
+function inEffect(info: StoredInfo, at: number): boolean {
+  return info.effectiveAt === undefined || Date.parse(info.effectiveAt) <= at;
+}
+
 /** Immutable items (a version's info, its table) stay this long in the edge cache. */
 const IMMUTABLE_SECONDS = 86_400;
 
@@ -70,8 +75,14 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
   const now = options.now ?? (() => new Date());
   const partBytes = options.partBytes ?? 300_000;
   const retryDelayMs = options.retryDelayMs ?? 50;
-  /** Tables read, by version (the active one and the one it replaces): an unchanged poll costs one small GetItem. */
+  /**
+   * Tables and version items read, by version: the active one and the chain that leads to it
+   * (`ActiveTable.ancestors`). Both are immutable (but for a version item's `activatedAt`, which
+   * the chain does not use), so an unchanged poll costs one small GetItem, and a poll during a
+   * storm of changes reads only the versions it has not seen.
+   */
   const memo = new Map<number, RouteTable>();
+  const infos = new Map<number, StoredInfo>();
 
   /** A read or an idempotent write, tried again when DynamoDB refused it or did not answer. */
   const retried = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -184,8 +195,12 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
   };
   const remember = (version: number, table: RouteTable) => {
     memo.set(version, table);
-    // The active version and the one before it are all a poll needs.
-    while (memo.size > 2) memo.delete(Math.min(...memo.keys()));
+    // A poll needs the active version and its chain; each load keeps only those (`keepOnly`).
+    while (memo.size > MAX_CHAIN_VERSIONS + 2) memo.delete(Math.min(...memo.keys()));
+  };
+  const keepOnly = (versions: ReadonlySet<number>) => {
+    for (const version of memo.keys()) if (!versions.has(version)) memo.delete(version);
+    for (const version of infos.keys()) if (!versions.has(version)) infos.delete(version);
   };
 
   const versionInfo = async (version: number) => {
@@ -195,14 +210,46 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
   const servingVersionInfo = (version: number) =>
     throughEdge(`${tableName}/version/${version}`, IMMUTABLE_SECONDS, () => getItem(ROUTES, versionKey(version)), (item) => parseStoredInfo(item, `DynamoDB ${tableName} version ${version}`));
 
-  /** The active table, and while its `effectiveAt` is still to come, the table it replaces. */
+  /** A version item of the chain: from memory when this isolate read it before (as a version or as the active pointer). */
+  const chainInfo = async (version: number): Promise<StoredInfo | undefined> => {
+    const known = infos.get(version);
+    if (known !== undefined) return known;
+    const info = await servingVersionInfo(version);
+    if (info !== undefined) infos.set(version, info);
+    return info;
+  };
+
+  /**
+   * The versions before `info` still waiting for their `effectiveAt` at `at`, newest first,
+   * down to the newest one in effect (ActiveTable.ancestors). Version items are walked one by
+   * one (by `parent`: a version whose activation lost a race is not in the chain); their
+   * tables are read together.
+   */
+  const ancestorsOf = async (info: StoredInfo, at: number): Promise<ChainedVersion[]> => {
+    const chain: StoredInfo[] = [];
+    let routes = 0;
+    for (let parent = info.parent; parent !== 0 && chain.length < MAX_CHAIN_VERSIONS; ) {
+      const ancestor = await chainInfo(parent);
+      if (ancestor === undefined) break;
+      routes += ancestor.routeCount;
+      if (routes > MAX_CHAIN_ROUTES && chain.length > 0) break;
+      chain.push(ancestor);
+      if (inEffect(ancestor, at)) break;
+      parent = ancestor.parent;
+    }
+    const tables = await Promise.all(chain.map(readTable));
+    return chain.map((ancestor, i) => ({ version: ancestor.version, table: tables[i] as RouteTable, ...(ancestor.effectiveAt === undefined ? {} : { effectiveAt: ancestor.effectiveAt }) }));
+  };
+
+  /** The active table, and while its `effectiveAt` is still to come, the chain of versions before it (ActiveTable.ancestors). */
   const load = async (info: StoredInfo): Promise<ActiveTable> => {
-    const table = await readTable(info);
+    const at = now().getTime();
+    infos.set(info.version, info);
+    const [table, ancestors] = await Promise.all([readTable(info), inEffect(info, at) ? [] : ancestorsOf(info, at)]);
     const revoked = liveRevocations(info, now()).map((entry) => entry.id);
     const active: ActiveTable = { version: info.version, table, info: publicInfo(info), ...(revoked.length > 0 ? { revokedOverrides: revoked } : {}) };
-    if (info.effectiveAt === undefined || Date.parse(info.effectiveAt) <= now().getTime() || info.parent === 0) return active;
-    const parent = await servingVersionInfo(info.parent);
-    return parent ? { ...active, previous: { version: parent.version, table: await readTable(parent) } } : active;
+    keepOnly(new Set([info.version, ...ancestors.map((ancestor) => ancestor.version)]));
+    return ancestors.length > 0 ? { ...active, ancestors } : active;
   };
 
   const putNew = async (item: Record<string, unknown>): Promise<void> => {

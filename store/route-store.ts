@@ -25,6 +25,23 @@ export interface VersionInfo {
   readonly effectiveAt?: string;
 }
 
+/** A version of the chain that leads to the active one (see `ActiveTable.ancestors`). */
+export interface ChainedVersion {
+  readonly version: number;
+  readonly table: RouteTable;
+  /** When it takes effect (ISO time); absent: it took effect when it was activated (a rollback, the first table). */
+  readonly effectiveAt?: string;
+}
+
+/**
+ * How many versions `ActiveTable.ancestors` holds at most, and how many routes their tables
+ * hold together (about 2 MB of memory per 10 000 routes): the propagation bound is a few
+ * seconds and changes come a few a second at most, so a chain is a handful of versions.
+ * Beyond either limit the oldest ancestors are not read (see `ancestors`).
+ */
+export const MAX_CHAIN_VERSIONS = 64;
+export const MAX_CHAIN_ROUTES = 200_000;
+
 /** The route table that serves traffic, with the version that identifies it everywhere. */
 export interface ActiveTable {
   readonly version: number;
@@ -32,10 +49,19 @@ export interface ActiveTable {
   /** Absent for a static source, which has no history. */
   readonly info?: VersionInfo;
   /**
-   * The version that keeps serving until `info.effectiveAt`, when that is still to come (a
-   * cold isolate serves it too, so that it agrees with the warm ones).
+   * While `info.effectiveAt` is still to come: the versions before it (by `parent`), newest
+   * first, each still waiting for its own `effectiveAt`, down to and including the newest one
+   * already in effect — the one to serve now. Each isolate serves the newest of the chain whose
+   * moment has passed, so that all of them switch together whatever the rate of changes. A
+   * version without `effectiveAt` (a rollback) is in effect and ends the chain: what was
+   * written before it never serves again. Absent when the active version is in effect already.
+   *
+   * At most MAX_CHAIN_VERSIONS versions and MAX_CHAIN_ROUTES routes: beyond them (changes far
+   * faster than the bound allows) the chain stops short of the version in effect, and an
+   * isolate that did not read the versions in between keeps serving its own table until the
+   * oldest version read takes effect (a cold one serves that oldest version at once).
    */
-  readonly previous?: { readonly version: number; readonly table: RouteTable };
+  readonly ancestors?: readonly ChainedVersion[];
   /** Ids of tester overrides revoked and not yet expired (read with the active pointer). */
   readonly revokedOverrides?: readonly string[];
 }

@@ -7,8 +7,9 @@ import { startUpstream, type Upstream } from "../support/upstream.ts";
 
 /**
  * Config reads that scale with data centres, not isolates: three Worker processes of one
- * "data centre" (one shared Cache API), polling the route table every 200 ms, with their
- * DynamoDB calls counted by a proxy.
+ * "data centre" (one shared Cache API), with their DynamoDB calls counted by a proxy. Reads
+ * are counted per refresh round, not per second, so that a slow machine cannot fail the test
+ * (the rates are measured in bench/config-reads.ts).
  */
 describe("the per-colo cache in front of config reads", () => {
   let legacy: Upstream;
@@ -27,41 +28,52 @@ describe("the per-colo cache in front of config reads", () => {
     await legacy?.close();
   });
 
-  /** Requests to every isolate for `ms`, one every 50 ms each; the GetItem calls they caused, and over how many seconds. */
-  async function polled(cluster: Cluster, ms: number): Promise<{ reads: number; seconds: number }> {
+  const ROUNDS = 4;
+  /**
+   * The isolates' tables (TTL 100 ms, store timeout 400 ms: a propagation bound of 1.5 s) and
+   * the colo's entry for the active pointer (2 s) are both stale after this pause: waiting
+   * longer only makes that surer.
+   */
+  const PAUSE_MS = 2_200;
+  const vars = { CUTOVER_CONFIG_TTL_MS: "100", CUTOVER_STORE_TIMEOUT_MS: "400", CUTOVER_EDGE_CACHE_SECONDS: "2", CUTOVER_METRICS: "off" };
+
+  /**
+   * ROUNDS refresh rounds: each isolate in turn answers /_cutover/health, which reads the
+   * store before it answers when its table is older than the propagation bound (as it is after
+   * the pause). The GetItem calls they caused.
+   */
+  async function refreshRounds(cluster: Cluster): Promise<number> {
     // Every isolate warm first (a cold one reads the table once), then count.
-    await Promise.all(cluster.urls.map(async (url) => (await fetch(`${url}/orders/1`)).arrayBuffer()));
+    for (const url of cluster.urls) expect((await fetch(`${url}/orders/1`)).status).toBe(200);
     cluster.dynamoCalls?.clear();
-    const start = Date.now();
-    const until = start + ms;
-    while (Date.now() < until) {
-      await Promise.all(cluster.urls.map(async (url) => (await fetch(`${url}/orders/1`)).arrayBuffer()));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let round = 0; round < ROUNDS; round++) {
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      for (const url of cluster.urls) expect(((await (await fetch(`${url}/_cutover/health`)).json()) as { status: string }).status).toBe("ok");
     }
-    return { reads: cluster.dynamoCalls?.get("GetItem") ?? 0, seconds: (Date.now() - start) / 1000 };
+    return cluster.dynamoCalls?.get("GetItem") ?? 0;
   }
 
-  it("reads the active pointer about once a second for the whole data centre, and per isolate without it", async () => {
-    const vars = { CUTOVER_CONFIG_TTL_MS: "200", CUTOVER_METRICS: "off" };
+  it("reads the active pointer once per refresh round for the whole data centre, and once per isolate without it", async () => {
     const shared = await startCluster({ isolates: 3, table, coloCache: cache, dynamoProxy: {}, vars });
-    let withTier: { reads: number; seconds: number };
+    const hitsBefore = cache.stats.hits;
+    let withTier: number;
     try {
-      withTier = await polled(shared, 3000);
+      withTier = await refreshRounds(shared);
     } finally {
       await shared.stop();
     }
     const alone = await startCluster({ isolates: 3, table, dynamoProxy: {}, vars: { ...vars, CUTOVER_EDGE_CACHE: "off" } });
-    let withoutTier: { reads: number; seconds: number };
+    let withoutTier: number;
     try {
-      withoutTier = await polled(alone, 3000);
+      withoutTier = await refreshRounds(alone);
     } finally {
       await alone.stop();
     }
-    // One read per second per data centre (the first second's refresh may fall at its start
-    // and its end), against three isolates reading every 200 ms: fifteen a second.
-    expect(withTier.reads).toBeLessThanOrEqual(Math.ceil(withTier.seconds) + 1);
-    expect(withoutTier.reads).toBeGreaterThanOrEqual(5 * withoutTier.seconds);
-    expect(cache.stats.hits).toBeGreaterThan(0);
+    // The first isolate of a round finds the colo's entry stale and reads DynamoDB; the two
+    // after it read the entry it left. Without the tier, every isolate reads the store.
+    expect(withTier).toBe(ROUNDS);
+    expect(withoutTier).toBe(3 * ROUNDS);
+    expect(cache.stats.hits - hitsBefore).toBeGreaterThanOrEqual(2 * ROUNDS);
   });
 
   it("still serves a change everywhere, and health says how old the table is", async () => {
@@ -70,9 +82,10 @@ describe("the per-colo cache in front of config reads", () => {
       const flip = await cluster.api(0, "POST", "/routes/orders/weights", { weights: { legacy: 100 }, reason: "same, new version" });
       expect(flip.status).toBe(200);
       const version = ((await flip.json()) as { version: number }).version;
-      // Within the TTL plus the cache's second, both isolates serve the new version.
+      // Within the TTL plus the cache's second (about 1.5 s), both isolates serve the new
+      // version; the wait allows far more, so that a loaded machine does not fail it.
       await expect
-        .poll(async () => Promise.all(cluster.urls.map(async (url) => ((await (await fetch(`${url}/_cutover/health`)).json()) as { version: number }).version)), { timeout: 5000, interval: 200 })
+        .poll(async () => Promise.all(cluster.urls.map(async (url) => ((await (await fetch(`${url}/_cutover/health`)).json()) as { version: number }).version)), { timeout: 20_000, interval: 200 })
         .toEqual([version, version]);
     } finally {
       await cluster.stop();
