@@ -9,7 +9,8 @@ interface Health {
   readonly lastError?: string;
   readonly source?: string;
   readonly propagationMs?: number;
-  readonly pending?: { version: number; effectiveAt: string };
+  /** The newest version waiting for its moment, and how many wait (a chain, when changes come faster than the propagation bound). */
+  readonly pending?: { version: number; effectiveAt: string; waiting?: number };
   readonly problems?: readonly string[];
   /** What is off by choice, and how to turn it on: shown, not a failure. */
   readonly notes?: readonly string[];
@@ -18,7 +19,7 @@ interface Health {
 /** What a status means, and what to do about it. */
 const STATUS_HINTS: Readonly<Record<string, string>> = {
   ok: "serving the store's active route table",
-  degraded: "serving the last known good table: the store fails, or has not confirmed the table for longer than the propagation bound",
+  degraded: "serving the last known good table: the store failed or was too slow when health read it just now",
   starting: "the store holds no route table yet: apply one with `cutover routes apply FILE --reason …`",
   unavailable: "no route table could be loaded at all: requests go to CUTOVER_LEGACY_URL, or get 503 without it",
 };
@@ -58,7 +59,7 @@ export function registerDoctor(program: Command): void {
         [
           `cutover at ${base}`,
           health ? `  status      ${health.status} — ${STATUS_HINTS[health.status] ?? ""}` : "  status      (no answer)",
-          health?.version !== undefined ? `  version     ${health.version}${health.pending ? ` (version ${health.pending.version} takes effect at ${health.pending.effectiveAt})` : ""}, confirmed ${Math.round((health.ageMs ?? 0) / 1000)} s ago from ${health.source}` : undefined,
+          health?.version !== undefined ? `  version     ${health.version}${health.pending ? ` (version ${health.pending.version} takes effect at ${health.pending.effectiveAt}${(health.pending.waiting ?? 1) > 1 ? `, ${health.pending.waiting} versions waiting` : ""})` : ""}, confirmed ${Math.round((health.ageMs ?? 0) / 1000)} s ago from ${health.source}` : undefined,
           `  your token  ${token}`,
           "",
           findings.length === 0 ? "Nothing to do." : ["To do:", ...findings.map((finding) => `  • ${finding}`)].join("\n"),
