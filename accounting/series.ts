@@ -9,7 +9,7 @@ export interface SeriesPoint {
   /** Requests this backend answered (attempts minus those that fell back elsewhere). */
   readonly served: number;
   readonly status: { readonly "2xx": number; readonly "3xx": number; readonly "4xx": number; readonly "5xx": number };
-  /** Answers cutover made itself, by status (502, 504, 413, 400, 405). */
+  /** Answers cutover made itself, by status (502, 504, 413, 400, 405); and 499: the client stopped sending its body (nobody's failure). */
   readonly proxyErrors: Readonly<Record<string, number>>;
   /** Fallbacks taken away from this backend, by trigger. */
   readonly fallbacks: Readonly<Record<string, number>>;

@@ -5,7 +5,15 @@ export type AttemptResult =
   /** The backend answered: its status, as the origin sent it. */
   | { readonly kind: "response"; readonly status: number }
   /** cutover answered instead (502 unreachable or bad status, 504 timeout, 413, 405, 400): its status. */
-  | { readonly kind: "proxy"; readonly status: number };
+  | { readonly kind: "proxy"; readonly status: number }
+  /**
+   * The client stopped sending its request body (it broke off, or stalled until the backend's
+   * timeout): nobody's failure, counted as 499 (nginx's "client closed request").
+   */
+  | { readonly kind: "client"; readonly status: 499 };
+
+/** The status a client abort is counted as. */
+export const CLIENT_ABORT_STATUS = 499;
 
 /** Which arm served: the default backend, a single-backend route, a split's choice, an override, a fallback. */
 export type ArmName = "default" | "single" | "split" | "override" | "fallback";
@@ -21,7 +29,7 @@ export interface TrafficCounts {
   fellBack: number;
   /** Origin statuses by class: 2xx, 3xx, 4xx, 5xx. */
   readonly status: [number, number, number, number];
-  /** Answers cutover made itself, by status. */
+  /** Answers cutover made itself, by status; and client aborts, as 499. */
   readonly proxy: Map<number, number>;
   /** Fallbacks taken away from this backend, by trigger (error, timeout, 5xx status, 404). */
   readonly fallbacks: Map<string, number>;
@@ -66,67 +74,16 @@ export function mergeCounts(into: TrafficCounts, from: TrafficCounts): void {
   for (const [bucket, count] of from.latency) add(into.latency, bucket, count);
 }
 
-/** `from` minus `less` (counts recorded between two readings of cumulative counters); never below zero. */
-export function subtractCounts(from: TrafficCounts, less: TrafficCounts): TrafficCounts {
-  const out = emptyCounts();
-  mergeCounts(out, from);
-  out.requests = Math.max(0, out.requests - less.requests);
-  out.fellBack = Math.max(0, out.fellBack - less.fellBack);
-  for (let i = 0; i < 4; i++) (out.status[i] as number) = Math.max(0, (out.status[i] as number) - (less.status[i] as number));
-  for (const map of ["proxy", "fallbacks", "arms", "latency"] as const) {
-    const target = out[map] as Map<unknown, number>;
-    for (const [key, count] of less[map] as Map<unknown, number>) {
-      const left = (target.get(key) ?? 0) - count;
-      if (left > 0) target.set(key, left);
-      else target.delete(key);
-    }
-  }
-  return out;
-}
-
 /** Served requests: attempts that gave the client its answer. */
 export function served(counts: TrafficCounts): number {
   return counts.requests - counts.fellBack;
 }
 
-/** Failed attempts as a rollout gate sees them: the origin's 5xx and cutover's own 502/504. */
+/** Failed attempts, as the metrics' error rate counts them: the origin's 5xx and cutover's own 502/504 (never a client abort). */
 export function failures(counts: TrafficCounts): number {
   return counts.status[3] + (counts.proxy.get(502) ?? 0) + (counts.proxy.get(504) ?? 0);
 }
 
 function add<K>(map: Map<K, number>, key: K, count: number): void {
   map.set(key, (map.get(key) ?? 0) + count);
-}
-
-/**
- * The counters as DynamoDB attributes (only the ones that are not zero): `r`, `fb`, `s2`…`s5`,
- * `p<status>`, `f_<trigger>`, `a_<arm>`, `h<bucket>`.
- */
-export function toAttributes(counts: TrafficCounts): Record<string, number> {
-  const out: Record<string, number> = {};
-  const put = (name: string, value: number) => value !== 0 && (out[name] = value);
-  put("r", counts.requests);
-  put("fb", counts.fellBack);
-  counts.status.forEach((value, i) => put(`s${i + 2}`, value));
-  for (const [status, count] of counts.proxy) put(`p${status}`, count);
-  for (const [trigger, count] of counts.fallbacks) put(`f_${trigger}`, count);
-  for (const [arm, count] of counts.arms) put(`a_${arm}`, count);
-  for (const [bucket, count] of counts.latency) put(`h${bucket}`, count);
-  return out;
-}
-
-/** The counters back from stored attributes (anything else on the item is ignored). */
-export function fromAttributes(item: Readonly<Record<string, unknown>>): TrafficCounts {
-  const counts = emptyCounts();
-  for (const [name, raw] of Object.entries(item)) {
-    const value = typeof raw === "number" ? raw : 0;
-    if (name === "r") counts.requests = value;
-    else if (name === "fb") counts.fellBack = value;
-    else if (/^s[2-5]$/.test(name)) counts.status[Number(name[1]) - 2] = value;
-    else if (/^p\d{3}$/.test(name)) counts.proxy.set(Number(name.slice(1)), value);
-    else if (name.startsWith("f_")) counts.fallbacks.set(name.slice(2), value);
-    else if (name.startsWith("a_")) counts.arms.set(name.slice(2) as ArmName, value);
-    else if (/^h\d+$/.test(name)) counts.latency.set(Number(name.slice(1)), value);
-  }
-  return counts;
 }

@@ -1,12 +1,12 @@
 import { findRoute } from "../routes/table-lines.ts";
-import { periodOf, totals } from "../accounting/series.ts";
-import { emptyCounts, fromAttributes, subtractCounts, toAttributes } from "../accounting/traffic-counts.ts";
+import { armEvidence, emptyEvidence, mergeEvidence, type EvidenceCounts } from "../accounting/evidence-counts.ts";
 import { buildShadowReport } from "../compare/shadow-report.ts";
 import { logEvent } from "../lib/log.ts";
 import { decide, next, type Decision, type RolloutEvent, type RolloutState } from "../rollout/decide.ts";
 import type { Evidence, Verdict } from "../rollout/gates.ts";
 import { rolloutMessage } from "../rollout/message.ts";
 import { sameRoute } from "../rollout/route-at-step.ts";
+import { stepVersionsNow } from "../rollout/step-versions.ts";
 import { shadowEpoch, shadowStatsId } from "../routes/shadow-epoch.ts";
 import type { MetricsStore } from "../store/metrics-store.ts";
 import type { RolloutStore } from "../store/rollout-store.ts";
@@ -21,7 +21,7 @@ export interface ControllerDeps {
   readonly metrics: MetricsStore;
   readonly shadow: ShadowStore;
   readonly now: () => number;
-  /** How long after a step takes effect its window opens: the metrics flush interval and a margin. */
+  /** How long after a step takes effect its window opens: the metrics flush interval and a margin (its counts have reached the store). */
   readonly settleMs: number;
   /** The propagation bound: a step (not a rollback) takes effect everywhere this long after it is written. */
   readonly propagationMs: number;
@@ -64,6 +64,7 @@ export async function tickOne(deps: ControllerDeps, state: RolloutState): Promis
   const active = await deps.store.getActive();
   const route = findRoute(active.table, state.route);
   const now = deps.now();
+  const stepVersions = stepVersionsNow(state, { version: active.version, route });
   const evidence = state.window === undefined ? undefined : await gatherEvidence(deps, state, active, now);
   const decision = decide({ state, route, evidence, now, settleMs: deps.settleMs });
   const at = new Date(now).toISOString();
@@ -81,14 +82,12 @@ export async function tickOne(deps: ControllerDeps, state: RolloutState): Promis
       return result(paused, decision.reason);
     }
     case "open-window": {
-      const minute = periodOf(now, "m");
-      const baseline = await armTotals(deps, state, minute, now);
-      const opened: RolloutState = { ...state, window: { openedAt: at, minute, baseline: { control: toAttributes(baseline.control), candidate: toAttributes(baseline.candidate) } } };
+      const opened: RolloutState = { ...state, stepVersions, window: { openedAt: at } };
       if (!(await save(opened))) return lost(state);
       return result(opened, `step ${state.step + 1}: evidence window opened`);
     }
     case "wait": {
-      const waiting: RolloutState = { ...state, lastVerdict: { ...decision.verdict, at, step: state.step } };
+      const waiting: RolloutState = { ...state, stepVersions, lastVerdict: { ...decision.verdict, at, step: state.step } };
       if (!(await save(waiting))) return lost(state);
       return result(waiting, decision.verdict.summary);
     }
@@ -149,6 +148,8 @@ export async function advance(
       ...rest,
       step,
       stepStartedAt: startsAt,
+      // The step's evidence is its own version's (the active one's, when the route stays as it was).
+      stepVersions: [version ?? active.version],
       status,
       ...(decision.pauses ? { pausedReason: `plan pause at step ${step + 1}: promote to continue` } : {}),
       lastVerdict: { ...decision.verdict, at, step: state.step },
@@ -201,15 +202,22 @@ export async function restore(deps: ControllerDeps, state: RolloutState, active:
 }
 
 /**
- * The step's evidence: each arm's counts since the window opened (the route's cumulative
- * minute counters from the window's minute on, less what they held when it opened), and the
- * shadow's epoch when the route shadows the candidate.
+ * The step's evidence: each arm's evidence cells under the step's table versions (what the
+ * split chose while the route was as the step serves it: nothing from before the step, no
+ * tester override, fallback or refusal), and the shadow's epoch when the route shadows the
+ * candidate.
  */
 export async function gatherEvidence(deps: Pick<ControllerDeps, "metrics" | "shadow">, state: RolloutState, active: ActiveTable, now: number): Promise<Evidence | undefined> {
   const window = state.window;
   if (window === undefined) return undefined;
-  const arms = await armTotals(deps, state, window.minute, now);
   const route = findRoute(active.table, state.route);
+  const versions = stepVersionsNow(state, { version: active.version, route });
+  const arms = { control: emptyEvidence(), candidate: emptyEvidence() };
+  const armOf = (backend: string): EvidenceCounts | undefined => (backend === state.control ? arms.control : backend === state.plan.candidate ? arms.candidate : undefined);
+  for (const cell of await deps.metrics.evidence(state.route, versions)) {
+    const arm = armOf(cell.backend);
+    if (arm !== undefined) mergeEvidence(arm, cell.counts);
+  }
   let shadow: Evidence["shadow"];
   if (route?.shadow?.to === state.plan.candidate) {
     const epoch = shadowEpoch(active.table, route) as string;
@@ -219,15 +227,10 @@ export async function gatherEvidence(deps: Pick<ControllerDeps, "metrics" | "sha
   }
   return {
     windowMs: now - Date.parse(window.openedAt),
-    control: subtractCounts(arms.control, fromAttributes(window.baseline.control)),
-    candidate: subtractCounts(arms.candidate, fromAttributes(window.baseline.candidate)),
+    control: armEvidence(arms.control),
+    candidate: armEvidence(arms.candidate),
     ...(shadow ? { shadow } : {}),
   };
-}
-
-async function armTotals(deps: Pick<ControllerDeps, "metrics">, state: RolloutState, minute: string, now: number) {
-  const byBackend = totals(await deps.metrics.minutes(state.route, minute, periodOf(now, "m")));
-  return { control: byBackend.get(state.control) ?? emptyCounts(), candidate: byBackend.get(state.plan.candidate) ?? emptyCounts() };
 }
 
 /** A promote: the next step now, whatever the evidence says (audited as the operator's). */

@@ -91,6 +91,8 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
       control,
       shadowEpoch: (route.shadow?.epoch ?? 0) + 1,
       ...(first?.type === "pause" ? { pausedReason: "plan pause at step 1: promote to continue" } : {}),
+      // The version serving the first step: this one, unless the step writes one.
+      stepVersions: [active.version],
       revision: (existing?.revision ?? 0) + 1,
       startedAt: at,
       startedBy: actor(c),
@@ -117,7 +119,7 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
       }
       controller.accept?.(published.published);
       state = withEvent(
-        { ...started, stepStartedAt: published.published.info?.effectiveAt ?? at, revision: started.revision + 1 },
+        { ...started, stepStartedAt: published.published.info?.effectiveAt ?? at, stepVersions: [published.published.version], revision: started.revision + 1 },
         { at, kind: "step", step: 0, message: `step 1 of ${plan.steps.length}`, version: published.published.version },
       );
       await controller.rollouts.put(state, started.revision);
@@ -161,17 +163,23 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
       const decision = promoteDecision(state, who);
       return decision && advance(controller, state, active, decision, at, "promoted", who);
     }
-    // The step is served again as the plan says (over a manual change, since an operator asks), with a fresh window.
+    // The step is served again as the plan says (over a manual change, since an operator asks),
+    // with a fresh window; re-applied as a new version, its evidence starts over with it.
     const expected = routeAtStep(state.plan, state.original, state.step, state.shadowEpoch);
     let startsAt = at;
+    let stepVersions = state.stepVersions;
     if (!sameRoute(findRoute(active.table, state.route), expected)) {
       const published = await publishRouteChange(controller.store, { routeId: state.route, change: () => expected, author: who, reason: `rollout of ${state.route} resumed: ${reason}`, action: "rollout", delayMs: controller.propagationMs });
       if (!published.ok) return undefined;
       controller.accept?.(published.published);
       startsAt = published.published.info?.effectiveAt ?? at;
+      stepVersions = [published.published.version];
     }
-    const { window: _window, pausedReason: _paused, ...rest } = state;
-    const resumed = withEvent({ ...rest, status: "running", stepStartedAt: startsAt, revision: state.revision + 1, updatedAt: at }, { at, kind: "resumed", step: state.step, message: `resumed by ${who}: ${reason}` });
+    const { window: _window, pausedReason: _paused, stepVersions: _versions, ...rest } = state;
+    const resumed = withEvent(
+      { ...rest, ...(stepVersions ? { stepVersions } : {}), status: "running", stepStartedAt: startsAt, revision: state.revision + 1, updatedAt: at },
+      { at, kind: "resumed", step: state.step, message: `resumed by ${who}: ${reason}` },
+    );
     return (await controller.rollouts.put(resumed, state.revision)) ? resumed : undefined;
   });
 

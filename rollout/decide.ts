@@ -28,11 +28,20 @@ export interface RolloutState {
   /** When the step's table version took (or takes) effect everywhere. */
   readonly stepStartedAt: string;
   /**
-   * The step's evidence window: opened once the step's version serves everywhere and the
-   * counts from before it have been flushed; `baseline` is what the route's cumulative
-   * counters (from `minute` on) held then, subtracted from later readings.
+   * The route-table versions whose evidence is the step's: the version that first served the
+   * step (the one it published, or the active one when the step left the route as it was),
+   * and every later version a tick found serving the route as the step does (a change to
+   * another route makes a new version mid-step). Evidence is counted per version, so nothing
+   * from before the step is in it. Absent in states stored by an earlier cutover: the active
+   * version then.
    */
-  readonly window?: { readonly openedAt: string; readonly minute: string; readonly baseline: { readonly control: Record<string, number>; readonly candidate: Record<string, number> } };
+  readonly stepVersions?: readonly number[];
+  /**
+   * The step's evidence window: opened once the step's version serves everywhere and its
+   * counts have had one flush interval to arrive; the minimum duration runs from it. (States
+   * stored by an earlier cutover also hold a `minute` and a `baseline`, no longer read.)
+   */
+  readonly window?: { readonly openedAt: string };
   /** The route before the rollout: what a rollback restores. */
   readonly original: Route;
   readonly control: string;
@@ -69,7 +78,7 @@ export interface DecideInput {
   /** The step's window of evidence; undefined until the window is open. */
   readonly evidence: Evidence | undefined;
   readonly now: number;
-  /** How long after a step's version takes effect its window opens: one metrics flush interval, so that counts from before it are in. */
+  /** How long after a step's version takes effect its window opens: one metrics flush interval, so that its counts reach the store. */
   readonly settleMs: number;
 }
 

@@ -1,14 +1,18 @@
+import type { ArmEvidence } from "../accounting/evidence-counts.ts";
 import { histogramPercentile } from "../accounting/latency-buckets.ts";
-import { failures, type TrafficCounts } from "../accounting/traffic-counts.ts";
 import type { Gates, NormalizedStep } from "./plan.ts";
 import { differenceInterval, wilson } from "./statistics.ts";
 
-/** What a step is judged on: both arms over the same window, and the shadow's current epoch. */
+/**
+ * What a step is judged on: each arm's evidence under the step's table versions (the split's
+ * own choices: users, who of them met a failure or a 4xx, latency), and the shadow's current
+ * epoch.
+ */
 export interface Evidence {
   /** How long the step's window has been open. */
   readonly windowMs: number;
-  readonly control: TrafficCounts;
-  readonly candidate: TrafficCounts;
+  readonly control: ArmEvidence;
+  readonly candidate: ArmEvidence;
   /** Noise-filtered comparisons of the route's shadow (its epoch), when it has one toward the candidate. */
   readonly shadow?: { readonly attempts: number; readonly mismatched: number };
 }
@@ -16,7 +20,7 @@ export interface Evidence {
 export type Outcome = "pass" | "wait" | "fail";
 
 export interface Check {
-  readonly gate: "duration" | "requests" | "comparisons" | "errors" | "latency-p95" | "latency-p99" | "correctness";
+  readonly gate: "duration" | "users" | "comparisons" | "errors" | "client-errors" | "latency-p95" | "latency-p99" | "correctness";
   /** `skip`: not judged (too few samples for that percentile), which neither holds nor fails the step. */
   readonly outcome: Outcome | "skip";
   readonly summary: string;
@@ -30,8 +34,8 @@ export interface Verdict {
 }
 
 /**
- * No error or mismatch verdict on fewer candidate requests than this, however lopsided: a
- * couple of failures right after a step starts are not evidence.
+ * No error or mismatch verdict on fewer users (or comparisons) on an arm than this, however
+ * lopsided: a couple of failures right after a step starts are not evidence.
  */
 export const EVIDENCE_FLOOR = 10;
 
@@ -53,14 +57,17 @@ export function judgeStep(step: NormalizedStep, gates: Gates, evidence: Evidence
     });
     checks.push(correctnessCheck(gates, evidence.shadow ?? { attempts: 0, mismatched: 0 }));
   } else {
-    const n = { control: evidence.control.requests, candidate: evidence.candidate.requests };
+    const n = { control: evidence.control.users, candidate: evidence.candidate.users };
     checks.push({
-      gate: "requests",
-      outcome: n.control >= step.minRequests && n.candidate >= step.minRequests ? "pass" : "wait",
-      summary: `control ${n.control}, candidate ${n.candidate} of ${step.minRequests} requests each`,
-      numbers: { control: n.control, candidate: n.candidate, needed: step.minRequests },
+      gate: "users",
+      outcome: n.control >= step.minUsers && n.candidate >= step.minUsers ? "pass" : "wait",
+      summary: `control ${n.control}, candidate ${n.candidate} of ${step.minUsers} users each`,
+      numbers: { control: n.control, candidate: n.candidate, needed: step.minUsers, controlRequests: evidence.control.requests, candidateRequests: evidence.candidate.requests },
     });
-    checks.push(errorCheck(gates, evidence));
+    checks.push(
+      shareCheck("errors", "met an error", gates.errorRateTolerance, gates.confidence, share(evidence.control, "failedUsers", "failures"), share(evidence.candidate, "failedUsers", "failures")),
+      shareCheck("client-errors", "got a 4xx", gates.clientErrorRateTolerance, gates.confidence, share(evidence.control, "clientErrorUsers", "clientErrors"), share(evidence.candidate, "clientErrorUsers", "clientErrors")),
+    );
     checks.push(latencyCheck("p95", gates, evidence), latencyCheck("p99", gates, evidence));
     if (evidence.shadow !== undefined) checks.push(correctnessCheck(gates, evidence.shadow));
   }
@@ -81,32 +88,47 @@ function durationCheck(minMs: number, windowMs: number): Check {
   };
 }
 
+/** Users of one arm, how many of them met something, and the requests behind them. */
+interface Share {
+  readonly users: number;
+  readonly met: number;
+  readonly requests: number;
+  readonly events: number;
+}
+
+function share(arm: ArmEvidence, users: "failedUsers" | "clientErrorUsers", events: "failures" | "clientErrors"): Share {
+  return { users: arm.users, met: arm[users], requests: arm.requests, events: arm[events] };
+}
+
 /**
- * The candidate's error rate against the control's: the Newcombe interval of the difference.
- * Fails when even its lower bound is above the tolerance (the candidate is worse, with the
- * plan's confidence); otherwise passes — once the step's minimum requests are in, which the
- * requests check holds.
+ * The share of the candidate's users who met something (an error, a 4xx) against the
+ * control's: the Newcombe interval of the difference. Per user, so that one client sending a
+ * thousand requests weighs as one. Fails when even its lower bound is above the tolerance (the
+ * candidate is worse, with the plan's confidence); otherwise passes — once the step's minimum
+ * users are in, which the users check holds.
  */
-function errorCheck(gates: Gates, evidence: Evidence): Check {
-  const control = { n: evidence.control.requests, errors: failures(evidence.control) };
-  const candidate = { n: evidence.candidate.requests, errors: failures(evidence.candidate) };
-  const difference = differenceInterval(candidate.errors, candidate.n, control.errors, control.n, gates.confidence);
+function shareCheck(gate: "errors" | "client-errors", what: string, tolerance: number, confidence: number, control: Share, candidate: Share): Check {
+  const difference = differenceInterval(candidate.met, candidate.users, control.met, control.users, confidence);
+  const judged = candidate.users > 0 && control.users > 0;
   const numbers = {
-    controlRequests: control.n,
-    controlErrors: control.errors,
-    candidateRequests: candidate.n,
-    candidateErrors: candidate.errors,
-    controlRate: control.n > 0 ? control.errors / control.n : null,
-    candidateRate: candidate.n > 0 ? candidate.errors / candidate.n : null,
-    differenceLow: candidate.n > 0 && control.n > 0 ? difference.low : null,
-    differenceHigh: candidate.n > 0 && control.n > 0 ? difference.high : null,
-    tolerance: gates.errorRateTolerance,
+    controlUsers: control.users,
+    controlAffectedUsers: control.met,
+    candidateUsers: candidate.users,
+    candidateAffectedUsers: candidate.met,
+    controlRate: control.users > 0 ? control.met / control.users : null,
+    candidateRate: candidate.users > 0 ? candidate.met / candidate.users : null,
+    differenceLow: judged ? difference.low : null,
+    differenceHigh: judged ? difference.high : null,
+    tolerance,
+    controlRequests: control.requests,
+    controlAffectedRequests: control.events,
+    candidateRequests: candidate.requests,
+    candidateAffectedRequests: candidate.events,
   };
-  const rates = `candidate ${pct(numbers.candidateRate)} (${candidate.errors}/${candidate.n}) vs control ${pct(numbers.controlRate)} (${control.errors}/${control.n})`;
-  if (candidate.n < EVIDENCE_FLOOR || control.n < EVIDENCE_FLOOR) return { gate: "errors", outcome: "wait", summary: `${rates}: too few requests to judge`, numbers };
-  const interval = `difference ${pct(difference.estimate)}, ${Math.round(gates.confidence * 100)} % bounds [${pct(difference.low)}, ${pct(difference.high)}], tolerance ${pct(gates.errorRateTolerance)}`;
-  if (difference.low > gates.errorRateTolerance) return { gate: "errors", outcome: "fail", summary: `${rates}; ${interval}`, numbers };
-  return { gate: "errors", outcome: "pass", summary: `${rates}; ${interval}`, numbers };
+  const rates = `users who ${what}: candidate ${pct(numbers.candidateRate)} (${candidate.met}/${candidate.users}) vs control ${pct(numbers.controlRate)} (${control.met}/${control.users})`;
+  if (candidate.users < EVIDENCE_FLOOR || control.users < EVIDENCE_FLOOR) return { gate, outcome: "wait", summary: `${rates}: too few users to judge`, numbers };
+  const interval = `difference ${pct(difference.estimate)}, ${Math.round(confidence * 100)} % bounds [${pct(difference.low)}, ${pct(difference.high)}], tolerance ${pct(tolerance)}`;
+  return { gate, outcome: difference.low > tolerance ? "fail" : "pass", summary: `${rates}; ${interval}`, numbers };
 }
 
 /** A percentile of the candidate against the control's, once both arms have enough requests for it. */

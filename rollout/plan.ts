@@ -7,7 +7,7 @@ import { BackendNameSchema, RouteIdSchema } from "../routes/schema.ts";
 /**
  * A rollout plan (DESIGN.md "Rollouts"): one route, the candidate backend it moves to, and the
  * steps it moves through, each gated on evidence. Defaults suit a small, bursty app (a few
- * thousand requests an hour, long idle spells): each step needs 100 requests on each arm (200
+ * thousand users a day, long idle spells): each step needs 100 users on each arm (200
  * comparisons for a shadow step) and 10 minutes, and too little traffic only waits.
  */
 const described = <T extends z.ZodMiniType>(schema: T, description: string) => schema.check(z.describe(description)) as T;
@@ -23,7 +23,11 @@ const ShadowStepSchema = z.strictObject({
 const WeightStepSchema = z.strictObject({
   type: z.literal("weight"),
   weight: described(z.number().check(z.gt(0), z.lte(100)), "The candidate's share of the route's users, in percent; 100 completes the rollout."),
-  minRequests: optional(z.int().check(z.gte(1)), "Requests needed on each arm (control and candidate) before the step can pass (default 100)."),
+  minUsers: optional(
+    z.int().check(z.gte(1)),
+    "Distinct users (client addresses) needed on each arm (control and candidate) before the step can pass (default 100). One client is one user however many requests it sends.",
+  ),
+  minRequests: optional(z.int().check(z.gte(1)), "The old name of minUsers (renamed: it counts users), read as minUsers."),
   minDuration: optional(DurationSchema, "Time the step lasts at least (default 10m)."),
 });
 const PauseStepSchema = z.strictObject({
@@ -36,7 +40,11 @@ const GatesSchema = z.strictObject({
   confidence: optional(fraction(0.999).check(z.gte(0.8)), "Confidence of every bound (default 0.95)."),
   errorRateTolerance: optional(
     fraction(1),
-    "How much higher the candidate's error rate (5xx and cutover's 502/504) may be than the control's, as a fraction (default 0.01: one point). Fails when the lower bound of the difference is above it.",
+    "How much higher the share of the candidate's users who met an error (5xx, cutover's 502/504) may be than the control's, as a fraction (default 0.01: one point). Fails when the lower bound of the difference is above it.",
+  ),
+  clientErrorRateTolerance: optional(
+    fraction(1),
+    "How much higher the share of the candidate's users who got a 4xx answer may be than the control's, as a fraction (default 0.05: five points). Fails when the lower bound of the difference is above it: a candidate that answers 404 where the control answers 200 fails.",
   ),
   latencyRatio: optional(
     z.strictObject({
@@ -89,12 +97,13 @@ export interface RolloutPlan {
 
 export type NormalizedStep =
   | { readonly type: "shadow"; readonly minComparisons: number; readonly minDurationMs: number }
-  | { readonly type: "weight"; readonly weight: number; readonly minRequests: number; readonly minDurationMs: number }
+  | { readonly type: "weight"; readonly weight: number; readonly minUsers: number; readonly minDurationMs: number }
   | { readonly type: "pause"; readonly reason?: string };
 
 export interface Gates {
   readonly confidence: number;
   readonly errorRateTolerance: number;
+  readonly clientErrorRateTolerance: number;
   readonly latencyRatio: { readonly p95: number; readonly p99: number };
   readonly latencySlackMs: number;
   readonly latencyMinSamples: { readonly p95: number; readonly p99: number };
@@ -104,12 +113,13 @@ export interface Gates {
 export const DEFAULT_GATES: Gates = {
   confidence: 0.95,
   errorRateTolerance: 0.01,
+  clientErrorRateTolerance: 0.05,
   latencyRatio: { p95: 1.5, p99: 2 },
   latencySlackMs: 20,
   latencyMinSamples: { p95: 100, p99: 500 },
   maxMismatchRate: 0.02,
 };
-export const DEFAULT_MIN_REQUESTS = 100;
+export const DEFAULT_MIN_USERS = 100;
 export const DEFAULT_MIN_COMPARISONS = 200;
 export const DEFAULT_MIN_DURATION = "10m";
 
@@ -124,6 +134,9 @@ export function validateRolloutPlan(input: unknown): Result<RolloutPlan, readonl
     if (step.type !== "weight") {
       if (step.type === "shadow" && last > 0) issues.push({ path: `$.steps[${i}]`, message: "a shadow step must come before the weight steps" });
       return;
+    }
+    if (step.minUsers !== undefined && step.minRequests !== undefined && step.minUsers !== step.minRequests) {
+      issues.push({ path: `$.steps[${i}].minRequests`, message: "is the old name of minUsers: give one of them" });
     }
     if (Math.round(step.weight * 100) !== step.weight * 100) issues.push({ path: `$.steps[${i}].weight`, message: `weight ${step.weight} is not a multiple of 0.01` });
     if (step.weight <= last) issues.push({ path: `$.steps[${i}].weight`, message: `weights must rise: ${step.weight} after ${last}` });
@@ -142,11 +155,12 @@ export function validateRolloutPlan(input: unknown): Result<RolloutPlan, readonl
       if (step.type === "pause") return step.reason === undefined ? { type: "pause" } : { type: "pause", reason: step.reason };
       const minDurationMs = parseDuration(step.minDuration ?? DEFAULT_MIN_DURATION) as number;
       if (step.type === "shadow") return { type: "shadow", minComparisons: step.minComparisons ?? DEFAULT_MIN_COMPARISONS, minDurationMs };
-      return { type: "weight", weight: step.weight, minRequests: step.minRequests ?? DEFAULT_MIN_REQUESTS, minDurationMs };
+      return { type: "weight", weight: step.weight, minUsers: step.minUsers ?? step.minRequests ?? DEFAULT_MIN_USERS, minDurationMs };
     }),
     gates: {
       confidence: gates.confidence ?? DEFAULT_GATES.confidence,
       errorRateTolerance: gates.errorRateTolerance ?? DEFAULT_GATES.errorRateTolerance,
+      clientErrorRateTolerance: gates.clientErrorRateTolerance ?? DEFAULT_GATES.clientErrorRateTolerance,
       latencyRatio: { p95: gates.latencyRatio?.p95 ?? DEFAULT_GATES.latencyRatio.p95, p99: gates.latencyRatio?.p99 ?? DEFAULT_GATES.latencyRatio.p99 },
       latencySlackMs: gates.latencySlackMs ?? DEFAULT_GATES.latencySlackMs,
       latencyMinSamples: { p95: gates.latencyMinSamples?.p95 ?? DEFAULT_GATES.latencyMinSamples.p95, p99: gates.latencyMinSamples?.p99 ?? DEFAULT_GATES.latencyMinSamples.p99 },
@@ -155,6 +169,19 @@ export function validateRolloutPlan(input: unknown): Result<RolloutPlan, readonl
     onFailure: plan.onFailure ?? "rollback",
     ...(plan.webhook !== undefined ? { webhook: plan.webhook } : {}),
   });
+}
+
+/**
+ * A plan as stored by an earlier cutover, read as this one's: a weight step's `minRequests` is
+ * now `minUsers` (the same number), and gates added since get their defaults.
+ */
+export function upgradeStoredPlan(plan: RolloutPlan): RolloutPlan {
+  const steps = plan.steps.map((step): NormalizedStep => {
+    if (step.type !== "weight" || typeof step.minUsers === "number") return step;
+    const { minRequests, ...rest } = step as typeof step & { readonly minRequests?: unknown };
+    return { ...rest, minUsers: typeof minRequests === "number" ? minRequests : DEFAULT_MIN_USERS };
+  });
+  return { ...plan, steps, gates: { ...DEFAULT_GATES, ...plan.gates } };
 }
 
 /** `shadow,1,10,50,100` (the CLI's --steps) as plan steps; undefined when it does not read. */

@@ -17,6 +17,8 @@ export async function addCounters(
     readonly setIfAbsent?: Readonly<Record<string, unknown>>;
     /** String sets to add members to (DynamoDB SS). */
     readonly addToSets?: Readonly<Record<string, readonly string[]>>;
+    /** Number sets to add members to (DynamoDB NS): a union, so the same members added twice count once. */
+    readonly addToNumberSets?: Readonly<Record<string, readonly number[]>>;
     /** Only update an item that exists already (a refusal is ConditionalCheckFailedException). */
     readonly onlyIfExists?: boolean;
   },
@@ -36,10 +38,11 @@ export async function addCounters(
     adds.push(`${name(attribute)} :v${n}`);
     values[`:v${n}`] = value;
   }
-  for (const [attribute, members] of Object.entries(item.addToSets ?? {})) {
+  for (const [attribute, members] of [...Object.entries(item.addToSets ?? {}), ...Object.entries(item.addToNumberSets ?? {})]) {
+    // DynamoDB has no empty set.
     if (members.length === 0) continue;
     adds.push(`${name(attribute)} :v${n}`);
-    values[`:v${n}`] = new Set(members);
+    values[`:v${n}`] = new Set<string | number>(members);
   }
   for (const [attribute, value] of Object.entries(item.set ?? {})) {
     sets.push(`${name(attribute)} = :v${n}`);

@@ -1,9 +1,11 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { fromAttributes, toAttributes, type TrafficCounts } from "../accounting/traffic-counts.ts";
+import type { EvidenceCounts } from "../accounting/evidence-counts.ts";
+import type { TrafficCounts } from "../accounting/traffic-counts.ts";
 import { addCounters, wasRefused } from "./add-counters.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
 import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { queryItems } from "./query-items.ts";
+import { evidenceFromAttributes, evidenceToAttributes, fromAttributes, toAttributes } from "./traffic-attributes.ts";
 
 /**
  * Traffic counters in the cutover table (DESIGN.md "Traffic accounting"):
@@ -14,6 +16,7 @@ import { queryItems } from "./query-items.ts";
  * | metrics-day#2026-11-25 | 17#<route>#<backend>      | the same for one hour; one partition per day holds every route, so that a day of the whole table is one query |
  * | inventory       | <path template>                 | unrouted traffic: count, methods, statuses, first and last seen |
  * | inventory       | ~created#2026-11-25             | how many templates were first stored that day (the bound on stored templates) |
+ * | evidence#<route> | v#000000042#<backend>          | rollout evidence: a split's requests to one backend under one table version, with user sketches (number sets, merged by ADD) |
  *
  * Every counter is an atomic ADD; items carry `expiresAt` (DynamoDB's TTL removes them, and
  * readers skip expired ones since TTL deletes late).
@@ -30,6 +33,17 @@ export interface CellKey {
 
 export interface Cell extends CellKey {
   readonly counts: TrafficCounts;
+}
+
+/** Where an evidence cell belongs: a route's split, one of its backends, under one table version. */
+export interface EvidenceKey {
+  readonly route: string;
+  readonly version: number;
+  readonly backend: string;
+}
+
+export interface EvidenceCell extends EvidenceKey {
+  readonly counts: EvidenceCounts;
 }
 
 export interface InventoryCounts {
@@ -56,6 +70,13 @@ export interface MetricsStore {
   minutes(route: string, since: string, until: string): Promise<Cell[]>;
   /** Every route's hours of one day (`2026-11-25`), or one route's. */
   hours(day: string, route?: string): Promise<Cell[]>;
+  /**
+   * Adds one evidence cell (ADD: counters add up, user sketches are set unions, so a write
+   * applied twice adds no user twice); what DynamoDB refused comes back to retry.
+   */
+  addEvidence(key: EvidenceKey, counts: EvidenceCounts): Promise<{ retry: EvidenceCounts | undefined; lost: number }>;
+  /** A route's evidence cells of some table versions (one query over their range), every backend. */
+  evidence(route: string, versions: readonly number[]): Promise<EvidenceCell[]>;
   /**
    * Adds counts of path templates, busiest first; the ones DynamoDB refused come back.
    * Templates stored already are always counted. New ones are stored only within this
@@ -84,6 +105,8 @@ const MINUTE_MS = 60_000;
 /** How often an isolate re-reads how many templates are stored. */
 const STORED_CHECK_MS = 60_000;
 const CREATED = "~created#";
+/** Versions in sort keys: nine digits, so that they sort as numbers. */
+const versionKey = (version: number) => `v#${String(version).padStart(9, "0")}#`;
 
 export function createMetricsStore(options: {
   readonly client: DynamoApi;
@@ -158,6 +181,40 @@ export function createMetricsStore(options: {
     async hours(day, route) {
       const cells = await read({ pk: `metrics-day#${day}`, from: "00#", to: "23#~" }, (item) => ({ resolution: "h", route: String(item.route), period: `${day}T${String(item.sk).slice(0, 2)}`, backend: String(item.backend) }));
       return route === undefined ? cells : cells.filter((cell) => cell.route === route);
+    },
+
+    async addEvidence(key, counts) {
+      const { counters, numberSets } = evidenceToAttributes(counts);
+      try {
+        await addCounters(client, tableName, {
+          pk: `evidence#${key.route}`,
+          sk: `${versionKey(key.version)}${key.backend}`,
+          counters,
+          addToNumberSets: numberSets,
+          set: { expiresAt: expiresAt(), route: key.route, backend: key.backend, version: key.version },
+        });
+        return { retry: undefined, lost: 0 };
+      } catch (error) {
+        return wasRefused(error) ? { retry: counts, lost: 0 } : { retry: undefined, lost: 1 };
+      }
+    },
+
+    async evidence(route, versions) {
+      if (versions.length === 0) return [];
+      const wanted = new Set(versions);
+      const cells: EvidenceCell[] = [];
+      const nowSeconds = Math.floor(now().getTime() / 1000);
+      for await (const item of queryItems(client, {
+        TableName: tableName,
+        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+        ExpressionAttributeValues: marshall({ ":pk": `evidence#${route}`, ":from": versionKey(Math.min(...versions)), ":to": `${versionKey(Math.max(...versions))}~` }),
+      })) {
+        if (typeof item.expiresAt === "number" && item.expiresAt <= nowSeconds) continue;
+        const version = Number(String(item.sk).slice(2, 11));
+        if (!wanted.has(version)) continue;
+        cells.push({ route, version, backend: String(item.backend), counts: evidenceFromAttributes(item) });
+      }
+      return cells;
     },
 
     async addInventory(entries) {

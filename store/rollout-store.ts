@@ -1,5 +1,6 @@
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RolloutState } from "../rollout/decide.ts";
+import { upgradeStoredPlan } from "../rollout/plan.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
 import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { queryItems } from "./query-items.ts";
@@ -28,7 +29,9 @@ export function createRolloutStore(options: { client: DynamoApi; tableName: stri
   const { client, tableName } = options;
   const parse = (item: Record<string, unknown> | undefined): RolloutState | undefined => {
     if (item === undefined || typeof item.state !== "string") return undefined;
-    return JSON.parse(item.state) as RolloutState;
+    const state = JSON.parse(item.state) as RolloutState;
+    // A plan stored by an earlier cutover: `minRequests` is `minUsers` now.
+    return { ...state, plan: upgradeStoredPlan(state.plan) };
   };
   return {
     async get(route) {

@@ -1,4 +1,6 @@
 import type { ArmName } from "../accounting/traffic-counts.ts";
+import { userOf } from "../accounting/users.ts";
+import { readCohortKey } from "../routes/cohort.ts";
 import { flushLater } from "./batcher.ts";
 import type { RequestContext } from "./request-context.ts";
 import type { AttemptRecord } from "./traffic-recorder.ts";
@@ -14,7 +16,17 @@ export function accountRequest(context: RequestContext, attempts: readonly Attem
   if (recorder === undefined && options.analytics === undefined) return;
   const arm: ArmName = plan.arm;
   if (recorder !== undefined) {
-    recorder.record({ route: plan.routeId, arm, attempts, ...(plan.route === undefined ? { unrouted: { path: plan.path, method: context.request.method } } : {}) });
+    const route = plan.route;
+    recorder.record({
+      route: plan.routeId,
+      arm,
+      attempts,
+      ...(route === undefined ? { unrouted: { path: plan.path, method: context.request.method } } : {}),
+      // A split's choice is rollout evidence of the table version that made it, counted per user.
+      ...(arm === "split" && route !== undefined
+        ? { version: context.tableVersion, user: userOf(context.clientIp, () => readCohortKey(route.sticky, context.request.headers, context.clientIp)) }
+        : {}),
+    });
     flushLater(context.waitUntil, recorder);
   }
   const served = attempts.at(-1);

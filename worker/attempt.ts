@@ -1,16 +1,21 @@
 import type { CompiledBackend, CompiledFallback } from "../routes/compile.ts";
 import { SAFE_METHODS } from "../routes/methods.ts";
 import type { Refusal } from "../routes/refusal.ts";
-import type { AttemptResult } from "../accounting/traffic-counts.ts";
+import { CLIENT_ABORT_STATUS, type AttemptResult } from "../accounting/traffic-counts.ts";
 import { logEvent } from "../lib/log.ts";
 import { callUpstream, type UpstreamOutcome } from "./forward.ts";
 import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
+import type { UploadWatch } from "./request-body.ts";
 import { requestFields, type RequestContext } from "./request-context.ts";
 import type { AttemptRecord } from "./traffic-recorder.ts";
 import { unforwardableStatus } from "./unforwardable-status.ts";
 
-/** What one attempt at a backend came to. */
-export type Attempt = UpstreamOutcome | { readonly kind: "refused"; readonly refusal: Refusal };
+/**
+ * What one attempt at a backend came to: the backend's answer, a timeout or a network error,
+ * cutover refusing to send it, or the client failing its own upload (`aborted`: its body broke
+ * off; `stalled`: the backend's timeout passed while cutover waited on the client's body).
+ */
+export type Attempt = UpstreamOutcome | { readonly kind: "refused"; readonly refusal: Refusal } | { readonly kind: "client"; readonly reason: "aborted" | "stalled" };
 
 /** The attempt whose answer the client gets, and the backend that gave it. */
 export interface Served {
@@ -26,10 +31,10 @@ export interface Served {
  * Sends the request to the plan's backend and, when that fails in a way the route's fallback
  * covers and the body can be sent again, once more to the fallback backend.
  */
-export async function attemptWithFallback(context: RequestContext, outgoing: OutgoingRequest, replayable: boolean): Promise<Served> {
+export async function attemptWithFallback(context: RequestContext, outgoing: OutgoingRequest, replayable: boolean, upload?: UploadWatch): Promise<Served> {
   const { plan, request, options } = context;
   const started = options.now();
-  const first = await send(context, plan.backend, outgoing);
+  const first = await send(context, plan.backend, outgoing, upload);
   const firstMs = options.now() - started;
   const fallback = plan.fallback;
   const trigger = fallback && replayable ? fallbackTrigger(first, fallback, request.method) : undefined;
@@ -46,7 +51,8 @@ export async function attemptWithFallback(context: RequestContext, outgoing: Out
     backend: fallback.backend,
     fellBackFrom: `${plan.backend.name};${trigger}`,
     attempts: [
-      { backend: plan.backend.name, result: resultOf(first), ms: firstMs, fallbackTrigger: /^\d+$/.test(trigger) ? "5xx" : trigger },
+      // A 5xx status is counted as the trigger `5xx`; a 404 as `404`, the read-through step's own.
+      { backend: plan.backend.name, result: resultOf(first), ms: firstMs, fallbackTrigger: /^5\d\d$/.test(trigger) ? "5xx" : trigger },
       { backend: fallback.backend.name, result: resultOf(second), ms: options.now() - secondStarted },
     ],
   };
@@ -63,13 +69,27 @@ export function resultOf(attempt: Attempt): AttemptResult {
       return { kind: "proxy", status: 502 };
     case "refused":
       return { kind: "proxy", status: attempt.refusal.status };
+    case "client":
+      return { kind: "client", status: CLIENT_ABORT_STATUS };
   }
 }
 
-async function send(context: RequestContext, backend: CompiledBackend, outgoing: OutgoingRequest): Promise<Attempt> {
+/**
+ * One call. A network error while the client's body had broken off, or a timeout while
+ * cutover was waiting on the client's body, is the client's doing, not the backend's. A
+ * backend that answered keeps its answer.
+ */
+async function send(context: RequestContext, backend: CompiledBackend, outgoing: OutgoingRequest, upload?: UploadWatch): Promise<Attempt> {
   try {
     const prepared = await prepareUpstream(backend, outgoing, backend.timeoutMs, context.options.awsCredentials);
-    return prepared.ok ? await callUpstream(prepared.call) : { kind: "refused", refusal: prepared.refusal };
+    if (!prepared.ok) return { kind: "refused", refusal: prepared.refusal };
+    // A body that breaks off aborts the call: the backend never takes a cut-off body for a whole one.
+    const outcome = await callUpstream(upload === undefined ? prepared.call : { ...prepared.call, signal: upload.signal });
+    const state = upload?.state();
+    if (state === undefined || outcome.kind === "response") return outcome;
+    if (state === "failed") return { kind: "client", reason: "aborted" };
+    if (state === "waiting" && outcome.kind === "timeout") return { kind: "client", reason: "stalled" };
+    return outcome;
   } catch (error) {
     // Signing or preparing failed inside cutover: a clear 502, never a Worker exception.
     return { kind: "error", error };
@@ -84,7 +104,7 @@ async function send(context: RequestContext, backend: CompiledBackend, outgoing:
  * on the request (Heroku's H12, API Gateway's 29 s). A POST is never delivered twice.
  */
 function fallbackTrigger(outcome: Attempt, policy: CompiledFallback, method: string): string | undefined {
-  if (outcome.kind === "refused") return undefined;
+  if (outcome.kind === "refused" || outcome.kind === "client") return undefined;
   const safe = SAFE_METHODS.has(method);
   if (!safe && !policy.unsafeMethods) return undefined;
   if (outcome.kind === "response") {

@@ -1,3 +1,4 @@
+import { CLIENT_ABORT_STATUS } from "../accounting/traffic-counts.ts";
 import { logEvent } from "../lib/log.ts";
 import { err, type Result } from "../lib/result.ts";
 import { BUCKETS } from "../routes/cohort.ts";
@@ -47,11 +48,11 @@ export async function proxy(
     return badPath(planned.error, request, requestId);
   }
   const plan = planned.value;
-  const context: RequestContext = { request, url, requestId, clientIp, plan, options, waitUntil };
+  const context: RequestContext = { request, url, requestId, clientIp, tableVersion: table?.version, plan, options, waitUntil };
 
   const read = await readRequestBody(request, plan);
   if (!read.ok) {
-    accountRequest(context, [{ backend: plan.backend.name, result: { kind: "proxy", status: read.refusal.status }, ms: 0 }]);
+    accountRequest(context, [{ backend: plan.backend.name, result: read.clientAbort ? { kind: "client", status: CLIENT_ABORT_STATUS } : { kind: "proxy", status: read.refusal.status }, ms: 0 }]);
     return refuse(read.refusal, context);
   }
   const admitted = admitShadow(context, read.value);
@@ -66,7 +67,7 @@ export async function proxy(
   const outgoing = { method: request.method, path: plan.path, search: url.search, headers, body: admitted.body.body };
 
   const startedAt = options.now();
-  const served = await attemptWithFallback(context, outgoing, admitted.body.replayable);
+  const served = await attemptWithFallback(context, outgoing, admitted.body.replayable, admitted.body.upload);
   accountRequest(context, served.attempts);
   const shadow = admitted.shadow;
   if (shadow !== undefined) {

@@ -34,6 +34,8 @@ export interface RequestContext {
   readonly url: URL;
   readonly requestId: string;
   readonly clientIp: string | undefined;
+  /** The route table version that planned it (undefined without a table). */
+  readonly tableVersion: number | undefined;
   readonly plan: RequestPlan;
   readonly options: ProxyOptions;
   readonly waitUntil: (promise: Promise<unknown>) => void;

@@ -1,8 +1,10 @@
+import { countEvidence, emptyEvidence, evidenceOutcome, mergeEvidence, type EvidenceCounts } from "../accounting/evidence-counts.ts";
 import { HeavyHitters } from "../accounting/heavy-hitters.ts";
 import { latencyBucket } from "../accounting/latency-buckets.ts";
 import { pathTemplate } from "../accounting/path-template.ts";
 import { countAttempt, emptyCounts, mergeCounts, type ArmName, type AttemptResult, type TrafficCounts } from "../accounting/traffic-counts.ts";
-import type { CellKey, InventoryCounts, MetricsStore } from "../store/metrics-store.ts";
+import { userBucket, UNKNOWN_USER } from "../accounting/users.ts";
+import type { CellKey, EvidenceKey, InventoryCounts, MetricsStore } from "../store/metrics-store.ts";
 import { createBatcher, type BatcherHealth } from "./batcher.ts";
 
 /** One attempt of a client request at one backend. */
@@ -22,6 +24,10 @@ export interface RequestRecord {
   readonly attempts: readonly AttemptRecord[];
   /** For a request no route matched: its path and method, for the migration map. */
   readonly unrouted?: { readonly path: string; readonly method: string };
+  /** The route table version that decided it: a split's first attempt is evidence of that version's step. */
+  readonly version?: number;
+  /** Who sent it, as rollout evidence counts users (`userOf`: the client's address); absent: the unknown user. */
+  readonly user?: string;
 }
 
 export interface TrafficRecorder {
@@ -30,7 +36,7 @@ export interface TrafficRecorder {
   /** Flushes when due (see Batcher); undefined when the caller has nothing to wait for. Never rejects. */
   flushIfDue(): Promise<void> | undefined;
   /** What waits, was lost or dropped per batcher; templates turned away while the stored ones are at their bound. */
-  health(): { readonly minutes: BatcherHealth; readonly hours: BatcherHealth; readonly inventory: BatcherHealth & { readonly unadmittedTemplates: number } };
+  health(): { readonly minutes: BatcherHealth; readonly hours: BatcherHealth; readonly evidence: BatcherHealth; readonly inventory: BatcherHealth & { readonly unadmittedTemplates: number } };
 }
 
 type Inventory = HeavyHitters<Omit<InventoryCounts, "count">>;
@@ -51,6 +57,8 @@ const INVENTORY_CAPACITY = 256;
 const INVENTORY_WRITES = 50;
 /** Cells (route × backend × minute, and × hour) waiting at once: a store outage cannot grow memory past it. */
 const MAX_CELLS = 5000;
+/** Evidence cells (split route × backend × table version, 1.5 KB of user sketches each) waiting at once. */
+const MAX_EVIDENCE_CELLS = 1000;
 /** Hour cells and the inventory wait this many times longer than minute cells, up to a minute. */
 const SLOW_FLUSH_FACTOR = 6;
 const SLOW_FLUSH_MAX_MS = 60_000;
@@ -58,8 +66,9 @@ const SLOW_FLUSH_MAX_MS = 60_000;
 /**
  * Per-isolate traffic accounting: per route, backend and minute (and hour), counters that
  * add up across isolates, flushed with atomic ADDs every `flushMs` (worker/batcher.ts, the
- * machinery shadow statistics use too); and the migration map's heavy-hitter path templates
- * of unrouted traffic.
+ * machinery shadow statistics use too); per split route, backend and table version, the
+ * rollout evidence of the split's own choices, with user sketches (flushed like minutes);
+ * and the migration map's heavy-hitter path templates of unrouted traffic.
  */
 export function createTrafficRecorder(options: {
   store: MetricsStore | undefined;
@@ -88,6 +97,18 @@ export function createTrafficRecorder(options: {
   const slowFlushMs = Math.min(options.flushMs * SLOW_FLUSH_FACTOR, SLOW_FLUSH_MAX_MS);
   const minutes = cells(options.flushMs);
   const hours = cells(slowFlushMs);
+  // Rollout gates read evidence: as soon as minutes.
+  const evidence = createBatcher<EvidenceCounts>({
+    empty: emptyEvidence,
+    merge: mergeEvidence,
+    send: options.store ? (key, counts) => (options.store as MetricsStore).addEvidence(parseEvidenceKey(key), counts) : undefined,
+    maxAgeMs: options.flushMs,
+    maxRecords: options.maxRecords,
+    maxKeys: MAX_EVIDENCE_CELLS,
+    now: options.now,
+    onError: options.onError,
+  });
+
   let unadmittedTemplates = 0;
   const inventory = createBatcher<Inventory>({
     empty: emptyInventory,
@@ -123,7 +144,8 @@ export function createTrafficRecorder(options: {
   let minute = "";
   let hour = "";
   let seenAt = "";
-  let keys = new Map<string, Map<string, readonly [minute: string, hour: string]>>();
+  /** route → backend → its cell keys; the evidence key of the table version last seen (versions change rarely). */
+  let keys = new Map<string, Map<string, { readonly minute: string; readonly hour: string; version: number; evidence: string }>>();
   const periods = (now: number) => {
     if (!(now >= minuteStart && now < minuteStart + 60_000)) {
       minuteStart = now - (now % 60_000);
@@ -137,9 +159,16 @@ export function createTrafficRecorder(options: {
   const keysOf = (route: string, backend: string) => {
     let byBackend = keys.get(route);
     if (byBackend === undefined) keys.set(route, (byBackend = new Map()));
-    let pair = byBackend.get(backend);
-    if (pair === undefined) byBackend.set(backend, (pair = [`m|${minute}|${backend}|${route}`, `h|${hour}|${backend}|${route}`]));
-    return pair;
+    let found = byBackend.get(backend);
+    if (found === undefined) byBackend.set(backend, (found = { minute: `m|${minute}|${backend}|${route}`, hour: `h|${hour}|${backend}|${route}`, version: Number.NaN, evidence: "" }));
+    return found;
+  };
+  const evidenceKeyOf = (cellKeys: { version: number; evidence: string }, route: string, backend: string, version: number) => {
+    if (cellKeys.version !== version) {
+      cellKeys.version = version;
+      cellKeys.evidence = `e|${version}|${backend}|${route}`;
+    }
+    return cellKeys.evidence;
   };
 
   return {
@@ -148,12 +177,18 @@ export function createTrafficRecorder(options: {
       periods(now);
       for (const attempt of request.attempts) {
         const arm: ArmName = attempt === request.attempts[0] ? request.arm : "fallback";
-        const [minuteKey, hourKey] = keysOf(request.route, attempt.backend);
-        const inMinute = minutes.get(minuteKey);
+        const cellKeys = keysOf(request.route, attempt.backend);
+        const inMinute = minutes.get(cellKeys.minute);
         const bucket = latencyBucket(attempt.ms);
         if (inMinute !== undefined) countAttempt(inMinute, attempt.result, attempt.ms, arm, attempt.fallbackTrigger, bucket);
-        const inHour = hours.get(hourKey);
+        const inHour = hours.get(cellKeys.hour);
         if (inHour !== undefined) countAttempt(inHour, attempt.result, attempt.ms, arm, attempt.fallbackTrigger, bucket);
+        if (arm === "split" && request.version !== undefined) {
+          // Only the split's own choice (never an override's, nor a fallback's second try).
+          const outcome = evidenceOutcome(attempt.result, attempt.fallbackTrigger !== undefined);
+          const cell = outcome && evidence.get(evidenceKeyOf(cellKeys, request.route, attempt.backend, request.version));
+          if (outcome && cell) countEvidence(cell, outcome, bucket, userBucket(request.user ?? UNKNOWN_USER));
+        }
       }
       if (request.unrouted !== undefined && inventoryOn) {
         const sketch = inventory.get("inventory");
@@ -161,7 +196,8 @@ export function createTrafficRecorder(options: {
           const entry = sketch.add(pathTemplate(request.unrouted.path));
           entry.detail.methods.add(request.unrouted.method);
           const served = request.attempts.at(-1)?.result;
-          const index = served?.kind === "response" ? Math.floor(served.status / 100) - 2 : 3;
+          // cutover's own answers count as 5xx; a client that broke off, as nothing.
+          const index = served?.kind === "response" ? Math.floor(served.status / 100) - 2 : served?.kind === "proxy" ? 3 : -1;
           if (index >= 0 && index <= 3) (entry.detail.status[index] as number)++;
           entry.detail.firstSeen ||= seenAt;
           entry.detail.lastSeen = seenAt;
@@ -169,11 +205,17 @@ export function createTrafficRecorder(options: {
       }
     },
     flushIfDue() {
-      const flushes = [minutes.flushIfDue(), hours.flushIfDue(), inventory.flushIfDue()].filter((flush) => flush !== undefined);
+      const flushes = [minutes.flushIfDue(), hours.flushIfDue(), evidence.flushIfDue(), inventory.flushIfDue()].filter((flush) => flush !== undefined);
       return flushes.length === 0 ? undefined : Promise.all(flushes).then(() => undefined);
     },
-    health: () => ({ minutes: minutes.health(), hours: hours.health(), inventory: { ...inventory.health(), unadmittedTemplates } }),
+    health: () => ({ minutes: minutes.health(), hours: hours.health(), evidence: evidence.health(), inventory: { ...inventory.health(), unadmittedTemplates } }),
   };
+}
+
+/** `e|42|accounts|accounts-read` → its parts. */
+function parseEvidenceKey(key: string): EvidenceKey {
+  const [, version = "0", backend = "", ...route] = key.split("|");
+  return { version: Number(version), backend, route: route.join("|") };
 }
 
 /** `m|2026-11-25T17:20|accounts|accounts-read` → its parts. */

@@ -281,12 +281,13 @@ export function registerDashboard(
   });
   action("rollouts/start", async (c, form, principal, context) => {
     const steps = parseStepList(form.steps ?? "") ?? [];
-    const minRequests = Number(form.minRequests);
+    // `minRequests`: the field's old name, from a page rendered before the rename.
+    const minUsers = Number(form.minUsers ?? form.minRequests);
     const plan = {
       route: form.route,
       candidate: form.candidate,
       steps: steps.map((step) =>
-        step.type === "pause" ? step : { ...step, ...(form.minDuration ? { minDuration: form.minDuration } : {}), ...(step.type === "weight" && minRequests > 0 ? { minRequests } : {}) },
+        step.type === "pause" ? step : { ...step, ...(form.minDuration ? { minDuration: form.minDuration } : {}), ...(step.type === "weight" && minUsers > 0 ? { minUsers } : {}) },
       ),
     };
     const result = await apiCall(c, principal, "POST", "/rollouts", { plan, reason: form.reason });

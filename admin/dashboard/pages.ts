@@ -10,6 +10,8 @@ export interface RolloutDetail extends RolloutSummary {
   plan: { steps: { type: string; weight?: number }[]; gates: Record<string, unknown>; onFailure: string };
   events: { at: string; kind: string; message: string; version?: number }[];
   now: { decision: string; reason?: string; verdict?: { outcome: string; summary: string; checks: { gate: string; outcome: string; summary: string }[] } };
+  /** The table versions whose evidence is the step's (absent for a rollout started by an earlier cutover). */
+  stepVersions?: number[];
 }
 export interface ShadowListing {
   routes: { route: string; shadowTo: string; compared: number; matchRate: number | null; verdict: { ready: boolean; summary: string } }[];
@@ -119,7 +121,7 @@ ${
           .filter((b) => (weights[b] ?? 0) < 100)
           .sort((a, b) => Number(a === data.table.table.default) - Number(b === data.table.table.default))
           .map((b) => h`<option>${b}</option>`)}</select>
-<input name="steps" value="shadow,1,10,50,100" size="18" aria-label="steps"><input name="minRequests" placeholder="min requests" size="10"><input name="minDuration" placeholder="min duration" size="10">`,
+<input name="steps" value="shadow,1,10,50,100" size="18" aria-label="steps"><input name="minUsers" placeholder="min users" size="10" aria-label="distinct users each arm needs per step"><input name="minDuration" placeholder="min duration" size="10">`,
       )
 }`
     : ""
@@ -208,6 +210,7 @@ ${
 }
 <h2>Now: ${verdict ? h`<span class="${verdict.outcome}">${verdict.outcome}</span> — ${verdict.summary}` : r.now.reason ?? nowText(r)}</h2>
 ${verdict && verdict.checks.length > 0 ? h`<table><thead><tr><th>Gate</th><th>Result</th><th>Evidence</th></tr></thead><tbody>${verdict.checks.map((c) => h`<tr><td>${c.gate}</td><td class="${c.outcome}">${c.outcome}</td><td>${c.summary}</td></tr>`)}</tbody></table>` : ""}
+${r.stepVersions && r.stepVersions.length > 0 ? h`<p class="muted">Evidence: the users the split sent to each arm under table version${r.stepVersions.length > 1 ? "s" : ""} ${r.stepVersions.map((v) => `v${v}`).join(", ")}.</p>` : ""}
 <h2>History</h2><table><tbody>${[...r.events].reverse().map((e) => h`<tr><td>${e.at}</td><td>${e.kind}</td><td>${e.message}${e.version !== undefined ? ` (v${e.version})` : ""}</td></tr>`)}</tbody></table>`,
     { live: live },
   );

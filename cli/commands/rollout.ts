@@ -11,6 +11,8 @@ import { UsageError } from "../usage-error.ts";
 
 interface Detail extends Summary {
   plan: { steps: { type: string; weight?: number }[] };
+  /** The table versions whose evidence is the step's. */
+  stepVersions?: number[];
   events: RolloutEvent[];
   now: { decision: string; verdict?: Verdict; reason?: string };
 }
@@ -25,12 +27,13 @@ export function registerRollout(program: Command): void {
     .requiredOption("--to <backend>", "the candidate backend")
     .option("--plan <file>", "a rollout plan (JSON; see rollout-plan.schema.json)")
     .option("--steps <list>", "steps, e.g. shadow,1,10,50,100 (pause for a manual gate)", "shadow,1,10,50,100")
-    .option("--min-requests <n>", "requests each arm needs per weight step (default 100)")
+    .option("--min-users <n>", "distinct users (client addresses) each arm needs per weight step (default 100)")
+    .option("--min-requests <n>", "the old name of --min-users (it counts users now)")
     .option("--min-duration <duration>", "how long each step lasts at least (default 10m)")
     .option("--on-failure <what>", "rollback (default) or pause")
     .option("--webhook <url>", "Slack-compatible webhook for every step, pause, failure and completion")
     .requiredOption("--reason <text>", "why (audited)")
-    .action(async (route: string, options: { to: string; plan?: string; steps: string; minRequests?: string; minDuration?: string; onFailure?: string; webhook?: string; reason: string }, command: Command) => {
+    .action(async (route: string, options: { to: string; plan?: string; steps: string; minUsers?: string; minRequests?: string; minDuration?: string; onFailure?: string; webhook?: string; reason: string }, command: Command) => {
       const { client, json } = clientFor(command);
       let plan: Record<string, unknown>;
       if (options.plan !== undefined) {
@@ -43,13 +46,14 @@ export function registerRollout(program: Command): void {
       } else {
         const steps = parseStepList(options.steps);
         if (!steps) throw new UsageError("--steps is a list such as shadow,1,10,50,100 (shadow, pause, or a weight in percent)");
-        if (options.minRequests !== undefined && !/^\d+$/.test(options.minRequests)) throw new UsageError("--min-requests must be a whole number");
+        const minUsers = options.minUsers ?? options.minRequests;
+        if (minUsers !== undefined && !/^\d+$/.test(minUsers)) throw new UsageError(`${options.minUsers !== undefined ? "--min-users" : "--min-requests"} must be a whole number`);
         plan = {
           route,
           candidate: options.to,
           steps: steps.map((step) =>
             step.type === "weight"
-              ? { ...step, ...(options.minRequests ? { minRequests: Number(options.minRequests) } : {}), ...(options.minDuration ? { minDuration: options.minDuration } : {}) }
+              ? { ...step, ...(minUsers ? { minUsers: Number(minUsers) } : {}), ...(options.minDuration ? { minDuration: options.minDuration } : {}) }
               : step.type === "shadow"
                 ? { ...step, ...(options.minDuration ? { minDuration: options.minDuration } : {}) }
                 : step,
@@ -145,6 +149,7 @@ function formatDetail(detail: Detail): string {
   if (verdict) {
     lines.push(`  now: ${verdict.outcome.toUpperCase()} — ${verdict.summary}`, "");
     lines.push(alignColumns([["GATE", "RESULT", "EVIDENCE"], ...verdict.checks.map((check: Check) => [check.gate, check.outcome, check.summary])], "  "));
+    if (detail.stepVersions && detail.stepVersions.length > 0) lines.push(`  evidence: users of table version ${detail.stepVersions.map((v) => `v${v}`).join(", ")}`);
   }
   if (detail.events.length > 0) {
     lines.push("", "History:");

@@ -5,7 +5,8 @@ import { pathTemplate, samplePath } from "../../accounting/path-template.ts";
 import { migratedShare, toSeries } from "../../accounting/series.ts";
 import { suggestRoute } from "../../accounting/suggest-routes.ts";
 import { validateRouteTable } from "../../routes/validate.ts";
-import { countAttempt, emptyCounts, fromAttributes, toAttributes } from "../../accounting/traffic-counts.ts";
+import { countAttempt, emptyCounts, failures } from "../../accounting/traffic-counts.ts";
+import { fromAttributes, toAttributes } from "../../store/traffic-attributes.ts";
 
 describe("latency histograms", () => {
   it("read percentiles back within 5 % of the true values", () => {
@@ -31,10 +32,13 @@ describe("traffic counts", () => {
     countAttempt(counts, { kind: "response", status: 503 }, 40, "split", undefined);
     countAttempt(counts, { kind: "proxy", status: 504 }, 10_000, "split", "timeout");
     countAttempt(counts, { kind: "proxy", status: 502 }, 3, "override", undefined);
-    expect(counts).toMatchObject({ requests: 4, fellBack: 1, status: [1, 0, 0, 1] });
-    expect(Object.fromEntries(counts.proxy)).toEqual({ 502: 1, 504: 1 });
+    countAttempt(counts, { kind: "client", status: 499 }, 5_000, "split", undefined);
+    expect(counts).toMatchObject({ requests: 5, fellBack: 1, status: [1, 0, 0, 1] });
+    expect(Object.fromEntries(counts.proxy)).toEqual({ 499: 1, 502: 1, 504: 1 });
     expect(Object.fromEntries(counts.fallbacks)).toEqual({ timeout: 1 });
-    expect(Object.fromEntries(counts.arms)).toEqual({ split: 2, override: 1 });
+    expect(Object.fromEntries(counts.arms)).toEqual({ split: 3, override: 1 });
+    // A client that stopped sending is nobody's failure.
+    expect(failures(counts)).toBe(3);
     expect(fromAttributes(toAttributes(counts))).toEqual(counts);
   });
 });

@@ -92,12 +92,17 @@ describe("rollouts", () => {
   });
 
   let user = 0;
-  /** `count` requests to a route, each from another user, over both isolates. */
+  /**
+   * `count` requests to a route, each from another user (a client address of its own, as
+   * Cloudflare's cf-connecting-ip gives it, and a session), over both isolates.
+   */
   async function traffic(route: string, count: number): Promise<void> {
     for (let i = 0; i < count; i += 20) {
       await Promise.all(
         Array.from({ length: Math.min(20, count - i) }, async (_, j) => {
-          const response = await fetch(`${cluster.urls[(i + j) % 2]}/${route}/item`, { headers: { cookie: `session_id=user-${user++}` } });
+          const n = user++;
+          const headers = { cookie: `session_id=user-${n}`, "cf-connecting-ip": `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` };
+          const response = await fetch(`${cluster.urls[(i + j) % 2]}/${route}/item`, { headers });
           await response.arrayBuffer();
         }),
       );
@@ -133,8 +138,8 @@ describe("rollouts", () => {
       webhook: hookUrl,
       steps: [
         { type: "shadow", minComparisons: 30, minDuration: "0s" },
-        { type: "weight", weight: 10, minRequests: 10, minDuration: "0s" },
-        { type: "weight", weight: 50, minRequests: 30, minDuration: "0s" },
+        { type: "weight", weight: 10, minUsers: 10, minDuration: "0s" },
+        { type: "weight", weight: 50, minUsers: 30, minDuration: "0s" },
         { type: "weight", weight: 100 },
       ],
     });
@@ -164,7 +169,7 @@ describe("rollouts", () => {
   });
 
   it("rolls a candidate with 5 % more 5xx back at the first tick with enough evidence, with the evidence audited", async () => {
-    expect((await start({ route: "flaky-r", candidate: "flaky", webhook: hookUrl, steps: [{ type: "weight", weight: 10, minRequests: 400, minDuration: "0s" }, { type: "weight", weight: 100 }] })).status).toBe(201);
+    expect((await start({ route: "flaky-r", candidate: "flaky", webhook: hookUrl, steps: [{ type: "weight", weight: 10, minUsers: 400, minDuration: "0s" }, { type: "weight", weight: 100 }] })).status).toBe(201);
     await settle();
     await tick(); // opens the window
     const verdicts: string[] = [];
@@ -183,15 +188,15 @@ describe("rollouts", () => {
     expect(await routeNow("flaky-r")).toEqual(routes.find((r) => r.id === "flaky-r"));
     const audit = (await api("GET", "/audit?limit=5")).body.entries as { action: string; reason: string; details?: Json }[];
     const entry = audit.find((e) => e.action === "rollout" && e.reason.includes("flaky-r failed"));
-    expect(entry?.reason).toMatch(/errors \(candidate [\d.]+ %/);
+    expect(entry?.reason).toMatch(/errors \(users who met an error: candidate [\d.]+ %/);
     const errors = ((entry?.details?.rollout as Json).verdict as { checks: { gate: string; outcome: string; numbers: Json }[] }).checks.find((c) => c.gate === "errors");
-    expect(errors).toMatchObject({ outcome: "fail", numbers: { controlErrors: 0, tolerance: 0.01 } });
+    expect(errors).toMatchObject({ outcome: "fail", numbers: { controlAffectedUsers: 0, tolerance: 0.01 } });
     expect(Number(errors?.numbers.differenceLow)).toBeGreaterThan(0.01);
     await expect.poll(() => messages.some((m) => (m.cutover as Json).route === "flaky-r" && (m.cutover as Json).event === "rolled_back"), { timeout: 10_000 }).toBe(true);
   });
 
   it("fails a slow candidate on the latency gate", async () => {
-    await start({ route: "slow-r", candidate: "slow", gates: { latencyMinSamples: { p95: 20 } }, steps: [{ type: "weight", weight: 50, minRequests: 40, minDuration: "0s" }, { type: "weight", weight: 100 }] });
+    await start({ route: "slow-r", candidate: "slow", gates: { latencyMinSamples: { p95: 20 } }, steps: [{ type: "weight", weight: 50, minUsers: 40, minDuration: "0s" }, { type: "weight", weight: 100 }] });
     const state = await drive("slow-r", 10, 80);
     expect(state.status).toBe("rolled_back");
     expect(state.events.at(-1)?.message).toMatch(/latency-p95 \(candidate p95 1\d\d(\.\d+)? ms vs control/);
@@ -214,7 +219,7 @@ describe("rollouts", () => {
     const state = await rollout("idle-r");
     expect(state.status).toBe("running");
     expect(state.now.verdict?.outcome).toBe("wait");
-    expect(state.now.verdict?.summary).toContain("requests (control 0, candidate 0 of 100 requests each)");
+    expect(state.now.verdict?.summary).toContain("users (control 0, candidate 0 of 100 users each)");
     expect((await api("POST", "/rollouts/idle-r/abort", { reason: "done testing" })).body.status).toBe("aborted");
     expect(await routeNow("idle-r")).toEqual(routes.find((r) => r.id === "idle-r"));
   });
@@ -236,6 +241,7 @@ describe("rollouts", () => {
   });
 
   it("advances once when two ticks run at the same time, on two isolates", async () => {
+    // `minRequests`, the old name of `minUsers`, still reads.
     await start({ route: "race-r", candidate: "healthy", steps: [{ type: "weight", weight: 10, minRequests: 5, minDuration: "0s" }, { type: "weight", weight: 50, minRequests: 5, minDuration: "0s" }, { type: "weight", weight: 100 }] });
     await settle();
     await tick(); // opens the window
@@ -258,8 +264,9 @@ describe("rollouts", () => {
   });
 
   it("drives it all from the CLI: start, status, promote, pause, resume, abort, list", async () => {
-    const started = await cli(["rollout", "start", "cli-r", "--to", "healthy", "--steps", "10,pause,100", "--min-duration", "0s", "--reason", "from the CLI"]);
+    const started = await cli(["rollout", "start", "cli-r", "--to", "healthy", "--steps", "10,pause,100", "--min-users", "7", "--min-duration", "0s", "--reason", "from the CLI"]);
     expect(started).toMatchObject({ code: 0, stdout: expect.stringContaining("Rollout of cli-r to healthy started: step 1 of 3 (10 %)") });
+    expect(((await api("GET", "/rollouts/cli-r")).body.plan as { steps: { minUsers?: number }[] }).steps.map((step) => step.minUsers)).toEqual([7, undefined, 7]);
     const status = await cli(["rollout", "status", "cli-r"]);
     expect(status.stdout).toContain("Rollout of cli-r: legacy → healthy, RUNNING");
     expect((await cli(["rollout", "pause", "cli-r", "--reason", "lunch"])).stdout).toContain("paused, step 1 of 3 (10 %)");

@@ -99,6 +99,18 @@ describe("over real HTTP", () => {
     expect(proxied.body.length).toBe(12345);
   });
 
+  it("sends an upload to the backend with the client's Content-Length, not chunked (S3, function URLs and Heroku's router expect a length)", async () => {
+    const id = crypto.randomUUID();
+    const body = Buffer.alloc(300 * 1024, 7);
+    const response = await fetch(`http://127.0.0.1:${port}/api/upload`, { method: "POST", headers: { "x-test-id": id, "content-type": "application/octet-stream" }, body });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    const [seen] = await log(fresh, id);
+    expect(seen?.bodyBytes).toBe(body.length);
+    expect(seen?.headers["content-length"]).toBe(String(body.length));
+    expect(seen?.headers["transfer-encoding"]).toBeUndefined();
+  });
+
   it("resolves dot segments before matching, for the raw request target too", async () => {
     const id = crypto.randomUUID();
     const proxied = await raw("/api/%2e%2e/admin", { "x-test-id": id });

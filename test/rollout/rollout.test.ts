@@ -1,33 +1,32 @@
 import { describe, expect, it } from "vitest";
+import type { ArmEvidence } from "../../accounting/evidence-counts.ts";
 import { latencyBucket } from "../../accounting/latency-buckets.ts";
-import { emptyCounts, type TrafficCounts } from "../../accounting/traffic-counts.ts";
 import type { Route } from "../../routes/schema.ts";
 import { decide, type RolloutState } from "../../rollout/decide.ts";
 import { judgeStep, type Evidence } from "../../rollout/gates.ts";
-import { parseStepList, validateRolloutPlan, type RolloutPlan } from "../../rollout/plan.ts";
+import { DEFAULT_GATES, parseStepList, upgradeStoredPlan, validateRolloutPlan, type RolloutPlan } from "../../rollout/plan.ts";
 import { controlOf, routeAtStep } from "../../rollout/route-at-step.ts";
 import { differenceInterval, wilson, zFor } from "../../rollout/statistics.ts";
+import { stepVersionsNow } from "../../rollout/step-versions.ts";
 
-/** An arm's counts: `n` requests, `errors` of them 5xx, latencies cycling through `ms`. */
-function arm(n: number, errors = 0, ms: readonly number[] = [50]): TrafficCounts {
-  const counts = emptyCounts();
-  counts.requests = n;
-  counts.status[0] = n - errors;
-  counts.status[3] = errors;
+/** An arm of `n` users, one request each, `errors` of them failing, latencies cycling through `ms`. */
+function arm(n: number, errors = 0, ms: readonly number[] = [50]): ArmEvidence {
+  const latency = new Map<number, number>();
   for (let i = 0; i < n; i++) {
     const bucket = latencyBucket(ms[i % ms.length] as number);
-    counts.latency.set(bucket, (counts.latency.get(bucket) ?? 0) + 1);
+    latency.set(bucket, (latency.get(bucket) ?? 0) + 1);
   }
-  return counts;
+  return { requests: n, failures: errors, clientErrors: 0, users: n, failedUsers: errors, clientErrorUsers: 0, latency };
 }
+const idle: ArmEvidence = arm(0);
 
 const plan = (steps: unknown[], extra: Record<string, unknown> = {}): RolloutPlan => {
   const result = validateRolloutPlan({ route: "orders", candidate: "lambda", steps, ...extra });
   if (!result.ok) throw new Error(JSON.stringify(result.error));
   return result.value;
 };
-const weightStep = plan([{ type: "weight", weight: 10, minRequests: 100, minDuration: "10m" }]);
-const evidence = (control: TrafficCounts, candidate: TrafficCounts, windowMs = 3_600_000, shadow?: Evidence["shadow"]): Evidence => ({ windowMs, control, candidate, ...(shadow ? { shadow } : {}) });
+const weightStep = plan([{ type: "weight", weight: 10, minUsers: 100, minDuration: "10m" }]);
+const evidence = (control: ArmEvidence, candidate: ArmEvidence, windowMs = 3_600_000, shadow?: Evidence["shadow"]): Evidence => ({ windowMs, control, candidate, ...(shadow ? { shadow } : {}) });
 const judge = (e: Evidence, p = weightStep) => judgeStep(p.steps[0]!, p.gates, e);
 
 describe("confidence bounds", () => {
@@ -56,24 +55,24 @@ describe("step verdicts", () => {
     ["zero errors on both arms, enough traffic", arm(900), arm(100), "pass"],
     ["the candidate 5 points worse, enough traffic", arm(900, 0), arm(100, 5), "fail"],
     ["as bad as the control", arm(900, 45), arm(100, 5), "pass"],
-    ["one error in 12 requests: too little to call", arm(100), arm(12, 1), "wait"],
-    ["every request of the first 10 failing: fails early", arm(100), arm(10, 10), "fail"],
+    ["one error in 12 users: too little to call", arm(100), arm(12, 1), "wait"],
+    ["every one of the first 10 users failing: fails early", arm(100), arm(10, 10), "fail"],
     ["2 of 2 failing: under the evidence floor, waits", arm(30), arm(2, 2), "wait"],
-    ["a burst: many requests, all within the tolerance", arm(9000, 90), arm(1000, 12), "pass"],
+    ["a burst: many users, all within the tolerance", arm(9000, 90), arm(1000, 12), "pass"],
   ])("%s → %s", (_name, control, candidate, outcome) => {
     expect(judge(evidence(control, candidate)).outcome).toBe(outcome);
   });
 
-  it("waits out the minimum duration and request counts, saying for what", () => {
+  it("waits out the minimum duration and user counts, saying for what", () => {
     const early = judge(evidence(arm(900), arm(100), 120_000));
     expect(early.outcome).toBe("wait");
     expect(early.summary).toContain("duration (2 min of 10 min)");
     const thin = judge(evidence(arm(900), arm(40)));
-    expect(thin.summary).toContain("requests (control 900, candidate 40 of 100 requests each)");
+    expect(thin.summary).toContain("users (control 900, candidate 40 of 100 users each)");
   });
 
   it("an idle period only waits, never fails", () => {
-    expect(judge(evidence(emptyCounts(), emptyCounts())).outcome).toBe("wait");
+    expect(judge(evidence(idle, idle)).outcome).toBe("wait");
   });
 
   it("fails a candidate whose p95 is over its ratio and slack, and does not judge p99 on too few requests", () => {
@@ -85,9 +84,9 @@ describe("step verdicts", () => {
     expect(judge(evidence(arm(900, 0, [2]), arm(200, 0, [5]))).outcome).toBe("pass");
   });
 
-  it("carries its numbers: n per arm, rates and their bounds, the tolerance", () => {
+  it("carries its numbers: users per arm, rates and their bounds, the tolerance", () => {
     const verdict = judge(evidence(arm(900), arm(100, 5)));
-    expect(verdict.checks.find((c) => c.gate === "errors")?.numbers).toMatchObject({ controlRequests: 900, candidateRequests: 100, candidateErrors: 5, candidateRate: 0.05, tolerance: 0.01 });
+    expect(verdict.checks.find((c) => c.gate === "errors")?.numbers).toMatchObject({ controlUsers: 900, candidateUsers: 100, candidateAffectedUsers: 5, candidateRate: 0.05, tolerance: 0.01, candidateRequests: 100 });
   });
 
   it.each([
@@ -97,20 +96,21 @@ describe("step verdicts", () => {
     ["too few comparisons", { attempts: 5, mismatched: 0 }, "wait"],
   ])("shadow step: %s → %s", (_name, shadow, outcome) => {
     const shadowPlan = plan([{ type: "shadow", minComparisons: 200, minDuration: "1m" }]);
-    expect(judge(evidence(emptyCounts(), emptyCounts(), 3_600_000, shadow), shadowPlan).outcome).toBe(outcome);
+    expect(judge(evidence(idle, idle, 3_600_000, shadow), shadowPlan).outcome).toBe(outcome);
   });
 });
 
 describe("the controller's decision", () => {
   const original: Route = { id: "orders", match: { path: "/orders/*" }, to: "legacy" };
-  const p = plan([{ type: "shadow", minComparisons: 10, minDuration: "0s" }, { type: "weight", weight: 10, minRequests: 20, minDuration: "0s" }, { type: "pause" }, { type: "weight", weight: 100 }]);
+  const p = plan([{ type: "shadow", minComparisons: 10, minDuration: "0s" }, { type: "weight", weight: 10, minUsers: 20, minDuration: "0s" }, { type: "pause" }, { type: "weight", weight: 100 }]);
   const state = (step: number, extra: Partial<RolloutState> = {}): RolloutState => ({
     route: "orders",
     plan: p,
     status: "running",
     step,
     stepStartedAt: "2026-11-25T12:00:00.000Z",
-    window: { openedAt: "2026-11-25T12:00:10.000Z", minute: "2026-11-25T12:00", baseline: { control: {}, candidate: {} } },
+    stepVersions: [12],
+    window: { openedAt: "2026-11-25T12:00:10.000Z" },
     original,
     control: "legacy",
     shadowEpoch: 1,
@@ -170,6 +170,39 @@ describe("plans", () => {
     );
     const falling = validateRolloutPlan({ route: "orders", candidate: "lambda", steps: [{ type: "weight", weight: 50 }, { type: "weight", weight: 10 }] });
     expect(!falling.ok && falling.error).toContainEqual({ path: "$.steps[1].weight", message: "weights must rise: 10 after 50" });
-    expect(plan([{ type: "weight", weight: 5 }]).steps[0]).toEqual({ type: "weight", weight: 5, minRequests: 100, minDurationMs: 600_000 });
+    expect(plan([{ type: "weight", weight: 5 }]).steps[0]).toEqual({ type: "weight", weight: 5, minUsers: 100, minDurationMs: 600_000 });
+  });
+
+  it("reads minRequests, the old name of minUsers, as minUsers: in a new plan and in a stored one", () => {
+    expect(plan([{ type: "weight", weight: 5, minRequests: 40 }]).steps[0]).toMatchObject({ minUsers: 40 });
+    expect(plan([{ type: "weight", weight: 5, minUsers: 40, minRequests: 40 }]).steps[0]).toMatchObject({ minUsers: 40 });
+    const both = validateRolloutPlan({ route: "orders", candidate: "lambda", steps: [{ type: "weight", weight: 5, minUsers: 40, minRequests: 30 }] });
+    expect(!both.ok && both.error).toContainEqual({ path: "$.steps[0].minRequests", message: "is the old name of minUsers: give one of them" });
+    // As an earlier cutover stored it: minRequests, and no clientErrorRateTolerance.
+    const { clientErrorRateTolerance: _dropped, ...oldGates } = DEFAULT_GATES;
+    const stored = { route: "orders", candidate: "lambda", steps: [{ type: "weight", weight: 10, minRequests: 30, minDurationMs: 0 }, { type: "pause" }], gates: oldGates, onFailure: "rollback" } as unknown as RolloutPlan;
+    const upgraded = upgradeStoredPlan(stored);
+    expect(upgraded.steps).toEqual([{ type: "weight", weight: 10, minUsers: 30, minDurationMs: 0 }, { type: "pause" }]);
+    expect(upgraded.gates.clientErrorRateTolerance).toBe(0.05);
+  });
+});
+
+describe("the step's versions", () => {
+  const original: Route = { id: "orders", match: { path: "/orders/*" }, to: "legacy" };
+  const p = plan([{ type: "weight", weight: 10 }, { type: "weight", weight: 100 }]);
+  const state = { route: "orders", plan: p, status: "running", step: 0, original, control: "legacy", shadowEpoch: 1 } as unknown as RolloutState;
+  const serving = routeAtStep(p, original, 0, 1);
+
+  it("keeps the step's own version and adds later ones that serve the route as the step does", () => {
+    expect(stepVersionsNow({ ...state, stepVersions: [7] }, { version: 7, route: serving })).toEqual([7]);
+    // Another route changed: version 9 serves the step's route too.
+    expect(stepVersionsNow({ ...state, stepVersions: [7] }, { version: 9, route: serving })).toEqual([7, 9]);
+    // Someone changed the route: that version is not the step's.
+    expect(stepVersionsNow({ ...state, stepVersions: [7] }, { version: 9, route: { ...serving, to: { legacy: 50, lambda: 50 } } })).toEqual([7]);
+    // A state from an earlier cutover: the evidence starts with the active version.
+    expect(stepVersionsNow(state, { version: 9, route: serving })).toEqual([9]);
+    // Bounded: the step's own, and the newest others.
+    const many = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(stepVersionsNow({ ...state, stepVersions: many }, { version: 500, route: serving })).toEqual([1, ...many.slice(2), 500]);
   });
 });

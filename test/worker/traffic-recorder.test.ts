@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { armEvidence, emptyEvidence } from "../../accounting/evidence-counts.ts";
 import { createDynamoClient } from "../../cli/dynamo-client.ts";
 import { ensureTable } from "../../cli/ensure-table.ts";
 import { createDynamoApi } from "../../store/dynamo-api.ts";
@@ -18,9 +19,11 @@ async function recorderOverFaultyStore(options: { maxTemplates?: number } = {}) 
   const errors: unknown[] = [];
   const recorder = createTrafficRecorder({ store, flushMs: 0, now: () => now, onError: (error) => errors.push(error) });
   const request = (backend: string, status: number) => recorder.record({ route: "r", arm: "split", attempts: [{ backend, result: { kind: "response", status }, ms: 10 }] });
+  const splitRequest = (backend: string, status: number, client: string) =>
+    recorder.record({ route: "r", arm: "split", version: 3, user: client, attempts: [{ backend, result: { kind: "response", status }, ms: 10 }] });
   const requests = async () => (await reader.minutes("r", "2026-11-25T17:00", "2026-11-25T18:00")).reduce((sum, cell) => sum + cell.counts.requests, 0);
   const unrouted = (path: string) => recorder.record({ route: "(default)", arm: "default", attempts: [{ backend: "legacy", result: { kind: "response", status: 200 }, ms: 10 }], unrouted: { path, method: "GET" } });
-  return { recorder, reader, faults, request, unrouted, requests, errors, advance: (ms: number) => (now += ms) };
+  return { recorder, reader, faults, request, splitRequest, unrouted, requests, errors, advance: (ms: number) => (now += ms) };
 }
 
 describe("traffic accounting under store faults", () => {
@@ -35,6 +38,21 @@ describe("traffic accounting under store faults", () => {
     await t.recorder.flushIfDue();
     expect(await t.requests()).toBe(15);
     expect(t.recorder.health()).toMatchObject({ minutes: { pendingKeys: 0, lostWrites: 0 }, hours: { pendingKeys: 0, lostWrites: 0 } });
+  });
+
+  it("keeps rollout evidence DynamoDB refused and writes it later: the same users, once each", async () => {
+    const t = await recorderOverFaultyStore();
+    const evidenceItem = (input: unknown) => String((input as { Key?: { pk?: { S?: string } } }).Key?.pk?.S).startsWith("evidence#");
+    t.faults.fail("updateItem", "refused", evidenceItem, 2);
+    for (let i = 0; i < 60; i++) t.splitRequest("new", i % 6 === 0 ? 503 : 200, `198.18.0.${i % 30}`);
+    await t.recorder.flushIfDue(); // refused: kept
+    expect(t.recorder.health().evidence.pendingKeys).toBe(1);
+    for (let i = 0; i < 40; i++) t.splitRequest("new", 200, `198.18.1.${i % 20}`);
+    await t.recorder.flushIfDue(); // refused again
+    await t.recorder.flushIfDue();
+    const [cell] = await t.reader.evidence("r", [3]);
+    expect(armEvidence(cell?.counts ?? emptyEvidence())).toMatchObject({ requests: 100, failures: 10, users: 50, failedUsers: 5 });
+    expect(t.recorder.health().evidence).toMatchObject({ pendingKeys: 0, lostWrites: 0 });
   });
 
   it("drops a write whose outcome is unknown and counts it as lost: never twice", async () => {
