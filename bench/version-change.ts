@@ -24,7 +24,6 @@ import { startPlainWorkerd } from "../fixtures/plain-workerd.ts";
 import { validateRouteTable } from "../routes/validate.ts";
 import { createDynamoApi } from "../store/dynamo-api.ts";
 import { createDynamoStore } from "../store/dynamo-store.ts";
-import type { RouteTable } from "../routes/schema.ts";
 import type { RouteTableStore } from "../store/route-store.ts";
 import { bundleRevision, forkDynamo, forkOrigin, OUT } from "./stack.ts";
 import { cpuMsOf, median, settle } from "./wrk.ts";
@@ -135,7 +134,9 @@ async function publisher(endpoint: string, originUrl: string, routes: number): P
         await ensureTable(createDynamoClient(connection, 3), String(tableName));
         stores.set(String(tableName), (entry = { store: createDynamoStore({ client: createDynamoApi(connection), tableName: String(tableName) }), version: 0 }));
       }
-      const published = await entry.store.publish({ table: tables[entry.version % 2] as RouteTable, expectedVersion: entry.version, author: "bench", reason: "switch", action: "weights" });
+      const table = tables[entry.version % 2];
+      if (table === undefined) throw new Error("no table prepared");
+      const published = await entry.store.publish({ table, expectedVersion: entry.version, author: "bench", reason: "switch", action: "weights" });
       if (!published.ok) throw new Error("publish refused");
       entry.version = published.value.version;
       process.send?.(entry.version);

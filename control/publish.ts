@@ -1,7 +1,7 @@
 import { err, ok, type Result } from "../lib/result.ts";
 import type { Route, RouteTable } from "../routes/schema.ts";
 import { findRoute } from "../routes/table-lines.ts";
-import { validateRouteTable, wasValidated, type ValidationIssue } from "../routes/validate.ts";
+import { isValidatedTable, validateRouteTable, type ValidatedRouteTable, type ValidationIssue } from "../routes/validate.ts";
 import { didYouMean } from "../lib/nearest.ts";
 import { routeIds } from "../routes/table-lines.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
@@ -21,7 +21,8 @@ export interface Current {
 
 /** A change that can be made: the new table (validated here), and what the audit entry and the answer say of it. */
 export interface Proposal<T> {
-  readonly table: RouteTable;
+  /** A ValidatedRouteTable (a PUT's table, checked first to name its fields; a stored version restored) is published as it is; a RouteTable made by the change is validated first. */
+  readonly table: ValidatedRouteTable | RouteTable;
   readonly details?: Readonly<Record<string, unknown>>;
   readonly restoredFrom?: number;
   /** The change's own answer, returned with the published version. */
@@ -91,7 +92,7 @@ export async function publishChange<T>(deps: PublishDeps, request: ChangeRequest
     const proposed = await request.change(current);
     if (!proposed.ok) return { ok: false, reason: "refused", refusal: proposed.error };
     // A table validated already (a PUT checks the caller's table first, to name its fields) is not validated twice.
-    const validated = wasValidated(proposed.value.table) ? ok(proposed.value.table) : validateRouteTable(proposed.value.table);
+    const validated = isValidatedTable(proposed.value.table) ? ok(proposed.value.table) : validateRouteTable(proposed.value.table);
     if (!validated.ok) return { ok: false, reason: "refused", refusal: { code: "invalid_table", message: `The resulting table is invalid: ${validated.error.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues: validated.error } };
     const written = await deps.store.publish({
       table: validated.value,

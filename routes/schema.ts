@@ -179,7 +179,7 @@ export type Route = Readonly<z.infer<typeof RouteSchema>>;
 export type Shadow = Readonly<z.infer<typeof ShadowSchema>>;
 export type FallbackTrigger = z.infer<typeof FallbackTriggerSchema>;
 export type PathPolicyInput = z.infer<typeof PathPolicySchema>;
-/** A route table that passed `validateRouteTable`: deeply frozen. */
+/** A route table's shape. One that passed validation (frozen, and the only kind a store publishes) is a ValidatedRouteTable (routes/validate.ts). */
 export type RouteTable = Readonly<z.infer<typeof RouteTableSchema>>;
 
 function isOriginUrl(value: string): boolean {

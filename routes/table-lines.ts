@@ -1,25 +1,9 @@
-import { formatIssues, storedHeaderIssues, storedRouteIssues, markValidated, deepFreeze, type ValidationIssue } from "./validate.ts";
+import { acceptStoredRouteLines, formatIssues, lazyRoutesOf, type RouteKey, type ValidatedRouteTable, type ValidationIssue } from "./validate.ts";
 import { isPlainObject } from "../lib/plain-object.ts";
-import { err, ok, type Result } from "../lib/result.ts";
+import type { Result } from "../lib/result.ts";
 import type { Route, RouteTable } from "./schema.ts";
 
-/**
- * What the matcher needs of a route before anything else is read: its id and `match`, taken
- * from the route's stored line without parsing the route.
- */
-export interface RouteKey {
-  readonly id: string;
-  readonly path: string;
-  readonly methods: readonly string[] | undefined;
-  readonly host: string | undefined;
-}
-
-/** A stored table's routes as keys, each route parsed (and checked) when it is first asked for. */
-export interface LazyRoutes {
-  readonly keys: readonly RouteKey[];
-  /** Route `index`, parsed and checked on first use; throws if its line is not a route this table can serve. */
-  route(index: number): Route;
-}
+export { lazyRoutesOf, type LazyRoutes, type RouteKey } from "./validate.ts";
 
 /**
  * The text a route table is stored as: JSON that any release or tool reads whole, laid out
@@ -32,7 +16,7 @@ export interface LazyRoutes {
  * in this text is always one of the layout's.
  */
 export function tableLines(table: RouteTable): string {
-  // What was not validated (a table stored to be validated in full on reading) is kept as it is.
+  // Not a table at all (a damaged one a test writes, test/support/write-unchecked-version.ts): kept as it is.
   if (!isPlainObject(table) || !Array.isArray(table.routes)) return JSON.stringify(table);
   const { routes, ...rest } = table as Record<string, unknown> & { routes: unknown[] };
   const head = JSON.stringify(rest);
@@ -52,25 +36,18 @@ export function tableLines(table: RouteTable): string {
  */
 const ROUTE_KEY = /^\{"id":"([^"\\]+)","match":\{"path":"(\/[^"\\]*)"(?:,"methods":\[("[^"\\]+"(?:,"[^"\\]+")*)\])?(?:,"host":"([^"\\]+)")?\}[,}]/;
 
-const lazyTables = new WeakMap<RouteTable, LazyRoutes>();
-
-/** The routes of a table `acceptStoredLines` read, when it was read that way. */
-export function lazyRoutesOf(table: RouteTable): LazyRoutes | undefined {
-  return lazyTables.get(table);
-}
-
 /**
  * A table read back that cutover validated before storing it (see `acceptStoredTable`), in
- * `tableLines`' layout: its fields other than routes are checked now, each route's key is
- * read from its line, and each route is parsed and given the structural check on first use,
- * by the compiler when a request first matches it, or all at once when something reads
- * `routes` (the admin API, a publish). Undefined when the text is not in that layout (a table
- * an older release stored): parse it whole instead.
+ * `tableLines`' layout: each route's key is read from its line here, and `acceptStoredRouteLines`
+ * (routes/validate.ts) checks the table's other fields now and each route on first use, by the
+ * compiler when a request first matches it, or all at once when something reads `routes` (the
+ * admin API, a publish). Undefined when the text is not in that layout (a table an older
+ * release stored): parse it whole instead.
  */
 export function acceptStoredLines(
   text: string,
   refuse: (issues: readonly ValidationIssue[]) => Error = (issues) => new Error(`stored route cannot be served:\n${formatIssues(issues)}`),
-): Result<RouteTable, readonly ValidationIssue[]> | undefined {
+): Result<ValidatedRouteTable, readonly ValidationIssue[]> | undefined {
   if (!text.endsWith("\n]}")) return undefined;
   const lines = text.split("\n");
   const first = lines[0] as string;
@@ -89,51 +66,11 @@ export function acceptStoredLines(
     if (match === null || line.endsWith(",") !== index < count - 1) return undefined;
     keys[index] = { id: match[1] as string, path: match[2] as string, methods: match[3]?.slice(1, -1).split('","'), host: match[4] };
   }
-  if (!isPlainObject(head)) return err([{ path: "$", message: "must be an object" }]);
-  const issues = storedHeaderIssues(head);
-  if (issues.length > 0) return err(issues);
-  const backends = head.backends as Record<string, unknown>;
-
-  const parsed: (Route | undefined)[] = new Array(count);
-  const route = (index: number): Route => {
-    const known = parsed[index];
-    if (known !== undefined) return known;
+  const parse = (index: number): unknown => {
     const line = lines[index + 1] as string;
-    const at = `$.routes[${index}]`;
-    let value: unknown;
-    try {
-      value = JSON.parse(index < count - 1 ? line.slice(0, -1) : line);
-    } catch (error) {
-      throw refuse([{ path: at, message: `not JSON (${String(error)})` }]);
-    }
-    const problems = storedRouteIssues(value, at, backends);
-    if (problems.length === 0 && !sameKey(value as Route, keys[index] as RouteKey)) problems.push({ path: at, message: "its line's id and match disagree with the route (a hand-edited item)" });
-    if (problems.length > 0) throw refuse(problems);
-    return (parsed[index] = deepFreeze(value as Route));
+    return JSON.parse(index < count - 1 ? line.slice(0, -1) : line);
   };
-  let routes: readonly Route[] | undefined;
-  for (const value of Object.values(head)) deepFreeze(value);
-  const table = Object.defineProperty(head, "routes", {
-    enumerable: true,
-    get: () => (routes ??= Object.freeze(keys.map((_, index) => route(index)))),
-  });
-  return ok(markLazy(Object.freeze(table) as unknown as RouteTable, { keys, route }));
-}
-
-function markLazy(table: RouteTable, routes: LazyRoutes): RouteTable {
-  lazyTables.set(table, routes);
-  return markValidated(table);
-}
-
-function sameKey(route: Route, key: RouteKey): boolean {
-  const match = route.match as unknown;
-  return (
-    route.id === key.id &&
-    isPlainObject(match) &&
-    match.path === key.path &&
-    match.host === key.host &&
-    (Array.isArray(match.methods) ? match.methods.length === key.methods?.length && match.methods.every((method, i) => method === key.methods?.[i]) : key.methods === undefined)
-  );
+  return acceptStoredRouteLines({ head, keys, parse }, refuse);
 }
 
 /** The table's route ids, in order, without parsing the routes of a stored table. */

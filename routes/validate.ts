@@ -4,30 +4,57 @@ import { BUCKETS, toBuckets } from "./cohort.ts";
 import { parsePattern, patternShape, withoutTrailingSlash } from "./path-pattern.ts";
 import { isPlainObject } from "../lib/plain-object.ts";
 import { err, ok, type Result } from "../lib/result.ts";
-import { RouteTableSchema, type RouteTable } from "./schema.ts";
+import { RouteTableSchema, type Route, type RouteTable } from "./schema.ts";
 
 export type { ValidationIssue };
+
+/**
+ * The brand of a table that passed validation here. Not exported: only this file makes a
+ * ValidatedRouteTable (test/architecture.test.ts keeps it so). At run time it is an own,
+ * non-enumerable property, so that `{ ...table }` (a new table, not validated) copies neither
+ * it nor `lazyRoutesKey`; JSON and structuredClone drop it too.
+ */
+const validatedBrand: unique symbol = Symbol("cutover.validatedRouteTable");
+/** Where a table read by `acceptStoredRouteLines` keeps its routes' lazy form (see `lazyRoutesOf`). */
+const lazyRoutesKey: unique symbol = Symbol("cutover.lazyRoutes");
+
+/**
+ * Declared as a class's accessors, not as plain properties, because TypeScript leaves a
+ * class's accessors out of a spread's type: `{ ...validated, routes }` is typed a plain
+ * RouteTable, as it is one at run time.
+ */
+declare abstract class ValidatedMark {
+  get [validatedBrand](): true;
+  get [lazyRoutesKey](): LazyRoutes | undefined;
+}
+
+/**
+ * A route table that passed `validateRouteTable`, or that cutover validated before storing it
+ * and `acceptStoredTable` (or `acceptStoredRouteLines`) read back: frozen, and what a store
+ * publishes (store/route-store.ts PublishRequest). Only this file makes one.
+ */
+export type ValidatedRouteTable = RouteTable & ValidatedMark;
+
+/** Whether `table` is one this file returned (not a copy or a change made from one). */
+export function isValidatedTable(table: RouteTable): table is ValidatedRouteTable {
+  return Object.hasOwn(table, validatedBrand);
+}
+
+/** Brands `table`, which must not be frozen yet (it is, by the caller, right after). */
+function brand<T extends object>(table: T): T & ValidatedMark {
+  return Object.defineProperty(table, validatedBrand, { value: true }) as T & ValidatedMark;
+}
 
 /**
  * Validates untrusted input (a file, an admin request, a stored item) into a frozen route
  * table, or lists every problem found. A table that fails here is never stored nor served.
  */
-export function validateRouteTable(input: unknown): Result<RouteTable, readonly ValidationIssue[]> {
+export function validateRouteTable(input: unknown): Result<ValidatedRouteTable, readonly ValidationIssue[]> {
   const parsed = RouteTableSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) return err(describeIssues(RouteTableSchema, parsed.error.issues));
   const issues = crossCheck(parsed.data);
   if (issues.length > 0) return err(issues);
-  return ok(markValidated(deepFreeze(parsed.data)));
-}
-
-/** Tables that came out of validation in this isolate (or were stored after it): what a store may stamp as validated. */
-const validatedTables = new WeakSet<RouteTable>();
-/** Marks a table as validated: only for acceptStoredTable and its line-by-line form (routes/table-lines.ts). */
-export const markValidated = (table: RouteTable) => (validatedTables.add(table), table);
-
-/** Whether `table` passed `validateRouteTable` (or `acceptStoredTable`) under the current rules. */
-export function wasValidated(table: RouteTable): boolean {
-  return validatedTables.has(table);
+  return ok(deepFreeze(brand(parsed.data)));
 }
 
 /**
@@ -36,10 +63,10 @@ export function wasValidated(table: RouteTable): boolean {
  * a structural check (the shapes the compiler walks, every backend a route names), not the
  * full validation again, which at 10 000 routes took ~100 ms of the isolate's only thread.
  * A hand-edited item fails its checksum; one written under older rules is validated in full.
- * The table and its route list are frozen here; each route is deep-frozen when it is first
- * compiled (routes/compile.ts), not all 10 000 up front.
+ * The table and its route list are frozen here (in place: `input` is freshly parsed JSON);
+ * each route is deep-frozen when it is first compiled (routes/compile.ts), not all 10 000 up front.
  */
-export function acceptStoredTable(input: unknown): Result<RouteTable, readonly ValidationIssue[]> {
+export function acceptStoredTable(input: unknown): Result<ValidatedRouteTable, readonly ValidationIssue[]> {
   if (!isPlainObject(input)) return err([{ path: "$", message: "must be an object" }]);
   const issues = storedHeaderIssues(input);
   if (!Array.isArray(input.routes)) return err([...issues, { path: "$.routes", message: "must be an array" }]);
@@ -47,7 +74,88 @@ export function acceptStoredTable(input: unknown): Result<RouteTable, readonly V
   input.routes.forEach((route: unknown, index) => issues.push(...storedRouteIssues(route, `$.routes[${index}]`, backends)));
   if (issues.length > 0) return err(issues);
   Object.freeze(input.routes);
-  return ok(markValidated(Object.freeze(input) as unknown as RouteTable));
+  return ok(Object.freeze(brand(input)) as unknown as ValidatedRouteTable);
+}
+
+/**
+ * What the matcher needs of a route before anything else is read: its id and `match`, taken
+ * from the route's stored line without parsing the route (routes/table-lines.ts).
+ */
+export interface RouteKey {
+  readonly id: string;
+  readonly path: string;
+  readonly methods: readonly string[] | undefined;
+  readonly host: string | undefined;
+}
+
+/** A stored table's routes as keys, each route parsed (and checked) when it is first asked for. */
+export interface LazyRoutes {
+  readonly keys: readonly RouteKey[];
+  /** Route `index`, parsed and checked on first use; throws if its line is not a route this table can serve. */
+  route(index: number): Route;
+}
+
+/** A stored table as routes/table-lines.ts reads its layout, before anything is checked. */
+export interface StoredRouteLines {
+  /** The table's fields other than its routes. */
+  readonly head: unknown;
+  /** Each route's key, read from its line. */
+  readonly keys: readonly RouteKey[];
+  /** Route `index` as stored, parsed and not checked; throws when its line is not JSON. */
+  parse(index: number): unknown;
+}
+
+/**
+ * `acceptStoredTable` for a table read in routes/table-lines.ts' layout, without parsing its
+ * routes: its other fields are checked now; each route is parsed, given the structural check,
+ * compared with its key and frozen the first time it is asked for, by the compiler when a
+ * request first matches it, or all at once when something reads `routes` (the admin API, a
+ * publish). `refuse` makes what a route that cannot be served throws then.
+ */
+export function acceptStoredRouteLines(lines: StoredRouteLines, refuse: (issues: readonly ValidationIssue[]) => Error): Result<ValidatedRouteTable, readonly ValidationIssue[]> {
+  const { head, keys } = lines;
+  if (!isPlainObject(head)) return err([{ path: "$", message: "must be an object" }]);
+  const issues = storedHeaderIssues(head);
+  if (issues.length > 0) return err(issues);
+  const backends = head.backends as Record<string, unknown>;
+
+  const parsed: (Route | undefined)[] = new Array(keys.length);
+  const route = (index: number): Route => {
+    const known = parsed[index];
+    if (known !== undefined) return known;
+    const at = `$.routes[${index}]`;
+    let value: unknown;
+    try {
+      value = lines.parse(index);
+    } catch (error) {
+      throw refuse([{ path: at, message: `not JSON (${String(error)})` }]);
+    }
+    const problems = storedRouteIssues(value, at, backends);
+    if (problems.length === 0 && !sameKey(value as Route, keys[index] as RouteKey)) problems.push({ path: at, message: "its line's id and match disagree with the route (a hand-edited item)" });
+    if (problems.length > 0) throw refuse(problems);
+    return (parsed[index] = deepFreeze(value as Route));
+  };
+  let routes: readonly Route[] | undefined;
+  for (const value of Object.values(head)) deepFreeze(value);
+  Object.defineProperty(head, "routes", { enumerable: true, get: () => (routes ??= Object.freeze(keys.map((_, index) => route(index)))) });
+  Object.defineProperty(head, lazyRoutesKey, { value: { keys, route } satisfies LazyRoutes });
+  return ok(Object.freeze(brand(head)) as unknown as ValidatedRouteTable);
+}
+
+/** The routes of a table `acceptStoredRouteLines` read, each parsed on first use; undefined for a table parsed whole. */
+export function lazyRoutesOf(table: RouteTable): LazyRoutes | undefined {
+  return isValidatedTable(table) ? table[lazyRoutesKey] : undefined;
+}
+
+function sameKey(route: Route, key: RouteKey): boolean {
+  const match = route.match as unknown;
+  return (
+    route.id === key.id &&
+    isPlainObject(match) &&
+    match.path === key.path &&
+    match.host === key.host &&
+    (Array.isArray(match.methods) ? match.methods.length === key.methods?.length && match.methods.every((method, i) => method === key.methods?.[i]) : key.methods === undefined)
+  );
 }
 
 /** acceptStoredTable's check of a table's fields other than its routes. */

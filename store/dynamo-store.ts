@@ -2,8 +2,8 @@ import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { concatBytes, sameBytes } from "../lib/bytes.ts";
 import { canonicalJson } from "../lib/canonical-json.ts";
 import { err, ok } from "../lib/result.ts";
-import { TABLE_SCHEMA_VERSION, type RouteTable } from "../routes/schema.ts";
-import { wasValidated } from "../routes/validate.ts";
+import { TABLE_SCHEMA_VERSION } from "../routes/schema.ts";
+import type { ValidatedRouteTable } from "../routes/validate.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
 import { DynamoRequestError } from "./dynamo-request-error.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
@@ -81,7 +81,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
    * the chain does not use), so an unchanged poll costs one small GetItem, and a poll during a
    * storm of changes reads only the versions it has not seen.
    */
-  const memo = new Map<number, RouteTable>();
+  const memo = new Map<number, ValidatedRouteTable>();
   const infos = new Map<number, StoredInfo>();
 
   /** A read or an idempotent write, tried again when DynamoDB refused it or did not answer. */
@@ -162,7 +162,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     return parse(item);
   };
 
-  const readTable = async (info: StoredInfo): Promise<RouteTable> => {
+  const readTable = async (info: StoredInfo): Promise<ValidatedRouteTable> => {
     const cached = memo.get(info.version);
     if (cached) return cached;
     const source = `DynamoDB ${tableName} version ${info.version}`;
@@ -193,7 +193,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
     if (edge !== undefined) await edge.cache.put(edgeKey, bytes, IMMUTABLE_SECONDS).catch(() => undefined);
     return table;
   };
-  const remember = (version: number, table: RouteTable) => {
+  const remember = (version: number, table: ValidatedRouteTable) => {
     memo.set(version, table);
     // A poll needs the active version and its chain; each load keeps only those (`keepOnly`).
     while (memo.size > MAX_CHAIN_VERSIONS + 2) memo.delete(Math.min(...memo.keys()));
@@ -237,8 +237,7 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
       if (inEffect(ancestor, at)) break;
       parent = ancestor.parent;
     }
-    const tables = await Promise.all(chain.map(readTable));
-    return chain.map((ancestor, i) => ({ version: ancestor.version, table: tables[i] as RouteTable, ...(ancestor.effectiveAt === undefined ? {} : { effectiveAt: ancestor.effectiveAt }) }));
+    return Promise.all(chain.map(async (ancestor) => ({ version: ancestor.version, table: await readTable(ancestor), ...(ancestor.effectiveAt === undefined ? {} : { effectiveAt: ancestor.effectiveAt }) })));
   };
 
   /** The active table, and while its `effectiveAt` is still to come, the chain of versions before it (ActiveTable.ancestors). */
@@ -465,8 +464,8 @@ export function createDynamoStore(options: DynamoStoreOptions): RouteTableStore 
         routeCount: request.table.routes.length,
         parts,
         sha256: encoded.sha256,
-        // Only a table that passed validation here is read back with a structural check alone.
-        ...(wasValidated(request.table) ? { schema: TABLE_SCHEMA_VERSION } : {}),
+        // Every published table passed validation (PublishRequest.table's type): it is read back with a structural check alone.
+        schema: TABLE_SCHEMA_VERSION,
       };
       await putNewRetried({ pk: ROUTES, sk: versionKey(version), ...info });
 

@@ -1,5 +1,5 @@
 import type { Result } from "../lib/result.ts";
-import type { RouteTable } from "../routes/schema.ts";
+import type { ValidatedRouteTable } from "../routes/validate.ts";
 
 /** What changed a route table. */
 export type ChangeAction = "apply" | "weights" | "rollback" | "route-rollback" | "shadow-reset" | "rollout";
@@ -28,7 +28,7 @@ export interface VersionInfo {
 /** A version of the chain that leads to the active one (see `ActiveTable.ancestors`). */
 export interface ChainedVersion {
   readonly version: number;
-  readonly table: RouteTable;
+  readonly table: ValidatedRouteTable;
   /** When it takes effect (ISO time); absent: it took effect when it was activated (a rollback, the first table). */
   readonly effectiveAt?: string;
 }
@@ -45,7 +45,8 @@ export const MAX_CHAIN_ROUTES = 200_000;
 /** The route table that serves traffic, with the version that identifies it everywhere. */
 export interface ActiveTable {
   readonly version: number;
-  readonly table: RouteTable;
+  /** Validated, or read back from a version cutover validated before storing it. */
+  readonly table: ValidatedRouteTable;
   /** Absent for a static source, which has no history. */
   readonly info?: VersionInfo;
   /**
@@ -112,7 +113,13 @@ export interface AuditEntry extends AuditRecord {
 }
 
 export interface PublishRequest {
-  readonly table: RouteTable;
+  /**
+   * Validated (routes/validate.ts), so the store stamps every version it writes with
+   * TABLE_SCHEMA_VERSION, and readers give it a structural check only. A table that did not
+   * pass validation cannot be published; tests that need a damaged stored table write its
+   * items themselves (test/support/write-unchecked-version.ts), as a hand edit would.
+   */
+  readonly table: ValidatedRouteTable;
   /** The version the writer based its change on (0: the store is empty). */
   readonly expectedVersion: number;
   readonly author: string;

@@ -1,5 +1,5 @@
-import { TABLE_SCHEMA_VERSION, type RouteTable } from "../routes/schema.ts";
-import { acceptStoredTable, validateRouteTable } from "../routes/validate.ts";
+import { TABLE_SCHEMA_VERSION } from "../routes/schema.ts";
+import { acceptStoredTable, validateRouteTable, type ValidatedRouteTable } from "../routes/validate.ts";
 import { InvalidRouteTableError } from "./invalid-route-table-error.ts";
 import { sha256Hex } from "../lib/sha256.ts";
 import { acceptStoredLines, tableLines } from "../routes/table-lines.ts";
@@ -10,7 +10,7 @@ import { acceptStoredLines, tableLines } from "../routes/table-lines.ts";
  * laid out one route per line (routes/table-lines.ts), which a new version's readers use to
  * leave routes unparsed until a request matches them.
  */
-export async function encodeTable(table: RouteTable): Promise<{ bytes: Uint8Array; sha256: string }> {
+export async function encodeTable(table: ValidatedRouteTable): Promise<{ bytes: Uint8Array; sha256: string }> {
   const json = new TextEncoder().encode(tableLines(table));
   const bytes = await transform(json, new CompressionStream("gzip"));
   return { bytes, sha256: await sha256Hex(bytes) };
@@ -22,7 +22,7 @@ export async function encodeTable(table: RouteTable): Promise<{ bytes: Uint8Arra
  * the current one, its checksum and structure are checked, not every rule again, and in the
  * one-route-per-line layout each route's structure when it is first used.
  */
-export async function decodeTable(bytes: Uint8Array, sha256: string, source: string, schema?: number): Promise<RouteTable> {
+export async function decodeTable(bytes: Uint8Array, sha256: string, source: string, schema?: number): Promise<ValidatedRouteTable> {
   if ((await sha256Hex(bytes)) !== sha256) {
     throw new InvalidRouteTableError(source, [{ path: "$", message: "stored bytes do not match their SHA-256 (damaged item)" }]);
   }

@@ -66,11 +66,31 @@ describe("the source tree", () => {
   });
 
   // DESIGN.md "Folders": control/ is the only code that changes stored state (route tables,
-  // override revocations, tokens); the Worker, the admin API and the config cache only call it.
-  it.each(["worker", "admin", "config"])("leaves every write of route tables and tokens in %s/ to control/", (folder) => {
+  // override revocations, tokens, rollout state); the Worker, the admin API and the config
+  // cache only call it.
+  it.each(["worker", "admin", "config"])("leaves every write of route tables, tokens and rollout state in %s/ to control/", (folder) => {
     for (const file of files.filter((candidate) => folderOf(candidate) === folder)) {
       const text = readFileSync(path.join(PROJECT_ROOT, file), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
-      expect(text, file).not.toMatch(/\.publish\(|\.revokeOverride\(|tokenStore\.(create|revoke)\(|tokens\.(create|revoke)\(/);
+      expect(text, file).not.toMatch(/\.publish\(|\.revokeOverride\(|tokenStore\.(create|revoke)\(|tokens\.(create|revoke)\(|rollouts\.put\(/);
+    }
+  });
+
+  // STYLE.md 9, "validate once at the edge": a ValidatedRouteTable (what a store publishes and
+  // stamps as validated) comes only out of routes/validate.ts. Its brand symbol stays private to
+  // that file, and no other file, tests included, casts a table into one.
+  it("leaves making a ValidatedRouteTable to routes/validate.ts", () => {
+    const VALIDATE = path.join("routes", "validate.ts");
+    const code = (file: string) => readFileSync(path.join(PROJECT_ROOT, file), "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+    const validate = code(VALIDATE);
+    expect(validate).toMatch(/^const validatedBrand: unique symbol = Symbol\(/m);
+    expect(validate).not.toMatch(/export\s+(const\s+validatedBrand|\{[^}]*\bvalidatedBrand\b)/);
+    const others = [...files, ...sourceFiles("test")].filter((file) => file !== VALIDATE && file !== path.join("test", "architecture.test.ts"));
+    expect(others.length).toBeGreaterThan(100);
+    for (const file of others) {
+      expect(code(file), file).not.toMatch(/\bvalidatedBrand\b|\bas\s+(unknown\s+as\s+)?ValidatedRouteTable\b|(?<![\w$])<ValidatedRouteTable>/);
+      // Nor slips a table past PublishRequest's type: a damaged stored table is written by
+      // test/support/write-unchecked-version.ts, as a hand edit would write it.
+      expect(code(file), file).not.toMatch(/\.publish\(\{[^;]*?\btable:[^,;]*\bas\s+(never|any)\b/);
     }
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, inject, it } from "vitest";
 import { OPERATOR, VIEWER, dynamoWorker } from "../support/admin-harness.ts";
+import { writeUncheckedVersion } from "../support/write-unchecked-version.ts";
 import { generateTable } from "../../fixtures/big-table.ts";
 import { get, ports, table } from "../support/worker-harness.ts";
 
@@ -169,7 +170,7 @@ describe("admin API: changing routes", () => {
 
   it("rolls back even when the active table cannot be read", async () => {
     const w = await seeded();
-    await w.store.publish({ table: { ...routes, default: "nowhere" } as never, expectedVersion: w.version, author: "hand-edit", reason: "broken", action: "apply" });
+    await writeUncheckedVersion(w, { ...routes, default: "nowhere" }, { reason: "broken" });
     const stuck = await w.api("GET", "/routes");
     expect(stuck.status).toBe(409);
     expect(await json(stuck)).toMatchObject({ error: "invalid_stored_table" });
@@ -181,10 +182,9 @@ describe("admin API: changing routes", () => {
 
   it("skips a damaged version when rolling back by default: the target is the newest earlier version that can be read", async () => {
     const w = await seeded();
-    const broken = await w.store.publish({ table: { ...routes, default: "nowhere" } as never, expectedVersion: w.version, author: "hand-edit", reason: "broken", action: "apply" });
-    if (!broken.ok) throw new Error("publish failed");
+    const broken = await writeUncheckedVersion(w, { ...routes, default: "nowhere" }, { reason: "broken" });
     // Someone stored a good table over the damaged one; its parent is the damaged version.
-    const fixed = await w.api("PUT", "/routes", { body: { table: table({ routes: [] }), reason: "over it" }, headers: { "if-match": String(broken.value.version) } });
+    const fixed = await w.api("PUT", "/routes", { body: { table: table({ routes: [] }), reason: "over it" }, headers: { "if-match": String(broken) } });
     expect(fixed.status).toBe(200);
     const back = await w.api("POST", "/rollback", { body: { reason: "back to the last good one" } });
     expect(back.status, await back.clone().text()).toBe(200);
@@ -238,7 +238,7 @@ describe("the config cache in the Worker", () => {
   it("never serves a stored table that fails validation: the legacy URL serves, health reports it", async () => {
     const w = await dynamoWorker({ CUTOVER_LEGACY_URL: `http://127.0.0.1:${ports.legacy}` });
     const invalid = { ...routes, default: "nowhere" };
-    await w.store.publish({ table: invalid as never, expectedVersion: 0, author: "hand-edit", reason: "r", action: "apply" });
+    await writeUncheckedVersion(w, invalid);
     const served = await w.call(get("/api/accounts/1"));
     expect(served.headers.get("x-served-by")).toBe("legacy");
     expect(served.headers.get("x-cutover-version")).toBe("none");

@@ -3,7 +3,7 @@ import { generateTable, samplePaths } from "../../fixtures/big-table.ts";
 import { compileTable } from "../../routes/compile.ts";
 import type { RouteTable } from "../../routes/schema.ts";
 import { acceptStoredLines, findRoute, lazyRoutesOf, routeIds, tableLines } from "../../routes/table-lines.ts";
-import { validateRouteTable, wasValidated } from "../../routes/validate.ts";
+import { isValidatedTable, validateRouteTable } from "../../routes/validate.ts";
 
 const backends = {
   legacy: { url: "https://my-app.herokuapp.com" },
@@ -46,14 +46,14 @@ describe("a route table stored one route per line", () => {
     expect(lines.at(-1)).toBe("]}");
   });
 
-  it("reads back equal to the table, frozen and marked validated", () => {
+  it("reads back equal to the table, frozen and branded validated", () => {
     const back = read(tableLines(table));
     expect(back).toEqual(table);
     expect(JSON.parse(JSON.stringify(back))).toEqual(table);
     expect(Object.isFrozen(back)).toBe(true);
     expect(Object.isFrozen(back.routes)).toBe(true);
     expect(Object.isFrozen(back.routes[0]?.match)).toBe(true);
-    expect(wasValidated(back)).toBe(true);
+    expect(isValidatedTable(back)).toBe(true);
     expect(read(tableLines(valid({ backends, default: "legacy", routes: [] }))).routes).toEqual([]);
   });
 
@@ -99,6 +99,17 @@ describe("a route table stored one route per line", () => {
     const lines = acceptStoredLines(tableLines(table).replace('{"path":"/docs/"},"to":"accounts"}', '{"path":"/docs/"},"to":"accounts"'), refused);
     expect(() => cut.routes).toThrow(/\$\.routes\[2\]: not JSON/);
     expect(() => (lines?.ok ? lazyRoutesOf(lines.value)?.route(2) : undefined)).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: "$.routes[2]" })] }));
+  });
+
+  it("keeps its lazy routes with the table read, not with a copy: a changed copy finds its own routes", () => {
+    const lazy = read(tableLines(table));
+    expect(lazyRoutesOf(lazy)?.keys).toHaveLength(4);
+    const changed = { ...lazy, routes: lazy.routes.filter((route) => route.id !== "docs") };
+    expect(lazyRoutesOf(changed)).toBeUndefined();
+    expect(isValidatedTable(changed)).toBe(false);
+    expect(routeIds(changed)).toEqual(["accounts-read", "accounts-any", "assets"]);
+    expect(findRoute(changed, "docs")).toBeUndefined();
+    expect(Object.keys(lazy)).toEqual(Object.keys(table));
   });
 
   it("refuses a line whose key and route disagree (a hand-edited item), on first use", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { acceptStoredTable, validateRouteTable, wasValidated, type ValidationIssue } from "../../routes/validate.ts";
+import { acceptStoredTable, isValidatedTable, validateRouteTable, type ValidatedRouteTable, type ValidationIssue } from "../../routes/validate.ts";
+import type { RouteTable } from "../../routes/schema.ts";
 
 const backends = {
   legacy: { url: "https://my-app.herokuapp.com" },
@@ -142,13 +143,13 @@ describe("acceptStoredTable: a table read back that cutover validated before sto
     return result.error;
   };
 
-  it("accepts it as it is, frozen, and marks it validated", () => {
+  it("accepts it as it is, frozen, and brands it validated", () => {
     const result = acceptStoredTable(JSON.parse(JSON.stringify(table)));
     expect(result.ok).toBe(true);
     if (!result.ok) return;
     expect(result.value).toEqual(table);
     expect(Object.isFrozen(result.value.routes)).toBe(true);
-    expect(wasValidated(result.value)).toBe(true);
+    expect(isValidatedTable(result.value)).toBe(true);
   });
 
   it("still refuses what the compiler could not serve: a missing route list, a route without a path, a backend no one defined", () => {
@@ -160,9 +161,24 @@ describe("acceptStoredTable: a table read back that cutover validated before sto
     expect(refused(withRoutes([{ id: "r", match: { path: "/r" }, to: "legacy", fallback: "ghost" }]))).toContainEqual({ path: "$.routes[0].fallback", message: "unknown backend 'ghost'" });
   });
 
-  it("marks only what passed: a table that skipped validation is not taken for one that did", () => {
+  it("brands only what passed: a table that skipped validation, or a copy of one that passed, is not taken for one that did", () => {
     const checked = validateRouteTable(table);
-    expect(checked.ok && wasValidated(checked.value)).toBe(true);
-    expect(wasValidated(JSON.parse(JSON.stringify(table)))).toBe(false);
+    if (!checked.ok) throw new Error("expected a valid table");
+    expect(isValidatedTable(checked.value)).toBe(true);
+    expect(isValidatedTable(JSON.parse(JSON.stringify(table)))).toBe(false);
+    // A change is made on a copy: the copy is a new table, to be validated (control/publish.ts).
+    const changed = { ...checked.value, routes: [] };
+    expect(isValidatedTable(changed)).toBe(false);
+    expect(isValidatedTable(structuredClone(checked.value))).toBe(false);
+    // The brand is no field of the table: JSON, keys and equality do not see it.
+    expect(Object.keys(checked.value)).toEqual(Object.keys(table));
+    expect(JSON.parse(JSON.stringify(checked.value))).toEqual(table);
+    // The type says the same (checked by tsc): a copy, or a table that was never validated, is not a ValidatedRouteTable.
+    // @ts-expect-error a change made to a validated table
+    const copied: ValidatedRouteTable = changed;
+    const plain: RouteTable = checked.value;
+    // @ts-expect-error a table not known to be validated (narrow it with isValidatedTable)
+    const unchecked: ValidatedRouteTable = plain;
+    expect([copied, unchecked]).toHaveLength(2);
   });
 });

@@ -3,9 +3,9 @@ import { createDynamoClient } from "../../cli/dynamo-client.ts";
 import { createDynamoStore } from "../../store/dynamo-store.ts";
 import { ensureTable } from "../../cli/ensure-table.ts";
 import type { RouteTableStore } from "../../store/route-store.ts";
-import type { RouteTable } from "../../routes/schema.ts";
 import { createShadowStore } from "../../store/shadow-store.ts";
 import { faultyDynamo, writesHourlyKey } from "../support/faulty-dynamo.ts";
+import { writeUncheckedVersion } from "../support/write-unchecked-version.ts";
 import type { SourceFixture, StoreFixture } from "./route-store-contract.ts";
 import type { ShadowStoreFixture } from "./shadow-store-contract.ts";
 
@@ -42,12 +42,9 @@ export function dynamoFixtures(endpoint: string): { source: SourceFixture; store
     source: {
       async seed(raw) {
         const tableName = await freshTable();
-        if (raw !== undefined) {
-          // publish() stores what it is given; the admin API validates before it. Seeding an
-          // invalid table this way is how a damaged or hand-edited item looks to a reader.
-          const seeded = await open(tableName).publish({ table: raw as RouteTable, expectedVersion: 0, author: "seed", reason: "seed", action: "apply" });
-          if (!seeded.ok) throw new Error("seed failed");
-        }
+        // `raw` exactly as given, possibly invalid: written as a hand edit or an older release
+        // would write it (publish() takes only a validated table), so the reader validates it in full.
+        if (raw !== undefined) await writeUncheckedVersion({ client: api, tableName }, raw, { author: "seed", reason: "seed" });
         return open(tableName);
       },
     },

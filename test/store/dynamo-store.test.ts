@@ -8,10 +8,11 @@ import { ensureTable } from "../../cli/ensure-table.ts";
 import { InvalidRouteTableError } from "../../store/invalid-route-table-error.ts";
 import { dynamoFixtures } from "./dynamo-fixture.ts";
 import { generateTable } from "../../fixtures/big-table.ts";
-import { TABLE_SCHEMA_VERSION, type RouteTable } from "../../routes/schema.ts";
-import { encodeTable } from "../../store/table-codec.ts";
+import { TABLE_SCHEMA_VERSION } from "../../routes/schema.ts";
 import { lazyRoutesOf } from "../../routes/table-lines.ts";
-import { sha256Hex } from "../../lib/sha256.ts";
+import type { ValidatedRouteTable } from "../../routes/validate.ts";
+import type { RouteTableStore } from "../../store/route-store.ts";
+import { encodeUnchecked, writeUncheckedVersion } from "../support/write-unchecked-version.ts";
 import { createShadowStore } from "../../store/shadow-store.ts";
 import { emptyStats } from "../../compare/shadow-stats.ts";
 import { describeShadowStoreContract } from "./shadow-store-contract.ts";
@@ -72,30 +73,70 @@ describe("DynamoDB store: what a version change costs a reader", () => {
     (await client.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: "pk = :pk AND sk = :sk", ExpressionAttributeValues: marshall({ ":pk": "routes", ":sk": `v#${String(version).padStart(9, "0")}` }) }))).Items?.[0];
   const reader = (tableName: string) => createDynamoStore({ client: createDynamoApi(fixtures.connection), tableName });
 
-  async function storeWith(table: unknown) {
+  async function freshTable() {
     const tableName = `cutover-test-${crypto.randomUUID()}`;
     await ensureTable(client, tableName);
-    const result = await reader(tableName).publish({ table: table as RouteTable, expectedVersion: 0, author: "a", reason: "r", action: "apply" });
+    return tableName;
+  }
+
+  async function storeWith(table: ValidatedRouteTable) {
+    const tableName = await freshTable();
+    const result = await reader(tableName).publish({ table, expectedVersion: 0, author: "a", reason: "r", action: "apply" });
     if (!result.ok) throw new Error("publish failed");
     return { tableName, version: result.value.version };
   }
 
+  /** A version written without cutover's publish (a hand edit, an older release), stamped or not. */
+  async function writtenWith(table: unknown, stamped: boolean) {
+    const tableName = await freshTable();
+    const version = await writeUncheckedVersion({ client: createDynamoApi(fixtures.connection), tableName }, table, { stamped });
+    return { tableName, version };
+  }
+
   /** Rewrites the version's bytes and checksum, keeping the rest of its items (its schema stamp). */
-  async function overwriteTable(tableName: string, version: number, table: unknown, encode = encodeTable) {
-    const encoded = await encode(table as RouteTable);
+  async function overwriteTable(tableName: string, version: number, table: unknown, layout: "lines" | "whole" = "lines") {
+    const encoded = await encodeUnchecked(table, layout);
     await client.send(new PutItemCommand({ TableName: tableName, Item: marshall({ pk: "routes", sk: `t#${String(version).padStart(9, "0")}#0000`, data: encoded.bytes }) }));
     for (const sk of ["active", `v#${String(version).padStart(9, "0")}`]) {
       await client.send(new UpdateItemCommand({ TableName: tableName, Key: marshall({ pk: "routes", sk }), UpdateExpression: "SET sha256 = :s", ExpressionAttributeValues: marshall({ ":s": encoded.sha256 }) }));
     }
   }
 
-  it("stamps a table validated before it was stored with the rules' version, and one that was not with none", async () => {
+  /** Structurally sound (the shapes the compiler walks, every backend named exists), but against a rule only full validation checks. */
+  const weightsSumTo90 = { ...sampleTable, routes: [{ ...sampleTable.routes[0], to: { legacy: 80, accounts: 10 } }] };
+
+  it("stamps every version it publishes with the rules' version; a version written without it carries none", async () => {
     const checked = await storeWith(valid(sampleTable));
     expect((await versionItem(checked.tableName, checked.version))?.schema).toEqual({ N: String(TABLE_SCHEMA_VERSION) });
-    const unchecked = await storeWith(JSON.parse(JSON.stringify(sampleTable)));
+    const unchecked = await writtenWith(sampleTable, false);
     expect((await versionItem(unchecked.tableName, unchecked.version))?.schema).toBeUndefined();
     // The stamp is the store's own: the versions listing shows the same fields as before.
     expect(Object.keys((await reader(checked.tableName).getActive()).info ?? {})).not.toContain("schema");
+  });
+
+  it("publishes only a validated table (checked by tsc: a stamp on anything else would be a lie)", () => {
+    const request = { expectedVersion: 1, author: "a", reason: "r", action: "apply" } as const;
+    const attempts = (store: RouteTableStore) => [
+      // @ts-expect-error a table that was not validated
+      store.publish({ ...request, table: weightsSumTo90 }),
+      // @ts-expect-error a change made to a validated table is a new table, not validated
+      store.publish({ ...request, table: { ...valid(sampleTable), routes: [] } }),
+      store.publish({ ...request, table: valid(sampleTable) }),
+    ];
+    expect(attempts).toBeTypeOf("function");
+  });
+
+  it("reads a stamped version with the structural check only, and validates one without the stamp in full", async () => {
+    // The same table, written with and without the stamp: the stamp alone decides how it is read.
+    const stamped = await reader((await writtenWith(weightsSumTo90, true)).tableName).getActive();
+    expect(stamped.table.routes[0]?.to).toEqual({ legacy: 80, accounts: 10 });
+    expect(lazyRoutesOf(stamped.table)).toBeDefined();
+    const error = await reader((await writtenWith(weightsSumTo90, false)).tableName).getActive().then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).toBeInstanceOf(InvalidRouteTableError);
+    expect((error as InvalidRouteTableError).issues).toContainEqual({ path: "$.routes[0].to", message: "weights sum to 90, they must sum to 100" });
   });
 
   it("reads a stamped table one route per line, each route parsed on first use, and one an earlier release stored whole", async () => {
@@ -104,10 +145,7 @@ describe("DynamoDB store: what a version change costs a reader", () => {
     expect(lines.table).toEqual(valid(sampleTable));
     expect(lazyRoutesOf(lines.table)).toBeDefined();
     // Gzip-compressed JSON on one line, as releases before the line layout wrote it.
-    await overwriteTable(tableName, version, sampleTable, async (table) => {
-      const bytes = new Uint8Array(await new Response(new Blob([JSON.stringify(table)]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
-      return { bytes, sha256: await sha256Hex(bytes) };
-    });
+    await overwriteTable(tableName, version, sampleTable, "whole");
     const whole = await reader(tableName).getActive();
     expect(whole.table).toEqual(valid(sampleTable));
     expect(lazyRoutesOf(whole.table)).toBeUndefined();
@@ -131,16 +169,6 @@ describe("DynamoDB store: what a version change costs a reader", () => {
     // Publishing over it (a rollback, a fix) is never blocked by the table it replaces.
     const replaced = await store.publish({ table: valid(sampleTable), expectedVersion: version, author: "a", reason: "fix", action: "apply" });
     expect(replaced.ok && replaced.value.version).toBeGreaterThan(version);
-  });
-
-  it("validates a table stored without the stamp (an older release, a hand-made item) in full", async () => {
-    const { tableName } = await storeWith({ ...sampleTable, routes: [{ ...sampleTable.routes[0], to: { legacy: 80, accounts: 10 } }] });
-    const error = await reader(tableName).getActive().then(
-      () => undefined,
-      (failure: unknown) => failure,
-    );
-    expect(error).toBeInstanceOf(InvalidRouteTableError);
-    expect((error as InvalidRouteTableError).issues).toContainEqual({ path: "$.routes[0].to", message: "weights sum to 90, they must sum to 100" });
   });
 
   it("still refuses a stamped table whose structure could not be served, even with a matching checksum", async () => {

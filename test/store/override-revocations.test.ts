@@ -1,13 +1,13 @@
 import { describe, expect, inject, it } from "vitest";
 import { createDynamoClient } from "../../cli/dynamo-client.ts";
 import { ensureTable } from "../../cli/ensure-table.ts";
-import type { RouteTable } from "../../routes/schema.ts";
 import { createDynamoApi, type DynamoApi } from "../../store/dynamo-api.ts";
 import { createDynamoStore } from "../../store/dynamo-store.ts";
 import { NoRouteTableError } from "../../store/no-route-table-error.ts";
+import { valid } from "./route-store-contract.ts";
 
 const connection = { endpoint: inject("dynamoEndpoint"), region: "us-east-1", accessKeyId: "local", secretAccessKey: "local" };
-const table = (weight: number) => ({ backends: { legacy: { url: "http://127.0.0.1:1" }, new: { url: "http://127.0.0.1:2" } }, default: "legacy", routes: [{ id: "r", match: { path: "/r" }, to: { legacy: 100 - weight, new: weight } }] }) as unknown as RouteTable;
+const table = (weight: number) => valid({ backends: { legacy: { url: "http://127.0.0.1:1" }, new: { url: "http://127.0.0.1:2" } }, default: "legacy", routes: [{ id: "r", match: { path: "/r" }, to: { legacy: 100 - weight, new: weight } }] });
 const ID = "0123456789abcdef";
 
 async function freshTable(): Promise<string> {

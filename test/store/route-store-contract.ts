@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import { InvalidRouteTableError } from "../../store/invalid-route-table-error.ts";
 import { NoRouteTableError } from "../../store/no-route-table-error.ts";
 import type { RouteTableSource, RouteTableStore } from "../../store/route-store.ts";
-import type { RouteTable } from "../../routes/schema.ts";
-import { validateRouteTable } from "../../routes/validate.ts";
+import { validateRouteTable, type ValidatedRouteTable } from "../../routes/validate.ts";
 import { generateTable } from "../../fixtures/big-table.ts";
 
 /**
@@ -21,7 +20,7 @@ export const sampleTable = {
   routes: [{ id: "accounts-read", match: { path: "/api/accounts/:id", methods: ["GET"] }, to: { legacy: 90, accounts: 10 }, sticky: "cookie:sid" }],
 };
 
-export function valid(raw: unknown): RouteTable {
+export function valid(raw: unknown): ValidatedRouteTable {
   const result = validateRouteTable(raw);
   if (!result.ok) throw new Error(`test table invalid: ${JSON.stringify(result.error)}`);
   return result.value;
@@ -70,7 +69,7 @@ export function describeStoreContract(name: string, fixture: StoreFixture): void
     const v1 = valid(sampleTable);
     const v2 = valid({ ...sampleTable, routes: [{ ...sampleTable.routes[0], to: { legacy: 50, accounts: 50 } }] });
     const v3 = valid({ ...sampleTable, routes: [] });
-    const change = (table: RouteTable, expectedVersion: number, reason = "test") => ({
+    const change = (table: ValidatedRouteTable, expectedVersion: number, reason = "test") => ({
       table,
       expectedVersion,
       author: "alice",

@@ -59,5 +59,7 @@ export async function dynamoWorker(vars: Partial<Env> = {}) {
       }),
     );
   };
-  return { tableName, env: workerEnv, call, api, store: createDynamoStore({ client: createDynamoApi(connection), tableName }) };
+  const client = createDynamoApi(connection);
+  // `client` and `tableName`: for writing items the Worker's store would not (test/support/write-unchecked-version.ts).
+  return { tableName, client, env: workerEnv, call, api, store: createDynamoStore({ client, tableName }) };
 }

@@ -2,11 +2,13 @@ import { mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { hashToken } from "../../lib/admin-token.ts";
+import { ok } from "../../lib/result.ts";
 import { createDynamoClient } from "../../cli/dynamo-client.ts";
 import { ensureTable } from "../../cli/ensure-table.ts";
 import { startLocalDynamo, type LocalDynamo } from "../../cli/local-dynamo.ts";
 import { bundleCutover, startPlainWorkerd, type PlainWorkerd } from "../../fixtures/plain-workerd.ts";
 import type { RouteTable } from "../../routes/schema.ts";
+import { formatIssues, isValidatedTable, validateRouteTable } from "../../routes/validate.ts";
 import { createDynamoApi } from "../../store/dynamo-api.ts";
 import { createDynamoStore } from "../../store/dynamo-store.ts";
 import type { RouteTableStore } from "../../store/route-store.ts";
@@ -40,6 +42,7 @@ let bundleDir: string | undefined;
  */
 export async function startCluster(options: {
   isolates: number;
+  /** Validated here unless it was already (a store publishes only a validated table). */
   table: RouteTable;
   vars?: Record<string, string>;
   /** A data centre's cache shared by the isolates (their `caches.default`); none: the Cache API keeps nothing. */
@@ -56,7 +59,9 @@ export async function startCluster(options: {
   const tableName = "cutover";
   await ensureTable(createDynamoClient(connection, 3), tableName);
   const store = createDynamoStore({ client: createDynamoApi(connection), tableName });
-  const seeded = await store.publish({ table: options.table, expectedVersion: 0, author: "test", reason: "seed", action: "apply" });
+  const table = isValidatedTable(options.table) ? ok(options.table) : validateRouteTable(options.table);
+  if (!table.ok) throw new Error(`test table invalid:\n${formatIssues(table.error)}`);
+  const seeded = await store.publish({ table: table.value, expectedVersion: 0, author: "test", reason: "seed", action: "apply" });
   if (!seeded.ok) throw new Error("seeding failed");
   const tokens = JSON.stringify({ [await hashToken(CLUSTER_OPERATOR)]: { name: "olivia", role: "operator" } });
   const proxy = options.dynamoProxy ? await startDynamoProxy(dynamo.endpoint, options.dynamoProxy) : undefined;
