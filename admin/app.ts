@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { logEvent } from "../lib/log.ts";
 import { raceTimeout, TIMED_OUT } from "../lib/timeout.ts";
 import openapi from "../openapi.json" with { type: "json" };
+import type { HealthAnswer } from "./contract/index.ts";
 import type { AdminDeps } from "./deps.ts";
 import { requestIdOf, requireToken, type AdminEnv } from "./auth.ts";
 import { createIdentifier } from "./identify.ts";
@@ -74,7 +75,8 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     await deps.cache.confirm();
     const health = deps.cache.health();
     const serving = health.status === "ok" || health.status === "degraded";
-    return c.json({ ...health, source: deps.sourceKind, propagationMs: deps.propagationMs, problems: deps.problems, notes: deps.notes ?? [], isolate: deps.isolateHealth() }, serving ? 200 : 503, { "cache-control": "no-store" });
+    const answer: HealthAnswer = { ...health, source: deps.sourceKind, propagationMs: deps.propagationMs, problems: deps.problems, notes: deps.notes ?? [], isolate: deps.isolateHealth() };
+    return c.json(answer, serving ? 200 : 503, { "cache-control": "no-store" });
   });
 
   const api = new Hono<AdminEnv>();

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { AdminDeps } from "./deps.ts";
 import type { AdminEnv } from "./auth.ts";
+import type { AuditAnswer, VersionAnswer, VersionsAnswer } from "./contract/index.ts";
 import { problem } from "./http.ts";
 
 /** GET /versions, GET /versions/:n, GET /audit. */
@@ -12,7 +13,8 @@ export function registerHistory(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const before = beforeText === undefined ? undefined : Number(beforeText);
     if (before !== undefined && (!Number.isInteger(before) || before < 1)) return problem(c, 400, "invalid_version", "`before` is a version number.");
     const [listing, activeVersion] = await Promise.all([deps.store.listVersions({ limit, before }), deps.store.activeVersion()]);
-    return c.json({ activeVersion, versions: listing.versions.map((info) => ({ ...info, active: info.version === activeVersion })), skipped: listing.skipped });
+    const answer: VersionsAnswer = { activeVersion, versions: listing.versions.map((info) => ({ ...info, active: info.version === activeVersion })), skipped: listing.skipped };
+    return c.json(answer);
   });
 
   api.get("/versions/:n", async (c) => {
@@ -21,13 +23,15 @@ export function registerHistory(api: Hono<AdminEnv>, deps: AdminDeps): void {
     if (!Number.isInteger(version) || version < 1) return problem(c, 400, "invalid_version", "A version is a positive whole number.");
     const found = await deps.store.getVersion(version);
     if (!found) return problem(c, 404, "unknown_version", `There is no version ${version}.`);
-    return c.json({ version: found.version, info: found.info ?? null, table: found.table });
+    const answer: VersionAnswer = { version: found.version, info: found.info ?? null, table: found.table };
+    return c.json(answer);
   });
 
   api.get("/audit", async (c) => {
     if (!deps.store) return problem(c, 409, "read_only", "A static route table (CUTOVER_ROUTES) has no audit log.");
     const limit = boundedInt(c.req.query("limit"), 50, 1, 500);
-    return c.json({ entries: await deps.store.listAudit({ limit }) });
+    const answer: AuditAnswer = { entries: await deps.store.listAudit({ limit }) };
+    return c.json(answer);
   });
 }
 

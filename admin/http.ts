@@ -1,11 +1,12 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type * as z from "zod/mini";
-import { describeIssues } from "../routes/describe-issues.ts";
+import { checkWith, issuesText, type Problem } from "./contract/index.ts";
 
 /** Every admin error: a status, a stable code for scripts, and a sentence for people. */
 export function problem(c: Context, status: ContentfulStatusCode, error: string, message: string, extra: Record<string, unknown> = {}): Response {
-  return c.json({ error, message, ...extra }, status, { "cache-control": "no-store" });
+  const answer: Problem = { error, message, ...extra };
+  return c.json(answer, status, { "cache-control": "no-store" });
 }
 
 /** A JSON body checked by `schema`, or the 400 response that says which field is wrong and why. */
@@ -16,10 +17,9 @@ export async function readBody<S extends z.ZodMiniType>(c: Context, schema: S): 
   } catch {
     return { ok: false, response: problem(c, 400, "invalid_json", "The request body is not valid JSON.") };
   }
-  const parsed = schema.safeParse(input, { reportInput: true });
-  if (parsed.success) return { ok: true, value: parsed.data };
-  const issues = describeIssues(schema, parsed.error.issues);
-  return { ok: false, response: problem(c, 400, "invalid_request", `The request body is not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues }) };
+  const checked = checkWith(schema, input);
+  if (checked.ok) return { ok: true, value: checked.value };
+  return { ok: false, response: problem(c, 400, "invalid_request", `The request body is not valid: ${issuesText(checked.error)}`, { issues: checked.error }) };
 }
 
 /** `If-Match: "42"`, `W/"42"` or `42` → 42; undefined when absent or not a version. */

@@ -7,6 +7,7 @@ import { compileTable } from "../routes/compile.ts";
 import { DEFAULT_ROUTE_ID } from "../routes/plan.ts";
 import { MAX_STORED_TEMPLATES, type Cell, type MetricsStore } from "../store/metrics-store.ts";
 import type { AdminEnv } from "./auth.ts";
+import type { InventoryAnswer, MetricsOverviewAnswer, ProgressAnswer, RouteMetricsAnswer } from "./contract/index.ts";
 import type { AdminDeps } from "./deps.ts";
 import { problem } from "./http.ts";
 
@@ -36,23 +37,25 @@ export function registerMetrics(api: Hono<AdminEnv>, deps: AdminDeps): void {
       const ids = [...(table ? routeIds(table.table) : []), DEFAULT_ROUTE_ID];
       const cellsByRoute = await everyRoute(store, now - window, now, step);
       const byRoute = ids.map((id) => ({ route: id, cells: cellsByRoute.get(id) ?? [] }));
-      return c.json({
+      const overview: MetricsOverviewAnswer = {
         since: new Date(now - window).toISOString(),
         defaultBackend: table?.table.default ?? null,
         routes: byRoute.map(({ route: id, cells }) => ({
           route: id,
           backends: Object.fromEntries([...totals(cells)].map(([backend, counts]) => [backend, point(new Date(now - window).toISOString(), counts)])),
         })),
-      });
+      };
+      return c.json(overview);
     }
     const cells = await cellsFor(store, route, now - window, now, step);
-    return c.json({
+    const answer: RouteMetricsAnswer = {
       route,
       since: new Date(now - window).toISOString(),
       step: `${step / MINUTE}m`,
       series: toSeries(cells, step),
       totals: Object.fromEntries([...totals(cells)].map(([backend, counts]) => [backend, point(new Date(now - window).toISOString(), counts)])),
-    });
+    };
+    return c.json(answer);
   });
 
   api.get("/inventory", async (c) => {
@@ -60,7 +63,7 @@ export function registerMetrics(api: Hono<AdminEnv>, deps: AdminDeps): void {
     if (!store) return noStore(c);
     const limit = Math.min(1000, Math.max(1, Number(c.req.query("limit") ?? 100) || 100));
     const [templates, table] = await Promise.all([store.inventory(), activeTable(deps)]);
-    return c.json({
+    const answer: InventoryAnswer = {
       // New templates are turned away once this many are stored (until old ones expire).
       stored: templates.length,
       maxStored: MAX_STORED_TEMPLATES,
@@ -69,7 +72,8 @@ export function registerMetrics(api: Hono<AdminEnv>, deps: AdminDeps): void {
         const [s2, s3, s4, s5] = item.status;
         return { ...item, status: { "2xx": s2, "3xx": s3, "4xx": s4, "5xx": s5 }, coveredBy: covered?.id ?? null };
       }),
-    });
+    };
+    return c.json(answer);
   });
 
   api.get("/progress", async (c) => {
@@ -85,13 +89,14 @@ export function registerMetrics(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const lastDay = all.filter((cell) => Date.parse(`${cell.period}:00Z`) >= now - DAY);
     const byRoute = new Map<string, Cell[]>();
     for (const cell of all) (byRoute.get(cell.route) ?? byRoute.set(cell.route, []).get(cell.route))?.push(cell);
-    return c.json({
+    const answer: ProgressAnswer = {
       legacyBackend: legacy,
       share: { last24h: migratedShare(totals(lastDay), legacy), [`last${days}d`]: migratedShare(totals(all), legacy) },
       daily: dayNames.map((day, i) => ({ day, share: migratedShare(totals(perDay[i] ?? []), legacy), requests: sum(perDay[i] ?? []) })),
       hourly: hourly(lastDay, now, legacy),
       routes: [...byRoute].map(([route, cells]) => ({ route, share: migratedShare(totals(cells), legacy), requests: sum(cells) })).sort((a, b) => b.requests - a.requests),
-    });
+    };
+    return c.json(answer);
   });
 }
 

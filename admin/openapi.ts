@@ -1,11 +1,55 @@
 import * as z from "zod/mini";
 import { RouteTableSchema } from "../routes/schema.ts";
-import { CreateTokenBody, MintOverrideBody, PutRoutesBody, RevokeTokenBody, RollbackBody, RolloutActionBody, RouteRollbackBody, ShadowResetBody, StartRolloutBody, WeightsBody } from "./schemas.ts";
+import {
+  Activated,
+  AuditAnswer,
+  AuditEntry,
+  CreatedToken,
+  CreateTokenBody,
+  HealthAnswer,
+  InventoryAnswer,
+  MetricsOverviewAnswer,
+  MintOverrideBody,
+  OverrideAnswer,
+  OverrideRevokedAnswer,
+  Percentiles,
+  Problem,
+  ProgressAnswer,
+  PutRoutesBody,
+  RevokeTokenBody,
+  RollbackAnswer,
+  RollbackBody,
+  RolloutActionBody,
+  RolloutDetail,
+  RolloutEvent,
+  RolloutsAnswer,
+  RolloutSummary,
+  RolloutVerdict,
+  RouteMetricsAnswer,
+  RouteRollbackAnswer,
+  RouteRollbackBody,
+  RoutesAnswer,
+  RouteTableAnswer,
+  ShadowListingAnswer,
+  ShadowReportAnswer,
+  ShadowResetAnswer,
+  ShadowResetBody,
+  SeriesPoint,
+  StartRolloutBody,
+  StoredToken,
+  TickAnswer,
+  TokensAnswer,
+  VersionInfo,
+  VersionAnswer,
+  VersionsAnswer,
+  WeightsBody,
+} from "./contract/index.ts";
 
 /**
- * The admin API's OpenAPI 3.1 document, from the same zod schemas that check requests, so
- * that teams can script against it. `npm run schema` writes it to `openapi.json` (checked in,
- * for review); the Worker serves that file at `/_cutover/api/openapi.json`.
+ * The admin API's OpenAPI 3.1 document, from the contract's zod schemas (admin/contract/):
+ * those that check requests, and those the CLI and the dashboard parse answers with, so that
+ * teams can script against it. `npm run schema` writes it to `openapi.json` (checked in, for
+ * review); the Worker serves that file at `/_cutover/api/openapi.json`.
  */
 type Operation = {
   readonly summary: string;
@@ -13,18 +57,22 @@ type Operation = {
   readonly body?: z.ZodMiniType;
   readonly query?: readonly { name: string; description: string; type?: "string" | "integer" | "number" }[];
   readonly ok: string;
+  /** The answer's schema (several: one of them, by the query); absent: not described. */
+  readonly answer?: z.ZodMiniType | readonly z.ZodMiniType[];
+  /** The success status, when not 200. */
+  readonly status?: 201;
 };
 
 const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
-  "/_cutover/health": { get: { summary: "Health: the version served, its age, store status, missing settings. No token.", role: "none", ok: "health" } },
+  "/_cutover/health": { get: { summary: "Health: the version served, its age, store status, missing settings. No token.", role: "none", ok: "health", answer: HealthAnswer } },
   "/_cutover/api/openapi.json": { get: { summary: "This document. No token.", role: "none", ok: "the OpenAPI document" } },
   "/_cutover/api/routes": {
-    get: { summary: "The active route table, with its version (also the ETag).", role: "viewer", ok: "the active table" },
-    put: { summary: "Store a new table and activate it, if If-Match still names the active version (412 with who changed what since, otherwise).", role: "operator", body: PutRoutesBody, ok: "the new version" },
+    get: { summary: "The active route table, with its version (also the ETag).", role: "viewer", ok: "the active table", answer: RoutesAnswer },
+    put: { summary: "Store a new table and activate it, if If-Match still names the active version (412 with who changed what since, otherwise).", role: "operator", body: PutRoutesBody, ok: "the new version", answer: Activated },
   },
-  "/_cutover/api/routes/{id}/weights": { post: { summary: "Change one route's weights (the everyday flip); takes effect everywhere one propagation bound later.", role: "operator", body: WeightsBody, ok: "the new version" } },
-  "/_cutover/api/routes/{id}/rollback": { post: { summary: "Restore one route's earlier definition, leaving other routes' later changes in place.", role: "operator", body: RouteRollbackBody, ok: "the new version" } },
-  "/_cutover/api/rollback": { post: { summary: "Make an earlier table active again (as a new version; default: the previous one); at once.", role: "operator", body: RollbackBody, ok: "the new version" } },
+  "/_cutover/api/routes/{id}/weights": { post: { summary: "Change one route's weights (the everyday flip); takes effect everywhere one propagation bound later.", role: "operator", body: WeightsBody, ok: "the new version", answer: Activated } },
+  "/_cutover/api/routes/{id}/rollback": { post: { summary: "Restore one route's earlier definition, leaving other routes' later changes in place.", role: "operator", body: RouteRollbackBody, ok: "the new version", answer: RouteRollbackAnswer } },
+  "/_cutover/api/rollback": { post: { summary: "Make an earlier table active again (as a new version; default: the previous one); at once.", role: "operator", body: RollbackBody, ok: "the new version", answer: RollbackAnswer } },
   "/_cutover/api/versions": {
     get: {
       summary: "Versions that served, newest first, and the numbers between them that never did.",
@@ -34,10 +82,11 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
         { name: "before", description: "only versions older than this", type: "integer" },
       ],
       ok: "the versions",
+      answer: VersionsAnswer,
     },
   },
-  "/_cutover/api/versions/{n}": { get: { summary: "One version, with its table.", role: "viewer", ok: "the version" } },
-  "/_cutover/api/audit": { get: { summary: "The audit log, newest first.", role: "viewer", query: [{ name: "limit", description: "how many (1-500, default 50)", type: "integer" }], ok: "the entries" } },
+  "/_cutover/api/versions/{n}": { get: { summary: "One version, with its table.", role: "viewer", ok: "the version", answer: VersionAnswer } },
+  "/_cutover/api/audit": { get: { summary: "The audit log, newest first.", role: "viewer", query: [{ name: "limit", description: "how many (1-500, default 50)", type: "integer" }], ok: "the entries", answer: AuditAnswer } },
   "/_cutover/api/shadow": {
     get: {
       summary: "Shadow comparison reports of the routes' current shadow epochs: every shadowed route, or one route's differences (with the request of an example), noise, latency and verdict.",
@@ -49,6 +98,7 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
         { name: "threshold", description: "match rate in percent needed to be ready (default 99)", type: "number" },
       ],
       ok: "the report",
+      answer: [ShadowListingAnswer, ShadowReportAnswer],
     },
   },
   "/_cutover/api/metrics": {
@@ -61,41 +111,103 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
         { name: "step", description: "one point per: 1m, 5m, 1h (default from the window)" },
       ],
       ok: "the metrics",
+      answer: [MetricsOverviewAnswer, RouteMetricsAnswer],
     },
   },
   "/_cutover/api/inventory": {
-    get: { summary: "The migration map: unrouted traffic by path template, busiest first, with methods, status classes, first and last seen, and the route that covers it now (if any).", role: "viewer", query: [{ name: "limit", description: "how many (1-1000, default 100)", type: "integer" }], ok: "the templates" },
+    get: { summary: "The migration map: unrouted traffic by path template, busiest first, with methods, status classes, first and last seen, and the route that covers it now (if any).", role: "viewer", query: [{ name: "limit", description: "how many (1-1000, default 100)", type: "integer" }], ok: "the templates", answer: InventoryAnswer },
   },
   "/_cutover/api/progress": {
-    get: { summary: "The share of requests served by backends other than the default, overall, per day, per hour over the last day, and per route.", role: "viewer", query: [{ name: "days", description: "how many days (1-14, default 7)", type: "integer" }], ok: "the progress" },
+    get: { summary: "The share of requests served by backends other than the default, overall, per day, per hour over the last day, and per route.", role: "viewer", query: [{ name: "days", description: "how many days (1-14, default 7)", type: "integer" }], ok: "the progress", answer: ProgressAnswer },
   },
   "/_cutover/api/shadow/{route}/reset": {
-    post: { summary: "Start a route's shadow statistics over: a new version with the route's shadow epoch raised. Audited.", role: "operator", body: ShadowResetBody, ok: "the new version and epoch" },
+    post: { summary: "Start a route's shadow statistics over: a new version with the route's shadow epoch raised. Audited.", role: "operator", body: ShadowResetBody, ok: "the new version and epoch", answer: ShadowResetAnswer },
   },
   "/_cutover/api/rollouts": {
-    get: { summary: "Every rollout, running or over, newest first.", role: "viewer", ok: "the rollouts" },
-    post: { summary: "Start a rollout (plan: rollout-plan.schema.json): claims the route and serves its first step. Audited.", role: "operator", body: StartRolloutBody, ok: "the rollout" },
+    get: { summary: "Every rollout, running or over, newest first.", role: "viewer", ok: "the rollouts", answer: RolloutsAnswer },
+    post: { summary: "Start a rollout (plan: rollout-plan.schema.json): claims the route and serves its first step. Audited.", role: "operator", body: StartRolloutBody, ok: "the rollout", answer: RolloutSummary, status: 201 },
   },
   "/_cutover/api/rollouts/{route}": {
-    get: { summary: "One rollout: plan, step, history, and its current step judged now (every gate with its numbers and bounds).", role: "viewer", ok: "the rollout" },
+    get: { summary: "One rollout: plan, step, history, and its current step judged now (every gate with its numbers and bounds).", role: "viewer", ok: "the rollout", answer: RolloutDetail },
   },
-  "/_cutover/api/rollouts/{route}/promote": { post: { summary: "Go to the next step now (past a pause, or without waiting for the evidence). Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout" } },
-  "/_cutover/api/rollouts/{route}/pause": { post: { summary: "Hold the current step. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout" } },
-  "/_cutover/api/rollouts/{route}/resume": { post: { summary: "Carry on from the current step, re-applying it if the route was changed. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout" } },
-  "/_cutover/api/rollouts/{route}/abort": { post: { summary: "Stop and restore the route as it was before the rollout, at once. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout" } },
-  "/_cutover/api/rollouts/tick": { post: { summary: "Run the rollout controller once (the Cron Trigger does each minute; `cutover dev` every 3 s).", role: "operator", ok: "what each running rollout did" } },
+  "/_cutover/api/rollouts/{route}/promote": { post: { summary: "Go to the next step now (past a pause, or without waiting for the evidence). Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout", answer: RolloutSummary } },
+  "/_cutover/api/rollouts/{route}/pause": { post: { summary: "Hold the current step. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout", answer: RolloutSummary } },
+  "/_cutover/api/rollouts/{route}/resume": { post: { summary: "Carry on from the current step, re-applying it if the route was changed. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout", answer: RolloutSummary } },
+  "/_cutover/api/rollouts/{route}/abort": { post: { summary: "Stop and restore the route as it was before the rollout, at once. Audited.", role: "operator", body: RolloutActionBody, ok: "the rollout", answer: RolloutSummary } },
+  "/_cutover/api/rollouts/tick": { post: { summary: "Run the rollout controller once (the Cron Trigger does each minute; `cutover dev` every 3 s).", role: "operator", ok: "what each running rollout did", answer: TickAnswer } },
   "/_cutover/api/tokens": {
-    get: { summary: "Stored admin tokens (never their values).", role: "operator", ok: "the tokens" },
-    post: { summary: "Make a stored admin token; its value is in this answer only. Audited.", role: "operator", body: CreateTokenBody, ok: "the token, once" },
+    get: { summary: "Stored admin tokens (never their values).", role: "operator", ok: "the tokens", answer: TokensAnswer },
+    post: { summary: "Make a stored admin token; its value is in this answer only. Audited.", role: "operator", body: CreateTokenBody, ok: "the token, once", answer: CreatedToken, status: 201 },
   },
-  "/_cutover/api/tokens/{id}": { delete: { summary: "Revoke a stored admin token. Audited.", role: "operator", body: RevokeTokenBody, ok: "the revoked token" } },
-  "/_cutover/api/overrides": { post: { summary: "Mint a tester override (capped at the server's maximum lifetime; optionally one route). Audited.", role: "operator", body: MintOverrideBody, ok: "the override token and its id" } },
-  "/_cutover/api/overrides/{id}": { delete: { summary: "Revoke a tester override by its id (every isolate refuses it within the propagation bound). Audited.", role: "operator", body: RevokeTokenBody, ok: "the id revoked, until when" } },
+  "/_cutover/api/tokens/{id}": { delete: { summary: "Revoke a stored admin token. Audited.", role: "operator", body: RevokeTokenBody, ok: "the revoked token", answer: StoredToken } },
+  "/_cutover/api/overrides": { post: { summary: "Mint a tester override (capped at the server's maximum lifetime; optionally one route). Audited.", role: "operator", body: MintOverrideBody, ok: "the override token and its id", answer: OverrideAnswer, status: 201 } },
+  "/_cutover/api/overrides/{id}": { delete: { summary: "Revoke a tester override by its id (every isolate refuses it within the propagation bound). Audited.", role: "operator", body: RevokeTokenBody, ok: "the id revoked, until when", answer: OverrideRevokedAnswer } },
 };
 
 const jsonSchema = (schema: z.ZodMiniType) => z.toJSONSchema(schema, { io: "input", target: "draft-2020-12" });
 
+/** The answers' schemas, and the parts they share, under #/components/schemas by these names. */
+const ANSWERS: Readonly<Record<string, z.ZodMiniType>> = {
+  Problem,
+  VersionInfo,
+  AuditEntry,
+  Percentiles,
+  SeriesPoint,
+  RolloutSummary,
+  RolloutEvent,
+  RolloutVerdict,
+  StoredToken,
+  HealthAnswer,
+  RoutesAnswer,
+  Activated,
+  RollbackAnswer,
+  RouteRollbackAnswer,
+  VersionsAnswer,
+  AuditAnswer,
+  ShadowListingAnswer,
+  ShadowReportAnswer,
+  ShadowResetAnswer,
+  MetricsOverviewAnswer,
+  RouteMetricsAnswer,
+  InventoryAnswer,
+  ProgressAnswer,
+  RolloutsAnswer,
+  RolloutDetail,
+  TickAnswer,
+  TokensAnswer,
+  CreatedToken,
+  OverrideAnswer,
+  OverrideRevokedAnswer,
+};
+
+/** Every answer schema as JSON Schema, each part named in ANSWERS referred to by name (a table in an answer: RouteTable). */
+function answerSchemas(): { names: Map<z.ZodMiniType, string>; schemas: Record<string, unknown> } {
+  const registry = z.registry<{ id: string }>();
+  const names = new Map<z.ZodMiniType, string>();
+  for (const [name, schema] of Object.entries(ANSWERS)) {
+    registry.add(schema, { id: name });
+    names.set(schema, name);
+  }
+  const generated = z.toJSONSchema(registry, {
+    io: "output",
+    target: "draft-2020-12",
+    uri: (id) => `#/components/schemas/${id}`,
+    // The table in an answer is checked by code (admin/contract/route-table-answer.ts): it is the route table schema's.
+    unrepresentable: "any",
+    override: (context) => {
+      if (context.zodSchema === RouteTableAnswer) context.jsonSchema.$ref = "#/components/schemas/RouteTable";
+    },
+  });
+  const schemas = Object.fromEntries(Object.entries(generated.schemas).map(([name, { $schema: _schema, $id: _id, ...schema }]) => [name, schema]));
+  return { names, schemas };
+}
+
+const isList = (answer: z.ZodMiniType | readonly z.ZodMiniType[]): answer is readonly z.ZodMiniType[] => Array.isArray(answer);
+
 export function adminOpenApi(): Record<string, unknown> {
+  const answers = answerSchemas();
+  const ref = (schema: z.ZodMiniType) => ({ $ref: `#/components/schemas/${answers.names.get(schema)}` });
+  const answerOf = (answer: Operation["answer"]) => (answer === undefined ? {} : { schema: isList(answer) ? { oneOf: answer.map(ref) } : ref(answer) });
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [path, operations] of Object.entries(ENDPOINTS)) {
     const item: Record<string, unknown> = {};
@@ -111,8 +223,8 @@ export function adminOpenApi(): Record<string, unknown> {
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(operation.body) } } } } : {}),
         responses: {
-          "200": { description: operation.ok, content: { "application/json": {} } },
-          default: { description: "An error: a stable code for scripts and a sentence for people.", content: { "application/json": { schema: { $ref: "#/components/schemas/Problem" } } } },
+          [String(operation.status ?? 200)]: { description: operation.ok, content: { "application/json": answerOf(operation.answer) } },
+          default: { description: "An error: a stable code for scripts and a sentence for people.", content: { "application/json": { schema: ref(Problem) } } },
         },
       };
     }
@@ -125,18 +237,7 @@ export function adminOpenApi(): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An admin token: `cutover token create`, or a bootstrap one from the CUTOVER_ADMIN_TOKENS secret." } },
-      schemas: {
-        Problem: {
-          type: "object",
-          required: ["error", "message"],
-          properties: {
-            error: { type: "string", description: "stable code: stale_version, invalid_table, unknown_route, store_timeout, …" },
-            message: { type: "string", description: "what went wrong and what to do" },
-            issues: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
-          },
-        },
-        RouteTable: jsonSchema(RouteTableSchema),
-      },
+      schemas: { ...answers.schemas, RouteTable: jsonSchema(RouteTableSchema) },
     },
   };
 }

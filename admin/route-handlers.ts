@@ -13,8 +13,8 @@ import { NoRouteTableError } from "../store/no-route-table-error.ts";
 import type { ActiveTable, Published, RouteTableStore } from "../store/route-store.ts";
 import type { AdminEnv } from "./auth.ts";
 import type { AdminDeps } from "./deps.ts";
+import { PutRoutesBody, RollbackBody, RouteRollbackBody, WeightsBody, issuesText, type Activated, type RollbackAnswer, type RouteRollbackAnswer, type RoutesAnswer } from "./contract/index.ts";
 import { parseIfMatch, problem, readBody } from "./http.ts";
-import { PutRoutesBody, RollbackBody, RouteRollbackBody, WeightsBody } from "./schemas.ts";
 
 /** How far back a per-route rollback looks for the route's previous definition. */
 const ROUTE_HISTORY = 50;
@@ -29,7 +29,7 @@ const ROUTE_HISTORY = 50;
  * is the lesser harm.
  */
 export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
-  const activated = (published: Published) => {
+  const activated = (published: Published): Activated => {
     if (published.warnings) logEvent("error", "recording_failed", { version: published.version, warnings: published.warnings });
     return {
       version: published.version,
@@ -46,7 +46,8 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
     try {
       const active = await deps.source.getActive();
       c.header("etag", `"${active.version}"`);
-      return c.json({ version: active.version, info: active.info ?? null, table: active.table });
+      const answer: RoutesAnswer = { version: active.version, info: active.info ?? null, table: active.table };
+      return c.json(answer);
     } catch (error) {
       if (error instanceof NoRouteTableError) return problem(c, 404, "no_table", "No route table has been stored yet: PUT one with If-Match: 0.", { version: 0 });
       throw error;
@@ -65,7 +66,7 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const table = validateRouteTable(body.value.table);
     if (!table.ok) {
       const issues = table.error.map((issue) => ({ ...issue, path: issue.path.replace(/^\$/, "$.table") }));
-      return problem(c, 400, "invalid_table", `The route table is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
+      return problem(c, 400, "invalid_table", `The route table is invalid: ${issuesText(issues)}`, { issues });
     }
     const outcome = await publishChange(publishDeps, {
       author: author(c),
@@ -98,7 +99,7 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
         if (changed.ok) return ok({ table: changed.value.table, details: { route: routeId, before: changed.value.before, after: body.value.weights }, result: undefined });
         if (changed.error.reason === "unknown_route") return err(unknownRouteRefusal(routeId, current.version, table));
         const issues = changed.error.issues;
-        return err({ code: "invalid_weights", message: `These weights are not valid: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues });
+        return err({ code: "invalid_weights", message: `These weights are not valid: ${issuesText(issues)}`, issues });
       },
     });
     return outcome.ok ? c.json(activated(outcome.published)) : failed(c, store, outcome);
@@ -128,10 +129,12 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
         if (restored.ok) return ok({ table: restored.value.table, restoredFrom: source.version, details: { route: routeId, before: restored.value.before ?? null, after: restored.value.after ?? null }, result: source.version });
         if (restored.error.reason === "unchanged") return err({ code: "already_active", message: `Route '${routeId}' is already as it was in version ${source.version}.` });
         const issues = restored.error.issues;
-        return err({ code: "cannot_restore", message: `Route '${routeId}' of version ${source.version} does not fit the active table: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues });
+        return err({ code: "cannot_restore", message: `Route '${routeId}' of version ${source.version} does not fit the active table: ${issuesText(issues)}`, issues });
       },
     });
-    return outcome.ok ? c.json({ ...activated(outcome.published), route: routeId, restoredFrom: outcome.result }) : failed(c, store, outcome);
+    if (!outcome.ok) return failed(c, store, outcome);
+    const answer: RouteRollbackAnswer = { ...activated(outcome.published), route: routeId, restoredFrom: outcome.result };
+    return c.json(answer);
   });
 
   api.post("/rollback", async (c) => {
@@ -161,7 +164,9 @@ export function registerRoutes(api: Hono<AdminEnv>, deps: AdminDeps): void {
         return ok({ table: earlier.table, restoredFrom: target, result: target });
       },
     });
-    return outcome.ok ? c.json({ ...activated(outcome.published), restoredFrom: outcome.result }) : failed(c, store, outcome);
+    if (!outcome.ok) return failed(c, store, outcome);
+    const answer: RollbackAnswer = { ...activated(outcome.published), restoredFrom: outcome.result };
+    return c.json(answer);
   });
 }
 

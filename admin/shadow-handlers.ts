@@ -8,8 +8,8 @@ import type { AdminEnv } from "./auth.ts";
 import type { AdminDeps } from "./deps.ts";
 import { problem, readBody } from "./http.ts";
 import { publishRouteChange } from "../control/publish.ts";
+import { ShadowResetBody, type ShadowListingAnswer, type ShadowReportAnswer, type ShadowResetAnswer } from "./contract/index.ts";
 import { failed, unknownRoute } from "./route-handlers.ts";
-import { ShadowResetBody } from "./schemas.ts";
 
 /**
  * GET /shadow: every shadowed route's match rate and verdict; `?route=ID`: one route's
@@ -36,17 +36,17 @@ export function registerShadow(api: Hono<AdminEnv>, deps: AdminDeps): void {
       if (route === undefined) return unknownRoute(c, routeId, active);
       if (route.shadow === undefined) return problem(c, 404, "no_shadow", `Route '${routeId}' has no shadow in version ${active.version}: add "shadow": { "to": "<backend>" } to it.`);
       const { epoch, stats } = await read(route);
-      const report = buildShadowReport(routeId, stats, options);
-      return c.json({ ...report, shadowTo: route.shadow.to, epoch, window: since === undefined ? "epoch" : { since }, options });
+      const report: ShadowReportAnswer = { ...buildShadowReport(routeId, stats, options), shadowTo: route.shadow.to, epoch, window: since === undefined ? "epoch" : { since }, options };
+      return c.json(report);
     }
-    const shadowed = active.table.routes.filter((r) => r.shadow !== undefined);
+    const shadowed = active.table.routes.flatMap((r) => (r.shadow === undefined ? [] : [{ route: r, shadowTo: r.shadow.to }]));
     const reports = await Promise.all(
-      shadowed.map(async (r) => {
+      shadowed.map(async ({ route: r, shadowTo }) => {
         const { epoch, stats } = await read(r);
         const report = buildShadowReport(r.id, stats, options);
         return {
           route: r.id,
-          shadowTo: r.shadow?.to,
+          shadowTo,
           epoch,
           compared: report.compared,
           matchRate: report.matchRate,
@@ -57,7 +57,8 @@ export function registerShadow(api: Hono<AdminEnv>, deps: AdminDeps): void {
         };
       }),
     );
-    return c.json({ version: active.version, window: since === undefined ? "epoch" : { since }, options, routes: reports });
+    const answer: ShadowListingAnswer = { version: active.version, window: since === undefined ? "epoch" : { since }, options, routes: reports };
+    return c.json(answer);
   });
 
   api.post("/shadow/:route/reset", async (c) => {
@@ -78,8 +79,10 @@ export function registerShadow(api: Hono<AdminEnv>, deps: AdminDeps): void {
       },
     );
     if (!outcome.ok) return failed(c, store, outcome);
-    const epoch = shadowEpoch(outcome.published.table as RouteTable, outcome.result.after);
-    return c.json({ version: outcome.published.version, route: routeId, epoch, effectiveAt: outcome.published.info?.effectiveAt ?? null });
+    // The route has a shadow (the change refuses one without), so it has an epoch.
+    const epoch = shadowEpoch(outcome.published.table as RouteTable, outcome.result.after) as string;
+    const answer: ShadowResetAnswer = { version: outcome.published.version, route: routeId, epoch, effectiveAt: outcome.published.info?.effectiveAt ?? null };
+    return c.json(answer);
   });
 }
 

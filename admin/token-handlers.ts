@@ -3,10 +3,10 @@ import type { Hono } from "hono";
 import { createToken, mintOverride, revokeOverride, revokeToken } from "../control/tokens.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
 import { requireOperator, type AdminEnv } from "./auth.ts";
+import { CreateTokenBody, MintOverrideBody, RevokeTokenBody, type CreatedToken, type OverrideAnswer, type OverrideRevokedAnswer, type StoredToken, type TokensAnswer } from "./contract/index.ts";
 import type { AdminDeps } from "./deps.ts";
 import { problem, readBody } from "./http.ts";
 import { unknownRoute } from "./route-handlers.ts";
-import { CreateTokenBody, MintOverrideBody, RevokeTokenBody } from "./schemas.ts";
 
 /**
  * GET/POST /tokens, DELETE /tokens/:id (stored admin tokens, operators only), POST
@@ -19,7 +19,8 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
 
   api.get("/tokens", requireOperator, async (c) => {
     if (!deps.tokenStore) return noStore(c);
-    return c.json({ tokens: await deps.tokenStore.list() });
+    const answer: TokensAnswer = { tokens: await deps.tokenStore.list() };
+    return c.json(answer);
   });
 
   api.post("/tokens", async (c) => {
@@ -27,7 +28,9 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const body = await readBody(c, CreateTokenBody);
     if (!body.ok) return body.response;
     const created = await createToken({ tokens: deps.tokenStore, store: deps.store, now: deps.now }, { ...body.value, actor: c.get("principal").name });
-    return created.ok ? c.json(created.value, 201) : problem(c, 400, "invalid_request", created.error.message);
+    if (!created.ok) return problem(c, 400, "invalid_request", created.error.message);
+    const answer: CreatedToken = created.value;
+    return c.json(answer, 201);
   });
 
   api.delete("/tokens/:id", async (c) => {
@@ -37,7 +40,8 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     const id = c.req.param("id");
     const revoked = await revokeToken({ tokens: deps.tokenStore, store: deps.store, now: deps.now }, { id, actor: c.get("principal").name, reason: body.value.reason });
     if (!revoked) return problem(c, 404, "unknown_token", `No stored token with id '${id}' (the first 12 hex digits shown by \`cutover token list\`).`);
-    return c.json(revoked);
+    const answer: StoredToken = revoked;
+    return c.json(answer);
   });
 
   api.post("/overrides", async (c) => {
@@ -58,7 +62,8 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     }
     const minted = await mintOverride(deps, { secret: deps.overrideSecret, backend, route, ttlSeconds: body.value.ttlSeconds, maxSeconds: deps.overrideMaxSeconds, actor: c.get("principal").name, reason });
     const expiresAt = new Date(minted.expiresAt * 1000).toISOString();
-    return c.json({ token: minted.token, id: minted.id, backend, route: route ?? null, expiresAt, ...(minted.shortened ? { note: `shortened to the server's maximum of ${deps.overrideMaxSeconds} s` } : {}) }, 201);
+    const answer: OverrideAnswer = { token: minted.token, id: minted.id, backend, route: route ?? null, expiresAt, ...(minted.shortened ? { note: `shortened to the server's maximum of ${deps.overrideMaxSeconds} s` } : {}) };
+    return c.json(answer, 201);
   });
 
   // Revoking needs only the id (from minting, or the audit log): a token revoked now was
@@ -71,6 +76,7 @@ export function registerTokens(api: Hono<AdminEnv>, deps: AdminDeps): void {
     if (!/^[0-9a-f]{16}$/.test(id)) return problem(c, 400, "invalid_request", `'${id}' is not an override id: 16 hex digits, shown when the override was minted and in the audit log.`);
     const revoked = await revokeOverride({ store: deps.store, now: deps.now }, { id, maxSeconds: deps.overrideMaxSeconds, actor: c.get("principal").name, reason: body.value.reason });
     if (!revoked.ok) return problem(c, 409, "no_table", "No route table is stored yet: no override can force anything.");
-    return c.json({ id, revokedUntil: new Date(revoked.value.until * 1000).toISOString(), propagationMs: deps.propagationMs });
+    const answer: OverrideRevokedAnswer = { id, revokedUntil: new Date(revoked.value.until * 1000).toISOString(), propagationMs: deps.propagationMs };
+    return c.json(answer);
   });
 }

@@ -1,5 +1,20 @@
-import type { AuditEntry, VersionInfo } from "../store/route-store.ts";
-import type { RouteTable } from "../routes/schema.ts";
+import type * as z from "zod/mini";
+import {
+  Activated,
+  AuditAnswer,
+  badAnswerMessage,
+  checkWith,
+  Problem,
+  RollbackAnswer,
+  RouteRollbackAnswer,
+  RoutesAnswer,
+  VersionAnswer,
+  VersionsAnswer,
+  type PutRoutesBody,
+  type RollbackBody,
+  type RouteRollbackBody,
+  type WeightsBody,
+} from "../admin/contract/index.ts";
 import { AdminRequestError } from "./admin-request-error.ts";
 
 export interface Connection {
@@ -7,29 +22,15 @@ export interface Connection {
   readonly token: string | undefined;
 }
 
-export interface ActiveRoutes {
-  readonly version: number;
-  readonly info: VersionInfo | null;
-  readonly table: RouteTable;
-}
-
-export interface Activated {
-  readonly version: number;
-  readonly info: VersionInfo;
-  readonly restoredFrom?: number;
-  /** The table was already active: no version was made. */
-  readonly unchanged?: boolean;
-  /** When every isolate starts serving it (absent: at once). */
-  readonly effectiveAt?: string;
-  /** What could not be recorded though the version is live. */
-  readonly warnings?: readonly string[];
-}
-
-/** The admin API (`/_cutover/api`) over HTTP, for the CLI. */
+/**
+ * The admin API (`/_cutover/api`) over HTTP, for the CLI. Every answer is parsed with its
+ * schema from the API's contract (admin/contract/): one that does not fit is an
+ * AdminRequestError `bad_answer` naming each field, never a value of the wrong shape.
+ */
 export function createAdminClient(connection: Connection) {
   const base = connection.url.replace(/\/+$/, "");
 
-  async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  async function call<S extends z.ZodMiniType>(method: string, path: string, answer: S, body?: unknown, headers: Record<string, string> = {}): Promise<z.infer<S>> {
     const requestHeaders: Record<string, string> = { accept: "application/json", ...headers };
     if (connection.token) requestHeaders.authorization = `Bearer ${connection.token}`;
     if (body !== undefined) requestHeaders["content-type"] = "application/json";
@@ -40,52 +41,54 @@ export function createAdminClient(connection: Connection) {
       throw new AdminRequestError(0, "unreachable", `Cannot reach ${base}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`, {}, { cause: error });
     }
     const text = await response.text();
-    let parsed: Record<string, unknown> = {};
+    let parsed: unknown;
     try {
-      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      parsed = text ? JSON.parse(text) : {};
     } catch {
       parsed = { message: text.slice(0, 200) };
     }
     // cutover's admin API answers JSON, with an `error` code when it says no: anything else is not cutover.
     const json = (response.headers.get("content-type") ?? "").includes("application/json");
-    if (!json || (!response.ok && typeof parsed.error !== "string")) {
+    const refusal = response.ok ? undefined : Problem.safeParse(parsed);
+    if (!json || (refusal !== undefined && !refusal.success)) {
       throw new AdminRequestError(
         response.status,
         "not_cutover",
         `${base} does not answer like cutover's admin API (${method} ${path} got ${response.status} ${response.headers.get("content-type") ?? "without a content type"}): check --url, CUTOVER_URL or the profile, and that the Worker is deployed there.`,
       );
     }
-    if (!response.ok) {
-      const message = typeof parsed.message === "string" ? parsed.message : `${method} ${path} answered ${response.status}`;
-      throw new AdminRequestError(response.status, typeof parsed.error === "string" ? parsed.error : "http_error", message, parsed);
+    if (refusal?.success) throw new AdminRequestError(response.status, refusal.data.error, refusal.data.message, refusal.data);
+    const checked = checkWith(answer, parsed);
+    if (!checked.ok) {
+      const message = badAnswerMessage(`${method} ${path}`, checked.error, `are this CLI and the Worker at ${base} the same release?`);
+      throw new AdminRequestError(response.status, "bad_answer", message, { issues: checked.error });
     }
-    return parsed as T;
+    return checked.value;
   }
 
   return {
     /** The active table, or undefined when none is stored yet. */
-    async getRoutes(): Promise<ActiveRoutes | undefined> {
+    async getRoutes(): Promise<RoutesAnswer | undefined> {
       try {
-        return await call<ActiveRoutes>("GET", "/routes");
+        return await call("GET", "/routes", RoutesAnswer);
       } catch (error) {
         if (error instanceof AdminRequestError && error.code === "no_table") return undefined;
         throw error;
       }
     },
-    putRoutes: (table: unknown, reason: string, expectedVersion: number) =>
-      call<Activated>("PUT", "/routes", { table, reason }, { "if-match": `"${expectedVersion}"` }),
+    putRoutes: (table: unknown, reason: string, expectedVersion: number) => call("PUT", "/routes", Activated, { table, reason } satisfies PutRoutesBody, { "if-match": `"${expectedVersion}"` }),
     setWeights: (route: string, weights: Record<string, number>, reason: string, expectedVersion?: number) =>
-      call<Activated>("POST", `/routes/${encodeURIComponent(route)}/weights`, { weights, reason, expectedVersion }),
-    rollback: (reason: string, toVersion?: number) => call<Activated>("POST", "/rollback", { reason, toVersion }),
+      call("POST", `/routes/${encodeURIComponent(route)}/weights`, Activated, { weights, reason, expectedVersion } satisfies WeightsBody),
+    rollback: (reason: string, toVersion?: number) => call("POST", "/rollback", RollbackAnswer, { reason, toVersion } satisfies RollbackBody),
     rollbackRoute: (route: string, reason: string, toVersion?: number) =>
-      call<Activated & { route: string }>("POST", `/routes/${encodeURIComponent(route)}/rollback`, { reason, toVersion }),
-    versions: (limit: number) =>
-      call<{ activeVersion: number; versions: (VersionInfo & { active: boolean })[]; skipped: { version: number; reason: string }[] }>("GET", `/versions?limit=${limit}`),
-    version: (version: number) => call<{ version: number; info: VersionInfo | null; table: RouteTable }>("GET", `/versions/${version}`),
-    audit: (limit: number) => call<{ entries: AuditEntry[] }>("GET", `/audit?limit=${limit}`),
-    get: <T>(path: string) => call<T>("GET", path),
-    post: <T>(path: string, body: unknown) => call<T>("POST", path, body),
-    delete: <T>(path: string, body: unknown) => call<T>("DELETE", path, body),
+      call("POST", `/routes/${encodeURIComponent(route)}/rollback`, RouteRollbackAnswer, { reason, toVersion } satisfies RouteRollbackBody),
+    versions: (limit: number) => call("GET", `/versions?limit=${limit}`, VersionsAnswer),
+    version: (version: number) => call("GET", `/versions/${version}`, VersionAnswer),
+    audit: (limit: number) => call("GET", `/audit?limit=${limit}`, AuditAnswer),
+    /** GET `path`, its answer parsed by `answer` (a schema of admin/contract/). */
+    get: <S extends z.ZodMiniType>(path: string, answer: S) => call("GET", path, answer),
+    post: <S extends z.ZodMiniType>(path: string, body: unknown, answer: S) => call("POST", path, answer, body),
+    delete: <S extends z.ZodMiniType>(path: string, body: unknown, answer: S) => call("DELETE", path, answer, body),
   };
 }
 

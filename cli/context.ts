@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { createAdminClient, type Activated, type AdminClient } from "./admin-client.ts";
+import type { Activated } from "../admin/contract/index.ts";
+import { createAdminClient, type AdminClient } from "./admin-client.ts";
 import { adminToken, loadProfile, processProfileSources, type ProfileSources } from "./profiles.ts";
 import { UsageError } from "./usage-error.ts";
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
+import { checkWith, IssueSchema, issuesText, list } from "../admin/contract/index.ts";
 import { AdminRequestError } from "./admin-request-error.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerDoctor } from "./commands/doctor.ts";
@@ -63,9 +64,13 @@ function report(error: unknown): number {
 
 function describe(error: unknown): number {
   if (error instanceof AdminRequestError) {
-    const issues = Array.isArray(error.body.issues) ? (error.body.issues as { path: string; message: string }[]) : [];
-    console.error(`cutover: ${issues.length > 0 ? error.message.replace(/:.*$/s, ":") : error.message}`);
-    for (const issue of issues) console.error(`  ${issue.path}: ${issue.message}`);
+    const issues = checkWith(list(IssueSchema), error.body.issues);
+    if (issues.ok && issues.value.length > 0) {
+      // The message ends with its issues on one line (`…: $.a: why; $.b: why`): they are shown one a line instead.
+      const listed = issuesText(issues.value);
+      console.error(`cutover: ${error.message.endsWith(listed) ? error.message.slice(0, -listed.length).trimEnd() : error.message.replace(/:.*$/s, ":")}`);
+      for (const issue of issues.value) console.error(`  ${issue.path}: ${issue.message}`);
+    } else console.error(`cutover: ${error.message}`);
     return error.exitCode;
   }
   if (error instanceof UsageError) {

@@ -1,38 +1,23 @@
-import type { SeriesPoint } from "../../accounting/series.ts";
-import type { ShadowReport } from "../../compare/shadow-report.ts";
 import type { TableChange } from "../../routes/diff-tables.ts";
-import type { Route, RouteTable } from "../../routes/schema.ts";
-import type { RolloutSummary } from "../rollout-handlers.ts";
+import type { Route } from "../../routes/schema.ts";
+import type {
+  AuditEntry,
+  InventoryAnswer,
+  MetricsOverviewAnswer,
+  ProgressAnswer,
+  RolloutDetail,
+  RolloutSummary,
+  RouteMetricsAnswer,
+  RoutesAnswer,
+  SeriesPoint,
+  ShadowListingAnswer,
+  ShadowReportAnswer,
+  VersionRow,
+} from "../contract/index.ts";
 import { actionForm, barChart, h, layout, lineChart, ms, percent, type Html, type PageContext } from "./view.ts";
 
-export type { RolloutSummary };
-export interface RolloutDetail extends RolloutSummary {
-  plan: { steps: { type: string; weight?: number }[]; gates: Record<string, unknown>; onFailure: string };
-  events: { at: string; kind: string; message: string; version?: number }[];
-  now: { decision: string; reason?: string; verdict?: { outcome: string; summary: string; checks: { gate: string; outcome: string; summary: string }[] } };
-  /** The table versions whose evidence is the step's (absent for a rollout started by an earlier cutover). */
-  stepVersions?: number[];
-}
-export interface ShadowListing {
-  routes: { route: string; shadowTo: string; compared: number; matchRate: number | null; verdict: { ready: boolean; summary: string } }[];
-}
-export interface AuditEntry {
-  at: string;
-  actor: string;
-  action: string;
-  reason: string;
-  before?: number;
-  after?: number;
-  details?: Record<string, unknown>;
-}
-export interface VersionRow {
-  version: number;
-  createdAt: string;
-  author: string;
-  reason: string;
-  action: string;
-  active: boolean;
-}
+/** The active version and its table (what GET /routes answers). */
+type ActiveRoutes = Pick<RoutesAnswer, "version" | "table">;
 
 const weightsOf = (route: Route | undefined, fallback: string) =>
   route === undefined ? `→ ${fallback}` : typeof route.to === "string" ? `→ ${route.to}` : Object.entries(route.to).map(([b, w]) => `${b} ${w} %`).join(" · ");
@@ -40,11 +25,11 @@ const weightsOf = (route: Route | undefined, fallback: string) =>
 export function overviewPage(
   page: PageContext,
   data: {
-    table: { version: number; table: RouteTable } | undefined;
-    metrics: { since: string; routes: { route: string; backends: Record<string, SeriesPoint> }[] };
-    progress: { legacyBackend: string; share: Record<string, number | null>; daily: { day: string; share: number | null; requests: number }[] };
-    rollouts: RolloutSummary[];
-    shadow: ShadowListing | undefined;
+    table: ActiveRoutes | undefined;
+    metrics: Pick<MetricsOverviewAnswer, "since" | "routes">;
+    progress: Pick<ProgressAnswer, "legacyBackend" | "share" | "daily">;
+    rollouts: readonly RolloutSummary[];
+    shadow: ShadowListingAnswer | undefined;
     health: { status: string; version: number | undefined; ageMs: number | undefined; source: string };
   },
 ): Html {
@@ -83,10 +68,10 @@ export function routePage(
   page: PageContext,
   data: {
     route: Route;
-    table: { version: number; table: RouteTable };
-    metrics: { step: string; series: Record<string, SeriesPoint[]>; totals: Record<string, SeriesPoint> };
-    shadow: (ShadowReport & { epoch: string; latestSample: ShadowReport["latestSample"] }) | undefined;
-    history: AuditEntry[];
+    table: ActiveRoutes;
+    metrics: Pick<RouteMetricsAnswer, "step" | "series" | "totals">;
+    shadow: ShadowReportAnswer | undefined;
+    history: readonly AuditEntry[];
     rollout: RolloutSummary | undefined;
   },
 ): Html {
@@ -179,7 +164,7 @@ ${Object.entries(weights).map(([b, w]) => h`<input type="hidden" name="w:${b}" v
   );
 }
 
-export function rolloutsPage(page: PageContext, rollouts: RolloutSummary[]): Html {
+export function rolloutsPage(page: PageContext, rollouts: readonly RolloutSummary[]): Html {
   return layout(
     "Rollouts",
     page,
@@ -216,7 +201,7 @@ ${r.stepVersions && r.stepVersions.length > 0 ? h`<p class="muted">Evidence: the
   );
 }
 
-export function mapPage(page: PageContext, inventory: { stored: number; maxStored: number; templates: { template: string; count: number; methods: string[]; lastSeen: string; coveredBy: string | null }[] }, defaultBackend: string): Html {
+export function mapPage(page: PageContext, inventory: InventoryAnswer, defaultBackend: string): Html {
   return layout(
     "Migration map",
     page,
@@ -242,7 +227,7 @@ ${changes ? h`<h2>Plan on version ${version}</h2><pre>${changes.map(describeChan
   );
 }
 
-export function versionsPage(page: PageContext, data: { versions: VersionRow[]; audit: AuditEntry[]; diff?: { a: number; b: number; changes: TableChange[] } }): Html {
+export function versionsPage(page: PageContext, data: { versions: readonly VersionRow[]; audit: readonly AuditEntry[]; diff?: { a: number; b: number; changes: TableChange[] } }): Html {
   return layout(
     "Versions & audit",
     page,
@@ -268,7 +253,7 @@ export function loginPage(error?: string, accessHint?: boolean): Html {
   );
 }
 
-function auditTable(entries: AuditEntry[]): Html {
+function auditTable(entries: readonly AuditEntry[]): Html {
   if (entries.length === 0) return h`<p class="muted">Nothing yet.</p>`;
   return h`<table><thead><tr><th>When</th><th>Who</th><th>What</th><th>Why</th><th>Versions</th></tr></thead><tbody>${entries.map(
     (e) => h`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}${e.details?.route ? ` ${String(e.details.route)}` : ""}</td><td>${e.reason}</td><td>${e.before !== undefined ? `${e.before} → ${e.after}` : ""}</td></tr>`,

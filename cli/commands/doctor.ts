@@ -1,20 +1,7 @@
 import type { Command } from "commander";
+import { checkWith, HealthAnswer, issuesText, RoutesAnswer } from "../../admin/contract/index.ts";
 import { AdminRequestError } from "../admin-request-error.ts";
 import { clientFor, print } from "../context.ts";
-
-interface Health {
-  readonly status: string;
-  readonly version?: number;
-  readonly ageMs?: number;
-  readonly lastError?: string;
-  readonly source?: string;
-  readonly propagationMs?: number;
-  /** The newest version waiting for its moment, and how many wait (a chain, when changes come faster than the propagation bound). */
-  readonly pending?: { version: number; effectiveAt: string; waiting?: number };
-  readonly problems?: readonly string[];
-  /** What is off by choice, and how to turn it on: shown, not a failure. */
-  readonly notes?: readonly string[];
-}
 
 /** What a status means, and what to do about it. */
 const STATUS_HINTS: Readonly<Record<string, string>> = {
@@ -32,25 +19,30 @@ export function registerDoctor(program: Command): void {
       const { client, json, url } = clientFor(command);
       const base = url.replace(/\/+$/, "");
       const findings: string[] = [];
-      let health: Health | undefined;
+      let health: HealthAnswer | undefined;
       try {
         const response = await fetch(`${base}/_cutover/health`);
-        health = (response.headers.get("content-type") ?? "").includes("json") ? ((await response.json()) as Health) : undefined;
-        if (health === undefined || typeof health.status !== "string") findings.push(`${base} does not answer /_cutover/health like cutover: is the Worker deployed at this URL, on the routes of this zone?`);
+        const checked = (response.headers.get("content-type") ?? "").includes("json") ? checkWith(HealthAnswer, await response.json()) : undefined;
+        if (checked?.ok) health = checked.value;
+        else findings.push(`${base} does not answer /_cutover/health like cutover${checked ? ` (${issuesText(checked.error)})` : ""}: is the Worker deployed at this URL, on the routes of this zone?`);
       } catch (error) {
         findings.push(`Cannot reach ${base}: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
       }
       if (health) {
         if (health.status !== "ok") findings.push(`status ${health.status}: ${STATUS_HINTS[health.status] ?? ""}${health.lastError ? ` (${health.lastError})` : ""}`);
-        findings.push(...(health.problems ?? []));
+        findings.push(...health.problems);
       }
       let token = "not checked";
       try {
-        await client.get("/routes");
+        await client.get("/routes", RoutesAnswer);
         token = "works";
       } catch (error) {
         if (error instanceof AdminRequestError && error.code === "no_table") token = "works";
-        else {
+        else if (error instanceof AdminRequestError && error.code === "bad_answer") {
+          // The token was accepted; what came back is of another release.
+          token = "works";
+          findings.push(error.message);
+        } else {
           token = error instanceof Error ? error.message : String(error);
           findings.push(`Your admin token: ${token}`);
         }
@@ -63,7 +55,7 @@ export function registerDoctor(program: Command): void {
           `  your token  ${token}`,
           "",
           findings.length === 0 ? "Nothing to do." : ["To do:", ...findings.map((finding) => `  • ${finding}`)].join("\n"),
-          (health?.notes ?? []).length === 0 ? undefined : ["", "Notes:", ...(health?.notes ?? []).map((note) => `  • ${note}`)].join("\n"),
+          health === undefined || health.notes.length === 0 ? undefined : ["", "Notes:", ...health.notes.map((note) => `  • ${note}`)].join("\n"),
         ]
           .filter((line) => line !== undefined)
           .join("\n"),

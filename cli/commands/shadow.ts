@@ -1,13 +1,9 @@
 import type { Command } from "commander";
-import type { ShadowReport } from "../../compare/shadow-report.ts";
+import { ShadowListingAnswer, ShadowReportAnswer, ShadowResetAnswer, type ShadowResetBody } from "../../admin/contract/index.ts";
 import { clientFor, print } from "../context.ts";
 import { EXIT_NOT_READY, ExitCodeError } from "../exit-code-error.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
-
-interface Listing {
-  routes: { route: string; shadowTo: string; compared: number; matchRate: number | null; candidateErrors: number; topDifference: string | null; verdict: { ready: boolean; summary: string } }[];
-}
 
 export function registerShadow(program: Command): void {
   const shadow = program.command("shadow").description("read shadow comparisons");
@@ -29,7 +25,7 @@ export function registerShadow(program: Command): void {
         if (options.check && !ready) throw new ExitCodeError(EXIT_NOT_READY, new Error(`Not ready: ${what}`));
       };
       if (route === undefined) {
-        const listing = await client.get<Listing>(`/shadow?${query}`);
+        const listing = await client.get(`/shadow?${query}`, ShadowListingAnswer);
         print(json, listing, () =>
           listing.routes.length === 0
             ? "No route has a shadow."
@@ -54,7 +50,7 @@ export function registerShadow(program: Command): void {
           listing.routes.filter((r) => !r.verdict.ready).map((r) => `${r.route}: ${r.verdict.summary}`).join("; ") || "no route has a shadow",
         );
       }
-      const report = await client.get<ShadowReport & { epoch: string; shadowTo: string }>(`/shadow?route=${encodeURIComponent(route)}&${query}`);
+      const report = await client.get(`/shadow?route=${encodeURIComponent(route)}&${query}`, ShadowReportAnswer);
       print(json, report, () => formatReport(report));
       check(report.verdict.ready, report.verdict.summary);
     });
@@ -66,16 +62,16 @@ export function registerShadow(program: Command): void {
     .requiredOption("--reason <text>", "why (audited)")
     .action(async (route: string, options: { reason: string }, command: Command) => {
       const { client, json } = clientFor(command);
-      const result = await client.post<{ version: number; epoch: string; effectiveAt: string | null }>(`/shadow/${encodeURIComponent(route)}/reset`, { reason: options.reason });
+      const result = await client.post(`/shadow/${encodeURIComponent(route)}/reset`, { reason: options.reason } satisfies ShadowResetBody, ShadowResetAnswer);
       print(json, result, () => `Shadow statistics of ${route} start over in epoch ${result.epoch} (version ${result.version}${result.effectiveAt ? `, from ${result.effectiveAt}` : ""}).`);
     });
 }
 
-function formatReport(report: ShadowReport & { epoch?: string; shadowTo?: string }): string {
+function formatReport(report: ShadowReportAnswer): string {
   const ms = (value: number | null) => (value === null ? "-" : `≤ ${value} ms`);
   const lines = [
     `Route ${report.route}: ${report.verdict.summary}`,
-    `  shadow ${report.shadowTo ?? "-"}, epoch ${report.epoch ?? "-"}${report.firstAt ? ` (since ${report.firstAt})` : ""}`,
+    `  shadow ${report.shadowTo}, epoch ${report.epoch}${report.firstAt ? ` (since ${report.firstAt})` : ""}`,
     "",
     `  compared ${report.compared}, matched ${report.matched}, mismatched ${report.mismatched}, candidate errors ${report.candidateErrors}, too large ${report.tooLarge}, skipped under load ${report.shed}`,
     `  latency p50/p95/p99   control ${ms(report.latency.control.p50)} / ${ms(report.latency.control.p95)} / ${ms(report.latency.control.p99)}` +

@@ -1,19 +1,10 @@
 import { Command, InvalidArgumentError, Option } from "commander";
+import { CreatedToken, OverrideAnswer, OverrideRevokedAnswer, StoredToken, TokensAnswer, type CreateTokenBody, type MintOverrideBody, type RevokeTokenBody } from "../../admin/contract/index.ts";
 import { newTokenValue } from "../../control/tokens.ts";
 import { hashToken } from "../../lib/admin-token.ts";
 import { clientFor, jsonOutput, print } from "../context.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
-
-interface StoredToken {
-  readonly id: string;
-  readonly name: string;
-  readonly role: string;
-  readonly createdAt: string;
-  readonly createdBy: string;
-  readonly expiresAt: string;
-  readonly revokedAt?: string;
-}
 
 const name = (value: string) => {
   if (value.trim().length === 0 || value.length > 100) throw new InvalidArgumentError("must be 1-100 characters");
@@ -29,14 +20,18 @@ export function registerTokens(program: Command): void {
     .addOption(new Option("--role <role>", "what it may do").choices(["viewer", "operator"]).default("viewer"))
     .option("--expires <duration>", "how long it works: 30d, 12h, 90d (at most 366d)", "30d")
     .requiredOption("--reason <text>", "why (recorded in the audit log)")
-    .action(async (options: { name: string; role: string; expires: string; reason: string }, command: Command) => {
+    .action(async (options: { name: string; role: "viewer" | "operator"; expires: string; reason: string }, command: Command) => {
       const { client, json } = clientFor(command);
-      const created = await client.post<StoredToken & { token: string }>("/tokens", {
-        name: options.name,
-        role: options.role,
-        expiresInDays: durationSeconds(options.expires) / 86_400,
-        reason: options.reason,
-      });
+      const created = await client.post(
+        "/tokens",
+        {
+          name: options.name,
+          role: options.role,
+          expiresInDays: durationSeconds(options.expires) / 86_400,
+          reason: options.reason,
+        } satisfies CreateTokenBody,
+        CreatedToken,
+      );
       print(json, created, () =>
         [`Token for ${created.name} (${created.role}), id ${created.id}, valid until ${created.expiresAt} — shown once:`, "", `  ${created.token}`, "", `Revoke it with: cutover token revoke ${created.id} --reason …`].join("\n"),
       );
@@ -47,7 +42,7 @@ export function registerTokens(program: Command): void {
     .description("stored admin tokens (never their values)")
     .action(async (_options: unknown, command: Command) => {
       const { client, json } = clientFor(command);
-      const { tokens } = await client.get<{ tokens: StoredToken[] }>("/tokens");
+      const { tokens } = await client.get("/tokens", TokensAnswer);
       print(json, { tokens }, () =>
         tokens.length === 0
           ? "No stored tokens (bootstrap tokens live in the CUTOVER_ADMIN_TOKENS secret)."
@@ -68,7 +63,7 @@ export function registerTokens(program: Command): void {
     .requiredOption("--reason <text>", "why (recorded in the audit log)")
     .action(async (id: string, options: { reason: string }, command: Command) => {
       const { client, json } = clientFor(command);
-      const revoked = await client.delete<StoredToken>(`/tokens/${encodeURIComponent(id)}`, { reason: options.reason });
+      const revoked = await client.delete(`/tokens/${encodeURIComponent(id)}`, { reason: options.reason } satisfies RevokeTokenBody, StoredToken);
       print(json, revoked, () => `Revoked ${revoked.name}'s token ${revoked.id}.`);
     });
 
@@ -107,17 +102,21 @@ export function registerTokens(program: Command): void {
       const { client, json } = clientFor(command);
       if (options.revoke !== undefined) {
         if (backend !== undefined) throw new UsageError("Either mint an override (cutover override BACKEND) or revoke one (cutover override --revoke ID), not both.");
-        const revoked = await client.delete<{ id: string; revokedUntil: string; propagationMs: number }>(`/overrides/${encodeURIComponent(options.revoke)}`, { reason: options.reason });
+        const revoked = await client.delete(`/overrides/${encodeURIComponent(options.revoke)}`, { reason: options.reason } satisfies RevokeTokenBody, OverrideRevokedAnswer);
         print(json, revoked, () => `Revoked override ${revoked.id}: every isolate refuses it within ${Math.ceil(revoked.propagationMs / 1000)} s.`);
         return;
       }
       if (backend === undefined) throw new UsageError("Say which backend to force: cutover override BACKEND --reason … (or --revoke ID to revoke one).");
-      const minted = await client.post<{ token: string; id: string; backend: string; route: string | null; expiresAt: string; note?: string }>("/overrides", {
-        backend,
-        ...(options.route ? { route: options.route } : {}),
-        ttlSeconds: durationSeconds(options.ttl),
-        reason: options.reason,
-      });
+      const minted = await client.post(
+        "/overrides",
+        {
+          backend,
+          ...(options.route ? { route: options.route } : {}),
+          ttlSeconds: durationSeconds(options.ttl),
+          reason: options.reason,
+        } satisfies MintOverrideBody,
+        OverrideAnswer,
+      );
       print(json, minted, () =>
         [
           `Override ${minted.id} to ${minted.backend}${minted.route ? ` on route ${minted.route}` : ""}, valid until ${minted.expiresAt}${minted.note ? ` (${minted.note})` : ""}:`,

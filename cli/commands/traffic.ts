@@ -1,31 +1,9 @@
 import type { Command } from "commander";
-import type { SeriesPoint } from "../../accounting/series.ts";
 import { suggestRoute } from "../../accounting/suggest-routes.ts";
+import { InventoryAnswer, MetricsOverviewAnswer, ProgressAnswer, RolloutsAnswer, RouteMetricsAnswer } from "../../admin/contract/index.ts";
 import { clientFor, print } from "../context.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
-import type { RolloutSummary } from "../../admin/rollout-handlers.ts";
-
-interface StatusListing {
-  readonly since: string;
-  readonly defaultBackend: string | null;
-  readonly routes: readonly { route: string; backends: Record<string, SeriesPoint> }[];
-}
-interface RouteMetrics {
-  readonly route: string;
-  readonly step: string;
-  readonly series: Record<string, SeriesPoint[]>;
-  readonly totals: Record<string, SeriesPoint>;
-}
-interface Progress {
-  readonly legacyBackend: string;
-  readonly share: Record<string, number | null>;
-  readonly daily: readonly { day: string; share: number | null; requests: number }[];
-  readonly routes: readonly { route: string; share: number | null; requests: number }[];
-}
-interface Inventory {
-  readonly templates: readonly { template: string; count: number; methods: string[]; status: Record<string, number>; lastSeen: string; coveredBy: string | null }[];
-}
 
 const percent = (value: number | null | undefined) => (value === null || value === undefined ? "-" : `${Math.round(value * 1000) / 10} %`);
 const ms = (value: number | null | undefined) => (value === null || value === undefined ? "-" : `${value} ms`);
@@ -40,9 +18,9 @@ export function registerTraffic(program: Command): void {
       const { client, json } = clientFor(command);
       const [routes, listing, progress, rollouts] = await Promise.all([
         client.getRoutes(),
-        client.get<StatusListing>(`/metrics?since=${encodeURIComponent(options.since)}`),
-        client.get<Progress>("/progress?days=1"),
-        client.get<{ rollouts: RolloutSummary[] }>("/rollouts"),
+        client.get(`/metrics?since=${encodeURIComponent(options.since)}`, MetricsOverviewAnswer),
+        client.get("/progress?days=1", ProgressAnswer),
+        client.get("/rollouts", RolloutsAnswer),
       ]);
       const active = rollouts.rollouts.filter((r) => r.status === "running" || r.status === "paused");
       print(json, { version: routes?.version ?? null, metrics: listing, progress, rollouts: active }, () => {
@@ -76,7 +54,7 @@ export function registerTraffic(program: Command): void {
       const { client, json } = clientFor(command);
       const query = `/metrics?route=${encodeURIComponent(route)}&since=${encodeURIComponent(options.since)}${options.step ? `&step=${encodeURIComponent(options.step)}` : ""}`;
       const show = async () => {
-        const metrics = await client.get<RouteMetrics>(query);
+        const metrics = await client.get(query, RouteMetricsAnswer);
         print(json, metrics, () => {
           const rows = [["AT", "BACKEND", "REQUESTS", "2XX", "4XX", "5XX", "PROXY", "FALLBACKS", "ERRORS", "P50", "P95", "P99"]];
           const points = Object.entries(metrics.series).flatMap(([backend, series]) => series.map((p) => ({ backend, p }))).sort((a, b) => (a.p.at < b.p.at ? -1 : a.p.at > b.p.at ? 1 : a.backend < b.backend ? -1 : 1));
@@ -105,7 +83,7 @@ export function registerTraffic(program: Command): void {
     .action(async (options: { limit: string; suggest?: boolean }, command: Command) => {
       const { client, json } = clientFor(command);
       if (!/^\d+$/.test(options.limit)) throw new UsageError("--limit must be a whole number");
-      const [inventory, routes] = await Promise.all([client.get<Inventory>(`/inventory?limit=${options.limit}`), client.getRoutes()]);
+      const [inventory, routes] = await Promise.all([client.get(`/inventory?limit=${options.limit}`, InventoryAnswer), client.getRoutes()]);
       if (options.suggest) {
         const uncovered = inventory.templates.filter((t) => t.coveredBy === null);
         const suggestions = uncovered.map((t) => suggestRoute(t.template, t.methods, routes?.table.default ?? "legacy"));
@@ -115,7 +93,7 @@ export function registerTraffic(program: Command): void {
         inventory.templates.length === 0
           ? "No unrouted traffic seen yet."
           : alignColumns(
-              [["TEMPLATE", "REQUESTS", "METHODS", "5XX", "LAST SEEN", "COVERED BY"], ...inventory.templates.map((t) => [t.template, String(t.count), t.methods.join(","), String(t.status["5xx"] ?? 0), t.lastSeen, t.coveredBy ?? "-"])],
+              [["TEMPLATE", "REQUESTS", "METHODS", "5XX", "LAST SEEN", "COVERED BY"], ...inventory.templates.map((t) => [t.template, String(t.count), t.methods.join(","), String(t.status["5xx"]), t.lastSeen, t.coveredBy ?? "-"])],
               "",
             ),
       );
@@ -127,7 +105,7 @@ export function registerTraffic(program: Command): void {
     .option("--days <n>", "how many days (1-14)", "7")
     .action(async (options: { days: string }, command: Command) => {
       const { client, json } = clientFor(command);
-      const progress = await client.get<Progress>(`/progress?days=${encodeURIComponent(options.days)}`);
+      const progress = await client.get(`/progress?days=${encodeURIComponent(options.days)}`, ProgressAnswer);
       print(json, progress, () => {
         const spark = progress.daily.map((d) => (d.share === null ? " " : SPARK[Math.min(SPARK.length - 1, Math.floor(d.share * SPARK.length))])).join("");
         return [

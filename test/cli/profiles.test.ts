@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { Command } from "commander";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { openObject } from "../../admin/contract/index.ts";
 import { clientFor } from "../../cli/context.ts";
 import { adminToken, loadProfile, processProfileSources, splitCommand, type ProfileSources } from "../../cli/profiles.ts";
 import { UsageError } from "../../cli/usage-error.ts";
@@ -98,7 +99,7 @@ describe("a repository's profile file, not trusted", () => {
       const { env, read } = recordingEnv({ CUTOVER_TOKEN: "the-env-token", PRODUCTION_TOKEN: "the-production-token" });
       const { client, url: chosen } = clientFor(commandLine("--profile", "review", "--token", "my-own-choice"), sources(env));
       expect(chosen).toBe(url);
-      await client.get("/versions");
+      await client.get("/versions", openObject({}));
       expect(seen.map((headers) => headers.authorization)).toEqual(["Bearer my-own-choice"]);
       expect(read).not.toContain("PRODUCTION_TOKEN");
       expect(existsSync(marker)).toBe(false);
