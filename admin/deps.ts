@@ -1,7 +1,7 @@
 import type { ConfigCache } from "../config/config-cache.ts";
 import type { AccessConfig } from "./access-jwt.ts";
 import type { WebhookSettings } from "./notify.ts";
-import type { ControllerDeps } from "./rollout-controller.ts";
+import type { ControllerDeps } from "../control/rollouts.ts";
 import type { RouteTableSource, RouteTableStore } from "../store/route-store.ts";
 import type { MetricsStore } from "../store/metrics-store.ts";
 import type { ShadowStore } from "../store/shadow-store.ts";

@@ -1,7 +1,13 @@
+import type { ArmEvidence } from "../accounting/evidence-counts.ts";
 import type { Route } from "../routes/schema.ts";
 import { judgeStep, type Evidence, type Verdict } from "./gates.ts";
 import type { RolloutPlan } from "./plan.ts";
-import { routeAtStep, sameRoute } from "./route-at-step.ts";
+import { completedRoute, routeAtStep, sameRoute } from "./route-at-step.ts";
+
+/** An arm's evidence as a rollout state keeps it (JSON: the latency histogram as pairs). */
+export interface StoredArmEvidence extends Omit<ArmEvidence, "latency"> {
+  readonly latency: readonly (readonly [bucket: number, count: number])[];
+}
 
 export type RolloutStatus = "running" | "paused" | "succeeded" | "rolled_back" | "aborted";
 
@@ -42,6 +48,11 @@ export interface RolloutState {
    * stored by an earlier cutover also hold a `minute` and a `baseline`, no longer read.)
    */
   readonly window?: { readonly openedAt: string };
+  /**
+   * The control's evidence of the last weight step, kept when the rollout moves to 100 %:
+   * what the bake compares the candidate with, since the control then serves nobody.
+   */
+  readonly bakeBaseline?: StoredArmEvidence;
   /** The route before the rollout: what a rollback restores. */
   readonly original: Route;
   readonly control: string;
@@ -67,7 +78,7 @@ export type Decision =
   /** Start the step's evidence window now. */
   | { readonly kind: "open-window" }
   | { readonly kind: "wait"; readonly verdict: Verdict }
-  /** The step passed: move to `step`, serving `route` (unchanged for a pause; `completes` at weight 100 or past the last step). */
+  /** The step passed: move to `step`, serving `route` (unchanged for a pause; `completes` once the bake at 100 % passed, or past the last step). */
   | { readonly kind: "advance"; readonly verdict: Verdict; readonly step: number; readonly route: Route; readonly pauses: boolean; readonly completes: boolean }
   | { readonly kind: "fail"; readonly verdict: Verdict; readonly then: "rollback" | "pause" };
 
@@ -103,12 +114,18 @@ export function decide(input: DecideInput): Decision {
   return next(state, verdict);
 }
 
-/** Where a passed step (or an operator's promote) leads. */
-export function next(state: RolloutState, verdict: Verdict): Decision {
+/**
+ * Where a passed step (or an operator's promote) leads: the next step, or the end. Weight 100
+ * is a step of its own, judged on its own window (the bake) before the rollout completes with
+ * every user on the candidate; past a last step below 100, it completes where it is.
+ */
+export function next(state: RolloutState, verdict: Verdict): Extract<Decision, { kind: "advance" }> {
+  const current = state.plan.steps[state.step];
+  if (current?.type === "weight" && current.weight === 100) {
+    return { kind: "advance", verdict, step: state.step, route: completedRoute(state.plan, state.original), pauses: false, completes: true };
+  }
   const to = state.step + 1;
   const step = state.plan.steps[to];
-  const current = routeAtStep(state.plan, state.original, state.step, state.shadowEpoch);
-  if (step === undefined) return { kind: "advance", verdict, step: state.step, route: current, pauses: false, completes: true };
-  const route = routeAtStep(state.plan, state.original, to, state.shadowEpoch);
-  return { kind: "advance", verdict, step: to, route, pauses: step.type === "pause", completes: step.type === "weight" && step.weight === 100 };
+  if (step === undefined) return { kind: "advance", verdict, step: state.step, route: routeAtStep(state.plan, state.original, state.step, state.shadowEpoch), pauses: false, completes: true };
+  return { kind: "advance", verdict, step: to, route: routeAtStep(state.plan, state.original, to, state.shadowEpoch), pauses: step.type === "pause", completes: false };
 }

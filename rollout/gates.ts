@@ -15,6 +15,14 @@ export interface Evidence {
   readonly candidate: ArmEvidence;
   /** Noise-filtered comparisons of the route's shadow (its epoch), when it has one toward the candidate. */
   readonly shadow?: { readonly attempts: number; readonly mismatched: number };
+  /**
+   * Where the control arm comes from: the step's own traffic (absent), or, at the bake (weight
+   * 100, where the control serves nobody), the control's evidence of the step before it
+   * (`baseline`) — or nothing to compare with (`none`: the plan went to 100 % without an
+   * earlier weight step, or by an operator's promote), when the bake is judged on its users
+   * and duration alone.
+   */
+  readonly controlFrom?: "baseline" | "none";
 }
 
 export type Outcome = "pass" | "wait" | "fail";
@@ -56,12 +64,27 @@ export function judgeStep(step: NormalizedStep, gates: Gates, evidence: Evidence
       numbers: { comparisons: attempts, needed: step.minComparisons },
     });
     checks.push(correctnessCheck(gates, evidence.shadow ?? { attempts: 0, mismatched: 0 }));
+  } else if (evidence.controlFrom === "none") {
+    // No earlier step's control to compare with: the candidate's users against none meeting an error or a 4xx.
+    const n = evidence.candidate.users;
+    const none: Share = { users: n, met: 0, requests: evidence.candidate.requests, events: 0 };
+    checks.push(
+      {
+        gate: "users",
+        outcome: n >= step.minUsers ? "pass" : "wait",
+        summary: `candidate ${n} of ${step.minUsers} users (no earlier step's control: judged against none meeting an error)`,
+        numbers: { control: null, candidate: n, needed: step.minUsers, candidateRequests: evidence.candidate.requests },
+      },
+      shareCheck("errors", "met an error", gates.errorRateTolerance, gates.confidence, none, share(evidence.candidate, "failedUsers", "failures")),
+      shareCheck("client-errors", "got a 4xx", gates.clientErrorRateTolerance, gates.confidence, none, share(evidence.candidate, "clientErrorUsers", "clientErrors")),
+    );
   } else {
     const n = { control: evidence.control.users, candidate: evidence.candidate.users };
     checks.push({
       gate: "users",
-      outcome: n.control >= step.minUsers && n.candidate >= step.minUsers ? "pass" : "wait",
-      summary: `control ${n.control}, candidate ${n.candidate} of ${step.minUsers} users each`,
+      // At the bake the control's users are the step before's, judged there already.
+      outcome: (evidence.controlFrom === "baseline" || n.control >= step.minUsers) && n.candidate >= step.minUsers ? "pass" : "wait",
+      summary: evidence.controlFrom === "baseline" ? `candidate ${n.candidate} of ${step.minUsers} users (control: ${n.control} users of the step before)` : `control ${n.control}, candidate ${n.candidate} of ${step.minUsers} users each`,
       numbers: { control: n.control, candidate: n.candidate, needed: step.minUsers, controlRequests: evidence.control.requests, candidateRequests: evidence.candidate.requests },
     });
     checks.push(
@@ -142,6 +165,9 @@ function latencyCheck(which: "p95" | "p99", gates: Gates, evidence: Evidence): C
   const candidate = histogramPercentile(evidence.candidate.latency, level);
   const ratio = gates.latencyRatio[which];
   const numbers = { control, candidate, ratio, slackMs: gates.latencySlackMs, controlSamples: nControl, candidateSamples: nCandidate, needed };
+  // Latency is compared within one window, where both arms share the load: at the bake the
+  // control's numbers come from the step before, under another load, and are not a measure.
+  if (evidence.controlFrom === "baseline") return { gate, outcome: "skip", summary: `not judged at 100 %: the control's ${which} is from the step before, under another load`, numbers };
   if (nControl < needed || nCandidate < needed || control === null || candidate === null) {
     return { gate, outcome: "skip", summary: `not judged: ${Math.min(nControl, nCandidate)} of ${needed} requests per arm`, numbers };
   }

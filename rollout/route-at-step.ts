@@ -21,7 +21,9 @@ export function controlOf(plan: Pick<RolloutPlan, "candidate" | "control">, orig
  *   new shadow epoch (`shadowEpoch`: statistics start over);
  * - a weight step splits the route's users between control and candidate (sticky as the
  *   route says), keeping the shadow a shadow step set up for the users still on control;
- * - weight 100 sends everything to the candidate and drops that shadow;
+ * - weight 100 is the bake: every user on the candidate, still written as a split (control at
+ *   0 %) so that the step's requests are the split's and its evidence is counted, without the
+ *   shadow; `completedRoute` is the route once the bake has passed;
  * - a pause changes nothing (the previous step's definition stays);
  * - a weight below what the candidate had before the rollout keeps that (users never move back).
  */
@@ -40,9 +42,31 @@ export function routeAtStep(plan: RolloutPlan, original: Route, step: number, sh
   if (weight === 0) return { ...rest, ...(shadow ? { shadow } : {}) };
   if (weight === 100) {
     const kept = shadow?.to === plan.candidate ? undefined : shadow;
-    return { ...rest, to: plan.candidate, ...(kept ? { shadow: kept } : {}) };
+    return { ...rest, to: { [control]: 0, [plan.candidate]: 100 }, ...(kept ? { shadow: kept } : {}) };
   }
   return { ...rest, to: { [control]: round(100 - weight), [plan.candidate]: weight }, ...(shadow ? { shadow } : {}) };
+}
+
+/** The route once a rollout to 100 % has completed: everything to the candidate, its shadow gone. */
+export function completedRoute(plan: RolloutPlan, original: Route): Route {
+  const { shadow, ...rest } = original;
+  const kept = shadow?.to === plan.candidate ? undefined : shadow;
+  return { ...rest, to: plan.candidate, ...(kept ? { shadow: kept } : {}) };
+}
+
+/**
+ * Why a route cannot be rolled out to `candidate`, or undefined when it can: a rollout moves
+ * users between two backends, so a route that splits among more (with weight) is refused
+ * rather than have one of them dropped.
+ */
+export function unmovable(plan: Pick<RolloutPlan, "candidate" | "control" | "route">, original: Route): string | undefined {
+  const control = controlOf(plan, original);
+  if (control === undefined) return `Route '${plan.route}' already sends everything to '${plan.candidate}'.`;
+  if (typeof original.to === "string") return undefined;
+  const others = Object.entries(original.to).filter(([name, weight]) => weight > 0 && name !== control && name !== plan.candidate).map(([name]) => name);
+  return others.length === 0
+    ? undefined
+    : `Route '${plan.route}' splits its users among ${[control, plan.candidate, ...others].join(", ")}: a rollout moves users between two backends (control '${control}' and candidate '${plan.candidate}'). Give the route two backends first (set ${others.join(", ")} to 0 or remove ${others.length === 1 ? "it" : "them"}).`;
 }
 
 /** Whether a route is as a rollout step left it (what it compares to notice a manual change). */

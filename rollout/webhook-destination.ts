@@ -1,3 +1,5 @@
+import { ipv6Groups } from "../lib/ipv6.ts";
+
 /**
  * Where a rollout's webhook may post: the Worker sends it from inside the deployment, so a
  * URL an operator pastes must not make it call the network it runs next to. Only `https:` to
@@ -59,7 +61,7 @@ function privateIpv4([a = 0, b = 0, c = 0]: readonly number[]): boolean {
 }
 
 function privateIpv6(address: string): boolean {
-  const groups = expandIpv6(address);
+  const groups = ipv6Groups(address);
   if (groups === undefined) return true;
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
   if (groups.every((group) => group === 0)) return true; // ::
@@ -73,24 +75,4 @@ function privateIpv6(address: string): boolean {
   if ((g0 & 0xff00) === 0xff00) return true; // multicast
   if (g0 === 0x2001 && g1 === 0xdb8) return true; // documentation
   return false;
-}
-
-/** The eight 16-bit groups of an IPv6 address as the URL parser writes it (compressed, hex, maybe a dotted tail). */
-function expandIpv6(address: string): number[] | undefined {
-  let text = address;
-  const dotted = /(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
-  if (dotted) {
-    const v4 = ipv4(dotted[1] as string);
-    if (v4 === undefined) return undefined;
-    text = `${text.slice(0, dotted.index)}${(((v4[0] as number) << 8) | (v4[1] as number)).toString(16)}:${(((v4[2] as number) << 8) | (v4[3] as number)).toString(16)}`;
-  }
-  const [head = "", tail, extra] = text.split("::");
-  if (extra !== undefined) return undefined;
-  const parse = (part: string) => (part === "" ? [] : part.split(":").map((group) => (/^[0-9a-f]{1,4}$/i.test(group) ? Number.parseInt(group, 16) : Number.NaN)));
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  const missing = 8 - left.length - right.length;
-  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
-  const groups = [...left, ...Array.from({ length: tail === undefined ? 0 : missing }, () => 0), ...right];
-  return groups.some((group) => Number.isNaN(group)) ? undefined : groups;
 }

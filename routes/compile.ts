@@ -71,6 +71,11 @@ export interface CompiledRoute {
   readonly slashEnd: boolean;
   /** Cumulative bucket ranges; a single backend is one range up to 10 000. */
   readonly split: readonly { readonly backend: CompiledBackend; readonly upTo: number }[];
+  /**
+   * `to` is a map of weights (a split, even when one backend has all of them, as at a
+   * rollout's bake): its requests are the split's choice, and their evidence counts.
+   */
+  readonly weighted: boolean;
   /** Backends a tester may force on this route: those in `to` (even at weight 0) and the shadow. */
   readonly candidates: ReadonlyMap<string, CompiledBackend>;
   readonly sticky: Sticky;
@@ -216,6 +221,7 @@ function compileRoute(
     wildcard: shape.wildcard,
     slashEnd: shape.slashEnd,
     split: splitRanges(weights, defaultBackend).map((range) => ({ backend: resolve(range.backend), upTo: range.upTo })),
+    weighted: typeof route.to !== "string",
     candidates,
     sticky: parseSticky(route.sticky),
     fallback,

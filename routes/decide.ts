@@ -29,7 +29,7 @@ export function decide(route: CompiledRoute, facts: DecisionFacts): Decision {
   if (forced !== undefined) return { backend: forced, reason: "override" };
   const split = route.split;
   const only = split[0];
-  if (split.length === 1 && only) return { backend: only.backend, reason: "single" };
+  if (split.length === 1 && only && !route.weighted) return { backend: only.backend, reason: "single" };
   const bucket = facts.cohortKey === undefined ? facts.roll : cohortBucket(route.id, facts.cohortKey);
   for (const range of split) {
     if (bucket < range.upTo) return { backend: range.backend, reason: "split", bucket };

@@ -2,7 +2,7 @@ import type { Hono } from "hono";
 import { createAdminApp, isAdminHost } from "../admin/app.ts";
 import { parseAccessConfig } from "../admin/access-jwt.ts";
 import { sendWebhook, type WebhookSettings } from "../admin/notify.ts";
-import { tickAll, type ControllerDeps } from "../admin/rollout-controller.ts";
+import { tickAll, type ControllerDeps } from "../control/rollouts.ts";
 import type { AdminEnv } from "../admin/auth.ts";
 import { createConfigCache, propagationBound, type ConfigCache } from "../config/config-cache.ts";
 import { logEvent } from "../lib/log.ts";

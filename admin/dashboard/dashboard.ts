@@ -4,22 +4,48 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { suggestRoute } from "../../accounting/suggest-routes.ts";
 import { logEvent } from "../../lib/log.ts";
 import { sha256, sha256Hex } from "../../lib/sha256.ts";
-import { parseStepList } from "../../rollout/plan.ts";
 import { diffTables } from "../../routes/diff-tables.ts";
-import type { Route, RouteTable } from "../../routes/schema.ts";
+import type { Route } from "../../routes/schema.ts";
 import { validateRouteTable } from "../../routes/validate.ts";
 import type { AccessConfig } from "../access-jwt.ts";
 import { createAccessVerifier } from "../access-jwt.ts";
-import { internalEnv, requestIdOf, type AdminEnv } from "../auth.ts";
+import { requestIdOf, type AdminEnv } from "../auth.ts";
+import {
+  Activated,
+  AuditAnswer,
+  InventoryAnswer,
+  MetricsOverviewAnswer,
+  planFromOptions,
+  ProgressAnswer,
+  RollbackAnswer,
+  RolloutDetail,
+  RolloutsAnswer,
+  RolloutSummary,
+  RouteMetricsAnswer,
+  RouteRollbackAnswer,
+  RoutesAnswer,
+  ShadowListingAnswer,
+  ShadowReportAnswer,
+  ShadowResetAnswer,
+  VersionAnswer,
+  VersionsAnswer,
+  type PutRoutesBody,
+  type RollbackBody,
+  type RolloutActionBody,
+  type RouteRollbackBody,
+  type ShadowResetBody,
+  type StartRolloutBody,
+  type WeightsBody,
+} from "../contract/index.ts";
 import type { AdminDeps } from "../deps.ts";
 import type { Identifier, Identity } from "../identify.ts";
 import { newSession, readSession, sessionCookie, sessionKey, signSession, type Session } from "../session.ts";
 import type { Principal } from "../tokens.ts";
+import { inProcessApi, type Answer } from "./in-process-api.ts";
 import { noticeText, withNotice, type NoticeCode } from "./notices.ts";
-import { loginPage, mapPage, newRoutePage, overviewPage, rolloutPage, rolloutsPage, routePage, versionsPage, weightsConfirmPage, type AuditEntry, type RolloutDetail, type RolloutSummary, type ShadowListing, type VersionRow } from "./pages.ts";
+import { loginPage, mapPage, newRoutePage, overviewPage, rolloutPage, rolloutsPage, routePage, versionsPage, weightsConfirmPage } from "./pages.ts";
 import { h, layout, LIVE_SCRIPT, type Html, type PageContext } from "./view.ts";
 
-type Json = Record<string, unknown>;
 type DashboardContext = Context<AdminEnv>;
 
 /**
@@ -88,25 +114,7 @@ export function registerDashboard(
     return site === "same-origin";
   };
 
-  const apiCall = async (c: DashboardContext, principal: Principal, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const response = await api.request(
-      path,
-      { method, headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) },
-      internalEnv(principal),
-      c.executionCtx,
-    );
-    // An answer that is not JSON (a platform error page) is a failed call, never a thrown page.
-    const text = await response.text();
-    try {
-      return { status: response.status, body: JSON.parse(text) as Json };
-    } catch {
-      return { status: response.status === 200 ? 502 : response.status, body: { error: "bad_response", message: text.slice(0, 200) } as Json };
-    }
-  };
-  const get = async <T>(c: DashboardContext, principal: Principal, path: string): Promise<T | undefined> => {
-    const result = await apiCall(c, principal, "GET", path);
-    return result.status === 200 ? (result.body as T) : undefined;
-  };
+  const { call: apiCall, get } = inProcessApi(api);
 
   const signInOff = "Dashboard sign-in is off: set the CUTOVER_SESSION_SECRET secret (32 bytes or more: openssl rand -hex 32).";
   app.get("/login", async (c) => page(c, loginPage(key === undefined ? signInOff : undefined, access !== undefined)));
@@ -162,12 +170,14 @@ export function registerDashboard(
 
   view("/", async (c, context, principal) => {
     const [table, metrics, progress, rollouts, shadow] = await Promise.all([
-      get<{ version: number; table: RouteTable }>(c, principal, "/routes"),
-      get<Parameters<typeof overviewPage>[1]["metrics"]>(c, principal, "/metrics?since=15m"),
-      get<Parameters<typeof overviewPage>[1]["progress"]>(c, principal, "/progress?days=7"),
-      get<{ rollouts: RolloutSummary[] }>(c, principal, "/rollouts"),
-      get<ShadowListing>(c, principal, "/shadow?minComparisons=200"),
+      get(c, principal, "/routes", RoutesAnswer),
+      get(c, principal, "/metrics?since=15m", MetricsOverviewAnswer),
+      get(c, principal, "/progress?days=7", ProgressAnswer),
+      get(c, principal, "/rollouts", RolloutsAnswer),
+      get(c, principal, "/shadow?minComparisons=200", ShadowListingAnswer),
     ]);
+    // As /_cutover/health does: an idle isolate reads the store first, so it is not shown degraded for being idle.
+    await deps.cache.confirm();
     const health = deps.cache.health();
     return overviewPage(context, {
       table,
@@ -181,46 +191,46 @@ export function registerDashboard(
 
   view("/routes/:id", async (c, context, principal) => {
     const id = c.req.param("id") ?? "";
-    const table = await get<{ version: number; table: RouteTable }>(c, principal, "/routes");
+    const table = await get(c, principal, "/routes", RoutesAnswer);
     const route = table?.table.routes.find((r) => r.id === id);
     if (!table || !route) return page(c, notFound(context, `No route '${id}'.`), 404);
     const [metrics, shadow, audit, rollout] = await Promise.all([
-      get<Parameters<typeof routePage>[1]["metrics"]>(c, principal, `/metrics?route=${encodeURIComponent(id)}&since=1h`),
-      route.shadow ? get<NonNullable<Parameters<typeof routePage>[1]["shadow"]>>(c, principal, `/shadow?route=${encodeURIComponent(id)}&minComparisons=200`) : Promise.resolve(undefined),
-      get<{ entries: AuditEntry[] }>(c, principal, "/audit?limit=200"),
-      get<RolloutSummary>(c, principal, `/rollouts/${encodeURIComponent(id)}`),
+      get(c, principal, `/metrics?route=${encodeURIComponent(id)}&since=1h`, RouteMetricsAnswer),
+      route.shadow ? get(c, principal, `/shadow?route=${encodeURIComponent(id)}&minComparisons=200`, ShadowReportAnswer) : Promise.resolve(undefined),
+      get(c, principal, "/audit?limit=200", AuditAnswer),
+      get(c, principal, `/rollouts/${encodeURIComponent(id)}`, RolloutSummary),
     ]);
     const history = (audit?.entries ?? []).filter((e) => e.details?.route === id || e.action === "apply" || e.action === "rollback").slice(0, 20);
     return routePage(context, { route, table, metrics: metrics ?? { step: "1m", series: {}, totals: {} }, shadow, history, rollout });
   });
 
-  view("/rollouts", async (c, context, principal) => rolloutsPage(context, (await get<{ rollouts: RolloutSummary[] }>(c, principal, "/rollouts"))?.rollouts ?? []));
+  view("/rollouts", async (c, context, principal) => rolloutsPage(context, (await get(c, principal, "/rollouts", RolloutsAnswer))?.rollouts ?? []));
 
   view("/rollouts/:route", async (c, context, principal) => {
     const route = c.req.param("route") ?? "";
-    const detail = await get<RolloutDetail>(c, principal, `/rollouts/${encodeURIComponent(route)}`);
+    const detail = await get(c, principal, `/rollouts/${encodeURIComponent(route)}`, RolloutDetail);
     return detail ? rolloutPage(context, detail) : page(c, notFound(context, `No rollout of '${route}'.`), 404);
   });
 
   view("/map", async (c, context, principal) => {
-    const [inventory, table] = await Promise.all([get<Parameters<typeof mapPage>[1]>(c, principal, "/inventory?limit=200"), get<{ table: RouteTable }>(c, principal, "/routes")]);
+    const [inventory, table] = await Promise.all([get(c, principal, "/inventory?limit=200", InventoryAnswer), get(c, principal, "/routes", RoutesAnswer)]);
     return mapPage(context, inventory ?? { stored: 0, maxStored: 0, templates: [] }, table?.table.default ?? "legacy");
   });
 
   view("/map/new", async (c, context, principal) => {
-    const table = await get<{ version: number; table: RouteTable }>(c, principal, "/routes");
+    const table = await get(c, principal, "/routes", RoutesAnswer);
     const template = c.req.query("template") ?? "/";
     const methods = (c.req.query("methods") ?? "GET").split(",").filter(Boolean);
     return newRoutePage(context, suggestRoute(template, methods, table?.table.default ?? "legacy"), table?.version ?? 0);
   });
 
   view("/versions", async (c, context, principal) => {
-    const [versions, audit] = await Promise.all([get<{ versions: VersionRow[] }>(c, principal, "/versions?limit=30"), get<{ entries: AuditEntry[] }>(c, principal, "/audit?limit=30")]);
+    const [versions, audit] = await Promise.all([get(c, principal, "/versions?limit=30", VersionsAnswer), get(c, principal, "/audit?limit=30", AuditAnswer)]);
     const a = Number(c.req.query("a"));
     const b = Number(c.req.query("b"));
     let diff: { a: number; b: number; changes: ReturnType<typeof diffTables> } | undefined;
     if (Number.isInteger(a) && Number.isInteger(b) && a > 0 && b > 0) {
-      const [va, vb] = await Promise.all([get<{ table: RouteTable }>(c, principal, `/versions/${a}`), get<{ table: RouteTable }>(c, principal, `/versions/${b}`)]);
+      const [va, vb] = await Promise.all([get(c, principal, `/versions/${a}`, VersionAnswer), get(c, principal, `/versions/${b}`, VersionAnswer)]);
       if (va && vb) diff = { a, b, changes: diffTables(va.table, vb.table) };
       else context = { ...context, error: `No version ${va ? b : a}.` };
     }
@@ -242,62 +252,56 @@ export function registerDashboard(
       return out instanceof Response ? out : page(c, out);
     });
 
+  /** A page that says an action was not done, with a way back (nothing a link could make the dashboard say). */
+  const notDone = (c: DashboardContext, context: PageContext, to: string, message: string, status: number) =>
+    page(c, layout("Not done", { ...context, error: message }, h`<p><a href="${to}">Back</a></p>`), (status >= 400 && status <= 599 ? status : 502) as ContentfulStatusCode);
+
   /**
    * After an action: on success back to a page, with a notice from the fixed list
-   * (notices.ts); on failure a page of its own with the API's answer and a way back (nothing
-   * a link could make the dashboard say).
+   * (notices.ts) and parameters from the answer; on failure a page of its own with the API's answer.
    */
-  const done = async (c: DashboardContext, context: PageContext, to: string, result: { status: number; body: Json }, notice: NoticeCode, params: Record<string, unknown> = {}) => {
-    if (result.status < 300) return c.redirect(withNotice(to, notice, params), 303);
-    const status = (result.status >= 400 && result.status <= 599 ? result.status : 502) as ContentfulStatusCode;
-    return page(c, layout("Not done", { ...context, error: String(result.body.message ?? `The change failed (${result.status}).`) }, h`<p><a href="${to}">Back</a></p>`), status);
-  };
+  const done = async <T>(c: DashboardContext, context: PageContext, to: string, result: Answer<T>, notice: NoticeCode, params: (value: T) => Record<string, unknown> = () => ({})) =>
+    result.ok ? c.redirect(withNotice(to, notice, params(result.value)), 303) : notDone(c, context, to, result.problem.message, result.status);
 
   const weightsFrom = (form: Record<string, string>) => Object.fromEntries(Object.entries(form).filter(([name]) => name.startsWith("w:")).map(([name, value]) => [name.slice(2), Number(value)]).filter(([, w]) => (w as number) > 0));
 
   action("weights/preview", async (c, form, principal, context) => {
-    const table = await get<{ version: number; table: RouteTable }>(c, principal, "/routes");
+    const table = await get(c, principal, "/routes", RoutesAnswer);
     const route = table?.table.routes.find((r) => r.id === form.route);
     if (!table || !route) return page(c, notFound(context, `No route '${form.route}'.`), 404);
     return weightsConfirmPage(context, route, weightsFrom(form), form.reason ?? "", table.version);
   });
   action("weights", async (c, form, principal, context) => {
-    const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(form.route ?? "")}/weights`, { weights: weightsFrom(form), reason: form.reason, expectedVersion: Number(form.expectedVersion) });
-    return done(c, context, routePath(form.route ?? ""), result, "weights-changed", { version: result.body.version, at: result.body.effectiveAt });
+    const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(form.route ?? "")}/weights`, Activated, { weights: weightsFrom(form), reason: form.reason ?? "", expectedVersion: Number(form.expectedVersion) } satisfies WeightsBody);
+    return done(c, context, routePath(form.route ?? ""), result, "weights-changed", (value) => ({ version: value.version, at: value.effectiveAt }));
   });
   action("routes/:id/rollback", async (c, form, principal, context) => {
     const id = c.req.param("id") ?? "";
-    const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(id)}/rollback`, { reason: form.reason });
-    return done(c, context, routePath(id), result, "route-restored", { version: result.body.version, from: result.body.restoredFrom });
+    const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(id)}/rollback`, RouteRollbackAnswer, { reason: form.reason ?? "" } satisfies RouteRollbackBody);
+    return done(c, context, routePath(id), result, "route-restored", (value) => ({ version: value.version, from: value.restoredFrom }));
   });
   action("shadow/:id/reset", async (c, form, principal, context) => {
     const id = c.req.param("id") ?? "";
-    const result = await apiCall(c, principal, "POST", `/shadow/${encodeURIComponent(id)}/reset`, { reason: form.reason });
-    return done(c, context, routePath(id), result, "shadow-reset", { epoch: result.body.epoch });
+    const result = await apiCall(c, principal, "POST", `/shadow/${encodeURIComponent(id)}/reset`, ShadowResetAnswer, { reason: form.reason ?? "" } satisfies ShadowResetBody);
+    return done(c, context, routePath(id), result, "shadow-reset", (value) => ({ epoch: value.epoch }));
   });
   action("rollback", async (c, form, principal, context) => {
-    const result = await apiCall(c, principal, "POST", "/rollback", { toVersion: Number(form.toVersion), reason: form.reason });
-    return done(c, context, "/_cutover/versions", result, "rolled-back", { version: result.body.version, from: form.toVersion });
+    const result = await apiCall(c, principal, "POST", "/rollback", RollbackAnswer, { toVersion: Number(form.toVersion), reason: form.reason ?? "" } satisfies RollbackBody);
+    return done(c, context, "/_cutover/versions", result, "rolled-back", (value) => ({ version: value.version, from: value.restoredFrom }));
   });
   action("rollouts/start", async (c, form, principal, context) => {
-    const steps = parseStepList(form.steps ?? "") ?? [];
+    const route = form.route ?? "";
     // `minRequests`: the field's old name, from a page rendered before the rename.
-    const minUsers = Number(form.minUsers ?? form.minRequests);
-    const plan = {
-      route: form.route,
-      candidate: form.candidate,
-      steps: steps.map((step) =>
-        step.type === "pause" ? step : { ...step, ...(form.minDuration ? { minDuration: form.minDuration } : {}), ...(step.type === "weight" && minUsers > 0 ? { minUsers } : {}) },
-      ),
-    };
-    const result = await apiCall(c, principal, "POST", "/rollouts", { plan, reason: form.reason });
-    return done(c, context, result.status < 300 ? rolloutPath(form.route ?? "") : routePath(form.route ?? ""), result, "rollout-started");
+    const plan = planFromOptions({ route, candidate: form.candidate ?? "", steps: form.steps ?? "", minUsers: form.minUsers || form.minRequests, minDuration: form.minDuration });
+    if (!plan.ok) return notDone(c, context, routePath(route), `The field '${plan.error.option === "minUsers" ? "min users" : plan.error.option}' ${plan.error.message}.`, 400);
+    const result = await apiCall(c, principal, "POST", "/rollouts", RolloutSummary, { plan: plan.value, reason: form.reason ?? "" } satisfies StartRolloutBody);
+    return done(c, context, result.ok ? rolloutPath(route) : routePath(route), result, "rollout-started");
   });
   for (const verb of ["promote", "pause", "resume", "abort"] as const) {
     action(`rollouts/:route/${verb}`, async (c, form, principal, context) => {
       const route = c.req.param("route") ?? "";
-      const result = await apiCall(c, principal, "POST", `/rollouts/${encodeURIComponent(route)}/${verb}`, { reason: form.reason });
-      return done(c, context, rolloutPath(route), result, "rollout-changed", { status: result.body.status, step: result.body.step, steps: result.body.steps });
+      const result = await apiCall(c, principal, "POST", `/rollouts/${encodeURIComponent(route)}/${verb}`, RolloutSummary, { reason: form.reason ?? "" } satisfies RolloutActionBody);
+      return done(c, context, rolloutPath(route), result, "rollout-changed", (value) => ({ status: value.status, step: value.step, steps: value.steps }));
     });
   }
   action("routes/preview", async (c, form, principal, context) => {
@@ -308,15 +312,15 @@ export function registerDashboard(
   action("routes/add", async (c, form, principal, context) => {
     const added = await tableWithRoute(c, principal, form);
     if (typeof added === "string") return newRoutePage({ ...context, error: added }, safeJson(form.entry), Number(form.expectedVersion));
-    const result = await apiCall(c, principal, "PUT", "/routes", { table: added.after, reason: form.reason }, { "if-match": `"${form.expectedVersion}"` });
-    return done(c, context, result.status < 300 ? routePath(added.route.id) : "/_cutover/map", result, "route-added", { version: result.body.version });
+    const result = await apiCall(c, principal, "PUT", "/routes", Activated, { table: added.after, reason: form.reason ?? "" } satisfies PutRoutesBody, { "if-match": `"${form.expectedVersion}"` });
+    return done(c, context, result.ok ? routePath(added.route.id) : "/_cutover/map", result, "route-added", (value) => ({ version: value.version }));
   });
 
   /** The active table plus the form's route entry, validated; or why not. */
   async function tableWithRoute(c: DashboardContext, principal: Principal, form: Record<string, string>) {
     const route = safeJson(form.entry) as Route | undefined;
     if (route === undefined || typeof route !== "object") return "The route entry is not JSON.";
-    const table = await get<{ version: number; table: RouteTable }>(c, principal, "/routes");
+    const table = await get(c, principal, "/routes", RoutesAnswer);
     if (!table) return "No route table is stored yet.";
     if (table.version !== Number(form.expectedVersion)) return `The routes changed since (version ${table.version} is active): review the plan again.`;
     const after = validateRouteTable({ ...table.table, routes: [...table.table.routes, route] });

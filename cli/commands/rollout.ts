@@ -1,21 +1,11 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import type { RolloutSummary as Summary } from "../../admin/rollout-handlers.ts";
-import type { RolloutEvent } from "../../rollout/decide.ts";
-import type { Check, Verdict } from "../../rollout/gates.ts";
-import { parseStepList } from "../../rollout/plan.ts";
+import { planFromOptions, RolloutDetail, RolloutsAnswer, RolloutSummary, TickAnswer, type RolloutActionBody, type StartRolloutBody } from "../../admin/contract/index.ts";
+import { isPlainObject } from "../../lib/plain-object.ts";
 import { clientFor, print } from "../context.ts";
 import { EXIT_NOT_READY, ExitCodeError } from "../exit-code-error.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
-
-interface Detail extends Summary {
-  plan: { steps: { type: string; weight?: number }[] };
-  /** The table versions whose evidence is the step's. */
-  stepVersions?: number[];
-  events: RolloutEvent[];
-  now: { decision: string; verdict?: Verdict; reason?: string };
-}
 
 export function registerRollout(program: Command): void {
   const rollout = program.command("rollout").description("let cutover move a route for you: shadow, 1 %, 10 %, … 100 %, gated on evidence, rolled back on failure");
@@ -35,34 +25,25 @@ export function registerRollout(program: Command): void {
     .requiredOption("--reason <text>", "why (audited)")
     .action(async (route: string, options: { to: string; plan?: string; steps: string; minUsers?: string; minRequests?: string; minDuration?: string; onFailure?: string; webhook?: string; reason: string }, command: Command) => {
       const { client, json } = clientFor(command);
-      let plan: Record<string, unknown>;
-      if (options.plan !== undefined) {
+      let plan: unknown;
+      if (options.plan === undefined) {
+        const built = planFromOptions({ route, candidate: options.to, steps: options.steps, minUsers: options.minUsers ?? options.minRequests, minDuration: options.minDuration, onFailure: options.onFailure, webhook: options.webhook });
+        const flag = { steps: "--steps", minUsers: options.minUsers !== undefined ? "--min-users" : "--min-requests", onFailure: "--on-failure" };
+        if (!built.ok) throw new UsageError(`${flag[built.error.option]} ${built.error.message}`);
+        plan = built.value;
+      } else {
+        let file: unknown;
         try {
-          plan = JSON.parse(await readFile(options.plan, "utf8")) as Record<string, unknown>;
+          file = JSON.parse(await readFile(options.plan, "utf8"));
         } catch (error) {
           throw new UsageError(`Cannot read the plan ${options.plan}: ${error instanceof Error ? error.message : String(error)}`);
         }
-        plan = { ...plan, route, candidate: options.to };
-      } else {
-        const steps = parseStepList(options.steps);
-        if (!steps) throw new UsageError("--steps is a list such as shadow,1,10,50,100 (shadow, pause, or a weight in percent)");
-        const minUsers = options.minUsers ?? options.minRequests;
-        if (minUsers !== undefined && !/^\d+$/.test(minUsers)) throw new UsageError(`${options.minUsers !== undefined ? "--min-users" : "--min-requests"} must be a whole number`);
-        plan = {
-          route,
-          candidate: options.to,
-          steps: steps.map((step) =>
-            step.type === "weight"
-              ? { ...step, ...(minUsers ? { minUsers: Number(minUsers) } : {}), ...(options.minDuration ? { minDuration: options.minDuration } : {}) }
-              : step.type === "shadow"
-                ? { ...step, ...(options.minDuration ? { minDuration: options.minDuration } : {}) }
-                : step,
-          ),
-        };
+        if (!isPlainObject(file)) throw new UsageError(`The plan ${options.plan} is not a JSON object.`);
+        // The file's steps and gates, for this route and candidate; the server validates the whole.
+        plan = { ...file, route, candidate: options.to, ...(options.onFailure !== undefined ? { onFailure: options.onFailure } : {}), ...(options.webhook !== undefined ? { webhook: options.webhook } : {}) };
       }
-      if (options.onFailure !== undefined) plan.onFailure = options.onFailure;
-      if (options.webhook !== undefined) plan.webhook = options.webhook;
-      const started = await client.post<Summary>("/rollouts", { plan, reason: options.reason });
+      const body: StartRolloutBody = { plan, reason: options.reason };
+      const started = await client.post("/rollouts", body, RolloutSummary);
       print(json, started, () => `Rollout of ${started.route} to ${started.candidate} started: step ${started.step} of ${started.steps} (${started.stepLabel}). Follow it: cutover rollout status ${started.route} --watch`);
     });
 
@@ -75,7 +56,7 @@ export function registerRollout(program: Command): void {
     .action(async (route: string, options: { watch?: boolean; wait?: boolean }, command: Command) => {
       const { client, json } = clientFor(command);
       for (;;) {
-        const detail = await client.get<Detail>(`/rollouts/${encodeURIComponent(route)}`);
+        const detail = await client.get(`/rollouts/${encodeURIComponent(route)}`, RolloutDetail);
         const over = !["running", "paused"].includes(detail.status);
         if (!options.wait || over || options.watch) print(json, detail, () => formatDetail(detail));
         if (options.wait && over) {
@@ -93,7 +74,7 @@ export function registerRollout(program: Command): void {
     .description("every rollout, newest first")
     .action(async (_options: unknown, command: Command) => {
       const { client, json } = clientFor(command);
-      const listing = await client.get<{ rollouts: Summary[] }>("/rollouts");
+      const listing = await client.get("/rollouts", RolloutsAnswer);
       print(json, listing, () =>
         listing.rollouts.length === 0
           ? "No rollout has been started."
@@ -120,7 +101,7 @@ export function registerRollout(program: Command): void {
       .requiredOption("--reason <text>", "why (audited)")
       .action(async (route: string, options: { reason: string }, command: Command) => {
         const { client, json } = clientFor(command);
-        const result = await client.post<Summary>(`/rollouts/${encodeURIComponent(route)}/${verb}`, { reason: options.reason });
+        const result = await client.post(`/rollouts/${encodeURIComponent(route)}/${verb}`, { reason: options.reason } satisfies RolloutActionBody, RolloutSummary);
         print(json, result, () => `Rollout of ${result.route}: ${result.status}, step ${result.step} of ${result.steps} (${result.stepLabel}).`);
       });
   }
@@ -130,12 +111,12 @@ export function registerRollout(program: Command): void {
     .description("run the rollout controller once now (the Cron Trigger does each minute; cutover dev every 3 s)")
     .action(async (_options: unknown, command: Command) => {
       const { client, json } = clientFor(command);
-      const result = await client.post<{ results: { route: string; decision: string; status: string; step: number; summary?: string }[] }>("/rollouts/tick", {});
+      const result = await client.post("/rollouts/tick", {}, TickAnswer);
       print(json, result, () => (result.results.length === 0 ? "No rollout is running." : result.results.map((r) => `${r.route}: ${r.decision} → ${r.status}, step ${r.step + 1}${r.summary ? ` (${r.summary})` : ""}`).join("\n")));
     });
 }
 
-function formatDetail(detail: Detail): string {
+function formatDetail(detail: RolloutDetail): string {
   const lines = [
     `Rollout of ${detail.route}: ${detail.control} → ${detail.candidate}, ${detail.status.toUpperCase()}`,
     `  step ${detail.step} of ${detail.steps}: ${detail.stepLabel} (since ${detail.stepStartedAt})`,
@@ -148,7 +129,7 @@ function formatDetail(detail: Detail): string {
   else if (detail.now.decision === "conflict") lines.push(`  now: conflict — ${detail.now.reason}`);
   if (verdict) {
     lines.push(`  now: ${verdict.outcome.toUpperCase()} — ${verdict.summary}`, "");
-    lines.push(alignColumns([["GATE", "RESULT", "EVIDENCE"], ...verdict.checks.map((check: Check) => [check.gate, check.outcome, check.summary])], "  "));
+    lines.push(alignColumns([["GATE", "RESULT", "EVIDENCE"], ...verdict.checks.map((check) => [check.gate, check.outcome, check.summary])], "  "));
     if (detail.stepVersions && detail.stepVersions.length > 0) lines.push(`  evidence: users of table version ${detail.stepVersions.map((v) => `v${v}`).join(", ")}`);
   }
   if (detail.events.length > 0) {

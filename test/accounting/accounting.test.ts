@@ -122,4 +122,14 @@ describe("series and the share migrated", () => {
     expect(migratedShare(byBackend, "legacy")).toBe(0.25);
     expect(migratedShare(new Map(), "legacy")).toBeNull();
   });
+
+  it("leaves cutover's own refusals (the '(cutover)' pseudo-backend) out of the share migrated: they reached no backend", () => {
+    const byBackend = new Map([
+      ["legacy", cell("x", "legacy", 75).counts],
+      ["accounts", cell("x", "accounts", 25).counts],
+      ["(cutover)", cell("x", "(cutover)", 900).counts],
+    ]);
+    expect(migratedShare(byBackend, "legacy")).toBe(0.25);
+    expect(migratedShare(new Map([["(cutover)", cell("x", "(cutover)", 10).counts]]), "legacy")).toBeNull();
+  });
 });

@@ -149,6 +149,10 @@ describe("the dashboard, in a browser", () => {
     await page.screenshot({ path: path.join(SHOTS, "rollout.png"), fullPage: true });
     await page.fill("form[action$='/promote'] input[name=reason]", "go");
     await page.click("button:has-text('Promote')");
+    // Every user on the candidate: the bake, judged before the rollout completes (or promoted by hand).
+    await expect.poll(() => page.locator("[data-metric=rollout-status]").textContent(), { timeout: 10_000 }).toBe("running");
+    await page.fill("form[action$='/promote'] input[name=reason]", "baked enough");
+    await page.click("button:has-text('Promote')");
     await expect.poll(() => page.locator("[data-metric=rollout-status]").textContent(), { timeout: 10_000 }).toBe("succeeded");
     await page.goto(`${admin}/_cutover/routes/accounts-read`);
     await expect.poll(() => page.locator("[data-metric=weights]").textContent(), { timeout: 10_000 }).toBe("→ accounts");

@@ -206,7 +206,7 @@ describe("the local stack (npm start)", () => {
     const started = await cli("rollout", "start", "accounts-read", "--to", "accounts", "--steps", "shadow,75,100", "--min-requests", "20", "--min-duration", "0s", "--reason", "reads on the Lambda");
     expect(started).toMatchObject({ code: 0, stdout: expect.stringContaining("Rollout of accounts-read to accounts started: step 1 of 3 (shadow)") });
     let status = "running";
-    for (let round = 0; round < 30 && status === "running"; round++) {
+    for (let round = 0; round < 60 && status === "running"; round++) {
       await Promise.all(Array.from({ length: 60 }, async (_, i) => (await fetch(`${url}/api/accounts/1`, { headers: { cookie: `session_id=walk-${round}-${i}` } })).arrayBuffer()));
       await new Promise((resolve) => setTimeout(resolve, 1000));
       status = (JSON.parse((await cli("rollout", "status", "accounts-read", "--json")).stdout) as { status: string }).status;
@@ -218,7 +218,8 @@ describe("the local stack (npm start)", () => {
     const text = await cli("rollout", "status", "accounts-read");
     expect(text.stdout).toContain("SUCCEEDED");
     expect(text.stdout).toMatch(/completed: accounts-read is served by accounts/);
-  });
+    // Three steps and the bake at 100 %, each settling and opening its window on a tick every 3 s.
+  }, 150_000);
 
   it("hands wrangler its secrets in a file only this user can read, never on a command line anyone can read; its DynamoDB answers no web page", async () => {
     const token = /CUTOVER_TOKEN=(\S+)/.exec(stack.output())?.[1] ?? "";

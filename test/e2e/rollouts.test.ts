@@ -140,7 +140,8 @@ describe("rollouts", () => {
         { type: "shadow", minComparisons: 30, minDuration: "0s" },
         { type: "weight", weight: 10, minUsers: 10, minDuration: "0s" },
         { type: "weight", weight: 50, minUsers: 30, minDuration: "0s" },
-        { type: "weight", weight: 100 },
+        // The bake: every user on the candidate, judged on its own window before the rollout completes.
+        { type: "weight", weight: 100, minUsers: 30, minDuration: "0s" },
       ],
     });
     expect(started.status).toBe(201);
@@ -148,12 +149,19 @@ describe("rollouts", () => {
     const done = await drive("healthy-r", 25);
     expect(done.status).toBe("succeeded");
     expect(await routeNow("healthy-r")).toEqual({ id: "healthy-r", match: { path: "/healthy-r/*" }, to: "healthy", sticky: "cookie:session_id" });
-    // Every step in order, none skipped.
-    expect(done.events.filter((e) => e.kind === "step" || e.kind === "succeeded").map((e) => e.step)).toEqual([0, 1, 2, 3]);
+    // Every step in order, none skipped, and the bake at 100 % judged before it completed.
+    expect(done.events.filter((e) => e.kind === "step" || e.kind === "succeeded").map((e) => [e.kind, e.step])).toEqual([
+      ["step", 0],
+      ["step", 1],
+      ["step", 2],
+      ["step", 3],
+      ["succeeded", 3],
+    ]);
+    expect(done.events.find((e) => e.kind === "succeeded")?.message).toMatch(/passed: .*users.*errors/);
     // The 10 % and 50 % steps were versions of their own, each with a sticky split.
     const versions = (await api("GET", "/versions?limit=10")).body.versions as { action: string; author: string }[];
     expect(versions.filter((v) => v.action === "rollout").length).toBeGreaterThanOrEqual(4);
-    await expect.poll(() => messages.filter((m) => (m.cutover as Json).route === "healthy-r").map((m) => (m.cutover as Json).event), { timeout: 10_000 }).toEqual(["started", "step", "step", "succeeded"]);
+    await expect.poll(() => messages.filter((m) => (m.cutover as Json).route === "healthy-r").map((m) => (m.cutover as Json).event), { timeout: 10_000 }).toEqual(["started", "step", "step", "step", "succeeded"]);
     const last = messages.at(-1) as Json;
     expect(String(last.text)).toContain("cutover rollout of healthy-r → healthy: completed");
     // Each message signed with CUTOVER_WEBHOOK_SECRET over its timestamp and body.
@@ -272,7 +280,9 @@ describe("rollouts", () => {
     expect((await cli(["rollout", "pause", "cli-r", "--reason", "lunch"])).stdout).toContain("paused, step 1 of 3 (10 %)");
     expect((await cli(["rollout", "resume", "cli-r", "--reason", "back"])).stdout).toContain("running, step 1 of 3 (10 %)");
     expect((await cli(["rollout", "promote", "cli-r", "--reason", "looks fine"])).stdout).toContain("paused, step 2 of 3 (pause)");
-    expect((await cli(["rollout", "resume", "cli-r", "--reason", "carry on"])).stdout).toContain("succeeded, step 3 of 3 (100 %)");
+    expect((await cli(["rollout", "resume", "cli-r", "--reason", "carry on"])).stdout).toContain("running, step 3 of 3 (100 %)");
+    // Everyone on the candidate now, in the bake; an operator's promote completes it.
+    expect((await cli(["rollout", "promote", "cli-r", "--reason", "baked enough"])).stdout).toContain("succeeded, step 3 of 3 (100 %)");
     expect((await routeNow("cli-r"))?.to).toBe("healthy");
     const listed = JSON.parse((await cli(["rollout", "list", "--json"])).stdout) as { rollouts: { route: string; status: string }[] };
     expect(listed.rollouts.find((r) => r.route === "cli-r")?.status).toBe("succeeded");

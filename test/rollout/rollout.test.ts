@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { ArmEvidence } from "../../accounting/evidence-counts.ts";
 import { latencyBucket } from "../../accounting/latency-buckets.ts";
 import type { Route } from "../../routes/schema.ts";
-import { decide, type RolloutState } from "../../rollout/decide.ts";
+import { decide, next, type RolloutState } from "../../rollout/decide.ts";
 import { judgeStep, type Evidence } from "../../rollout/gates.ts";
 import { DEFAULT_GATES, parseStepList, upgradeStoredPlan, validateRolloutPlan, type RolloutPlan } from "../../rollout/plan.ts";
-import { controlOf, routeAtStep } from "../../rollout/route-at-step.ts";
+import { completedRoute, controlOf, routeAtStep } from "../../rollout/route-at-step.ts";
 import { differenceInterval, wilson, zFor } from "../../rollout/statistics.ts";
 import { stepVersionsNow } from "../../rollout/step-versions.ts";
 
@@ -127,22 +127,44 @@ describe("the controller's decision", () => {
     expect(routeAtStep(p, original, 0, 1)).toEqual({ ...original, shadow: { to: "lambda", epoch: 1 } });
     expect(routeAtStep(p, original, 1, 1)).toEqual({ ...original, to: { legacy: 90, lambda: 10 }, shadow: { to: "lambda", epoch: 1 } });
     expect(routeAtStep(p, original, 2, 1)).toEqual(routeAtStep(p, original, 1, 1));
-    expect(routeAtStep(p, original, 3, 1)).toEqual({ ...original, to: "lambda" });
+    // The bake: every user on the candidate, still a split (its requests are evidence), without the shadow.
+    expect(routeAtStep(p, original, 3, 1)).toEqual({ ...original, to: { legacy: 0, lambda: 100 } });
+    expect(completedRoute(p, { ...original, shadow: { to: "lambda", epoch: 1 } })).toEqual({ ...original, to: "lambda" });
   });
 
   it("never moves users back: a route already split 50/50 keeps 50 through a 10 % step", () => {
     const split: Route = { ...original, to: { legacy: 50, lambda: 50 }, sticky: "cookie:session_id" };
     expect(routeAtStep(p, split, 1, 1).to).toEqual({ legacy: 50, lambda: 50 });
-    expect(routeAtStep(p, split, 3, 1).to).toBe("lambda");
+    expect(routeAtStep(p, split, 3, 1).to).toEqual({ legacy: 0, lambda: 100 });
+    expect(completedRoute(p, split).to).toBe("lambda");
     // Weight 0 is not a control: everything is on the candidate already.
     expect(controlOf(p, { ...original, to: { legacy: 0, lambda: 100 } })).toBeUndefined();
   });
 
-  it("advances a passing step, pauses at a pause step, completes at 100", () => {
+  it("advances a passing step, pauses at a pause step, moves to 100 % to bake, and completes only once the bake passed", () => {
     const passed = decide({ state: state(1), route: routeAtStep(p, original, 1, 1), evidence: evidence(arm(200), arm(25), 60_000, { attempts: 300, mismatched: 0 }), now, settleMs: 1000 });
     expect(passed).toMatchObject({ kind: "advance", step: 2, pauses: true, completes: false });
     const paused = state(2, { status: "paused" });
     expect(decide({ state: paused, route: routeAtStep(p, original, 2, 1), evidence: undefined, now, settleMs: 0 })).toEqual({ kind: "idle" });
+    // Promoted past the pause: to 100 %, not complete yet.
+    expect(next(state(2), { outcome: "pass", summary: "promoted", checks: [] })).toMatchObject({ kind: "advance", step: 3, completes: false, route: { to: { legacy: 0, lambda: 100 } } });
+    // The bake judged on its own window: a candidate failing its users fails it, one that does not completes.
+    const baking = state(3);
+    const bake = routeAtStep(p, original, 3, 1);
+    const baseline = { ...evidence(arm(900), arm(0)), controlFrom: "baseline" as const };
+    expect(decide({ state: baking, route: bake, evidence: { ...baseline, candidate: arm(300, 60) }, now, settleMs: 0 })).toMatchObject({ kind: "fail", then: "rollback" });
+    const done = decide({ state: baking, route: bake, evidence: { ...baseline, candidate: arm(300) }, now, settleMs: 0 });
+    expect(done).toMatchObject({ kind: "advance", step: 3, completes: true, route: { ...original, to: "lambda" } });
+    // Too few users on the candidate at 100 %: waits.
+    expect(decide({ state: baking, route: bake, evidence: { ...baseline, candidate: arm(5) }, now, settleMs: 0 })).toMatchObject({ kind: "wait" });
+  });
+
+  it("bakes a plan that went straight to 100 % against none of its users meeting an error (no control to compare with)", () => {
+    const straight = plan([{ type: "weight", weight: 100, minUsers: 20, minDuration: "0s" }]);
+    const bake = (candidate: ArmEvidence) => judgeStep(straight.steps[0]!, straight.gates, { ...evidence(idle, candidate), controlFrom: "none" });
+    expect(bake(arm(300)).outcome).toBe("pass");
+    expect(bake(arm(300, 30)).outcome).toBe("fail");
+    expect(bake(arm(5)).outcome).toBe("wait");
   });
 
   it("pauses on a change made outside the rollout instead of overwriting it", () => {

@@ -35,6 +35,10 @@ describe("decide", () => {
     expect(decide(route("accounts"), { ...noOverride, cohortKey: "alice" })).toMatchObject({ backend: { name: "accounts" }, reason: "single" });
   });
 
+  it("calls a weights map with all its weight on one backend a split (a rollout's bake: its requests are evidence)", () => {
+    expect(decide(route({ legacy: 0, accounts: 100 }), { ...noOverride, cohortKey: "alice" })).toMatchObject({ backend: { name: "accounts" }, reason: "split", bucket: expect.any(Number) });
+  });
+
   it("keeps each key on its backend when the new backend's weight rises: users only move from legacy to new", () => {
     const steps = [0, 1, 10, 25, 50, 75, 99, 100].map((weight) => route({ legacy: 100 - weight, accounts: weight }));
     for (let user = 0; user < 5000; user++) {

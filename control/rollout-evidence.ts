@@ -1,0 +1,47 @@
+import { armEvidence, emptyEvidence, mergeEvidence, type EvidenceCounts } from "../accounting/evidence-counts.ts";
+import { buildShadowReport } from "../compare/shadow-report.ts";
+import type { RolloutState } from "../rollout/decide.ts";
+import type { Evidence } from "../rollout/gates.ts";
+import { stepVersionsNow } from "../rollout/step-versions.ts";
+import { loadArm } from "../rollout/transitions.ts";
+import { shadowEpoch, shadowStatsId } from "../routes/shadow-epoch.ts";
+import { findRoute } from "../routes/table-lines.ts";
+import type { MetricsStore } from "../store/metrics-store.ts";
+import type { ActiveTable } from "../store/route-store.ts";
+import type { ShadowStore } from "../store/shadow-store.ts";
+
+/**
+ * The step's evidence: each arm's evidence cells under the step's table versions (what the
+ * split chose while the route was as the step serves it: nothing from before the step, no
+ * tester override, fallback or refusal), and the shadow's epoch when the route shadows the
+ * candidate. At the bake (weight 100) the control serves nobody: its evidence is the one the
+ * step before kept, or none. Undefined until the step's window is open.
+ */
+export async function gatherEvidence(deps: { readonly metrics: MetricsStore; readonly shadow: ShadowStore }, state: RolloutState, active: ActiveTable, now: number): Promise<Evidence | undefined> {
+  const window = state.window;
+  if (window === undefined) return undefined;
+  const route = findRoute(active.table, state.route);
+  const versions = stepVersionsNow(state, { version: active.version, route });
+  const arms = { control: emptyEvidence(), candidate: emptyEvidence() };
+  const armOf = (backend: string): EvidenceCounts | undefined => (backend === state.control ? arms.control : backend === state.plan.candidate ? arms.candidate : undefined);
+  for (const cell of await deps.metrics.evidence(state.route, versions)) {
+    const arm = armOf(cell.backend);
+    if (arm !== undefined) mergeEvidence(arm, cell.counts);
+  }
+  let shadow: Evidence["shadow"];
+  if (route?.shadow?.to === state.plan.candidate) {
+    const epoch = shadowEpoch(active.table, route) as string;
+    const report = buildShadowReport(route.id, await deps.shadow.read(shadowStatsId(route.id, epoch)));
+    const attempts = report.compared + report.candidateErrors;
+    shadow = { attempts, mismatched: attempts - report.matched };
+  }
+  const step = state.plan.steps[state.step];
+  const bake = step?.type === "weight" && step.weight === 100;
+  return {
+    windowMs: now - Date.parse(window.openedAt),
+    control: bake && state.bakeBaseline ? loadArm(state.bakeBaseline) : armEvidence(arms.control),
+    candidate: armEvidence(arms.candidate),
+    ...(shadow ? { shadow } : {}),
+    ...(bake ? { controlFrom: state.bakeBaseline ? ("baseline" as const) : ("none" as const) } : {}),
+  };
+}
