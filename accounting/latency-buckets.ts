@@ -23,7 +23,7 @@ export function bucketValue(bucket: number): number {
 export function histogramPercentile(histogram: ReadonlyMap<number, number>, p: number): number | null {
   let total = 0;
   for (const count of histogram.values()) total += count;
-  if (total === 0) return null;
+  // Empty (or all zero): no bucket reaches rank 1, and the answer is null below.
   const rank = Math.max(1, Math.ceil((p / 100) * total));
   let seen = 0;
   for (const bucket of [...histogram.keys()].sort((a, b) => a - b)) {

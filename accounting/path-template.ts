@@ -29,7 +29,8 @@ export function pathTemplate(path: string): string {
     if (end === -1) return template;
     start = end + 1;
   }
-  return start <= path.length ? template + REST : template;
+  // MAX_SEGMENTS kept and the path goes on past the last one's `/`.
+  return template + REST;
 }
 
 /** A concrete value for each parameter, one a route matcher would take for it. */

@@ -33,9 +33,7 @@ export function toSeries(cells: readonly PeriodCounts[], stepMs: number): Record
   for (const cell of cells) {
     const at = Date.parse(cell.period.length === 13 ? `${cell.period}:00Z` : `${cell.period}Z`);
     const step = at - (at % stepMs);
-    const byStep = grouped.get(cell.backend) ?? grouped.set(cell.backend, new Map()).get(cell.backend);
-    const into = byStep?.get(step) ?? byStep?.set(step, emptyCounts()).get(step);
-    if (into) mergeCounts(into, cell.counts);
+    mergeCounts(entryOf(entryOf(grouped, cell.backend, () => new Map()), step, emptyCounts), cell.counts);
   }
   const out: Record<string, SeriesPoint[]> = {};
   for (const [backend, steps] of grouped) {
@@ -62,11 +60,15 @@ export function point(at: string, counts: TrafficCounts): SeriesPoint {
 /** All the counts of each backend added up (for a window's totals). */
 export function totals(cells: readonly PeriodCounts[]): Map<string, TrafficCounts> {
   const out = new Map<string, TrafficCounts>();
-  for (const cell of cells) {
-    const into = out.get(cell.backend) ?? out.set(cell.backend, emptyCounts()).get(cell.backend);
-    if (into) mergeCounts(into, cell.counts);
-  }
+  for (const cell of cells) mergeCounts(entryOf(out, cell.backend, emptyCounts), cell.counts);
   return out;
+}
+
+/** The value at `key`, set to `fresh()` first when there is none. */
+function entryOf<K, V>(map: Map<K, V>, key: K, fresh: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) map.set(key, (value = fresh()));
+  return value;
 }
 
 /**

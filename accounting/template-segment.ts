@@ -24,7 +24,8 @@
 /** Raw characters of a segment looked at, at most; a longer segment is `:token` unread. */
 export const MAX_SEGMENT_LENGTH = 64;
 
-const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+/** With its dashes: a UUID without them is 32 hex digits, an `:id` already. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}(?:-\d{2}(?:T[\d:.]+Z?)?)?$/;
 
 export function templateSegment(raw: string): string {
@@ -42,7 +43,7 @@ export function templateSegment(raw: string): string {
   const length = segment.length;
   if (shape.digits === length) return ":id";
   if (shape.hex === length && length >= 12) return ":id";
-  if ((length === 36 || length === 32) && UUID.test(segment)) return ":id";
+  if (length === 36 && UUID.test(segment)) return ":id";
   if (shape.at && isEmail(segment)) return ":email";
   if (shape.digits >= 6 && DATE.test(segment)) return ":date";
   if (shape.numeric === length && shape.digits >= 4) {

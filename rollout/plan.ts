@@ -193,5 +193,6 @@ export function parseStepList(text: string): Step[] | undefined {
     else if (/^\d+(\.\d+)?%?$/.test(part)) steps.push({ type: "weight", weight: Number(part.replace("%", "")) });
     else return undefined;
   }
-  return steps.length > 0 ? steps : undefined;
+  // Never empty: even "" splits into one part, which reads as no step.
+  return steps;
 }

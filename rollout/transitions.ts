@@ -239,7 +239,7 @@ function advance(
   const status: RolloutState["status"] = decision.completes ? "succeeded" : decision.pauses ? "paused" : "running";
   const pausedStep = state.plan.steps[step];
   const message = decision.completes
-    ? `completed: ${state.route} is served by ${decision.route.to === state.plan.candidate ? state.plan.candidate : describeTo(decision.route)}`
+    ? `completed: ${state.route} is served by ${describeTo(decision.route)}`
     : decision.pauses
       ? `step ${step + 1}: paused${pausedStep?.type === "pause" && pausedStep.reason ? ` (${pausedStep.reason})` : ""}; promote to continue`
       : `step ${step + 1} of ${state.plan.steps.length}: ${describeStep(state.plan, step)}`;

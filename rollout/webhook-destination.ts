@@ -34,11 +34,11 @@ export function webhookHost(url: string): string {
 
 const INTERNAL_SUFFIXES = [".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".lan", ".intranet", ".corp"];
 
+/** A canonical IPv4 host's octets (the URL parser has refused an octet over 255 already). */
 function ipv4(host: string): readonly number[] | undefined {
   const parts = host.split(".");
   if (parts.length !== 4 || !parts.every((part) => /^\d{1,3}$/.test(part))) return undefined;
-  const octets = parts.map(Number);
-  return octets.every((octet) => octet <= 255) ? octets : undefined;
+  return parts.map(Number);
 }
 
 /** The ranges no webhook goes to (RFC 6890 and friends), as [first octet, second octet from, to]. */
@@ -64,9 +64,8 @@ function privateIpv6(address: string): boolean {
   const groups = ipv6Groups(address);
   if (groups === undefined) return true;
   const [g0 = 0, g1 = 0, g2 = 0, g3 = 0, g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
-  if (groups.every((group) => group === 0)) return true; // ::
-  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0 && g6 === 0 && g7 === 1) return true; // ::1
   // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) addresses: judged as IPv4.
+  // `::` and `::1` are IPv4-compatible 0.0.0.0 and 0.0.0.1, in 0.0.0.0/8: refused with them.
   if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && (g5 === 0xffff || g5 === 0)) return privateIpv4([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);
   // NAT64 (64:ff9b::/96) carries an IPv4 address too.
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return privateIpv4([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);

@@ -48,6 +48,21 @@ describe("path templates of an attacker's paths", () => {
     expect(template.startsWith(`/${slug(0)}/${slug(1)}/`)).toBe(true);
   });
 
+  it("a template may be MAX_TEMPLATE_BYTES exactly: a last segment fills it; one before the last leaves room for the marker", () => {
+    const slug = (letter: string, length: number) => `${letter}-`.repeat(length / 2);
+    const seven = Array.from({ length: 7 }, (_, i) => `/${slug(String.fromCharCode(97 + i), MAX_SEGMENT_LENGTH)}`).join("");
+    expect(seven.length).toBe(455);
+    // The last segment: 455 + 57 = 512 bytes, kept whole.
+    const fills = `${seven}/${slug("x", 56)}`;
+    expect(pathTemplate(fills)).toBe(fills);
+    expect(bytes(pathTemplate(fills))).toBe(MAX_TEMPLATE_BYTES);
+    // Not the last: 455 + 55 = 510, and the marker makes 512.
+    const fits = `${seven}/${slug("x", 54)}`;
+    expect(pathTemplate(`${fits}/more`)).toBe(`${fits}/*`);
+    // Not the last, 512 before the marker: cut before it.
+    expect(pathTemplate(`${fills}/more`)).toBe(`${seven}/*`);
+  });
+
   it("every template of a few thousand random and adversarial paths is within the byte bound, printable ASCII, and a cut one ends with the marker", () => {
     let seed = 5;
     const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
