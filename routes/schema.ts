@@ -30,6 +30,10 @@ export const RouteIdSchema = text(ROUTE_ID, "must be 1-64 letters, digits, '.', 
 
 const PrefixSchema = text(/^\/[^?#\s]*[^/?#\s]$/, "must start with '/', not end with '/', and hold no query, fragment or space");
 
+/** A session key as the app writes it: `user_id`, Devise's `warden.user.user.key`. */
+const SESSION_FIELD = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+const SESSION_FIELD_MESSAGE = "must be a session key of letters, digits, '_', '.' and '-' (at most 64), such as user_id";
+
 const AwsIamAuthSchema = z.strictObject({
   type: z.literal("aws-iam"),
   region: text(/^[a-z]{2}(-[a-z]+)+-\d+$/, "must be an AWS region such as us-east-1"),
@@ -45,7 +49,14 @@ const BackendSchema = described(
         "must be an http(s) origin such as https://my-app.herokuapp.com (no path, query or credentials; use addPrefix for a base path)",
       ),
     ),
-    timeoutMs: optional(z.int().check(z.gte(0), z.lte(300_000)), "Milliseconds to wait for the response head (default 30000); 504 after that. 0: no timeout of cutover's own (the platform's limit)."),
+    timeoutMs: optional(
+      z.int().check(z.gte(0), z.lte(300_000)),
+      "Milliseconds to wait for the response head once the request body has been sent (default 30000); 504 after that. 0: no timeout of cutover's own (the platform's limit).",
+    ),
+    uploadIdleTimeoutMs: optional(
+      z.int().check(z.gte(1_000), z.lte(300_000)),
+      "Milliseconds a client may go without sending any of its request body (default 60000) before its upload is given up as stalled (408, the client's failure, not the backend's).",
+    ),
     stripPrefix: optional(PrefixSchema, "Path prefix removed before forwarding: /assets/app.js → /app.js."),
     addPrefix: optional(PrefixSchema, "Path prefix added before forwarding, e.g. an API Gateway stage: /prod."),
     auth: optional(AwsIamAuthSchema, "Sign every request with SigV4 (Lambda function URLs with AWS_IAM auth, API Gateway, private S3)."),
@@ -57,6 +68,16 @@ const BackendSchema = described(
     idleTimeoutMs: optional(
       z.int().check(z.gte(1), z.lte(300_000)),
       "Milliseconds a response body may stall between two chunks before it is cut off with an error the client sees (default: no limit, for event streams).",
+    ),
+    identity: optional(
+      z.strictObject({
+        fields: described(
+          z.array(text(SESSION_FIELD, SESSION_FIELD_MESSAGE)).check(z.minLength(1), z.maxLength(16)),
+          "Session fields carried as claims (user_id, warden.user.user.key: Devise's is sent as its user id).",
+        ),
+        ttlSeconds: optional(z.int().check(z.gte(5), z.lte(3_600)), "Lifetime of each identity token (default 60)."),
+      }),
+      "Send this backend the signed-in user as a short-lived signed JWT in X-Cutover-Identity (HS256 with CUTOVER_IDENTITY_SECRET, aud = this backend's name), read from the table's session cookie. Never on the table's default backend; a client's own X-Cutover-Identity never reaches any backend.",
     ),
   }),
   "A named origin requests can be sent to.",
@@ -82,8 +103,8 @@ const ShadowSchema = z.strictObject({
   to: BackendNameSchema,
   percent: optional(percent(), "Share of requests copied to the shadow backend (default 100); sticky per cohort key."),
   ignore: optional(
-    z.array(text(new RegExp(`^(header:${TOKEN}|body:${JSON_PATH})$`), "must be 'body:$.path' or 'header:name'")),
-    "Differences that do not count: 'header:NAME' or 'body:$.path' (with [*] or .* for any index or key).",
+    z.array(text(new RegExp(`^(header:${TOKEN}|body:${JSON_PATH}|preset:rails)$`), "must be 'body:$.path', 'header:name' or 'preset:rails'")),
+    "Differences that do not count: 'header:NAME' or 'body:$.path' (with [*] or .* for any index or key), or 'preset:rails' (the headers a Rails app sends that a new backend need not).",
   ),
   unsafeMethods: optional(z.boolean(), "Also shadow methods other than GET/HEAD/OPTIONS (they carry x-cutover-shadow: 1)."),
   maxBodyBytes: optional(
@@ -109,8 +130,23 @@ const ShadowSchema = z.strictObject({
 const StickySchema = z.union([
   z.literal("ip"),
   z.literal("none"),
-  text(new RegExp(`^(cookie|header):${TOKEN}$`), "must be 'ip', 'none', 'cookie:NAME' or 'header:NAME'"),
+  z.literal("cutover"),
+  text(
+    new RegExp(`^((cookie|header):${TOKEN}|session:[A-Za-z0-9_][A-Za-z0-9_.-]{0,63})$`),
+    "must be 'ip', 'none', 'cutover', 'cookie:NAME', 'header:NAME' or 'session:FIELD'",
+  ),
 ]);
+const STICKY_DESCRIPTION =
+  "Cohort key of a split: 'ip' (the default unless the table's defaultSticky says otherwise), 'cutover' (a long-lived random cookie cutover sets), 'session:FIELD' (a field of the app's session cookie, see session; without one, the cutover cookie), 'cookie:NAME', 'header:NAME' or 'none' (random per request).";
+
+const SessionSchema = described(
+  z.strictObject({
+    type: z.literal("rails"),
+    cookie: text(new RegExp(`^${TOKEN}$`), "must be a cookie name such as _app_session"),
+    keyDigest: optional(z.enum(["sha1", "sha256"]), "Digest of Rails' key generator: 'sha1' (default, Rails 6.1) or 'sha256' (config.load_defaults 7.0 and later)."),
+  }),
+  "The app's session cookie, read at the edge with CUTOVER_RAILS_SECRET_KEY_BASE (Rails' authenticated encrypted cookies, JSON-serialized): for sticky 'session:FIELD' and backends' identity.",
+);
 
 const MatchSchema = z.strictObject({
   path: described(z.string().check(z.minLength(1)), "Path pattern: literal segments, ':param' segments and a trailing '*'. Most specific wins."),
@@ -122,7 +158,7 @@ const RouteSchema = z.strictObject({
   id: RouteIdSchema,
   match: MatchSchema,
   to: described(z.union([BackendNameSchema, z.record(BackendNameSchema, percent())]), "A backend name, or weights per backend summing to 100 in steps of 0.01."),
-  sticky: optional(StickySchema, "Cohort key of a split: 'ip' (default), 'cookie:NAME', 'header:NAME' or 'none' (random per request)."),
+  sticky: optional(StickySchema, STICKY_DESCRIPTION),
   fallback: optional(FallbackSchema, "Backend to try once more when the chosen one fails and a retry is safe."),
   shadow: optional(ShadowSchema, "Also send a copy of requests to this backend and compare its responses."),
 });
@@ -153,7 +189,7 @@ const PathPolicySchema = described(
  * number, its bytes verified by their SHA-256, only has its structure checked
  * (routes/validate.ts).
  */
-export const TABLE_SCHEMA_VERSION = 2;
+export const TABLE_SCHEMA_VERSION = 3;
 
 export const RouteTableSchema = described(
   z.strictObject({
@@ -167,6 +203,8 @@ export const RouteTableSchema = described(
       z.enum(["keep", "drop"]),
       "Client headers whose name holds '_': 'keep' (default) sends them on; 'drop' removes them all, as nginx does by default (underscores_in_headers off). Either way a name that reads, with '_' as '-', as a forwarding, client-IP, Proxy, x-request-id or x-cutover-* header (X_Forwarded_Ssl, Client_IP) is dropped: Rack and other CGI-style servers see it as that header.",
     ),
+    defaultSticky: optional(StickySchema, "The cohort key of routes that name none (default 'ip'); 'cutover' suits an app whose session cookie changes on every write (Rails)."),
+    session: optional(SessionSchema),
     backends: z.record(BackendNameSchema, BackendSchema),
     default: described(BackendNameSchema, "The backend (usually legacy) for every request no route matches."),
     routes: z._default(z.array(RouteSchema), []),
@@ -174,6 +212,7 @@ export const RouteTableSchema = described(
   "A cutover route table: which backend serves which path.",
 );
 
+export type Session = Readonly<z.infer<typeof SessionSchema>>;
 export type Backend = Readonly<z.infer<typeof BackendSchema>>;
 export type Route = Readonly<z.infer<typeof RouteSchema>>;
 export type Shadow = Readonly<z.infer<typeof ShadowSchema>>;

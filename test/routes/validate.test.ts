@@ -79,7 +79,7 @@ describe("validateRouteTable", () => {
     ["a negative timeout", { ...withRoutes([]), backends: { ...backends, accounts: { url: "https://b.example.com", timeoutMs: -5 } } }, { path: "$.backends.accounts.timeoutMs", message: "must be at least 0" }],
     ["a missing route id", withRoutes([{ match: { path: "/a" }, to: "accounts" }]), { path: "$.routes[0].id", message: "is required (a string)" }],
     ["unknown shadow backend", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", shadow: { to: "heroku" } }]), { path: "$.routes[0].shadow.to", message: expect.stringContaining("unknown backend") }],
-    ["bad shadow ignore rule", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", shadow: { to: "accounts", ignore: ["meta.id"] } }]), { path: "$.routes[0].shadow.ignore[0]", message: "must be 'body:$.path' or 'header:name'" }],
+    ["bad shadow ignore rule", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", shadow: { to: "accounts", ignore: ["meta.id"] } }]), { path: "$.routes[0].shadow.ignore[0]", message: "must be 'body:$.path', 'header:name' or 'preset:rails'" }],
     ["bad sticky", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", sticky: "session" }]), { path: "$.routes[0].sticky", message: expect.any(String) }],
     ["bad method", withRoutes([{ id: "r", match: { path: "/a", methods: ["GET POST"] }, to: "legacy" }]), { path: "$.routes[0].match.methods[0]", message: "must be an HTTP method such as GET" }],
     ["bad host", withRoutes([{ id: "r", match: { path: "/a", host: "API.example.com:443" }, to: "legacy" }]), { path: "$.routes[0].match.host", message: "must be a lower-case host name without port" }],
