@@ -12,6 +12,7 @@ import { deepFreeze } from "./validate.ts";
 
 /** Heroku's router gives up after 30 s, so a legacy app never needs longer. */
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_UPLOAD_IDLE_TIMEOUT_MS = 60_000;
 
 /**
  * A backend as the request path uses it (Envoy's cluster): everything the request path
@@ -20,8 +21,10 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export interface CompiledBackend {
   readonly name: string;
   readonly config: Backend;
-  /** To the response head (`timeoutMs`, default 30 s). */
+  /** To the response head once the request body is sent (`timeoutMs`, default 30 s). */
   readonly timeoutMs: number;
+  /** Longest a client may send none of its body (`uploadIdleTimeoutMs`, default 60 s). */
+  readonly uploadIdleTimeoutMs: number;
   /** When its signature covers the body: the most it takes and the 413 for more. */
   readonly signedBody: { readonly bytes: number; readonly refusal: Refusal } | undefined;
   /** Methods it answers, when not all (S3: GET and HEAD), and the 405 for the others. */
@@ -172,6 +175,7 @@ export function compileBackend(name: string, config: Backend): CompiledBackend {
     name,
     config,
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    uploadIdleTimeoutMs: config.uploadIdleTimeoutMs ?? DEFAULT_UPLOAD_IDLE_TIMEOUT_MS,
     signedBody: signedBodyLimit(config),
     methods:
       config.type === "s3"
