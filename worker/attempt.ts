@@ -13,7 +13,7 @@ import { unforwardableStatus } from "./unforwardable-status.ts";
 /**
  * What one attempt at a backend came to: the backend's answer, a timeout or a network error,
  * cutover refusing to send it, or the client failing its own upload (`aborted`: its body broke
- * off; `stalled`: the backend's timeout passed while cutover waited on the client's body).
+ * off; `stalled`: it sent none of its body for the backend's `uploadIdleTimeoutMs`).
  */
 export type Attempt = UpstreamOutcome | { readonly kind: "refused"; readonly refusal: Refusal } | { readonly kind: "client"; readonly reason: "aborted" | "stalled" };
 
@@ -84,11 +84,11 @@ async function send(context: RequestContext, backend: CompiledBackend, outgoing:
     const prepared = await prepareUpstream(backend, outgoing, backend.timeoutMs, context.options.awsCredentials);
     if (!prepared.ok) return { kind: "refused", refusal: prepared.refusal };
     // A body that breaks off aborts the call: the backend never takes a cut-off body for a whole one.
-    const outcome = await callUpstream(upload === undefined ? prepared.call : { ...prepared.call, signal: upload.signal });
+    const outcome = await callUpstream(upload === undefined ? prepared.call : { ...prepared.call, signal: upload.signal, upload });
     const state = upload?.state();
     if (state === undefined || outcome.kind === "response") return outcome;
     if (state === "failed") return { kind: "client", reason: "aborted" };
-    if (state === "waiting" && outcome.kind === "timeout") return { kind: "client", reason: "stalled" };
+    if (state === "stalled" || (state === "waiting" && outcome.kind === "timeout")) return { kind: "client", reason: "stalled" };
     return outcome;
   } catch (error) {
     // Signing or preparing failed inside cutover: a clear 502, never a Worker exception.

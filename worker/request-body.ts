@@ -2,6 +2,7 @@ import { BODY_LIMITS } from "../routes/body-policy.ts";
 import { SAFE_METHODS } from "../routes/methods.ts";
 import type { RequestPlan } from "../routes/plan.ts";
 import type { Refusal } from "../routes/refusal.ts";
+import { raceTimeout, TIMED_OUT } from "../lib/timeout.ts";
 import { readUpTo } from "./read-bytes.ts";
 
 /** The body to send: a stream (sent once), or bytes kept in memory (may be sent again), or none. */
@@ -16,22 +17,28 @@ export interface RequestBody {
 /**
  * How a client's upload stands, while its body streams to a backend: so that a client that
  * stops sending is not taken for a backend that failed (a 502 when its stream breaks off, a
- * 504 when it stalls until the backend's timeout).
+ * 504 when it stalls), and so that the backend's `timeoutMs` counts from the moment the body
+ * has been sent, not while a slow client is still uploading.
  */
 export interface UploadWatch {
   /**
    * `failed`: the client's stream broke off, or ended before its declared Content-Length;
+   * `stalled`: the client sent nothing for the backend's `uploadIdleTimeoutMs`;
    * `waiting`: a read of the client's body is pending (or was, when the upload was cancelled):
-   * cutover waits on the client, not on the backend; `flowing`: neither — the body is all
-   * sent, or it is the backend that does not read it.
+   * cutover waits on the client, not on the backend; `flowing`: none of these — the body is
+   * all sent, or it is the backend that does not read it.
    */
-  state(): "failed" | "waiting" | "flowing";
+  state(): "failed" | "stalled" | "waiting" | "flowing";
   /**
-   * Aborted when the upload fails: the call that sends the body is aborted with it, and the
-   * body never ends. (workerd ends a chunked request body normally when its stream errors:
-   * a backend would read a cut-off body as a whole one.)
+   * Aborted when the upload fails or stalls: the call that sends the body is aborted with it,
+   * and the body never ends. (workerd ends a chunked request body normally when its stream
+   * errors: a backend would read a cut-off body as a whole one.)
    */
   readonly signal: AbortSignal;
+  /** Resolves when the client's body has been read to its end (sent on, or buffered). */
+  readonly sent: Promise<void>;
+  /** When (`Date.now()`) a chunk last went on towards the backend, or the backend's side asked for one. */
+  lastActivity(): number;
 }
 
 /** What was read of the client's body, a refusal before anything was sent, or the client breaking off while it was buffered. */
@@ -47,6 +54,14 @@ export const INCOMPLETE_BODY: Refusal = {
   detail: "The request body was not received in full: the client stopped sending it.",
 };
 
+/** The client sent none of its body for the backend's `uploadIdleTimeoutMs` (RFC 9110 §15.5.9). */
+export const UPLOAD_STALLED: Refusal = {
+  status: 408,
+  code: "upload_stalled",
+  title: "408 Request Timeout",
+  detail: "The request body did not arrive in time: the client stopped sending it.",
+};
+
 /**
  * Buffers the request body only when the plan needs it, within the body policy's limits
  * (`routes/body-policy.ts`): whole when the backend's signature covers it (a larger one is
@@ -54,45 +69,57 @@ export const INCOMPLETE_BODY: Refusal = {
  * send it again. Anything else streams.
  */
 export async function readRequestBody(request: Request, plan: RequestPlan): Promise<BodyRead> {
+  if (request.body === null) return { ok: true, value: { body: null, replayable: true } };
   const declared = request.headers.get("content-length");
-  let current: RequestBody = { body: request.body, replayable: request.body === null };
+  const length = declared !== null && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
+  // Watched from the first byte: a client that stalls while its body is buffered is as much
+  // the client's failure as one that stalls while it streams.
+  const { body: watched, watch } = watchUpload(request.body, length, plan.backend.uploadIdleTimeoutMs);
+  let current: RequestBody = { body: watched, replayable: false };
   try {
     const signed = plan.backend.signedBody;
     if (signed !== undefined && current.body instanceof ReadableStream) {
-      current = await bufferUpTo(current.body, declared, signed.bytes);
+      current = await bufferUpTo(current.body, declared, signed.bytes, watch.signal);
       if (!current.replayable) return { ok: false, refusal: signed.refusal };
     }
     const fallback = plan.fallback;
     if (fallback && current.body instanceof ReadableStream && (SAFE_METHODS.has(request.method) || fallback.unsafeMethods)) {
-      current = await bufferUpTo(current.body, declared, BODY_LIMITS.replayBytes);
+      current = await bufferUpTo(current.body, declared, BODY_LIMITS.replayBytes, watch.signal);
     }
   } catch {
-    // Reading the client's own stream failed: it broke off.
-    return { ok: false, refusal: INCOMPLETE_BODY, clientAbort: true };
+    // Reading the client's own stream failed: it broke off, or stalled.
+    return { ok: false, refusal: watch.state() === "stalled" ? UPLOAD_STALLED : INCOMPLETE_BODY, clientAbort: true };
   }
   if (!(current.body instanceof ReadableStream)) return { ok: true, value: current };
-  const length = declared !== null && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
-  const { body, watch } = watchUpload(current.body, length);
   // A stream made in JavaScript has no length of its own: without one, fetch() would send the
   // body chunked, and S3, function URLs and Heroku's router expect the client's Content-Length.
-  return { ok: true, value: { ...current, body: length === undefined ? body : body.pipeThrough(new FixedLengthStream(length)), upload: watch } };
+  return { ok: true, value: { ...current, body: length === undefined ? current.body : current.body.pipeThrough(new FixedLengthStream(length)), upload: watch } };
 }
 
 /**
  * The client's body as a stream that notes how the upload goes (see UploadWatch): a failed
- * read of the client's stream, or its end before `declaredLength`, aborts the watch's signal
- * (and the call it is given to) and leaves the body unended; and whether a read is waiting on
- * the client. Reads only when its reader does (high-water mark 0): a pending read always
- * means the backend's side asked for more and the client has not sent it.
+ * read of the client's stream, its end before `declaredLength`, or `idleMs` without a byte
+ * from the client aborts the watch's signal (and the call it is given to, or the buffering
+ * that reads it) and leaves the body unended; and whether a read is waiting on the client. Reads only when its reader does
+ * (high-water mark 0): a pending read always means the backend's side asked for more and the
+ * client has not sent it.
  */
-function watchUpload(source: ReadableStream<Uint8Array>, declaredLength: number | undefined): { readonly body: ReadableStream<Uint8Array>; readonly watch: UploadWatch } {
+function watchUpload(
+  source: ReadableStream<Uint8Array>,
+  declaredLength: number | undefined,
+  idleMs: number,
+): { readonly body: ReadableStream<Uint8Array>; readonly watch: UploadWatch } {
   const reader = source.getReader();
   let received = 0;
   let failed = false;
+  let stalled = false;
   let waiting = false;
   let cancelled = false;
   let cancelledWhileWaiting = false;
+  let lastActivity = Date.now();
   const failure = new AbortController();
+  let markSent = () => {};
+  const sent = new Promise<void>((resolve) => (markSent = resolve));
   // The call is aborted, and with it the reading of this stream (it is cancelled): the body
   // never ends, so no backend reads a cut-off body as a whole one.
   const fail = (error: Error) => {
@@ -103,9 +130,10 @@ function watchUpload(source: ReadableStream<Uint8Array>, declaredLength: number 
     {
       async pull(controller) {
         waiting = true;
-        let next: ReadableStreamReadResult<Uint8Array>;
+        lastActivity = Date.now();
+        let next: ReadableStreamReadResult<Uint8Array> | typeof TIMED_OUT;
         try {
-          next = await reader.read();
+          next = await raceTimeout(reader.read(), idleMs);
         } catch (error) {
           if (cancelled) return;
           return fail(error instanceof Error ? error : new Error(String(error)));
@@ -113,12 +141,18 @@ function watchUpload(source: ReadableStream<Uint8Array>, declaredLength: number 
           waiting = false;
         }
         if (cancelled) return;
+        if (next === TIMED_OUT) {
+          stalled = true;
+          return fail(new Error(`the client sent none of its body for ${idleMs} ms`));
+        }
+        lastActivity = Date.now();
         if (!next.done) {
           received += next.value.byteLength;
           return controller.enqueue(next.value);
         }
         if (declaredLength !== undefined && received < declaredLength) return fail(new Error(`the client's body ended after ${received} of ${declaredLength} bytes`));
         controller.close();
+        markSent();
       },
       cancel(reason) {
         cancelled = true;
@@ -129,7 +163,15 @@ function watchUpload(source: ReadableStream<Uint8Array>, declaredLength: number 
     },
     { highWaterMark: 0 },
   );
-  return { body, watch: { state: () => (failed ? "failed" : waiting || cancelledWhileWaiting ? "waiting" : "flowing"), signal: failure.signal } };
+  return {
+    body,
+    watch: {
+      state: () => (stalled ? "stalled" : failed ? "failed" : waiting || cancelledWhileWaiting ? "waiting" : "flowing"),
+      signal: failure.signal,
+      sent,
+      lastActivity: () => lastActivity,
+    },
+  };
 }
 
 /**
@@ -137,9 +179,9 @@ function watchUpload(source: ReadableStream<Uint8Array>, declaredLength: number 
  * bytes already read are put back in front of the rest of the stream, which is then
  * forwarded as usual.
  */
-async function bufferUpTo(body: ReadableStream<Uint8Array>, declaredLength: string | null, limit: number): Promise<RequestBody> {
+async function bufferUpTo(body: ReadableStream<Uint8Array>, declaredLength: string | null, limit: number, signal: AbortSignal): Promise<RequestBody> {
   if (declaredLength !== null && Number(declaredLength) > limit) return { replayable: false, body };
-  const read = await readUpTo(body, limit);
+  const read = await readUpTo(body, limit, { signal });
   if (read.complete) return { replayable: true, body: read.bytes.buffer as ArrayBuffer };
   return { replayable: false, body: prepend(read.chunks, read.reader) };
 }

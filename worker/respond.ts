@@ -3,7 +3,7 @@ import { responseHeaders, type ResponseHeaderList } from "../routes/compile.ts";
 import type { Refusal } from "../routes/refusal.ts";
 import type { Served } from "./attempt.ts";
 import { errorPage, gatewayErrorResponse } from "./error-page.ts";
-import { INCOMPLETE_BODY } from "./request-body.ts";
+import { INCOMPLETE_BODY, UPLOAD_STALLED } from "./request-body.ts";
 import { downstreamResponse } from "./headers.ts";
 import { withIdleTimeout } from "./idle-timeout.ts";
 import { unforwardableStatus } from "./unforwardable-status.ts";
@@ -72,8 +72,6 @@ export function refuse(refusal: Refusal, context: RequestContext, backendName = 
 }
 
 const BAD_RESPONSE: Refusal = { status: 502, code: "bad_response", title: "502 Bad Gateway", detail: "The backend's response could not be passed on." };
-/** The backend's timeout passed while cutover still waited for the client's body (RFC 9110 §15.5.9). */
-const UPLOAD_STALLED: Refusal = { status: 408, code: "upload_stalled", title: "408 Request Timeout", detail: "The request body did not arrive in time: the client stopped sending it." };
 
 /**
  * Whether responses say which route, backend and version served them: they reveal the

@@ -15,7 +15,7 @@ interface Point {
 }
 
 const routes = table({
-  backends: { impatient: { url: origin(ports.legacy), timeoutMs: 300 } },
+  backends: { impatient: { url: origin(ports.legacy), timeoutMs: 300, uploadIdleTimeoutMs: 1000 } },
   routes: [
     { id: "upload", match: { path: "/upload/*" }, to: "impatient" },
     { id: "slow", match: { path: "/slow/*" }, to: "impatient" },
@@ -71,7 +71,7 @@ describe("a client that stops sending its body", () => {
     expect((await w.metrics("upload")).impatient).toMatchObject({ requests: 1, proxyErrors: { "499": 1 } });
   });
 
-  it("stalling until the backend's timeout: a 408, counted as its own abort, not the backend's 504", async () => {
+  it("stalling for the backend's uploadIdleTimeoutMs: a 408, counted as its own abort, not the backend's 504", async () => {
     const w = await worker();
     let sent = false;
     const stalls = new ReadableStream<Uint8Array>({
@@ -104,6 +104,26 @@ describe("a client that stops sending its body", () => {
     const counted = (await w.metrics("slow")).impatient;
     expect(counted).toMatchObject({ requests: 1, proxyErrors: { "504": 1 } });
     expect(counted?.proxyErrors["499"]).toBeUndefined();
+  });
+
+  it("uploading slowly but steadily for longer than the backend's timeoutMs: the backend's answer, since the timeout counts from the body sent", async () => {
+    const w = await worker();
+    const id = crypto.randomUUID();
+    let sent = 0;
+    // Eight kilobytes, one every 100 ms: some 800 ms of upload against a 300 ms timeoutMs.
+    const dribbles = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent++ === 8) return controller.close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        controller.enqueue(kilobyte);
+      },
+    });
+    const response = await w.post("/upload/item", dribbles, { "x-test-id": id, "content-length": String(8 * 1024) });
+    expect(response.status).toBe(200);
+    await response.arrayBuffer();
+    const seen = (await (await fetch(`${origin(ports.legacy)}/__log?test=${id}`)).json()) as { bodyBytes: number }[];
+    expect(seen.map((r) => r.bodyBytes)).toEqual([8 * 1024]);
+    expect((await w.metrics("upload")).impatient).toMatchObject({ requests: 1, status: { "2xx": 1 } });
   });
 
   it("a whole upload still reaches the backend intact, with its length", async () => {
