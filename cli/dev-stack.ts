@@ -18,10 +18,21 @@ import { createDynamoClient } from "./dynamo-client.ts";
 import { ensureTable } from "./ensure-table.ts";
 import { startLocalDynamo } from "./local-dynamo.ts";
 import { UsageError } from "./usage-error.ts";
+import { startWorkerdDev } from "./workerd-dev.ts";
 import { PROJECT_ROOT, startWranglerDev } from "./wrangler-dev.ts";
+
+/**
+ * What runs the Worker locally: `workerd`, the bundle `wrangler deploy` uploads on plain
+ * workerd, as production serves it; `wrangler`, `wrangler dev`, whose proxy changes requests
+ * and responses on their way (docs/local-runs.md).
+ */
+export type DevRuntime = "workerd" | "wrangler";
+
+export const DEV_RUNTIMES: readonly DevRuntime[] = ["workerd", "wrangler"];
 
 export interface DevStackOptions {
   readonly port: number;
+  readonly runtime: DevRuntime;
   /** A route table file to serve instead of the stored or the demo table. */
   readonly routesFile?: string;
   /** Start the demo legacy app and Lambda backend (default true). */
@@ -44,6 +55,7 @@ export interface DevStackOptions {
 }
 
 export interface DevStack {
+  readonly runtime: DevRuntime;
   readonly workerUrl: string;
   /** The dashboard, on its own origin (the admin host `localhost`). */
   readonly dashboardUrl: string;
@@ -70,7 +82,8 @@ const DEV_CREDENTIALS = { accessKeyId: "AKIDCUTOVERDEV", secretAccessKey: "cutov
 /**
  * The local stack of `cutover dev` / `npm start`, all on 127.0.0.1 with no AWS account and no
  * Cloudflare login: an embedded DynamoDB, the demo backends, the route table stored before
- * the Worker starts (so it never serves an older one first), and the Worker under wrangler dev.
+ * the Worker starts (so it never serves an older one first), and the Worker on plain workerd
+ * or under wrangler dev.
  */
 export async function startDevStack(options: DevStackOptions): Promise<DevStack> {
   const stops: (() => Promise<void>)[] = [];
@@ -138,7 +151,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (options.awsCredentials === "env" && !(backendCredentials.accessKeyId && backendCredentials.secretAccessKey)) {
       throw new UsageError("--aws-credentials env needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (e.g. from `aws configure export-credentials --format env`).");
     }
-    const worker = await startWranglerDev({
+    const startWorker = options.runtime === "workerd" ? startWorkerdDev : startWranglerDev;
+    const worker = await startWorker({
       port: options.port,
       vars: {
         CUTOVER_DYNAMODB_TABLE: DEV_TABLE,
@@ -161,7 +175,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         CUTOVER_WEBHOOK_ALLOW_PRIVATE: "on",
         ...(legacyUrl ? { CUTOVER_LEGACY_URL: legacyUrl } : {}),
       },
-      // Through a file only this user can read, never the command line.
+      // Through a file only this user can read (wrangler's --env-file, workerd's config), never a command line.
       secrets: {
         // The local DynamoDB's credentials, apart from those that sign requests to backends.
         CUTOVER_DYNAMODB_ACCESS_KEY_ID: DEV_CREDENTIALS.accessKeyId,
@@ -180,7 +194,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     // The rollout controller: in production a Cron Trigger each minute; here every few seconds.
     const ticker = startRolloutTicker(worker.url, adminToken);
     stops.push(async () => ticker.stop());
-    return { workerUrl: worker.url, dashboardUrl: `http://${DEV_ADMIN_HOST}:${options.port}/_cutover/`, webhookSecret, legacyUrl, accountsUrl, dynamoEndpoint: dynamo.endpoint, adminToken, overrideSecret, version, table, tableSource, stop };
+    return { runtime: options.runtime, workerUrl: worker.url, dashboardUrl: `http://${DEV_ADMIN_HOST}:${options.port}/_cutover/`, webhookSecret, legacyUrl, accountsUrl, dynamoEndpoint: dynamo.endpoint, adminToken, overrideSecret, version, table, tableSource, stop };
   } catch (error) {
     await stop();
     throw error;

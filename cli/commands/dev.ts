@@ -4,13 +4,14 @@ import { Option } from "commander";
 import { signOverride } from "../../routes/override-token.ts";
 import type { RouteTable } from "../../routes/schema.ts";
 import { describeRoutes } from "../describe-table.ts";
-import { startDevStack, type DevStack } from "../dev-stack.ts";
+import { DEV_RUNTIMES, startDevStack, type DevRuntime, type DevStack } from "../dev-stack.ts";
 import { parsePort, parseWorkerPort } from "../options.ts";
 import { UsageError } from "../usage-error.ts";
 
 interface DevOptions {
   routes?: string;
   port: number;
+  runtime: DevRuntime;
   legacyPort: number;
   accountsPort: number;
   demo: boolean;
@@ -23,9 +24,14 @@ interface DevOptions {
 export function registerDev(program: Command): void {
   program
     .command("dev")
-    .description("run the local stack: embedded DynamoDB, the Worker under wrangler dev, a demo legacy app and a demo Lambda backend")
+    .description("run the local stack: embedded DynamoDB, the Worker (on plain workerd, as deployed, or under wrangler dev), a demo legacy app and a demo Lambda backend")
     .option("--routes <file>", "serve this route table file (stored before the Worker starts)")
     .option("--port <n>", "port of the Worker", parseWorkerPort, 8787)
+    .addOption(
+      new Option("--runtime <name>", "what runs the Worker: the deployed bundle on plain workerd (workerd), or wrangler dev, whose proxy rewrites Location and Accept-Encoding (wrangler); docs/local-runs.md")
+        .choices(DEV_RUNTIMES)
+        .default("workerd"),
+    )
     .option("--legacy-port <n>", "port of the demo legacy app", parsePort, 8788)
     .option("--accounts-port <n>", "port of the demo Lambda backend", parsePort, 8789)
     .option("--no-demo", "do not start the demo legacy app and Lambda backend")
@@ -37,6 +43,7 @@ export function registerDev(program: Command): void {
       if (!options.demo && !options.routes) throw new UsageError("--no-demo needs --routes FILE: without the demo backends, say where requests go.");
       const stack = await startDevStack({
         port: options.port,
+        runtime: options.runtime,
         routesFile: options.routes,
         demo: options.demo,
         legacyPort: options.legacyPort,
@@ -79,7 +86,7 @@ async function banner(stack: DevStack, memory: boolean): Promise<string> {
     "",
     "cutover is running",
     "",
-    `  Worker (the proxy)   ${w}`,
+    `  Worker (the proxy)   ${w}   ${stack.runtime === "workerd" ? "the deployed bundle on plain workerd (restart to pick up code changes)" : "under wrangler dev (reloads on code changes; its proxy rewrites some headers: docs/local-runs.md)"}`,
     stack.legacyUrl ? `  legacy app (demo)    ${stack.legacyUrl}   a Heroku-style dyno` : undefined,
     stack.accountsUrl ? `  accounts (demo)      ${stack.accountsUrl}   a Lambda handler behind a function URL with AWS_IAM auth (SigV4 checked)` : undefined,
     `  DynamoDB (local)     ${stack.dynamoEndpoint}   ${memory ? "in memory" : "data in .cutover/ (--fresh starts over)"}`,
