@@ -24,7 +24,7 @@ describe("the client as Rails sees it", () => {
   beforeAll(async () => {
     edge = await startEdge({
       bundleRoot: inject("cutoverBundleRoot"),
-      table: { backends: { legacy: { url: `http://127.0.0.1:${inject("railsPort")}` } }, default: "legacy" },
+      table: { backends: { legacy: { url: `http://127.0.0.1:${inject("railsPort")}` } }, default: "legacy", routes: [] },
     });
   });
 

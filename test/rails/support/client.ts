@@ -60,3 +60,33 @@ export function json<T>(visited: Visit): T {
     throw new Error(`not JSON (status ${visited.status}): ${visited.body.toString().slice(0, 300)}`, { cause: error });
   }
 }
+
+/** A client's cookie jar: what Set-Cookie lines said, sent back as one Cookie header. */
+export class CookieJar {
+  readonly #cookies = new Map<string, string>();
+
+  /** Takes every Set-Cookie line of a response. */
+  take(visited: Visit): this {
+    for (const line of setCookieLines(visited)) {
+      const pair = line.split(";", 1)[0] ?? "";
+      const at = pair.indexOf("=");
+      if (at > 0) this.#cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1).trim());
+    }
+    return this;
+  }
+
+  get(name: string): string | undefined {
+    return this.#cookies.get(name);
+  }
+
+  header(): string {
+    return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+}
+
+/** Every Set-Cookie line of a response, as received. */
+export function setCookieLines(visited: Visit): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < visited.rawHeaders.length; i += 2) if (visited.rawHeaders[i]?.toLowerCase() === "set-cookie") lines.push(String(visited.rawHeaders[i + 1]));
+  return lines;
+}
