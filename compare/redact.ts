@@ -1,4 +1,5 @@
 import type { Difference } from "./difference.ts";
+import { SET_COOKIE_ATTRIBUTES } from "./header-rules.ts";
 import { formatPath, pathContains, pathMatches, pathSegments } from "./json-path.ts";
 import { scrubUrls } from "./scrub-urls.ts";
 import { DEFAULT_REDACTION, isSecretHeader, isSecretKey, isSecretQuery, REDACTED, type Redaction } from "./secret-names.ts";
@@ -27,6 +28,7 @@ import { DEFAULT_REDACTION, isSecretHeader, isSecretKey, isSecretQuery, REDACTED
  */
 
 const MAX_VALUE_LENGTH = 200;
+const COOKIE_ATTRIBUTES_FIELD = `header:${SET_COOKIE_ATTRIBUTES}`;
 /** Request values shorter than this are not scrubbed from samples (they would match too much). */
 const MIN_SCRUBBED_LENGTH = 6;
 /**
@@ -62,7 +64,8 @@ export function redactDifferences(differences: readonly Difference[], redaction:
     const path = difference.field.startsWith("body:") ? difference.field.slice(5) : undefined;
     const covering = path === undefined ? undefined : coveringRule(path, redaction);
     const secret =
-      (difference.field.startsWith("header:") && isSecretHeader(difference.field.slice(7), redaction)) ||
+      // A cookie's attributes are listed by cutover (`name: Secure, HttpOnly`): no value in them.
+      (difference.field.startsWith("header:") && difference.field !== COOKIE_ATTRIBUTES_FIELD && isSecretHeader(difference.field.slice(7), redaction)) ||
       covering !== undefined ||
       (path !== undefined && redaction.bodyRules.some((body) => pathContains(path, body.pattern)));
     const clean = (value: unknown) => (value === undefined ? undefined : secret ? REDACTED : truncate(scrubValue(value, scrubbed, redaction)));

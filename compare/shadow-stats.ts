@@ -1,4 +1,4 @@
-import type { Comparison } from "./compare-responses.ts";
+import { isHeaderField, type Comparison } from "./compare-responses.ts";
 import type { Difference } from "./difference.ts";
 import { utf8Length } from "../lib/bytes.ts";
 import { generalizePath } from "./json-path.ts";
@@ -29,11 +29,16 @@ export interface ShadowStats {
   /** Copies not made because too many were already in flight in the isolate (load shedding). */
   shed: number;
   noiseCompared: number;
-  /** Mismatches per field (array indices generalized: `$.items[*].price`). */
+  /** Comparisons that differed per field (array indices generalized: `$.items[*].price`), headers (`header:<name>`) too. */
   readonly fields: Map<string, number>;
+  /** How each header field (a key of `fields`) differed: missing on the candidate, extra, another value. */
+  readonly headerKinds: Map<string, HeaderKinds>;
   /** Differences between two control responses, per field. */
   readonly noise: Map<string, number>;
-  /** Comparisons per set of differing fields ("" for an exact match), so noise can be discounted later. */
+  /**
+   * Comparisons per set of differing status and body fields ("" for a match, whatever the
+   * headers), so noise can be discounted later.
+   */
   readonly signatures: Map<string, number>;
   /** Latency bucket → count. */
   readonly controlLatency: Map<number, number>;
@@ -59,6 +64,7 @@ export function emptyStats(): ShadowStats {
     shed: 0,
     noiseCompared: 0,
     fields: new Map(),
+    headerKinds: new Map(),
     noise: new Map(),
     signatures: new Map(),
     controlLatency: new Map(),
@@ -67,9 +73,16 @@ export function emptyStats(): ShadowStats {
   };
 }
 
-/** The fields of a comparison's real differences, as counted: generalized, sorted, one per line. */
+/** How a header differed, counted per header field. */
+export interface HeaderKinds {
+  missing: number;
+  extra: number;
+  value: number;
+}
+
+/** The status and body fields of a comparison's real differences, as counted: generalized, sorted, one per line. */
 function signatureOf(differences: readonly Difference[], redaction: Redaction = DEFAULT_REDACTION): string {
-  return [...new Set(differences.map((d) => countedField(d.field, redaction)))].sort().join("\n");
+  return [...new Set(differences.filter((d) => !isHeaderField(d.field)).map((d) => countedField(d.field, redaction)))].sort().join("\n");
 }
 
 export function generalizeField(field: string): string {
@@ -101,14 +114,43 @@ export function recordComparison(
   stats.compared++;
   if (comparison.tooLarge) stats.tooLarge++;
   const signature = signatureOf(comparison.differences, redaction);
-  for (const field of signature === "" ? [] : signature.split("\n")) countField(stats.fields, field);
+  const counted = new Map<string, Difference["kind"]>();
+  for (const difference of comparison.differences) {
+    const field = countedField(difference.field, redaction);
+    if (!counted.has(field)) counted.set(field, difference.kind);
+  }
+  for (const [field, kind] of counted) {
+    const key = countField(stats.fields, field);
+    if (isHeaderField(key)) countKind(stats.headerKinds, key, kind, 1);
+  }
   // A signature is a storage key too: keep it bounded in count and length.
   const key =
     utf8Length(signature) <= MAX_SIGNATURE_BYTES && (stats.signatures.has(signature) || stats.signatures.size < MAX_SIGNATURES) ? signature : OTHER_SIGNATURE;
   add(stats.signatures, key, 1);
   add(stats.controlLatency, latencyBucket(controlMs), 1);
   add(stats.candidateLatency, latencyBucket(candidateMs), 1);
-  if (signature !== "" && stats.samples.length < MAX_SAMPLES_PER_FLUSH) stats.samples.push(sample());
+  if (counted.size > 0) keepSample(stats.samples, signature !== "", sample);
+}
+
+/**
+ * Keeps a sample of a comparison that differed. Once the flush's samples are full, one whose
+ * status or body differed takes the place of one where only headers did: those are what an
+ * operator must see an example of first.
+ */
+function keepSample(samples: ShadowSample[], answerDiffered: boolean, sample: () => ShadowSample): void {
+  if (samples.length < MAX_SAMPLES_PER_FLUSH) {
+    samples.push(sample());
+    return;
+  }
+  if (!answerDiffered) return;
+  const headersOnly = samples.findIndex((kept) => kept.differences.every((difference) => isHeaderField(difference.field)));
+  if (headersOnly !== -1) samples[headersOnly] = sample();
+}
+
+function countKind(map: Map<string, HeaderKinds>, field: string, kind: Difference["kind"], count: number): void {
+  const kinds = map.get(field) ?? { missing: 0, extra: 0, value: 0 };
+  if (kind === "missing" || kind === "extra" || kind === "value") kinds[kind] += count;
+  map.set(field, kinds);
 }
 
 export function recordCandidateError(stats: ShadowStats, controlMs: number): void {
@@ -122,8 +164,11 @@ export function recordNoise(stats: ShadowStats, differences: readonly Difference
   for (const field of new Set(differences.filter((d) => d.field !== "status").map((d) => countedField(d.field, redaction)))) countField(stats.noise, field);
 }
 
-function countField(map: Map<string, number>, field: string): void {
-  add(map, map.has(field) || map.size < MAX_FIELDS ? field : OTHER_FIELDS, 1);
+/** Counts a field, or "(other fields)" past the cap; answers the key counted. */
+function countField(map: Map<string, number>, field: string): string {
+  const key = map.has(field) || map.size < MAX_FIELDS ? field : OTHER_FIELDS;
+  add(map, key, 1);
+  return key;
 }
 
 /** Adds `from` into `into` (to put back a batch whose flush failed). */
@@ -140,6 +185,7 @@ export function mergeStats(into: ShadowStats, from: ShadowStats): void {
   ] as const) {
     for (const [key, count] of source) add(map, key, count);
   }
+  for (const [field, kinds] of from.headerKinds) for (const kind of ["missing", "extra", "value"] as const) countKind(into.headerKinds, field, kind, kinds[kind]);
   for (const [bucket, count] of from.controlLatency) add(into.controlLatency, bucket, count);
   for (const [bucket, count] of from.candidateLatency) add(into.candidateLatency, bucket, count);
   into.samples.push(...from.samples.slice(0, Math.max(0, MAX_SAMPLES_PER_FLUSH - into.samples.length)));

@@ -1,6 +1,6 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { StoredShadowStats } from "../compare/shadow-report.ts";
-import { emptyStats, mergeStats, type ShadowSample, type ShadowStats } from "../compare/shadow-stats.ts";
+import { emptyStats, mergeStats, type HeaderKinds, type ShadowSample, type ShadowStats } from "../compare/shadow-stats.ts";
 import type { DynamoApi } from "./dynamo-api.ts";
 import { queryItems } from "./query-items.ts";
 import { addCounters, wasRefused } from "./add-counters.ts";
@@ -12,14 +12,18 @@ import { addCounters, wasRefused } from "./add-counters.ts";
  *
  * | sk                   | holds                                                        |
  * |----------------------|--------------------------------------------------------------|
- * | h#<hour>#stats       | compared, tooLarge, candidateErrors, shed, noiseCompared, first/last; `matched` (comparisons that found no difference) and the latency histograms (`lc<i>` control, `ln<i>` candidate: bucket i) |
- * | h#<hour>#field#<f>   | mismatches of one field                                      |
+ * | h#<hour>#stats       | compared, tooLarge, candidateErrors, shed, noiseCompared, first/last; `matched` (comparisons with no status or body difference; before issue 24, no difference at all) and the latency histograms (`lc<i>` control, `ln<i>` candidate: bucket i) |
+ * | h#<hour>#field#<f>   | comparisons in which one field differed (`count`); for a header, also how: `missing`, `extra`, `value` |
  * | h#<hour>#noise#<f>   | control-vs-control differences of one field                  |
  * | h#<hour>#sig#<fields>| comparisons whose differing fields were exactly these        |
  * | sample#<time>#…      | a recent redacted mismatch, with expiresAt                   |
  *
  * So a flush of comparisons that all matched is one write, the stats item, whatever their
- * number; differences add an item per field and per signature. (Before, the exact-match
+ * number; differences add an item per field and per signature. Signatures hold status and
+ * body fields only: a comparison whose only differences are headers matched (the `sig#`
+ * items of earlier epochs may name headers too; the report reads those fields as headers
+ * again). Header field items of earlier epochs have no `missing`/`extra`/`value`: how those
+ * differed is unknown. (Before, the exact-match
  * signature and each histogram had items of their own, `h#<hour>#sig#` and
  * `h#<hour>#lat#control|candidate`: they are still read.)
  *
@@ -104,7 +108,15 @@ export function createShadowStore(options: { client: DynamoApi; tableName: strin
       const counted = (key: "fields" | "noise" | "signatures", prefix: string, attribute: "field" | "fields") => {
         for (const [name, count] of stats[key]) {
           if (key === "signatures" && name === "") continue; // in the stats item
-          writes.push({ send: () => add(pk, `${hour}${prefix}#${name}`, { count }, { [attribute]: name }), part: part((into) => into[key].set(name, count)) });
+          // How a header differed rides on its field's item: one write, added up with it.
+          const kinds = key === "fields" ? stats.headerKinds.get(name) : undefined;
+          writes.push({
+            send: () => add(pk, `${hour}${prefix}#${name}`, { count, ...kinds }, { [attribute]: name }),
+            part: part((into) => {
+              into[key].set(name, count);
+              if (kinds !== undefined) into.headerKinds.set(name, { ...kinds });
+            }),
+          });
         }
       };
       counted("fields", "field", "field");
@@ -178,6 +190,7 @@ function toStored(counters: readonly Record<string, unknown>[], sampleItems: rea
   let firstAt: string | null = null;
   let lastAt: string | null = null;
   const fields: Record<string, number> = {};
+  const headerKinds: Record<string, HeaderKinds> = {};
   const noise: Record<string, number> = {};
   const signatures: Record<string, number> = {};
   const controlLatency: Record<number, number> = {};
@@ -197,8 +210,13 @@ function toStored(counters: readonly Record<string, unknown>[], sampleItems: rea
         const bucket = /^l([cn])(\d+)$/.exec(name);
         if (bucket) add(bucket[1] === "c" ? controlLatency : candidateLatency, Number(bucket[2]), value);
       }
-    } else if (sk.startsWith("field#")) add(fields, String(item.field), item.count);
-    else if (sk.startsWith("noise#")) add(noise, String(item.field), item.count);
+    } else if (sk.startsWith("field#")) {
+      add(fields, String(item.field), item.count);
+      if ("missing" in item || "extra" in item || "value" in item) {
+        const kinds = (headerKinds[String(item.field)] ??= { missing: 0, extra: 0, value: 0 });
+        for (const kind of ["missing", "extra", "value"] as const) kinds[kind] += num(item[kind]);
+      }
+    } else if (sk.startsWith("noise#")) add(noise, String(item.field), item.count);
     else if (sk.startsWith("sig#")) add(signatures, String(item.fields), item.count);
     else if (sk.startsWith("lat#")) {
       const histogram = sk === "lat#control" ? controlLatency : candidateLatency;
@@ -221,6 +239,7 @@ function toStored(counters: readonly Record<string, unknown>[], sampleItems: rea
     firstAt,
     lastAt,
     fields,
+    headerKinds,
     noise,
     signatures,
     controlLatency,

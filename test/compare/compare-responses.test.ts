@@ -58,13 +58,15 @@ describe("compareResponses", () => {
       { status: 500, headers: [["content-type", "application/json"], ["x-version", "2"], ["etag", '"e"']] },
     );
     const result = compareResponses(a, b, rules);
+    // Status and body first (they decide the match), then headers.
     expect(result.differences).toEqual([
       { field: "status", kind: "status", control: 200, candidate: 500 },
+      { field: "body:$.id", kind: "value", control: 1, candidate: 2 },
       { field: "header:cache-control", kind: "missing", control: "no-store" },
       { field: "header:etag", kind: "extra", candidate: '"e"' },
-      { field: "body:$.id", kind: "value", control: 1, candidate: 2 },
     ]);
-    expect(result.ignored.map((d) => d.field)).toEqual(["header:x-version", "body:$.meta.requestId", "body:$.items[0].updatedAt"]);
+    expect(result.matched).toBe(false);
+    expect(result.ignored.map((d) => d.field)).toEqual(["body:$.meta.requestId", "body:$.items[0].updatedAt", "header:x-version"]);
   });
 
   it("compares every Set-Cookie header", () => {
@@ -82,7 +84,7 @@ describe("compareResponses", () => {
   it("compares only status and headers when a body was over the cap", () => {
     const big: Observation = { ...response({}), body: undefined };
     const result = compareResponses(big, response({ other: true }), rules);
-    expect(result).toEqual({ differences: [], ignored: [], tooLarge: true });
+    expect(result).toEqual({ differences: [], ignored: [], matched: true, tooLarge: true });
   });
 });
 

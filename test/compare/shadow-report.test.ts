@@ -21,6 +21,7 @@ function stored(stats: ShadowStats): StoredShadowStats {
     firstAt: null,
     lastAt: null,
     fields: Object.fromEntries(stats.fields),
+    headerKinds: Object.fromEntries(stats.headerKinds),
     noise: Object.fromEntries(stats.noise),
     signatures: Object.fromEntries(stats.signatures),
     controlLatency: Object.fromEntries(stats.controlLatency),
@@ -50,7 +51,7 @@ describe("buildShadowReport", () => {
     ]);
     // The example says which request produced it.
     expect(report.differences[0]?.example).toMatchObject({ method: "GET", path: "/x" });
-    expect(report.verdict).toEqual({ ready: false, summary: "not ready: 72.73 % of 11 matched (threshold 99 %); most frequent difference: body:$.a" });
+    expect(report.verdict).toEqual({ ready: false, summary: "not ready: 72.73 % of 11 matched in status and body (threshold 99 %); most frequent difference: body:$.a", securityHeaders: [] });
     expect(report.latency.control.p50).toBe(10);
     expect(report.latency.candidate.p99).toBe(40);
   });
@@ -63,7 +64,7 @@ describe("buildShadowReport", () => {
     recordNoise(stats, compareResponses(json({ generatedAt: 1 }), json({ generatedAt: 2 }), rules).differences);
     const after = buildShadowReport("r", stored(stats), { minComparisons: 10, threshold: 99, noiseRate: 0.05 });
     expect(after).toMatchObject({ matched: 20, matchRate: 100, noise: [{ field: "body:$.generatedAt", count: 1 }], differences: [] });
-    expect(after.verdict).toEqual({ ready: true, summary: "ready to cut over: 100 % of 20 matched (threshold 99 %)" });
+    expect(after.verdict).toEqual({ ready: true, summary: "ready to cut over: 100 % of 20 matched in status and body (threshold 99 %)", securityHeaders: [] });
   });
 
   it("does not discount a field the candidate gets wrong far more often than the control varies", () => {
@@ -88,13 +89,14 @@ describe("buildShadowReport", () => {
     expect(buildShadowReport("r", stored(stats), { minComparisons: 1, threshold: 99, noiseRate: 0.05 }).verdict).toEqual({
       ready: false,
       summary: "not verified: 3 of 3 bodies were over shadow.maxBodyBytes and only their status and headers were compared",
+      securityHeaders: [],
     });
   });
 
   it("withholds a verdict until there are enough comparisons", () => {
     const stats = emptyStats();
     observe(stats, json({ a: 1 }), json({ a: 1 }));
-    expect(buildShadowReport("r", stored(stats)).verdict).toEqual({ ready: false, summary: "not enough data: 1 of 1000 comparisons" });
+    expect(buildShadowReport("r", stored(stats)).verdict).toEqual({ ready: false, summary: "not enough data: 1 of 1000 comparisons", securityHeaders: [] });
   });
 });
 

@@ -208,6 +208,32 @@ describe("DynamoDB shadow store: items of the earlier layout", () => {
     await store.flush("r", batch);
     expect(await store.read("r")).toMatchObject({ compared: 5, signatures: { "": 5 }, controlLatency: { 2: 5 }, candidateLatency: { 4: 5 } });
   });
+
+  it("reads header fields and signatures written before header differences were judged apart", async () => {
+    const client = createDynamoClient(fixtures.connection, 3);
+    const tableName = `cutover-test-${crypto.randomUUID()}`;
+    await ensureTable(client, tableName);
+    const store = createShadowStore({ client: createDynamoApi(fixtures.connection), tableName });
+    const hour = `h#${new Date().toISOString().slice(0, 13)}#`;
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    // 4 comparisons whose only difference was a header, as the release before stored them.
+    for (const item of [
+      { sk: `${hour}stats`, compared: 4, expiresAt },
+      { sk: `${hour}field#header:x-frame-options`, count: 4, field: "header:x-frame-options", expiresAt },
+      { sk: `${hour}sig#header:x-frame-options`, count: 4, fields: "header:x-frame-options", expiresAt },
+    ]) {
+      await client.send(new PutItemCommand({ TableName: tableName, Item: marshall({ pk: "shadow#r", ...item }) }));
+    }
+    const stored = await store.read("r");
+    expect(stored).toMatchObject({ compared: 4, fields: { "header:x-frame-options": 4 }, headerKinds: {}, signatures: { "header:x-frame-options": 4 } });
+    const { buildShadowReport } = await import("../../compare/shadow-report.ts");
+    expect(buildShadowReport("r", stored, { minComparisons: 1, threshold: 99, noiseRate: 0.05 })).toMatchObject({
+      matched: 4,
+      matchRate: 100,
+      headers: [{ name: "x-frame-options", security: true, count: 4 }],
+      verdict: { ready: true, securityHeaders: ["x-frame-options"] },
+    });
+  });
 });
 
 describe("DynamoDB store: tables larger than one item", () => {

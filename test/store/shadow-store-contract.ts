@@ -85,6 +85,26 @@ export function describeShadowStoreContract(name: string, fixture: ShadowStoreFi
       expect((await store.read("r")).compared).toBe(0);
     });
 
+    it("stores how each header differed with its field, adds it up, and hands it back when refused", async () => {
+      const { store, failNextWrite } = await fixture.create();
+      const headers = (compared: number) => {
+        const stats = batch(compared);
+        stats.fields.set("header:x-frame-options", compared);
+        stats.headerKinds.set("header:x-frame-options", { missing: compared - 1, extra: 0, value: 1 });
+        stats.fields.set("body:$.a", 1);
+        return stats;
+      };
+      await store.flush("r", headers(3));
+      failNextWrite("field#header:x-frame-options", "refused");
+      const outcome = await store.flush("r", headers(4));
+      expect(outcome.retry?.headerKinds.get("header:x-frame-options")).toEqual({ missing: 3, extra: 0, value: 1 });
+      expect(await store.flush("r", outcome.retry ?? emptyStats())).toEqual({ retry: undefined, lost: 0 });
+      const stored = await store.read("r");
+      expect(stored.fields).toEqual({ "header:x-frame-options": 7, "body:$.a": 2 });
+      // A body field has no kinds; a header's add up to its count.
+      expect(stored.headerKinds).toEqual({ "header:x-frame-options": { missing: 5, extra: 0, value: 2 } });
+    });
+
     it("keeps routes apart", async () => {
       const { store } = await fixture.create();
       await store.flush("a", batch(1));
