@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -12,7 +12,7 @@ import { refusedPort } from "../support/upstream.ts";
 /**
  * `npm start` / `cutover dev` started and stopped the ways operators and their tools do it:
  * a stop signal to the npm parent (IDE stop buttons, systemd, docker stop) leaves no process
- * and no port behind; a restart keeps the stored table; `--routes` is served from the very
+ * and no port behind; a restart (under either runtime) keeps the stored table; `--routes` is served from the very
  * first request; a port in use is one clear line.
  */
 describe("the local stack's lifecycle", () => {
@@ -71,20 +71,29 @@ describe("the local stack's lifecycle", () => {
     const npm = await start("npm", ["start", "--silent", "--", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0", "--data-dir", dataDir]);
     expect(npm.output()).toMatch(/Routes \(version 1, applied now\)/);
     const tree = descendants(npm.child.pid as number);
-    expect(tree.length).toBeGreaterThanOrEqual(3); // node (cutover dev), wrangler, workerd
+    expect(tree.length).toBeGreaterThanOrEqual(2); // node (cutover dev), workerd
     npm.child.kill("SIGTERM");
     await exited(npm.child);
     for (let i = 0; i < 50 && (tree.some(alive) || (await listening(port))); i++) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(tree.filter(alive)).toEqual([]);
     expect(await listening(port)).toBe(false);
 
-    // A restart over the same data: the stored table, with commands that work on it.
-    const again = await start(process.execPath, ["cli/cutover.ts", "dev", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0", "--data-dir", dataDir]);
+    // A restart over the same data, under wrangler dev: the stored table, with commands that work on it.
+    const again = await start(process.execPath, ["cli/cutover.ts", "dev", "--runtime", "wrangler", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0", "--data-dir", dataDir]);
     expect(again.output()).toMatch(/Routes \(version 1, kept from the last run\)/);
     expect(again.output()).toContain("npx cutover routes weights accounts-read legacy=0 accounts=100");
+    expect(again.output()).toContain("under wrangler dev");
+    // wrangler gets its secrets through a dotenv file only this user can read, named on its command line.
+    const wrangler = descendants(again.child.pid as number)
+      .map((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" "))
+      .find((line) => line.includes("wrangler.js dev"));
+    const envFile = /--env-file (\S+)/.exec(wrangler ?? "")?.[1] ?? "";
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(envFile)).mode & 0o777).toBe(0o700);
     again.child.kill("SIGHUP");
     await exited(again.child);
     expect(again.child.exitCode).toBe(0);
+    expect(existsSync(envFile)).toBe(false);
 
     // --routes with another table: stored before the Worker starts, so even the first request gets it.
     const file = path.join(dataDir, "..", `routes-${port}.json`);

@@ -221,7 +221,7 @@ describe("the local stack (npm start)", () => {
     // Three steps and the bake at 100 %, each settling and opening its window on a tick every 3 s.
   }, 150_000);
 
-  it("hands wrangler its secrets in a file only this user can read, never on a command line anyone can read; its DynamoDB answers no web page", async () => {
+  it("hands workerd its secrets in a file only this user can read, never on a command line anyone can read; its DynamoDB answers no web page", async () => {
     const token = /CUTOVER_TOKEN=(\S+)/.exec(stack.output())?.[1] ?? "";
     const processes = readdirSync("/proc").filter((entry) => /^\d+$/.test(entry));
     const commandLines = processes.map((pid) => {
@@ -231,15 +231,23 @@ describe("the local stack (npm start)", () => {
         return "";
       }
     });
-    const wrangler = commandLines.find((line) => line.includes("wrangler.js dev") && line.includes(`--port ${port}`));
-    expect(wrangler).toBeDefined();
     for (const secret of ["CUTOVER_SESSION_SECRET", "CUTOVER_ADMIN_TOKENS", "CUTOVER_OVERRIDE_SECRET", "CUTOVER_WEBHOOK_SECRET", "AWS_SECRET_ACCESS_KEY", "cutover-dev-secret"]) {
       expect(commandLines.filter((line) => line.includes(secret)), secret).toEqual([]);
     }
-    const envFile = /--env-file (\S+)/.exec(wrangler ?? "")?.[1] ?? "";
-    expect(statSync(envFile).mode & 0o777).toBe(0o600);
-    expect(statSync(path.dirname(envFile)).mode & 0o777).toBe(0o700);
-    secretsFile = envFile;
+    // The stack's workerd: its config (this user's to read) is the one serving this port.
+    const configs = commandLines.flatMap((line) => /workerd serve (\S+)/.exec(line)?.[1] ?? []);
+    const config = configs.find((file) => {
+      try {
+        return readFileSync(file, "utf8").includes(`"127.0.0.1:${port}"`);
+      } catch {
+        return false;
+      }
+    });
+    expect(config).toBeDefined();
+    expect(readFileSync(config ?? "", "utf8")).toContain("CUTOVER_SESSION_SECRET");
+    expect(statSync(config ?? "").mode & 0o777).toBe(0o600);
+    expect(statSync(path.dirname(config ?? "")).mode & 0o777).toBe(0o700);
+    secretsFile = config ?? "";
     // The admin token works, so the secrets reached the Worker.
     expect((await fetch(`http://127.0.0.1:${port}/_cutover/api/routes`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
 
@@ -255,7 +263,7 @@ describe("the local stack (npm start)", () => {
     const exited = new Promise<number | null>((resolve) => stack.child.once("exit", (code) => resolve(code)));
     stack.child.kill("SIGINT");
     expect(await exited).toBe(0);
-    // The secrets file went with it.
+    // The config holding the secrets went with it.
     expect(existsSync(secretsFile)).toBe(false);
     const refused = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
