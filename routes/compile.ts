@@ -9,6 +9,7 @@ import type { Refusal } from "./refusal.ts";
 import { lazyRoutesOf } from "./table-lines.ts";
 import type { Backend, FallbackTrigger, Route, RouteTable, Shadow } from "./schema.ts";
 import { deepFreeze } from "./validate.ts";
+import { DEFAULT_IDENTITY_TTL_SECONDS } from "../identity/identity-claims.ts";
 
 /** Heroku's router gives up after 30 s, so a legacy app never needs longer. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -29,6 +30,18 @@ export interface CompiledBackend {
   readonly signedBody: { readonly bytes: number; readonly refusal: Refusal } | undefined;
   /** Methods it answers, when not all (S3: GET and HEAD), and the 405 for the others. */
   readonly methods: { readonly allowed: ReadonlySet<string>; readonly refusal: Refusal } | undefined;
+  /**
+   * The signed-in user it is told of (X-Cutover-Identity): never on the table's default
+   * backend, whatever the table says (validation refuses it there too), so that no path —
+   * a fallback, a shadow's control, a noise call — hands legacy a token.
+   */
+  readonly identity: { readonly fields: readonly string[]; readonly ttlSeconds: number } | undefined;
+}
+
+/** The app's session cookie, read at the edge (`session`: for `session:FIELD` cohorts and identity). */
+export interface CompiledSession {
+  readonly cookie: string;
+  readonly keyDigest: "sha1" | "sha256";
 }
 
 /** One backend's share of a split: buckets `[previous upTo, upTo)` of the 10 000. */
@@ -104,6 +117,7 @@ export interface CompiledTable {
   readonly matcher: RouteMatcher<CompiledRoute>;
   /** Every route compiled (requests compile only the routes they match): for tools and tests. */
   readonly routes: readonly CompiledRoute[];
+  readonly session: CompiledSession | undefined;
 }
 
 const DEFAULT_FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ["error", "timeout"];
@@ -115,7 +129,7 @@ const DEFAULT_FALLBACK_TRIGGERS: readonly FallbackTrigger[] = ["error", "timeout
  * the proxy then serves the default plan and logs `routing_failed`).
  */
 export function compileTable(table: RouteTable, version: number): CompiledTable {
-  const backends = new Map(Object.entries(table.backends).map(([name, backend]) => [name, compileBackend(name, backend)]));
+  const backends = new Map(Object.entries(table.backends).map(([name, backend]) => [name, compileBackend(name, backend, name === table.default)]));
   const resolve = (name: string): CompiledBackend => {
     const backend = backends.get(name);
     if (backend === undefined) throw new Error(`Backend '${name}' is not in route table version ${version}`);
@@ -136,7 +150,7 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     const route = routeAt(index);
     const epoch = shadowEpoch(table, route);
     const pattern = route.match.path;
-    return (compiled[index] = compileRoute(route, table.default, resolve, String(version), {
+    return (compiled[index] = compileRoute(route, table.default, table.defaultSticky, resolve, String(version), {
       wildcard: pattern.endsWith("/*"),
       // Under trailingSlash "either", /docs/ and /docs are one pattern; the route keeps its form.
       slashEnd: paths.trailingSlash === "either" && pattern !== "/" && pattern.endsWith("/"),
@@ -166,11 +180,12 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     get routes() {
       return (all ??= keys.map((_, index) => compileAt(index)));
     },
+    session: table.session ? { cookie: table.session.cookie, keyDigest: table.session.keyDigest ?? "sha1" } : undefined,
   };
 }
 
-/** A backend alone (also for CUTOVER_LEGACY_URL when there is no table at all). */
-export function compileBackend(name: string, config: Backend): CompiledBackend {
+/** A backend alone (also for CUTOVER_LEGACY_URL when there is no table at all, `isDefault` then). */
+export function compileBackend(name: string, config: Backend, isDefault = true): CompiledBackend {
   return {
     name,
     config,
@@ -184,6 +199,7 @@ export function compileBackend(name: string, config: Backend): CompiledBackend {
             refusal: { status: 405, code: "method_not_allowed", title: "405 Method Not Allowed", detail: "Static files answer GET and HEAD only.", headers: { allow: "GET, HEAD" } },
           }
         : undefined,
+    identity: config.identity && !isDefault ? { fields: config.identity.fields, ttlSeconds: config.identity.ttlSeconds ?? DEFAULT_IDENTITY_TTL_SECONDS } : undefined,
   };
 }
 
@@ -201,6 +217,7 @@ export function responseHeaders(routeId: string, backend: string, version: strin
 function compileRoute(
   route: Route,
   defaultBackend: string,
+  defaultSticky: string | undefined,
   resolve: (name: string) => CompiledBackend,
   version: string,
   shape: { readonly wildcard: boolean; readonly slashEnd: boolean; readonly shadowStatsId: string | undefined },
@@ -227,7 +244,7 @@ function compileRoute(
     split: splitRanges(weights, defaultBackend).map((range) => ({ backend: resolve(range.backend), upTo: range.upTo })),
     weighted: typeof route.to !== "string",
     candidates,
-    sticky: parseSticky(route.sticky),
+    sticky: parseSticky(route.sticky, defaultSticky),
     fallback,
     shadow: route.shadow ? compileShadow(route.id, route.shadow, resolve, shape.shadowStatsId ?? route.id) : undefined,
     responseHeaders: new Map([...answering].map((name) => [name, responseHeaders(route.id, name, version)])),

@@ -1,4 +1,4 @@
-import { readCohortKey, type RequestHeaders } from "./cohort.ts";
+import { BUCKETS, readCohortKey, readCutoverCohort, type RequestHeaders } from "./cohort.ts";
 import { DEFAULT_ROUTE_ID, responseHeaders, type CompiledBackend, type CompiledFallback, type CompiledRoute, type CompiledTable, type ResponseHeaderList } from "./compile.ts";
 import { decide } from "./decide.ts";
 import type { Override } from "./override-token.ts";
@@ -19,6 +19,10 @@ export interface PlanInput {
   readonly override: Override | undefined;
   /** Draws a random bucket in [0, 10 000): for requests without a cohort key, and for sampling. */
   readonly roll: () => number;
+  /** Makes a fresh cutover cohort (128 random bits, base64url) for a visitor without one. */
+  readonly mintCohort: () => string;
+  /** A field of the app's session read at the edge (`sticky: "session:FIELD"`); undefined without a session. */
+  readonly sessionField?: ((field: string) => string | undefined) | undefined;
 }
 
 /** Which arm served: the default backend (no route), a single-backend route, a split's choice, or an override. */
@@ -42,6 +46,14 @@ export interface RequestPlan {
   readonly tester: boolean;
   /** The route table version, or "none" with no table at all. */
   readonly version: string;
+  /** The cohort key the split and the shadow sampling used (undefined: none, or no route). */
+  readonly cohortKey?: string | undefined;
+  /**
+   * A cutover cohort made for this request, to be set as the `cutover_cohort` cookie on its
+   * response: only when the route's split or shadow sampling used it, so that this first
+   * visit and every later one land on the same side.
+   */
+  readonly newCohort?: string | undefined;
 }
 
 export { DEFAULT_ROUTE_ID };
@@ -57,7 +69,15 @@ export function planRequest(table: CompiledTable, input: PlanInput): Result<Requ
   const path = normalized.value;
   const route = table.matcher.match(input.method, input.host, path);
   if (route === undefined) return ok({ ...defaultPlan(table, path), tester: input.override !== undefined });
-  const cohortKey = readCohortKey(route.sticky, input.headers, input.clientIp);
+  let minted: string | undefined;
+  const cohortKey = readCohortKey(route.sticky, {
+    headers: input.headers,
+    clientIp: input.clientIp,
+    cutoverCohort: () => readCutoverCohort(input.headers) ?? (minted ??= input.mintCohort()),
+    sessionField: input.sessionField ?? (() => undefined),
+  });
+  // A cohort matters to a split, and to a shadow that samples a share of users.
+  const cohortMatters = route.weighted || (route.shadow !== undefined && route.shadow.shareBuckets < BUCKETS);
   const forced = input.override && (input.override.route === undefined || input.override.route === route.id) ? input.override.backend : undefined;
   const decision = decide(route, { cohortKey, roll: input.roll(), override: forced });
   const backend = decision.backend;
@@ -76,6 +96,8 @@ export function planRequest(table: CompiledTable, input: PlanInput): Result<Requ
     responseHeaders: route.responseHeaders.get(backend.name) ?? responseHeaders(route.id, backend.name, String(table.version)),
     tester: input.override !== undefined,
     version: String(table.version),
+    cohortKey,
+    newCohort: cohortMatters ? minted : undefined,
   });
 }
 

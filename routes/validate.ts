@@ -5,6 +5,8 @@ import { parsePattern, patternShape, withoutTrailingSlash } from "./path-pattern
 import { isPlainObject } from "../lib/plain-object.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 import { RouteTableSchema, type Route, type RouteTable } from "./schema.ts";
+import { claimName } from "../identity/session-fields.ts";
+import { REGISTERED_CLAIMS } from "../identity/identity-claims.ts";
 
 export type { ValidationIssue };
 
@@ -203,6 +205,7 @@ function crossCheck(table: ParsedTable): ValidationIssue[] {
 
   if (backends.size === 0) issues.push({ path: "$.backends", message: "must name at least one backend" });
   refer(table.default, ["default"]);
+  issues.push(...sessionIssues(table));
 
   const ids = new Map<string, number>();
   const shapes = new Map<string, { index: number; methods: readonly string[] | undefined }[]>();
@@ -259,7 +262,39 @@ function crossCheck(table: ParsedTable): ValidationIssue[] {
       refer(to, typeof route.fallback === "string" ? at("fallback") : at("fallback", "to"));
     }
     if (route.shadow !== undefined) refer(route.shadow.to, at("shadow", "to"));
+    if (route.sticky?.startsWith("session:") && table.session === undefined) issues.push({ path: jsonPath(at("sticky")), message: NO_SESSION });
   });
+  return issues;
+}
+
+const NO_SESSION = "needs the table's session (the app's session cookie: { \"type\": \"rails\", \"cookie\": \"_app_session\" }) to read the signed-in user from";
+
+/**
+ * The table-level checks of the signed-in user at the edge: a `session:FIELD` default sticky
+ * and every backend's `identity` need the table's `session`; the default (legacy) backend never
+ * gets an identity token (it has the session itself, and a token it could pass on would be
+ * one more credential to leak); each field becomes a claim of its own, none of the token's.
+ */
+function sessionIssues(table: ParsedTable): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (table.defaultSticky?.startsWith("session:") && table.session === undefined) issues.push({ path: "$.defaultSticky", message: NO_SESSION });
+  for (const [name, backend] of Object.entries(table.backends)) {
+    const identity = backend.identity;
+    if (identity === undefined) continue;
+    const at = (...rest: PropertyKey[]) => jsonPath(["backends", name, "identity", ...rest]);
+    if (name === table.default) {
+      issues.push({ path: at(), message: `'${name}' is the table's default backend: it never receives X-Cutover-Identity (only new backends do; the legacy app reads its own session)` });
+    }
+    if (table.session === undefined) issues.push({ path: at(), message: NO_SESSION });
+    const claims = new Map<string, string>();
+    identity.fields.forEach((field, index) => {
+      const claim = claimName(field);
+      const other = claims.get(claim);
+      if (REGISTERED_CLAIMS.has(claim)) issues.push({ path: at("fields", index), message: `'${field}' would be the token's own claim '${claim}'` });
+      else if (other !== undefined) issues.push({ path: at("fields", index), message: `'${field}' and '${other}' would both be claim '${claim}'` });
+      else claims.set(claim, field);
+    });
+  }
   return issues;
 }
 

@@ -1,6 +1,5 @@
 import type { ArmName } from "../accounting/traffic-counts.ts";
 import { userOf } from "../accounting/users.ts";
-import { readCohortKey } from "../routes/cohort.ts";
 import { flushLater } from "./batcher.ts";
 import type { RequestContext } from "./request-context.ts";
 import type { AttemptRecord } from "./traffic-recorder.ts";
@@ -24,7 +23,7 @@ export function accountRequest(context: RequestContext, attempts: readonly Attem
       ...(route === undefined ? { unrouted: { path: plan.path, method: context.request.method } } : {}),
       // A split's choice is rollout evidence of the table version that made it, counted per user.
       ...(arm === "split" && route !== undefined
-        ? { version: context.tableVersion, user: userOf(context.clientIp, () => readCohortKey(route.sticky, context.request.headers, context.clientIp)) }
+        ? { version: context.tableVersion, user: userOf(context.clientIp, () => plan.cohortKey) }
         : {}),
     });
     flushLater(context.waitUntil, recorder);

@@ -19,6 +19,13 @@ interface CutoverSecrets {
   CUTOVER_SESSION_SECRET?: string;
   /** Signs webhook messages (`Cutover-Signature: t=…,v1=…`), 32 bytes or more; a rollout with a webhook needs it. */
   CUTOVER_WEBHOOK_SECRET?: string;
+  /**
+   * The Rails app's secret_key_base, to read its session cookie at the edge (the table's
+   * `session`): for `sticky: "session:FIELD"` and backends' `identity`. Unset: no session is read.
+   */
+  CUTOVER_RAILS_SECRET_KEY_BASE?: string;
+  /** Signs X-Cutover-Identity tokens (HS256), 32 bytes or more, shared with the new backends that verify them (docs/identity.md). */
+  CUTOVER_IDENTITY_SECRET?: string;
 }
 interface CutoverBindings {
   /** Optional Workers Analytics Engine dataset: one data point per request (README "Traffic accounting"). */

@@ -23,6 +23,7 @@ import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
 import { createShadowRecorder, DEFAULT_SHADOW_BUDGET_BYTES, type ShadowRecorder } from "./shadow-recorder.ts";
 import { createTrafficRecorder, type TrafficRecorder } from "./traffic-recorder.ts";
+import { createEdgeIdentity } from "./edge-identity.ts";
 
 const CONTROL_PREFIX = "/_cutover/";
 
@@ -117,6 +118,11 @@ function stateFor(env: Env): IsolateState {
       env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
         ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN || undefined }
         : undefined,
+    identity: createEdgeIdentity({
+      railsSecretKeyBase: env.CUTOVER_RAILS_SECRET_KEY_BASE || undefined,
+      // A short HMAC key can be guessed, and a guessed key forges any user: none is used then.
+      identitySecret: longEnough(env.CUTOVER_IDENTITY_SECRET ?? "") ? env.CUTOVER_IDENTITY_SECRET : undefined,
+    }),
   };
   state = { env, config, admin, adminHosts, options, controller };
   return state;
@@ -218,6 +224,9 @@ function settingsProblems(env: Env): string[] {
   }
   if (env.CUTOVER_ADMIN_HOSTS && !longEnough(env.CUTOVER_SESSION_SECRET ?? "")) {
     problems.push(`CUTOVER_ADMIN_HOSTS is set, but CUTOVER_SESSION_SECRET is missing or shorter than ${MIN_OVERRIDE_SECRET_BYTES} bytes: nobody can sign in to the dashboard (openssl rand -hex 32 | npx wrangler secret put CUTOVER_SESSION_SECRET).`);
+  }
+  if (env.CUTOVER_IDENTITY_SECRET && !longEnough(env.CUTOVER_IDENTITY_SECRET)) {
+    problems.push(`CUTOVER_IDENTITY_SECRET is shorter than ${MIN_OVERRIDE_SECRET_BYTES} bytes: no backend gets X-Cutover-Identity (openssl rand -hex 32, shared with the backends that verify it).`);
   }
   if (env.CUTOVER_WEBHOOK_SECRET && !longEnough(env.CUTOVER_WEBHOOK_SECRET)) {
     problems.push(`CUTOVER_WEBHOOK_SECRET is shorter than ${MIN_OVERRIDE_SECRET_BYTES} bytes: rollout webhooks are not sent (openssl rand -hex 32).`);

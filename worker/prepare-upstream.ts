@@ -4,6 +4,7 @@ import type { CompiledBackend } from "../routes/compile.ts";
 import type { Refusal } from "../routes/refusal.ts";
 import type { UpstreamCall } from "./forward.ts";
 import { upstreamUrl } from "./upstream-url.ts";
+import { IDENTITY_HEADER } from "../identity/identity-claims.ts";
 
 export interface OutgoingRequest {
   readonly method: string;
@@ -12,6 +13,8 @@ export interface OutgoingRequest {
   readonly headers: Headers;
   /** Buffered (an ArrayBuffer) when the backend's signature covers the body. */
   readonly body: ReadableStream | ArrayBuffer | null;
+  /** X-Cutover-Identity per backend name (worker/edge-identity.ts): each backend gets its own, or none. */
+  readonly identity?: ReadonlyMap<string, string> | undefined;
 }
 
 const NO_CREDENTIALS: Refusal = {
@@ -45,8 +48,11 @@ export async function prepareUpstream(
   }
   const search = s3 ? allowedQuery(request.search, config.query ?? []) : request.search;
   const auth = config.auth;
+  // Only a backend with `identity` (never the default one: routes/compile.ts) gets a token, and only its own.
+  const identity = backend.identity === undefined ? undefined : request.identity?.get(backend.name);
   if (auth === undefined) {
-    return { ok: true, call: { url: upstreamUrl(config, request.path, search), method: request.method, headers: request.headers, body: request.body, timeoutMs } };
+    const headers = identity === undefined ? request.headers : withHeader(request.headers, IDENTITY_HEADER, identity);
+    return { ok: true, call: { url: upstreamUrl(config, request.path, search), method: request.method, headers, body: request.body, timeoutMs } };
   }
   if (credentials === undefined) return { ok: false, refusal: NO_CREDENTIALS };
   const hashed = backend.signedBody !== undefined;
@@ -67,7 +73,14 @@ export async function prepareUpstream(
   const body = hashed ? (request.body as ArrayBuffer | null) : null;
   const signed = await signAws({ method: request.method, url, body, region: auth.region, service: auth.service, credentials });
   for (const [name, value] of signed) headers.set(name, value);
+  if (identity !== undefined) headers.set(IDENTITY_HEADER, identity);
   return { ok: true, call: { url, method: request.method, headers, body: request.body, timeoutMs } };
+}
+
+function withHeader(headers: Headers, name: string, value: string): Headers {
+  const copy = new Headers(headers);
+  copy.set(name, value);
+  return copy;
 }
 
 /**

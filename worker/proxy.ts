@@ -17,6 +17,10 @@ import type { ProxyOptions, RequestContext } from "./request-context.ts";
 import { notConfigured, refuse, respond } from "./respond.ts";
 import { unforwardableStatus } from "./unforwardable-status.ts";
 import { admitShadow, startShadow } from "./start-shadow.ts";
+import { cohortCookie, mintCohort, withCohortCookie } from "./cohort-cookie.ts";
+import { sessionKey } from "../identity/session-fields.ts";
+import type { RailsSession } from "../identity/rails-session.ts";
+import type { CompiledBackend } from "../routes/compile.ts";
 
 const REQUEST_ID = /^[A-Za-z0-9+/=._:-]{1,200}$/;
 
@@ -36,7 +40,9 @@ export async function proxy(
   // Cloudflare's ray id is unique per request; a UUID where there is none (local runs).
   const requestId = headerId !== null && REQUEST_ID.test(headerId) ? headerId : (request.headers.get("cf-ray") ?? crypto.randomUUID());
   const clientIp = request.headers.get("cf-connecting-ip") ?? undefined;
-  const planned = await planFor(request, url, clientIp, table, options, requestId);
+  // The app's session, when the table names one: read before planning (a session:FIELD cohort).
+  const session = table?.session && options.identity ? await options.identity.readSession(table.session, request.headers.get("cookie"), options.now()) : undefined;
+  const planned = await planFor(request, url, clientIp, table, options, requestId, session);
   if (planned === undefined) return notConfigured(requestId);
   if (!planned.ok) {
     // Refused before any backend: counted as cutover's own 400 on the default route.
@@ -49,12 +55,22 @@ export async function proxy(
   }
   const plan = planned.value;
   const context: RequestContext = { request, url, requestId, clientIp, tableVersion: table?.version, plan, options, waitUntil };
+  const response = await serve(context, table, session);
+  // A cohort made for this request goes to the client whatever the answer (an error page too):
+  // a retry lands where this request did.
+  return plan.newCohort === undefined ? response : withCohortCookie(response, cohortCookie(plan.newCohort, url));
+}
+
+/** Steps 5–6 for a planned request: its body, the shadow's admission, the call (and fallback), the response. */
+async function serve(context: RequestContext, table: CompiledTable | undefined, session: RailsSession | undefined): Promise<Response> {
+  const { request, url, requestId, clientIp, plan, options } = context;
 
   const read = await readRequestBody(request, plan);
   if (!read.ok) {
     accountRequest(context, [{ backend: plan.backend.name, result: read.clientAbort ? { kind: "client", status: CLIENT_ABORT_STATUS } : { kind: "proxy", status: read.refusal.status }, ms: 0 }]);
     return refuse(read.refusal, context);
   }
+  const identity = session && options.identity ? await options.identity.tokens(backendsOf(plan), session, options.now()) : undefined;
   const admitted = admitShadow(context, read.value);
   const headers = upstreamRequestHeaders(request.headers, {
     clientIp,
@@ -64,7 +80,7 @@ export async function proxy(
     forwardedFor: table?.forwardedFor ?? "replace",
     underscoreHeaders: table?.underscoreHeaders ?? "keep",
   });
-  const outgoing = { method: request.method, path: plan.path, search: url.search, headers, body: admitted.body.body };
+  const outgoing = { method: request.method, path: plan.path, search: url.search, headers, body: admitted.body.body, identity };
 
   const startedAt = options.now();
   const served = await attemptWithFallback(context, outgoing, admitted.body.replayable, admitted.body.upload);
@@ -81,6 +97,14 @@ export async function proxy(
   return respond(served, context);
 }
 
+/** Every backend this request may reach: the chosen one, the fallback, the shadow (its control is the chosen one). */
+function backendsOf(plan: RequestPlan): CompiledBackend[] {
+  const backends = [plan.backend];
+  if (plan.fallback) backends.push(plan.fallback.backend);
+  if (plan.shadow) backends.push(plan.shadow.shadow.backend);
+  return backends;
+}
+
 /**
  * The plan (steps 3–4), or the default backend's when planning fails; a refusal when the
  * path policy refuses the path; undefined with no table and no legacy URL.
@@ -92,6 +116,7 @@ async function planFor(
   table: CompiledTable | undefined,
   options: ProxyOptions,
   requestId: string,
+  session: RailsSession | undefined,
 ): Promise<Result<RequestPlan, PathRejection> | undefined> {
   const rawPath = rawPathOf(request.url);
   if (table === undefined) return options.legacy && legacyOnlyPlan(options.legacy.backend, rawPath, options.legacy.headers);
@@ -106,6 +131,8 @@ async function planFor(
       clientIp,
       override,
       roll: () => Math.floor(options.random() * BUCKETS),
+      mintCohort,
+      sessionField: session === undefined ? undefined : (field) => sessionKey(session, field),
     });
   } catch (error) {
     logEvent("error", "routing_failed", { requestId, method: request.method, path: url.pathname, version: table.version, error });

@@ -4,6 +4,7 @@ import { DEFAULT_REDACTION } from "../compare/secret-names.ts";
 import type { CompiledBackend, ResponseHeaderList } from "../routes/compile.ts";
 import type { OverridePolicy } from "../routes/override-token.ts";
 import type { RequestPlan } from "../routes/plan.ts";
+import type { EdgeIdentity } from "./edge-identity.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
 import type { TrafficRecorder } from "./traffic-recorder.ts";
 
@@ -26,6 +27,8 @@ export interface ProxyOptions {
   readonly analytics: AnalyticsEngineDataset | undefined;
   /** For backends with `auth: aws-iam`. */
   readonly awsCredentials: AwsCredentials | undefined;
+  /** The app's session at the edge and identity tokens (the table's `session`, backends' `identity`). */
+  readonly identity?: EdgeIdentity | undefined;
 }
 
 /** One request on its way through the data plane: what every step reads. */

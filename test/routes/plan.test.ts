@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { compileBackend } from "../../routes/compile.ts";
 import { legacyOnlyHeaders, legacyOnlyPlan, planRequest as plan, type PlanInput, type RequestPlan } from "../../routes/plan.ts";
 import type { CompiledTable } from "../../routes/compile.ts";
-import { compiled } from "./fixtures.ts";
+import { compiled, tableOf } from "./fixtures.ts";
+import { compileTable } from "../../routes/compile.ts";
 
 const table = compiled(
   [
@@ -15,7 +16,7 @@ const table = compiled(
 );
 
 function input(rawPath: string, extra: Partial<PlanInput> = {}): PlanInput {
-  return { method: "GET", host: "shop.example.com", rawPath, headers: new Headers(), clientIp: undefined, override: undefined, roll: () => 0, ...extra };
+  return { method: "GET", host: "shop.example.com", rawPath, headers: new Headers(), clientIp: undefined, override: undefined, roll: () => 0, mintCohort: () => "minted-cohort-000000000", ...extra };
 }
 
 function planRequest(compiled: CompiledTable, request: PlanInput): RequestPlan {
@@ -67,6 +68,57 @@ describe("planRequest", () => {
     const chosen = planRequest(table, input("/shadowed"));
     expect(chosen.shadow).toMatchObject({ learnNoise: false, shadow: { backend: { name: "billing" }, maxBodyBytes: 1024 * 1024 } });
     expect(planRequest(table, input("/shadowed", { method: "POST" })).shadow).toBeUndefined();
+  });
+
+  describe("the cutover cohort", () => {
+    const cohorts = compileTable(
+      tableOf(
+        [
+          { id: "split", match: { path: "/split" }, to: { legacy: 50, accounts: 50 } },
+          { id: "sampled", match: { path: "/sampled" }, to: "legacy", shadow: { to: "billing", percent: 10 } },
+          { id: "all-shadowed", match: { path: "/all-shadowed" }, to: "legacy", shadow: { to: "billing" } },
+          { id: "single", match: { path: "/single" }, to: "accounts" },
+          { id: "by-ip", match: { path: "/by-ip" }, to: { legacy: 50, accounts: 50 }, sticky: "ip" },
+          { id: "by-user", match: { path: "/by-user" }, to: { legacy: 50, accounts: 50 }, sticky: "session:user_id" },
+        ],
+        { defaultSticky: "cutover", session: { type: "rails", cookie: "_app_session" } },
+      ),
+      3,
+    );
+    const VALID = "AbCdEfGhIjKlMnOpQrSt-_";
+
+    it("makes one for a visitor without one, decides by it and hands it back, where a split or a sampled shadow used it", () => {
+      for (const path of ["/split", "/sampled"]) {
+        const chosen = planRequest(cohorts, input(path));
+        expect(chosen, path).toMatchObject({ cohortKey: "minted-cohort-000000000", newCohort: "minted-cohort-000000000" });
+      }
+      const split = planRequest(cohorts, input("/split", { roll: () => 0 }));
+      expect(planRequest(cohorts, input("/split", { roll: () => 9999 })).backend).toBe(split.backend);
+      expect(planRequest(cohorts, input("/split", { headers: new Headers({ cookie: "cutover_cohort=minted-cohort-000000000" }) })).backend).toBe(split.backend);
+    });
+
+    it("sets none where the route used none: one backend, a shadow of everything, another sticky, no route", () => {
+      let minted = 0;
+      const counting = (path: string) => planRequest(cohorts, input(path, { clientIp: "198.51.100.7", mintCohort: () => `minted-${++minted}` }));
+      expect(counting("/single").newCohort).toBeUndefined();
+      expect(counting("/all-shadowed").newCohort).toBeUndefined();
+      expect(counting("/by-ip")).toMatchObject({ cohortKey: "198.51.100.7", newCohort: undefined });
+      const unrouted = counting("/elsewhere");
+      expect([unrouted.cohortKey, unrouted.newCohort]).toEqual([undefined, undefined]);
+      expect(minted).toBe(2);
+    });
+
+    it("reads a visitor's own cohort back and sets nothing, and replaces one cutover did not make", () => {
+      expect(planRequest(cohorts, input("/split", { headers: new Headers({ cookie: `cutover_cohort=${VALID}` }) }))).toMatchObject({ cohortKey: VALID, newCohort: undefined });
+      expect(planRequest(cohorts, input("/split", { headers: new Headers({ cookie: "cutover_cohort=forged" }) }))).toMatchObject({ cohortKey: "minted-cohort-000000000", newCohort: "minted-cohort-000000000" });
+    });
+
+    it("keys session:FIELD by the user when the session names one, by the cutover cohort otherwise", () => {
+      const sessionField = (field: string) => (field === "user_id" ? "42" : undefined);
+      expect(planRequest(cohorts, input("/by-user", { sessionField }))).toMatchObject({ cohortKey: "session:42", newCohort: undefined });
+      expect(planRequest(cohorts, input("/by-user", { sessionField: () => undefined }))).toMatchObject({ cohortKey: "minted-cohort-000000000", newCohort: "minted-cohort-000000000" });
+      expect(planRequest(cohorts, input("/by-user"))).toMatchObject({ cohortKey: "minted-cohort-000000000" });
+    });
   });
 
   it("plans everything to CUTOVER_LEGACY_URL when there is no table", () => {

@@ -116,6 +116,37 @@ describe("validateRouteTable", () => {
     expect(issues(input)).toContainEqual(expected);
   });
 
+  describe("the signed-in user at the edge", () => {
+    const session = { type: "rails", cookie: "_app_session" };
+    const withIdentity = (name: string, identity: Record<string, unknown>, extra: Record<string, unknown> = { session }) =>
+      withRoutes([], { backends: { ...backends, [name]: { ...backends[name as keyof typeof backends], identity } }, ...extra });
+
+    it("takes sticky 'cutover' and 'session:FIELD', defaultSticky, session and identity on a new backend", () => {
+      const table = withRoutes(
+        [
+          { id: "a", match: { path: "/a" }, to: { legacy: 50, accounts: 50 }, sticky: "cutover" },
+          { id: "b", match: { path: "/b" }, to: { legacy: 50, accounts: 50 }, sticky: "session:warden.user.user.key" },
+          { id: "c", match: { path: "/c" }, to: { legacy: 50, accounts: 50 } },
+        ],
+        { defaultSticky: "session:user_id", session: { ...session, keyDigest: "sha256" }, backends: { ...backends, accounts: { ...backends.accounts, identity: { fields: ["warden.user.user.key", "email"], ttlSeconds: 30 } } } },
+      );
+      expect(validateRouteTable(table)).toMatchObject({ ok: true });
+    });
+
+    it.each<[string, unknown, ValidationIssue]>([
+      ["a route's session sticky without a session", withRoutes([{ id: "r", match: { path: "/a" }, to: { legacy: 50, accounts: 50 }, sticky: "session:user_id" }]), { path: "$.routes[0].sticky", message: expect.stringContaining("needs the table's session") }],
+      ["a session defaultSticky without a session", withRoutes([], { defaultSticky: "session:user_id" }), { path: "$.defaultSticky", message: expect.stringContaining("needs the table's session") }],
+      ["identity without a session", withIdentity("accounts", { fields: ["user_id"] }, {}), { path: "$.backends.accounts.identity", message: expect.stringContaining("needs the table's session") }],
+      ["identity on the default backend", withIdentity("legacy", { fields: ["user_id"] }), { path: "$.backends.legacy.identity", message: expect.stringContaining("'legacy' is the table's default backend: it never receives X-Cutover-Identity") }],
+      ["a field that would be a registered claim", withIdentity("accounts", { fields: ["user_id", "exp"] }), { path: "$.backends.accounts.identity.fields[1]", message: "'exp' would be the token's own claim 'exp'" }],
+      ["two fields that would be one claim", withIdentity("accounts", { fields: ["user_id", "warden.user.user.key"] }), { path: "$.backends.accounts.identity.fields[1]", message: "'warden.user.user.key' and 'user_id' would both be claim 'user_id'" }],
+      ["a session of another type", withRoutes([], { session: { type: "django", cookie: "sessionid" } }), { path: "$.session.type", message: expect.any(String) }],
+      ["a bad session field", withRoutes([{ id: "r", match: { path: "/a" }, to: "legacy", sticky: "session:" }], { session }), { path: "$.routes[0].sticky", message: expect.any(String) }],
+    ])("refuses %s, naming the field", (_name, input, expected) => {
+      expect(issues(input)).toContainEqual(expected);
+    });
+  });
+
   it("does not call routes that differ in methods or host a tie", () => {
     const table = withRoutes([
       { id: "any", match: { path: "/api/accounts/:id" }, to: "legacy" },
