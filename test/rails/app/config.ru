@@ -56,6 +56,7 @@ class RailsSuiteApp < Rails::Application
     get "/split/:x" => "backends#show"
     match "/status/:code" => "backends#show", via: %i[get post]
     match "/reset" => "backends#show", via: %i[get post]
+    post "/orders" => "backends#show"
     get "/__requests" => "backends#count"
   end
 end

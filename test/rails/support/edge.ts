@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { hashToken } from "../../../lib/admin-token.ts";
 import { createDynamoClient } from "../../../cli/dynamo-client.ts";
@@ -78,13 +78,19 @@ export async function startEdge(options: { bundleRoot: string; table: RouteTable
     if (!config.includes(socket)) throw new Error("fixtures/workerd-config.ts writes sockets differently now: update test/rails/support/edge.ts");
     const configFile = path.join(options.bundleRoot, `edge-${port}.capnp`);
     writeFileSync(configFile, config.replace(socket, `address = "127.0.0.1:${port}", http = (forwardedProtoHeader = "${EDGE_SCHEME_HEADER}")`));
-    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "workerd"), ["serve", configFile], { stdio: ["ignore", "ignore", "inherit"] });
+    // The Worker's log lines (expected upstream errors among them) go to a file beside its config.
+    const logFile = configFile.replace(/\.capnp$/, ".log");
+    const log = openSync(logFile, "a");
+    const child = spawn(path.join(PROJECT_ROOT, "node_modules", ".bin", "workerd"), ["serve", configFile], { stdio: ["ignore", log, log] });
+    closeSync(log);
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     stops.push(async () => {
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, "SIGTERM");
       await exited;
     });
-    await waitForPort(port);
+    await waitForPort(port).catch((error: unknown) => {
+      throw new Error(`workerd did not listen on ${port}: ${readFileSync(logFile, "utf8").slice(-2000)}`, { cause: error });
+    });
     return {
       port,
       store,
