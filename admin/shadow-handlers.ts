@@ -52,6 +52,7 @@ export function registerShadow(api: Hono<AdminEnv>, deps: AdminDeps): void {
           matchRate: report.matchRate,
           candidateErrors: report.candidateErrors,
           topDifference: report.differences[0]?.field ?? null,
+          headersDiffering: report.headers.length,
           firstAt: report.firstAt,
           verdict: report.verdict,
         };

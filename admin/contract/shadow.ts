@@ -7,7 +7,11 @@ import { ReasonSchema } from "./reason.ts";
 export const ShadowResetBody = z.strictObject({ reason: ReasonSchema });
 export type ShadowResetBody = z.input<typeof ShadowResetBody>;
 
-const ShadowVerdict = openObject({ ready: z.boolean(), summary: z.string() });
+/**
+ * `ready`: enough comparisons matched in status and body. Security headers the candidate drops
+ * or changes are judged apart (`cutover shadow report --check` fails on either).
+ */
+const ShadowVerdict = openObject({ ready: z.boolean(), summary: z.string(), securityHeaders: list(z.string()) });
 /** The whole current epoch, or its last hours. */
 const ShadowWindow = z.union([z.literal("epoch"), openObject({ since: z.string() })]);
 const ReportOptions = openObject({ minComparisons: z.number(), threshold: z.number(), noiseRate: z.number() });
@@ -23,10 +27,13 @@ export const ShadowListingAnswer = openObject({
       shadowTo: z.string(),
       epoch: z.string(),
       compared: z.number(),
-      /** Percent; null before any comparison. */
+      /** Percent of attempts that matched in status and body; null before any comparison. */
       matchRate: z.nullable(z.number()),
       candidateErrors: z.number(),
+      /** The most frequent status or body difference. */
       topDifference: z.nullable(z.string()),
+      /** How many header names differed (judged apart from the match rate). */
+      headersDiffering: z.number(),
       firstAt: z.nullable(z.string()),
       verdict: ShadowVerdict,
     }),
@@ -36,6 +43,20 @@ export type ShadowListingAnswer = z.infer<typeof ShadowListingAnswer>;
 
 /** One way the candidate's answer differed from the control's (compare/difference.ts). */
 const Difference = openObject({ field: z.string(), kind: z.string(), control: z.optional(z.unknown()), candidate: z.optional(z.unknown()) });
+
+/** One header that differed, by name (compare/shadow-report.ts `HeaderDifference`). */
+const HeaderDifference = openObject({
+  name: z.string(),
+  /** On the security list (compare/header-rules.ts). */
+  security: z.boolean(),
+  /** Comparisons in which it differed. */
+  count: z.number(),
+  /** How: sent by the control only, by the candidate only, with another value (0 for counters stored before these were kept). */
+  missing: z.number(),
+  extra: z.number(),
+  changed: z.number(),
+  example: z.nullable(z.extend(Difference, { method: z.string(), path: z.string() })),
+});
 
 /** GET /shadow?route=ID: one route's report (compare/shadow-report.ts `ShadowReport`), with its shadow and epoch. */
 export const ShadowReportAnswer = openObject({
@@ -53,8 +74,10 @@ export const ShadowReportAnswer = openObject({
   /** Copies skipped because the isolate had too many in flight. */
   shed: z.number(),
   noise: list(openObject({ field: z.string(), count: z.number() })),
-  /** Each field's most recent example, with the request that produced it (method and redacted path). */
+  /** Status and body fields that differed, each with its most recent example and the request that produced it (method and redacted path). */
   differences: list(openObject({ field: z.string(), count: z.number(), example: z.nullable(z.extend(Difference, { method: z.string(), path: z.string() })) })),
+  /** Headers that differed, by name, judged apart from the match rate: flagged security headers first. */
+  headers: list(HeaderDifference),
   latency: openObject({ control: Percentiles, candidate: Percentiles }),
   /** The newest mismatch kept (redacted): the request and each difference, side by side. */
   latestSample: z.nullable(

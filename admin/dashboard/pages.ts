@@ -14,6 +14,7 @@ import type {
   ShadowReportAnswer,
   VersionRow,
 } from "../contract/index.ts";
+import { shadowSection } from "./shadow-section.ts";
 import { actionForm, barChart, h, layout, lineChart, ms, percent, type Html, type PageContext } from "./view.ts";
 
 /** The active version and its table (what GET /routes answers). */
@@ -46,7 +47,7 @@ export function overviewPage(
     const traffic = backends.length === 0 ? h`<span class="muted">no traffic</span>` : backends.map(([backend, p]) => h`<div>${backend}: <b class="num">${p.served}</b> (${percent(total ? p.served / total : null)}) · errors ${percent(p.errorRate)} · p99 ${ms(p.latencyMs.p99)}</div>`);
     return h`<tr><td>${link}</td><td>${weightsOf(route, data.progress.legacyBackend)}</td><td>${traffic}</td>
 <td>${rollout ? h`<a href="/_cutover/rollouts/${rollout.route}">${rollout.status}</a> ${rollout.step}/${rollout.steps}` : "–"}</td>
-<td>${shadow ? h`<span class="${shadow.verdict.ready ? "pass" : "wait"}">${shadow.matchRate === null ? "–" : `${shadow.matchRate} %`}</span> of ${shadow.compared}` : "–"}</td></tr>`;
+<td>${shadow ? h`<span class="${shadow.verdict.ready ? "pass" : "wait"}">${shadow.matchRate === null ? "–" : `${shadow.matchRate} %`}</span> of ${shadow.compared}${shadow.verdict.securityHeaders.length > 0 ? h` · <span class="fail" title="${shadow.verdict.securityHeaders.join(", ")}">security headers</span>` : ""}` : "–"}</td></tr>`;
   });
   return layout(
     "Overview",
@@ -80,7 +81,6 @@ export function routePage(
   const backends = Object.keys(data.table.table.backends);
   const weights = typeof route.to === "string" ? { [route.to]: 100 } : route.to;
   const totals = Object.entries(data.metrics.totals);
-  const sample = data.shadow?.latestSample ?? null;
   return layout(
     `Route ${route.id}`,
     page,
@@ -122,26 +122,7 @@ ${totals.map(([backend, p]) => h`<tr><td>${backend}</td><td class="num" data-met
 }
 ${lineChart("Requests", series((p) => p.requests))}${lineChart("Error rate", series((p) => p.errorRate), "%")}
 ${lineChart("p50 (ms)", series((p) => p.latencyMs.p50), "ms")}${lineChart("p99 (ms)", series((p) => p.latencyMs.p99), "ms")}
-${
-  data.shadow
-    ? h`<h2>Shadow: ${data.shadow.verdict.summary}</h2>
-<p class="muted">epoch ${data.shadow.epoch}${data.shadow.firstAt ? ` since ${data.shadow.firstAt}` : ""} · compared ${data.shadow.compared}, matched ${data.shadow.matched}, candidate errors ${data.shadow.candidateErrors} · noise learned: ${data.shadow.noise.map((n) => n.field).join(", ") || "none"}</p>
-${
-  data.shadow.differences.length === 0
-    ? ""
-    : h`<table><thead><tr><th>Differing field</th><th>Count</th><th>Example</th></tr></thead><tbody>${data.shadow.differences.slice(0, 10).map(
-        (d) => h`<tr><td><code>${d.field}</code></td><td class="num">${d.count}</td><td>${d.example ? h`<code>${json(d.example.control)}</code> → <code>${json(d.example.candidate)}</code> <span class="muted">(${d.example.method} ${d.example.path})</span>` : "–"}</td></tr>`,
-      )}</tbody></table>`
-}
-${
-  sample
-    ? h`<h2>Latest mismatch, side by side <span class="muted">${sample.method} ${sample.path} at ${sample.at}</span></h2>
-<table class="diff"><thead><tr><th>Field</th><th>Control (${sample.controlStatus}, ${sample.controlMs} ms)</th><th>Candidate (${sample.candidateStatus}, ${sample.candidateMs} ms)</th></tr></thead>
-<tbody>${sample.differences.map((d) => h`<tr><td><code>${d.field}</code> <span class="muted">${d.kind}</span></td><td class="control"><code>${json(d.control)}</code></td><td class="candidate"><code>${json(d.candidate)}</code></td></tr>`)}</tbody></table>`
-    : ""
-}`
-    : ""
-}
+${data.shadow ? shadowSection(data.shadow) : ""}
 <h2>History</h2>${auditTable(data.history)}`,
     { live: true },
   );
@@ -288,8 +269,4 @@ function nowText(r: RolloutDetail): string {
 
 function stepLabel(step: { type: string; weight?: number }): string {
   return step.type === "weight" ? `${step.weight} %` : step.type;
-}
-
-function json(value: unknown): string {
-  return value === undefined ? "(none)" : JSON.stringify(value);
 }

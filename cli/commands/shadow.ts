@@ -14,7 +14,7 @@ export function registerShadow(program: Command): void {
     .option("--min-comparisons <n>", "comparisons needed before a verdict", "1000")
     .option("--threshold <percent>", "match rate needed to be ready", "99")
     .option("--since <duration>", "only the last hours (whole hours: 1h, 6h, 2d); default: the current epoch")
-    .option("--check", `exit ${EXIT_NOT_READY} unless every report's verdict is ready (for CI)`)
+    .option("--check", `exit ${EXIT_NOT_READY} unless every report's verdict is ready and no security header is dropped or changed (for CI)`)
     .action(async (route: string | undefined, options: { minComparisons: string; threshold: string; since?: string; check?: boolean }, command: Command) => {
       const { client, json } = clientFor(command);
       if (!/^\d+$/.test(options.minComparisons)) throw new UsageError("--min-comparisons must be a whole number");
@@ -24,6 +24,8 @@ export function registerShadow(program: Command): void {
       const check = (ready: boolean, what: string) => {
         if (options.check && !ready) throw new ExitCodeError(EXIT_NOT_READY, new Error(`Not ready: ${what}`));
       };
+      /** Status and body, and apart from them the security headers: --check holds a route to both. */
+      const passes = (verdict: ShadowReportAnswer["verdict"]) => verdict.ready && verdict.securityHeaders.length === 0;
       if (route === undefined) {
         const listing = await client.get(`/shadow?${query}`, ShadowListingAnswer);
         print(json, listing, () =>
@@ -31,7 +33,7 @@ export function registerShadow(program: Command): void {
             ? "No route has a shadow."
             : alignColumns(
                 [
-                  ["ROUTE", "SHADOW", "COMPARED", "MATCH", "ERRORS", "TOP DIFFERENCE", "VERDICT"],
+                  ["ROUTE", "SHADOW", "COMPARED", "MATCH", "ERRORS", "TOP DIFFERENCE", "HEADERS", "VERDICT"],
                   ...listing.routes.map((r) => [
                     r.route,
                     r.shadowTo,
@@ -39,6 +41,7 @@ export function registerShadow(program: Command): void {
                     r.matchRate === null ? "-" : `${r.matchRate} %`,
                     String(r.candidateErrors),
                     r.topDifference ?? "-",
+                    headersColumn(r.headersDiffering, r.verdict.securityHeaders),
                     r.verdict.ready ? "ready" : "not yet",
                   ]),
                 ],
@@ -46,13 +49,13 @@ export function registerShadow(program: Command): void {
               ),
         );
         return check(
-          listing.routes.length > 0 && listing.routes.every((r) => r.verdict.ready),
-          listing.routes.filter((r) => !r.verdict.ready).map((r) => `${r.route}: ${r.verdict.summary}`).join("; ") || "no route has a shadow",
+          listing.routes.length > 0 && listing.routes.every((r) => passes(r.verdict)),
+          listing.routes.filter((r) => !passes(r.verdict)).map((r) => `${r.route}: ${r.verdict.summary}`).join("; ") || "no route has a shadow",
         );
       }
       const report = await client.get(`/shadow?route=${encodeURIComponent(route)}&${query}`, ShadowReportAnswer);
       print(json, report, () => formatReport(report));
-      check(report.verdict.ready, report.verdict.summary);
+      check(passes(report.verdict), report.verdict.summary);
     });
 
   shadow
@@ -73,17 +76,38 @@ function formatReport(report: ShadowReportAnswer): string {
     `Route ${report.route}: ${report.verdict.summary}`,
     `  shadow ${report.shadowTo}, epoch ${report.epoch}${report.firstAt ? ` (since ${report.firstAt})` : ""}`,
     "",
-    `  compared ${report.compared}, matched ${report.matched}, mismatched ${report.mismatched}, candidate errors ${report.candidateErrors}, too large ${report.tooLarge}, skipped under load ${report.shed}`,
+    `  compared ${report.compared}, matched in status and body ${report.matched}, mismatched ${report.mismatched}, candidate errors ${report.candidateErrors}, too large ${report.tooLarge}, skipped under load ${report.shed}`,
     `  latency p50/p95/p99   control ${ms(report.latency.control.p50)} / ${ms(report.latency.control.p95)} / ${ms(report.latency.control.p99)}` +
       `   candidate ${ms(report.latency.candidate.p50)} / ${ms(report.latency.candidate.p95)} / ${ms(report.latency.candidate.p99)}`,
     "",
   ];
   if (report.differences.length > 0) {
     lines.push(
-      "Differences (most frequent first):",
+      "Differences in status and body (most frequent first):",
       alignColumns([
         ["FIELD", "COUNT", "EXAMPLE"],
         ...report.differences.map((d) => [d.field, String(d.count), d.example ? `${d.example.kind}: ${show(d.example.control)} → ${show(d.example.candidate)}  (${d.example.method} ${d.example.path})` : "-"]),
+      ]),
+      "",
+    );
+  }
+  if (report.headers.length > 0) {
+    lines.push("Headers (judged apart from the match rate; security headers the candidate drops or changes first):");
+    if (report.verdict.securityHeaders.length > 0) {
+      lines.push(`  ! security headers missing or changed on the candidate: ${report.verdict.securityHeaders.join(", ")} (add them to the candidate, or name them in shadow.ignore as header:NAME to accept)`);
+    }
+    lines.push(
+      alignColumns([
+        ["HEADER", "SECURITY", "DIFFERED", "MISSING", "EXTRA", "CHANGED", "EXAMPLE"],
+        ...report.headers.map((d) => [
+          d.name,
+          d.security ? (report.verdict.securityHeaders.includes(d.name) ? "FLAGGED" : "yes") : "-",
+          `${d.count} of ${report.compared}`,
+          String(d.missing),
+          String(d.extra),
+          String(d.changed),
+          d.example ? `${d.example.kind}: ${show(d.example.control)} → ${show(d.example.candidate)}  (${d.example.method} ${d.example.path})` : "-",
+        ]),
       ]),
       "",
     );
@@ -92,6 +116,12 @@ function formatReport(report: ShadowReportAnswer): string {
     lines.push(`Noise (differs between two legacy responses too, not counted): ${report.noise.map((n) => n.field).join(", ")}`, "");
   }
   return lines.join("\n").trimEnd();
+}
+
+/** How many header names differed, and the security ones flagged: `9 (4 security)`. */
+function headersColumn(differing: number, security: readonly string[]): string {
+  if (differing === 0) return "-";
+  return security.length === 0 ? String(differing) : `${differing} (${security.length} security)`;
 }
 
 /** A value as JSON with its JSON type: `4200 (number)` and `"4200" (string)` must not look alike. */

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import zlib from "node:zlib";
 import { verifySigV4, type VerifyOptions } from "../../demo/sigv4-verify.ts";
 import { createRequire } from "node:module";
+import { LAMBDA_JSON_HEADERS, RAILS_JSON_HEADERS } from "../../fixtures/rails-answer.ts";
 
 // ws is CommonJS; load it through require so no bundler picks its browser stub.
 const { WebSocketServer } = createRequire(import.meta.url)("ws") as typeof import("ws");
@@ -238,6 +239,15 @@ function respond(
       res.writeHead(302, { location: "/elsewhere?x=1", "set-cookie": "after_redirect=1; Path=/" });
       res.end();
       return;
+    case "rails-session": {
+      // What a Rails app's cookie store does: the session cookie written anew (re-encrypted,
+      // so another value) on every response. Derived from the one the client sent, so a
+      // visitor's sequence of values is the same on every run.
+      const previous = /(?:^|;\s*)_app_session=([^;]*)/.exec(String(req.headers.cookie ?? ""))?.[1] ?? "";
+      res.setHeader("set-cookie", `_app_session=${createHash("sha256").update(`${previous}#next`).digest("base64url")}; path=/; HttpOnly; SameSite=Lax`);
+      json(res, name, record);
+      return;
+    }
     case "cookies":
       res.setHeader("set-cookie", ["a=1; Path=/; HttpOnly", "b=2; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT", "c=3"]);
       json(res, name, record);
@@ -393,6 +403,18 @@ function shadowScenario(name: string, scenario: string, id: string, req: http.In
       res.writeHead(200, { "content-type": "application/json", "x-served-by": name });
       res.end(JSON.stringify({ items: Array.from({ length: 5 * 1024 }, () => item) }));
       return;
+    }
+    case "rails":
+    case "rails-changed": {
+      // A Rails 6.1 app's answer (its default headers, gzipped) against a Lambda's (none of
+      // them): the same body, or (rails-changed) another plan.
+      const text = JSON.stringify({ id: 1, name: "Ada", plan: control || scenario === "rails" ? "pro" : "free" });
+      if (!control) {
+        res.writeHead(200, [...LAMBDA_JSON_HEADERS.flat(), "x-served-by", name]);
+        return void res.end(text);
+      }
+      res.writeHead(200, [...RAILS_JSON_HEADERS.flat(), "x-served-by", name]);
+      return void res.end(zlib.gzipSync(text));
     }
     case "secret":
       return send({ id: 1, card: { number: control ? "4111111111111111" : "4242424242424242" }, name: control ? "Ada" : "Ada L." }, 200, {
