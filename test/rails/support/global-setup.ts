@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { TestProject } from "vitest/node";
@@ -22,5 +22,10 @@ export default async function setup(project: TestProject) {
   project.provide("railsPort", rails.port);
   project.provide("railsSecretKeyBase", secretKeyBase);
   project.provide("cutoverBundleRoot", root);
-  return () => rails.stop();
+  return async () => {
+    await rails.stop();
+    // The logs (rails.log, edge-PORT.log) stay for a look after a failure; the bundle goes.
+    rmSync(path.join(root, "cutover"), { recursive: true, force: true });
+    for (const file of readdirSync(root)) if (file.endsWith(".capnp")) rmSync(path.join(root, file));
+  };
 }
