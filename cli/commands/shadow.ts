@@ -70,7 +70,8 @@ export function registerShadow(program: Command): void {
     });
 }
 
-function formatReport(report: ShadowReportAnswer): string {
+/** The human report of one route (the `--json` answer is the admin API's own). */
+export function formatReport(report: ShadowReportAnswer): string {
   const ms = (value: number | null) => (value === null ? "-" : `≤ ${value} ms`);
   const lines = [
     `Route ${report.route}: ${report.verdict.summary}`,
