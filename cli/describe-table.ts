@@ -14,7 +14,7 @@ export function describeRoutes(table: RouteTable): string {
     const match = `${route.match.methods?.join(",") ?? "*"} ${route.match.host ?? ""}${route.match.path}`;
     const target = typeof route.to === "string" ? route.to : formatWeights(route.to);
     const notes = [
-      typeof route.to === "string" ? undefined : `sticky ${route.sticky ?? "ip"}`,
+      typeof route.to === "string" ? undefined : `sticky ${route.sticky ?? table.defaultSticky ?? "ip"}`,
       route.fallback === undefined ? undefined : `fallback ${typeof route.fallback === "string" ? route.fallback : route.fallback.to}`,
       route.shadow === undefined ? undefined : `shadow → ${route.shadow.to}`,
     ].filter((note) => note !== undefined);
