@@ -51,6 +51,8 @@ export interface DevStackOptions {
    * AWS_SESSION_TOKEN for real AWS backends. The local DynamoDB always gets its own.
    */
   readonly awsCredentials: "dev" | "env";
+  /** Aborted (a stop signal while starting): stop what has started, and throw. */
+  readonly signal?: AbortSignal;
   readonly log: (line: string) => void;
 }
 
@@ -90,6 +92,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const stop = async () => {
     for (const stopOne of stops.reverse()) await stopOne().catch(() => {});
   };
+  // Checked after each part starts: each start is short, and what it started is in `stops`.
+  const startedSoFar = () => options.signal?.throwIfAborted();
   // A port in use is a one-line error naming the port and the flag, not a raw EADDRINUSE.
   await requireFreePort(options.port, "--port");
   if (options.demo) {
@@ -104,6 +108,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       stops.push(legacy.close);
       const accounts = await serveLambda(handler, { port: options.accountsPort, iam: { keys: { [DEV_CREDENTIALS.accessKeyId]: DEV_CREDENTIALS.secretAccessKey }, region: "us-east-1" } });
       stops.push(accounts.close);
+      startedSoFar();
       legacyUrl = `http://127.0.0.1:${legacy.port}`;
       accountsUrl = `http://127.0.0.1:${accounts.port}`;
     }
@@ -113,6 +118,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     if (!options.memory) await mkdir(dataDir, { recursive: true });
     const dynamo = await startLocalDynamo({ path: options.memory ? undefined : dataDir });
     stops.push(dynamo.close);
+    startedSoFar();
     const connection = { region: "us-east-1", endpoint: dynamo.endpoint, ...DEV_CREDENTIALS };
     await ensureTable(createDynamoClient(connection, 3), DEV_TABLE);
 
@@ -191,6 +197,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       log: options.log,
     });
     stops.push(worker.stop);
+    startedSoFar();
     // The rollout controller: in production a Cron Trigger each minute; here every few seconds.
     const ticker = startRolloutTicker(worker.url, adminToken);
     stops.push(async () => ticker.stop());

@@ -41,6 +41,8 @@ export function registerDev(program: Command): void {
     .addOption(new Option("--aws-credentials <source>", "what signs requests to aws-iam backends: the stack's own (dev, which the demo Lambda knows) or yours from AWS_* variables (env)").choices(["dev", "env"]).default("dev"))
     .action(async (options: DevOptions) => {
       if (!options.demo && !options.routes) throw new UsageError("--no-demo needs --routes FILE: without the demo backends, say where requests go.");
+      // Listening for stop signals before anything starts: a signal while the stack starts stops what has started.
+      const stopping = stopOnSignals();
       const stack = await startDevStack({
         port: options.port,
         runtime: options.runtime,
@@ -52,9 +54,14 @@ export function registerDev(program: Command): void {
         dataDir: path.resolve(options.dataDir),
         fresh: options.fresh === true,
         awsCredentials: options.awsCredentials,
+        signal: stopping.signal,
         log: (line) => console.log(`[worker] ${line}`),
+      }).catch((error: unknown) => {
+        // Stopped while starting: startDevStack stopped what it had started.
+        if (stopping.signal.aborted) process.exit(0);
+        throw error;
       });
-      stopOnSignals(stack);
+      stopping.started(stack);
       console.log(await banner(stack, options.memory === true));
     });
 }
@@ -62,15 +69,22 @@ export function registerDev(program: Command): void {
 /**
  * Any stop signal — Ctrl-C (SIGINT), an IDE stop button or systemd (SIGTERM), a closed
  * terminal (SIGHUP) — stops every child before exiting; so does losing the parent (the npm
- * process that started us was killed), so that nothing keeps the ports.
+ * process that started us was killed), so that nothing keeps the ports. Installed before the
+ * stack starts: until `started`, a signal aborts `signal`, which stops the start.
  */
-function stopOnSignals(stack: DevStack): void {
+function stopOnSignals(): { readonly signal: AbortSignal; started(stack: DevStack): void } {
+  const starting = new AbortController();
+  let running: DevStack | undefined;
   let stopping = false;
   const shutdown = async (why: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\nStopping (${why})…`);
-    await stack.stop();
+    if (running === undefined) {
+      starting.abort(new Error(`stopped (${why})`));
+      return;
+    }
+    await running.stop();
     process.exit(0);
   };
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
@@ -78,6 +92,12 @@ function stopOnSignals(stack: DevStack): void {
   setInterval(() => {
     if (process.ppid !== parent) void shutdown("the parent process is gone");
   }, 500).unref();
+  return {
+    signal: starting.signal,
+    started(stack) {
+      running = stack;
+    },
+  };
 }
 
 async function banner(stack: DevStack, memory: boolean): Promise<string> {

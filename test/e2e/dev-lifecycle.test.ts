@@ -116,6 +116,32 @@ describe("the local stack's lifecycle", () => {
     await exited(withRoutes);
   });
 
+  it("stops what it started when a stop signal comes while it starts", async () => {
+    const port = await refusedPort();
+    const dev = spawn(process.execPath, ["cli/cutover.ts", "dev", "--memory", "--port", String(port), "--legacy-port", "0", "--accounts-port", "0"], { cwd: PROJECT_ROOT, stdio: "ignore" });
+    started.push(dev);
+    // The moment workerd runs, before the stack answers: the start is under way.
+    let tree: number[] = [];
+    const commandOf = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      } catch {
+        return ""; // gone meanwhile
+      }
+    };
+    for (let i = 0; i < 600 && !tree.some((pid) => commandOf(pid).includes("workerd\0serve")); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      tree = descendants(dev.pid as number).filter(alive);
+    }
+    expect(tree.length).toBeGreaterThanOrEqual(1);
+    dev.kill("SIGTERM");
+    await exited(dev);
+    expect(dev.exitCode).toBe(0);
+    for (let i = 0; i < 50 && tree.some(alive); i++) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(tree.filter(alive)).toEqual([]);
+    expect(await listening(port)).toBe(false);
+  });
+
   it("says in one line which port is in use and which flag changes it", async () => {
     const busy = net.createServer();
     await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
