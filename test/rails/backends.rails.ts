@@ -8,7 +8,9 @@ import { startEdge, type Edge } from "./support/edge.ts";
  * Rails and a new backend side by side: a Node HTTP server standing in for the Lambda that
  * takes a route over (test/support/upstream.ts: it answers with `backend: "new"`, `/status/N`
  * with N, `/reset` by dropping the connection). Rails answers the same paths with
- * `backend: "rails"` and counts what reached it by `x-test-id`.
+ * `backend: "rails"` and counts what reached it by `x-test-id`. Cohorts that outlive Rails'
+ * session rewrites are in cohorts.rails.ts, the signed-in user for the new backend in
+ * identity.rails.ts, the shadow verdict in shadow.rails.ts.
  */
 describe("Rails beside a new backend", () => {
   let edge: Edge;
@@ -104,16 +106,5 @@ describe("Rails beside a new backend", () => {
       expect(visited.status).toBe(200);
       expect(await railsCount("POST", id)).toBe(1);
     });
-  });
-
-  // Placeholders for behaviour being built now (issue 24); the Rails app already has what they
-  // need: GET /login/:id (session[:user_id]), GET /views (rewrites the session on every
-  // request), and the app's SECRET_KEY_BASE as inject("railsSecretKeyBase") for
-  // CUTOVER_RAILS_SECRET_KEY_BASE with the table's `session: { type: "rails", cookie: "_app_session" }`.
-  describe("to wire in (issue 24)", () => {
-    it.todo("sticky 'cutover': a user stays on one arm by cutover's cohort cookie while /views rewrites the Rails session cookie on every request");
-    it.todo("sticky 'session:user_id': a user signed in with /login/:id stays on one arm, on any device; a signed-out user falls back to the cutover cookie");
-    it.todo("identity: the Node backend reads X-Cutover-Identity (the signed-in user_id from _app_session); a client's own X-Cutover-Identity never reaches it");
-    it.todo("shadow: Rails and the Node backend answering identical bodies get a 'matched' verdict (ignore preset:rails)");
   });
 });

@@ -46,6 +46,9 @@ class RailsSuiteApp < Rails::Application
     get "/form/done" => "forms#done"
     get "/login/:id" => "sessions#login"
     get "/views" => "sessions#views"
+    get "/views/*rest" => "sessions#views"
+    get "/whoami" => "sessions#whoami"
+    get "/fallback/whoami" => "sessions#whoami"
     get "/cookies" => "sessions#cookies_nine"
     get "/document" => "bodies#document"
     get "/text" => "bodies#text"
@@ -58,6 +61,7 @@ class RailsSuiteApp < Rails::Application
     match "/reset" => "backends#show", via: %i[get post]
     post "/orders" => "backends#show"
     get "/__requests" => "backends#count"
+    get "/api/:kind/:id" => "accounts#show"
   end
 end
 
@@ -110,6 +114,17 @@ class SessionsController < ActionController::Base
   def views
     session[:views] = (session[:views] || 0) + 1
     render json: { views: session[:views], user_id: session[:user_id] }
+  end
+
+  # What Rails knows of the user: its own session, and any X-Cutover-Identity that reached it
+  # (none should: the legacy app reads its session itself). Rack folds X-Cutover-Identity and
+  # X_Cutover_Identity into one variable, HTTP_X_CUTOVER_IDENTITY; Puma 5.6.5 passes either on.
+  def whoami
+    render json: {
+      user_id: session[:user_id],
+      identity: request.headers["X-Cutover-Identity"],
+      cutover_variables: request.headers.env.keys.grep(/\AHTTP_X_CUTOVER/).sort
+    }
   end
 
   def cookies_nine
@@ -188,6 +203,14 @@ class BackendsController < ActionController::Base
 
   def count
     render json: { count: REQUESTS_LOCK.synchronize { REQUESTS["#{params[:method]} #{params[:id]}"] } }
+  end
+end
+
+# A JSON answer a new backend serves byte for byte alike (test/rails/support/lambda.ts), with
+# Rails' default headers: what a shadow comparison of the two must call a match.
+class AccountsController < ActionController::Base
+  def show
+    render json: { id: Integer(params[:id]), name: "Ada", plan: "pro" }
   end
 end
 
