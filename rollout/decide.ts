@@ -102,6 +102,7 @@ export function decide(input: DecideInput): Decision {
   if (state.status !== "running") return { kind: "idle" };
   const expected = routeAtStep(state.plan, state.original, state.step, state.shadowEpoch);
   if (input.route === undefined) return { kind: "conflict", reason: `route '${state.route}' was removed from the table` };
+  if (beingStarted(state, input.route, now)) return { kind: "settling", until: new Date(Date.parse(state.stepStartedAt) + START_GRACE_MS).toISOString() };
   if (!sameRoute(input.route, expected)) return { kind: "conflict", reason: `route '${state.route}' was changed outside the rollout` };
   const settledAt = Date.parse(state.stepStartedAt) + input.settleMs;
   if (now < settledAt) return { kind: "settling", until: new Date(settledAt).toISOString() };
@@ -112,6 +113,18 @@ export function decide(input: DecideInput): Decision {
   if (verdict.outcome === "fail") return { kind: "fail", verdict, then: state.plan.onFailure };
   if (verdict.outcome === "wait") return { kind: "wait", verdict };
   return next(state, verdict);
+}
+
+/**
+ * How long a tick waits for the one starting a rollout to write its first step. The claim is
+ * stored before that route (control/rollouts.ts `startRollout`), so a tick in between sees
+ * the route as it was: pausing for a "change outside the rollout" then would fail the start
+ * it raced. A starter that died in between leaves the rollout to be paused after this.
+ */
+export const START_GRACE_MS = 60_000;
+
+function beingStarted(state: RolloutState, route: Route, now: number): boolean {
+  return state.step === 0 && state.events.length === 1 && state.events[0]?.kind === "started" && sameRoute(route, state.original) && now < Date.parse(state.stepStartedAt) + START_GRACE_MS;
 }
 
 /**

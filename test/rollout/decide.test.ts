@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ArmEvidence } from "../../accounting/evidence-counts.ts";
-import { decide, next, type RolloutState } from "../../rollout/decide.ts";
+import { decide, next, START_GRACE_MS, type RolloutState } from "../../rollout/decide.ts";
 import type { Evidence, Verdict } from "../../rollout/gates.ts";
 import { validateRolloutPlan, type RolloutPlan } from "../../rollout/plan.ts";
 import { completedRoute, routeAtStep } from "../../rollout/route-at-step.ts";
@@ -81,5 +81,28 @@ describe("where a passed step leads", () => {
   it("into a pause: pauses, the route as the step before left it", () => {
     const paused = plan([{ type: "weight", weight: 10 }, { type: "pause" }, { type: "weight", weight: 100 }]);
     expect(next(stateOf(paused, 0), pass)).toEqual({ kind: "advance", verdict: pass, step: 1, route: { ...original, to: { legacy: 90, lambda: 10 } }, pauses: true, completes: false });
+  });
+});
+
+describe("a rollout being started", () => {
+  // The claim is stored before the first step's route is written: a tick in between sees the
+  // route as it was. It waits for the starter instead of pausing the rollout as "changed
+  // outside the rollout" (which failed the start it raced: seen under cutover dev's 3 s tick).
+  const started = "2026-12-07T11:59:50.000Z";
+  const claim = stateOf(p, 0, { stepStartedAt: started, window: undefined, events: [{ at: started, kind: "started", step: 0, message: "started by olivia: go" }] });
+
+  it("waits while its first step's route is still the original, within the grace", () => {
+    expect(decide({ state: claim, route: original, evidence: undefined, now, settleMs: 0 })).toEqual({ kind: "settling", until: new Date(Date.parse(started) + START_GRACE_MS).toISOString() });
+  });
+
+  it("is a conflict once the grace has passed (a starter that died in between)", () => {
+    expect(decide({ state: claim, route: original, evidence: undefined, now: Date.parse(started) + START_GRACE_MS, settleMs: 0 })).toMatchObject({ kind: "conflict" });
+  });
+
+  it("is a conflict when the route is neither the original nor the step's, or later in the rollout", () => {
+    expect(decide({ state: claim, route: { ...original, to: "lambda" }, evidence: undefined, now, settleMs: 0 })).toMatchObject({ kind: "conflict" });
+    const later = { ...claim, events: [...claim.events, { at: started, kind: "conflict" as const, step: 0, message: "x" }] };
+    expect(decide({ state: later, route: original, evidence: undefined, now, settleMs: 0 })).toMatchObject({ kind: "conflict" });
+    expect(decide({ state: { ...claim, step: 1 }, route: original, evidence: undefined, now, settleMs: 0 })).toMatchObject({ kind: "conflict" });
   });
 });
