@@ -193,6 +193,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         CUTOVER_OVERRIDE_SECRET: overrideSecret,
         CUTOVER_SESSION_SECRET: randomBytes(32).toString("hex"),
         CUTOVER_WEBHOOK_SECRET: webhookSecret,
+        // Taken from the environment, for a Rails app of your own behind the local stack (docs/behind-rails.md).
+        CUTOVER_IDENTITY_SECRET: process.env.CUTOVER_IDENTITY_SECRET || randomBytes(32).toString("hex"),
+        ...(process.env.CUTOVER_RAILS_SECRET_KEY_BASE ? { CUTOVER_RAILS_SECRET_KEY_BASE: process.env.CUTOVER_RAILS_SECRET_KEY_BASE } : {}),
       },
       log: options.log,
     });
