@@ -102,8 +102,10 @@ export function decide(input: DecideInput): Decision {
   if (state.status !== "running") return { kind: "idle" };
   const expected = routeAtStep(state.plan, state.original, state.step, state.shadowEpoch);
   if (input.route === undefined) return { kind: "conflict", reason: `route '${state.route}' was removed from the table` };
-  if (beingStarted(state, input.route, now)) return { kind: "settling", until: new Date(Date.parse(state.stepStartedAt) + START_GRACE_MS).toISOString() };
-  if (!sameRoute(input.route, expected)) return { kind: "conflict", reason: `route '${state.route}' was changed outside the rollout` };
+  if (!sameRoute(input.route, expected)) {
+    if (beingStarted(state, input.route, now)) return { kind: "settling", until: new Date(Date.parse(state.stepStartedAt) + START_GRACE_MS).toISOString() };
+    return { kind: "conflict", reason: `route '${state.route}' was changed outside the rollout` };
+  }
   const settledAt = Date.parse(state.stepStartedAt) + input.settleMs;
   if (now < settledAt) return { kind: "settling", until: new Date(settledAt).toISOString() };
   if (state.window === undefined || input.evidence === undefined) return { kind: "open-window" };

@@ -66,7 +66,8 @@ describe("rollout evidence that one client cannot game", () => {
     // A healthy candidate.
     const healthy = await backend((path) => (what(path).startsWith("missing") ? 404 : 200));
     upstreams.push(legacy, broken, healthy);
-    const origin = (port: number) => ({ url: `http://127.0.0.1:${port}`, timeoutMs: 800 });
+    // A stalled upload is given up after uploadIdleTimeoutMs (its 408 is the client's): 1 s, so a round need not wait the default minute for it.
+    const origin = (port: number) => ({ url: `http://127.0.0.1:${port}`, timeoutMs: 800, uploadIdleTimeoutMs: 1000 });
     const table = validateRouteTable({
       backends: { legacy: origin(legacy.port), broken: origin(broken.port), healthy: origin(healthy.port) },
       default: "legacy",

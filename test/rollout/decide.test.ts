@@ -95,6 +95,11 @@ describe("a rollout being started", () => {
     expect(decide({ state: claim, route: original, evidence: undefined, now, settleMs: 0 })).toEqual({ kind: "settling", until: new Date(Date.parse(started) + START_GRACE_MS).toISOString() });
   });
 
+  it("goes on at once when the first step leaves the route as it was (nothing for the starter to write)", () => {
+    const already = { ...original, to: { legacy: 90, lambda: 10 } };
+    expect(decide({ state: { ...claim, original: already }, route: already, evidence: undefined, now, settleMs: 0 })).toEqual({ kind: "open-window" });
+  });
+
   it("is a conflict once the grace has passed (a starter that died in between)", () => {
     expect(decide({ state: claim, route: original, evidence: undefined, now: Date.parse(started) + START_GRACE_MS, settleMs: 0 })).toMatchObject({ kind: "conflict" });
   });
