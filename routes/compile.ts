@@ -180,8 +180,19 @@ export function compileTable(table: RouteTable, version: number): CompiledTable 
     get routes() {
       return (all ??= keys.map((_, index) => compileAt(index)));
     },
-    session: table.session ? { cookie: table.session.cookie, keyDigest: table.session.keyDigest ?? "sha1" } : undefined,
+    session: table.session && readsSession(table) ? { cookie: table.session.cookie, keyDigest: table.session.keyDigest ?? "sha1" } : undefined,
   };
+}
+
+/**
+ * Whether anything in the table needs the app's session: a `session:FIELD` cohort or a
+ * backend (other than the default) with `identity`. A table that only names its session
+ * cookie costs requests no decryption.
+ */
+function readsSession(table: RouteTable): boolean {
+  const bySession = (sticky: string | undefined) => sticky?.startsWith("session:") === true;
+  if (table.routes.some((route) => bySession(route.sticky ?? table.defaultSticky))) return true;
+  return Object.entries(table.backends).some(([name, backend]) => name !== table.default && backend.identity !== undefined);
 }
 
 /** A backend alone (also for CUTOVER_LEGACY_URL when there is no table at all, `isDefault` then). */

@@ -35,8 +35,22 @@ const REFUSAL_MESSAGES: Record<SessionRefusal, string> = {
   expired: "the session cookie has expired",
 };
 
+/**
+ * A session read from a cookie value is kept this long, and an identity token is handed out
+ * again while at least half its lifetime is left: a page and its XHRs send one cookie many
+ * times, and each read costs an AES-GCM decryption (~120 µs of CPU on workerd, each token
+ * signed ~70 µs more: `node bench/primitives.ts`, session-read and session-identity). The
+ * cookie value is authenticated ciphertext: the same value always reads the same. A session
+ * that expires meanwhile is honoured at most this much longer.
+ */
+export const SESSION_CACHE_MS = 30_000;
+/** Entries per cache (sessions by cookie value, tokens by backend and claims): oldest go first. */
+export const CACHE_ENTRIES = 2_000;
+
 export function createEdgeIdentity(secrets: IdentitySecrets): EdgeIdentity {
   const sessionKeys = new Map<KeyDigest, Promise<CryptoKey>>();
+  const sessions = new BoundedCache<{ readonly session: RailsSession; readonly until: number }>();
+  const signed = new BoundedCache<{ readonly token: string; readonly reuseUntil: number }>();
   let signingKey: Promise<CryptoKey> | undefined;
   const logged = new Set<string>();
   const once = (event: string, fields: Record<string, unknown>) => {
@@ -54,11 +68,17 @@ export function createEdgeIdentity(secrets: IdentitySecrets): EdgeIdentity {
         once("session_unread", { reason: "no_secret", message: "the route table names a session cookie, and CUTOVER_RAILS_SECRET_KEY_BASE is not set: session cohorts fall back to the cutover cookie, and no identity is sent" });
         return undefined;
       }
+      const cacheKey = `${session.keyDigest}\0${session.cookie}\0${value}`;
+      const cached = sessions.get(cacheKey);
+      if (cached !== undefined && cached.until > nowMs) return cached.session;
       try {
         let key = sessionKeys.get(session.keyDigest);
         if (key === undefined) sessionKeys.set(session.keyDigest, (key = railsCookieKey(secret, session.keyDigest)));
         const read = await readRailsSession(value, await key, { cookie: session.cookie, now: nowMs });
-        if (read.ok) return read.value;
+        if (read.ok) {
+          sessions.set(cacheKey, { session: read.value, until: nowMs + SESSION_CACHE_MS });
+          return read.value;
+        }
         if (read.error !== "expired") once("session_unread", { reason: read.error, cookie: session.cookie, message: REFUSAL_MESSAGES[read.error] });
         return undefined;
       } catch (error) {
@@ -81,7 +101,18 @@ export function createEdgeIdentity(secrets: IdentitySecrets): EdgeIdentity {
         for (const backend of takers) {
           if (backend.identity === undefined || tokens.has(backend.name)) continue;
           const claims = identityClaims(session, backend.name, backend.identity, nowMs / 1000);
-          if (claims !== undefined) tokens.set(backend.name, await signJwt(claims, key));
+          if (claims === undefined) continue;
+          // The same user's claims for the same backend (times aside): the token signed for them still serves.
+          const { iat: _iat, exp, ...who } = claims;
+          const cacheKey = `${backend.name}\0${backend.identity.ttlSeconds}\0${JSON.stringify(who)}`;
+          const cached = signed.get(cacheKey);
+          if (cached !== undefined && cached.reuseUntil > nowMs) {
+            tokens.set(backend.name, cached.token);
+            continue;
+          }
+          const token = await signJwt(claims, key);
+          signed.set(cacheKey, { token, reuseUntil: Number(exp) * 1000 - (backend.identity.ttlSeconds * 1000) / 2 });
+          tokens.set(backend.name, token);
         }
       } catch (error) {
         once("identity_unsent", { reason: "error", error });
@@ -89,4 +120,22 @@ export function createEdgeIdentity(secrets: IdentitySecrets): EdgeIdentity {
       return tokens;
     },
   };
+}
+
+/** A Map that forgets its oldest entries past CACHE_ENTRIES (insertion order). */
+class BoundedCache<V> {
+  readonly #entries = new Map<string, V>();
+
+  get(key: string): V | undefined {
+    return this.#entries.get(key);
+  }
+
+  set(key: string, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
+    if (this.#entries.size > CACHE_ENTRIES) {
+      const oldest = this.#entries.keys().next();
+      if (!oldest.done) this.#entries.delete(oldest.value);
+    }
+  }
 }
