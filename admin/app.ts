@@ -11,6 +11,7 @@ import { createIdentifier } from "./identify.ts";
 import { problem } from "./http.ts";
 import { registerDashboard } from "./dashboard/dashboard.ts";
 import { registerHistory } from "./history-handlers.ts";
+import { registerLegacy } from "./legacy-handlers.ts";
 import { registerMetrics } from "./metrics-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
 import { registerRollouts } from "./rollout-handlers.ts";
@@ -101,7 +102,8 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     }
   });
   api.use("*", async (c, next) => {
-    const limit = c.req.method === "PUT" && c.req.path.endsWith("/routes") ? MAX_TABLE_BODY : MAX_SMALL_BODY;
+    // A table, or an import of the legacy app's endpoints (a few thousand of them is a few hundred KB).
+    const limit = (c.req.method === "PUT" && c.req.path.endsWith("/routes")) || (c.req.method === "POST" && c.req.path.endsWith("/legacy")) ? MAX_TABLE_BODY : MAX_SMALL_BODY;
     return bodyLimit({
       maxSize: limit,
       onError: (ctx) => problem(ctx, 413, "too_large", `The request body is larger than ${limit} bytes.`),
@@ -113,6 +115,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerTokens(api, deps);
   registerMetrics(api, deps);
   registerRollouts(api, deps);
+  registerLegacy(api, deps);
   app.route("/api", api);
   registerDashboard(app, api, deps, { identifier, secret: deps.dashboard?.secret, access: deps.dashboard?.access });
 

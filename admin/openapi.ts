@@ -7,7 +7,13 @@ import {
   CreatedToken,
   CreateTokenBody,
   HealthAnswer,
+  ImportLegacyBody,
   InventoryAnswer,
+  LegacyDiffAnswer,
+  LegacyImportAnswer,
+  LegacyImportsAnswer,
+  LegacyMapAnswer,
+  LegacySurfaceAnswer,
   MetricsOverviewAnswer,
   MintOverrideBody,
   OverrideAnswer,
@@ -119,6 +125,34 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
   },
   "/_cutover/api/progress": {
     get: { summary: "The share of requests served by backends other than the default, overall, per day, per hour over the last day, and per route.", role: "viewer", query: [{ name: "days", description: "how many days (1-14, default 7)", type: "integer" }], ok: "the progress", answer: ProgressAnswer },
+  },
+  "/_cutover/api/legacy": {
+    get: { summary: "The legacy surface: one import of the legacy app's endpoints (method, pattern, source, action), default the newest.", role: "viewer", query: [{ name: "version", description: "an import number (default: the newest)", type: "integer" }], ok: "the import and its endpoints", answer: LegacySurfaceAnswer },
+    post: { summary: "Import the legacy app's endpoints (as `cutover legacy import` reads them from `bin/rails routes` or an OpenAPI document): a new import unless they are the newest one's. Audited.", role: "operator", body: ImportLegacyBody, ok: "the import and what it changed", answer: LegacyImportAnswer },
+  },
+  "/_cutover/api/legacy/imports": {
+    get: { summary: "Imports of the legacy surface, newest first.", role: "viewer", query: [{ name: "limit", description: "how many (1-200, default 20)", type: "integer" }], ok: "the imports", answer: LegacyImportsAnswer },
+  },
+  "/_cutover/api/legacy/diff": {
+    get: {
+      summary: "What changed between two imports, endpoint by endpoint (method and pattern): added, changed (field by field), removed.",
+      role: "viewer",
+      query: [
+        { name: "from", description: "the older import", type: "integer" },
+        { name: "to", description: "the newer import", type: "integer" },
+      ],
+      ok: "the changes",
+      answer: LegacyDiffAnswer,
+    },
+  },
+  "/_cutover/api/legacy/map": {
+    get: {
+      summary: "The migration map by endpoint: each endpoint of the newest import covered by a route (at its stage), seen (unrouted traffic within the window), or unseen for N days (retire it); and traffic templates no endpoint explains.",
+      role: "viewer",
+      query: [{ name: "since", description: "the window (1h to 90d, default 14d)" }],
+      ok: "the map",
+      answer: LegacyMapAnswer,
+    },
   },
   "/_cutover/api/shadow/{route}/reset": {
     post: { summary: "Start a route's shadow statistics over: a new version with the route's shadow epoch raised. Audited.", role: "operator", body: ShadowResetBody, ok: "the new version and epoch", answer: ShadowResetAnswer },

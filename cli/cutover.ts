@@ -6,6 +6,7 @@ import { registerDev } from "./commands/dev.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
+import { registerLegacy } from "./commands/legacy.ts";
 import { registerRollback } from "./commands/rollback.ts";
 import { registerRollout } from "./commands/rollout.ts";
 import { registerRoutes } from "./commands/routes.ts";
@@ -35,6 +36,7 @@ registerDev(program);
 registerDoctor(program);
 registerTraffic(program);
 registerRollout(program);
+registerLegacy(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -93,7 +93,7 @@ export interface RouteTableSource {
 }
 
 /** What an audit entry records: a table change, or another operator action (tokens, overrides, rollouts). */
-export type AuditAction = ChangeAction | "token-create" | "token-revoke" | "override" | "override-revoke" | "shadow-reset" | `rollout-${string}`;
+export type AuditAction = ChangeAction | "legacy-import" | "token-create" | "token-revoke" | "override" | "override-revoke" | "shadow-reset" | `rollout-${string}`;
 
 /** One entry of the audit log, as written. */
 export interface AuditRecord {

@@ -18,6 +18,7 @@ import { createStaticSource } from "../store/static-source.ts";
 import { createMetricsStore, type MetricsStore } from "../store/metrics-store.ts";
 import { createRolloutStore, type RolloutStore } from "../store/rollout-store.ts";
 import { createTokenStore, type TokenStore } from "../store/token-store.ts";
+import { createLegacySurfaceStore, type LegacySurfaceStore } from "../store/legacy-surface-store.ts";
 import { errorPage } from "./error-page.ts";
 import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
@@ -43,7 +44,7 @@ let state: IsolateState | undefined;
 
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
-  const { source, serving, edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, kind } = stores(env);
+  const { source, serving, edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, legacySurfaces, kind } = stores(env);
   const ttlMs = positive(env.CUTOVER_CONFIG_TTL_MS, 2000);
   const readTimeoutMs = positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000);
   // The colo's cache adds up to twice its lifetime (an entry served while one isolate refreshes it).
@@ -90,6 +91,7 @@ function stateFor(env: Env): IsolateState {
     source,
     shadowStore,
     tokenStore,
+    legacySurfaces,
     metricsStore,
     isolateHealth: () => ({ accounting: trafficRecorder?.health() ?? null, shadow: shadowRecorder?.health() ?? null }),
     cache: config,
@@ -144,6 +146,7 @@ function stores(env: Env): {
   metricsStore: MetricsStore | undefined;
   trafficRecorder: TrafficRecorder | undefined;
   rolloutStore: RolloutStore | undefined;
+  legacySurfaces: LegacySurfaceStore | undefined;
   kind: string;
 } {
   if (env.CUTOVER_DYNAMODB_TABLE) {
@@ -183,7 +186,7 @@ function stores(env: Env): {
     const edgeCacheSeconds = env.CUTOVER_EDGE_CACHE === "off" ? 0 : positive(env.CUTOVER_EDGE_CACHE_SECONDS, 1);
     const serving =
       edgeCacheSeconds > 0 && typeof caches !== "undefined" ? createDynamoStore({ client, tableName, edgeCache: { cache: createCacheApiEdgeCache(caches.default), activeSeconds: edgeCacheSeconds } }) : store;
-    return { source: store, serving, edgeCacheSeconds: serving === store ? 0 : edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, kind: "dynamodb" };
+    return { source: store, serving, edgeCacheSeconds: serving === store ? 0 : edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, legacySurfaces: createLegacySurfaceStore({ client, tableName }), kind: "dynamodb" };
   }
   const routes: unknown = env.CUTOVER_ROUTES;
   return {
@@ -197,6 +200,7 @@ function stores(env: Env): {
     metricsStore: undefined,
     trafficRecorder: undefined,
     rolloutStore: undefined,
+    legacySurfaces: undefined,
     kind: "static",
   };
 }
