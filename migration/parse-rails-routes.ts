@@ -122,7 +122,7 @@ function toEndpoints(routes: readonly RailsRoute[], problems: SurfaceProblem[]):
     if (kind === "mount" && sections.has(route.reqs)) continue;
     const constraint = / (\{.*\})$/.exec(route.reqs);
     // A Rack object prints its address (`#<Proc:0x00007f… config.ru:40>`), new on every boot: without it, two imports of the same app agree.
-    const action = (constraint ? route.reqs.slice(0, constraint.index) : route.reqs).replace(/^#<([\w:]+):0x[0-9a-f]+/, "#<$1");
+    const action = (constraint ? route.reqs.slice(0, constraint.index) : route.reqs).replace(/(#<[\w:]+):0x[0-9a-f]+/g, "$1");
     for (const prefix of prefixes) {
       const made = railsPatterns(kind === "mount" ? `${route.path === "/" ? "" : route.path}/*path` : route.path, prefix);
       if (!made.ok) {

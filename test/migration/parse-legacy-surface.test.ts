@@ -96,7 +96,7 @@ describe("bin/rails routes, captured from Rails 6.1 (fixtures/legacy-surface/pri
     const by = (key: string) => read.endpoints.find((e) => endpointKey(e) === key);
     expect(by("DELETE /users/sign_out")).toMatchObject({ action: "devise/sessions#destroy", name: "destroy_user_session" });
     expect(by("OPTIONS /api/*")).toMatchObject({ action: "api/cors#preflight" });
-    expect(by("* /cable/*")).toMatchObject({ kind: "mount" });
+    expect(by("* /cable/*")).toMatchObject({ kind: "mount", action: "#<ActionCable::Server::Base @config=#<ActionCable::Server::Configuration>>" });
     expect(by("GET /rails/active_storage/blobs/redirect/:signed_id/*")).toMatchObject({ action: "active_storage/blobs/redirect#show" });
     expect(by("GET /help")).toMatchObject({ kind: "redirect" });
   });
