@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { checkWith, IssueSchema, issuesText, list } from "../admin/contract/index.ts";
 import { AdminRequestError } from "./admin-request-error.ts";
 import { registerDev } from "./commands/dev.ts";
+import { registerDecommission } from "./commands/decommission.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
@@ -37,6 +38,7 @@ registerDoctor(program);
 registerTraffic(program);
 registerRollout(program);
 registerLegacy(program);
+registerDecommission(program);
 
 try {
   await program.parseAsync(process.argv);
