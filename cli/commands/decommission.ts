@@ -46,7 +46,10 @@ export function registerDecommission(program: Command): void {
         windowDays: Number(days[1]),
       });
       print(json, { since: options.since, legacy: routes.table.default, tableVersion: routes.version, ...verdict }, () => human(verdict.holds, verdict.retired, routes.table.default, options.since));
-      if (!verdict.ready) throw new ExitCodeError(EXIT_NOT_READY, new Error(`${verdict.holds.length} thing${verdict.holds.length === 1 ? "" : "s"} still hold${verdict.holds.length === 1 ? "s" : ""} ${routes.table.default} up.`));
+      if (verdict.ready) return;
+      // Under --json the verdict is the whole answer: no error document after it.
+      if (json) process.exitCode = EXIT_NOT_READY;
+      else throw new ExitCodeError(EXIT_NOT_READY, new Error(`${verdict.holds.length} thing${verdict.holds.length === 1 ? "" : "s"} still hold${verdict.holds.length === 1 ? "s" : ""} ${routes.table.default} up.`));
     });
 }
 
