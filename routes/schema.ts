@@ -154,6 +154,18 @@ const MatchSchema = z.strictObject({
   host: optional(text(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, "must be a lower-case host name without port")),
 });
 
+const DualWriteSchema = z.strictObject({
+  to: described(BackendNameSchema, "The new backend that gets each write too, after the backend that served it answered."),
+  methods: optional(
+    z.array(text(new RegExp(`^${TOKEN}$`), "must be an HTTP method such as POST")).check(z.minLength(1)),
+    "The methods copied (default POST, PUT, PATCH and DELETE).",
+  ),
+  maxBodyBytes: optional(
+    z.int().check(z.gte(0), z.lte(MAX_SHADOW_BODY_BYTES)),
+    "Largest request body copied (default 1 MiB, at most 4 MiB; it is held in memory to be sent twice); a larger write is not copied, and counted as such.",
+  ),
+});
+
 const RouteSchema = z.strictObject({
   id: RouteIdSchema,
   match: MatchSchema,
@@ -161,6 +173,10 @@ const RouteSchema = z.strictObject({
   sticky: optional(StickySchema, STICKY_DESCRIPTION),
   fallback: optional(FallbackSchema, "Backend to try once more when the chosen one fails and a retry is safe."),
   shadow: optional(ShadowSchema, "Also send a copy of requests to this backend and compare its responses."),
+  dualWrite: optional(
+    DualWriteSchema,
+    "Dual writes (a data migration's first stage): each write the legacy backend served is then sent to `to` as a real write, with an Idempotency-Key and legacy's answer beside it (status, Location, the id in its body), so the new store keeps the record under the same id. The client gets legacy's answer.",
+  ),
 });
 
 const ActionSchema = z.enum(["reject", "keep"]);
@@ -189,7 +205,7 @@ const PathPolicySchema = described(
  * number, its bytes verified by their SHA-256, only has its structure checked
  * (routes/validate.ts).
  */
-export const TABLE_SCHEMA_VERSION = 3;
+export const TABLE_SCHEMA_VERSION = 4;
 
 export const RouteTableSchema = described(
   z.strictObject({
@@ -215,6 +231,7 @@ export const RouteTableSchema = described(
 export type Session = Readonly<z.infer<typeof SessionSchema>>;
 export type Backend = Readonly<z.infer<typeof BackendSchema>>;
 export type Route = Readonly<z.infer<typeof RouteSchema>>;
+export type DualWrite = Readonly<z.infer<typeof DualWriteSchema>>;
 export type Shadow = Readonly<z.infer<typeof ShadowSchema>>;
 export type FallbackTrigger = z.infer<typeof FallbackTriggerSchema>;
 export type PathPolicyInput = z.infer<typeof PathPolicySchema>;

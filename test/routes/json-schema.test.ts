@@ -23,5 +23,5 @@ it("a change to the route table's schema comes with a new TABLE_SCHEMA_VERSION",
   const { canonicalJson } = await import("../../lib/canonical-json.ts");
   const { createHash } = await import("node:crypto");
   const hash = createHash("sha256").update(canonicalJson(routeTableJsonSchema())).digest("hex");
-  expect({ version: TABLE_SCHEMA_VERSION, hash }).toEqual({ version: 3, hash: "3497cb0a6e114ff68e0de2db13b6bf9f8c37d3d55a988604022026d35845cfe7" });
+  expect({ version: TABLE_SCHEMA_VERSION, hash }).toEqual({ version: 4, hash: "0823d3bb42a029a2bcbb6c72a9da5811259b9b15294685b6fcffc28b96bc7161" });
 });
