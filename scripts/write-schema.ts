@@ -7,6 +7,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { adminOpenApi } from "../admin/openapi.ts";
 import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
+import { pricesJsonSchema } from "../cost/prices.ts";
 import { rolloutPlanJsonSchema } from "../rollout/json-schema.ts";
 import { routeTableJsonSchema } from "../routes/json-schema.ts";
 
@@ -14,6 +15,7 @@ for (const [file, document] of [
   ["route-table.schema.json", routeTableJsonSchema()],
   ["rollout-plan.schema.json", rolloutPlanJsonSchema()],
   ["openapi.json", adminOpenApi()],
+  ["prices.schema.json", pricesJsonSchema()],
 ] as const) {
   const target = path.join(PROJECT_ROOT, file);
   await writeFile(target, `${JSON.stringify(document, null, 2)}\n`);

@@ -7,9 +7,9 @@ import { PROJECT_ROOT } from "../cli/wrangler-dev.ts";
  * The layout rules of STYLE.md, checked on the source itself: no import circles between
  * files or folders, and the pure folders stay pure.
  */
-const SOURCE_FOLDERS = ["worker", "routes", "identity", "compare", "accounting", "migration", "rollout", "control", "store", "admin", "aws", "lib", "config", "cli", "demo", "bench", "fixtures", "scripts"];
+const SOURCE_FOLDERS = ["worker", "routes", "identity", "compare", "accounting", "migration", "cost", "rollout", "control", "store", "admin", "aws", "lib", "config", "cli", "demo", "bench", "fixtures", "scripts"];
 /** What each pure folder may import besides itself. */
-const PURE: Record<string, readonly string[]> = { lib: [], compare: ["lib"], identity: ["lib"], routes: ["lib", "compare", "identity"], accounting: ["lib"], rollout: ["lib", "routes", "compare", "accounting"], migration: ["lib", "routes", "accounting"] };
+const PURE: Record<string, readonly string[]> = { lib: [], compare: ["lib"], identity: ["lib"], routes: ["lib", "compare", "identity"], accounting: ["lib"], rollout: ["lib", "routes", "compare", "accounting"], migration: ["lib", "routes", "accounting"], cost: ["lib", "routes"] };
 
 function sourceFiles(folder: string): string[] {
   const out: string[] = [];
