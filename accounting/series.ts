@@ -1,4 +1,4 @@
-import { histogramPercentile } from "./latency-buckets.ts";
+import { histogramMean, histogramPercentile } from "./latency-buckets.ts";
 import { emptyCounts, failures, mergeCounts, served, type TrafficCounts } from "./traffic-counts.ts";
 
 /** One backend's traffic over one step of time, as the metrics API and the dashboard show it. */
@@ -17,7 +17,8 @@ export interface SeriesPoint {
   readonly arms: Readonly<Record<string, number>>;
   /** (5xx + cutover's 502/504) / requests; null without requests. */
   readonly errorRate: number | null;
-  readonly latencyMs: { readonly p50: number | null; readonly p95: number | null; readonly p99: number | null };
+  /** Percentiles, and the mean (requests × mean is the backend's busy time). */
+  readonly latencyMs: { readonly p50: number | null; readonly p95: number | null; readonly p99: number | null; readonly mean: number | null };
 }
 
 /** Counts with their period (`2026-11-25T17:20` or `2026-11-25T17`) and backend. */
@@ -53,7 +54,7 @@ export function point(at: string, counts: TrafficCounts): SeriesPoint {
     fallbacks: Object.fromEntries(counts.fallbacks),
     arms: Object.fromEntries(counts.arms),
     errorRate: counts.requests === 0 ? null : round(failures(counts) / counts.requests),
-    latencyMs: { p50: histogramPercentile(counts.latency, 50), p95: histogramPercentile(counts.latency, 95), p99: histogramPercentile(counts.latency, 99) },
+    latencyMs: { p50: histogramPercentile(counts.latency, 50), p95: histogramPercentile(counts.latency, 95), p99: histogramPercentile(counts.latency, 99), mean: histogramMean(counts.latency) },
   };
 }
 

@@ -27,7 +27,8 @@ export const SeriesPoint = openObject({
   arms: counts,
   /** (5xx + cutover's 502/504) / requests; null without requests. */
   errorRate: nullableNumber,
-  latencyMs: Percentiles,
+  /** Percentiles, and the mean (absent from Workers before issue 25: cost estimates call it unknown). */
+  latencyMs: z.extend(Percentiles, { mean: z.optional(nullableNumber) }),
 });
 export type SeriesPoint = z.infer<typeof SeriesPoint>;
 

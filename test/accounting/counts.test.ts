@@ -84,9 +84,10 @@ describe("a point of a series", () => {
       arms: { split: 2, single: 1, override: 1, default: 1 },
       // The 503 and cutover's 504, of 7 (the client's abort is nobody's failure), to 6 places.
       errorRate: 0.285714,
-      latencyMs: { p50: 12.5, p95: 9871.75, p99: 9871.75 },
+      // The mean at each bucket's value: (2 × 12.50 + 2 × 39.23 + 9 871.75 + 4.82 + 2.99) ÷ 7.
+      latencyMs: { p50: 12.5, p95: 9871.75, p99: 9871.75, mean: 1426.15 },
     });
-    expect(point("2026-11-25T17:20:00.000Z", emptyCounts())).toMatchObject({ requests: 0, errorRate: null, latencyMs: { p50: null, p95: null, p99: null } });
+    expect(point("2026-11-25T17:20:00.000Z", emptyCounts())).toMatchObject({ requests: 0, errorRate: null, latencyMs: { p50: null, p95: null, p99: null, mean: null } });
   });
 
   it("steps oldest first, from minute and hour cells alike", () => {
