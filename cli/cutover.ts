@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { checkWith, IssueSchema, issuesText, list } from "../admin/contract/index.ts";
 import { AdminRequestError } from "./admin-request-error.ts";
+import { registerCost } from "./commands/cost.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerDecommission } from "./commands/decommission.ts";
 import { registerDoctor } from "./commands/doctor.ts";
@@ -38,6 +39,7 @@ registerDoctor(program);
 registerTraffic(program);
 registerRollout(program);
 registerLegacy(program);
+registerCost(program);
 registerDecommission(program);
 
 try {

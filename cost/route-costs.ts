@@ -7,6 +7,8 @@ export interface RouteCost {
   readonly route: string;
   /** Requests served to clients over the window, all backends. */
   readonly served: number;
+  /** Of those, requests legacy served. */
+  readonly legacyServed: number;
   /** Its share of the legacy bill, by its share of legacy busy time. */
   readonly legacy: Estimate;
   /** What the traffic measured on each new backend costs there, for a month. */
@@ -50,6 +52,7 @@ export function routeCosts(input: RouteCostInput): RouteCost[] {
     return {
       route: route.route,
       served,
+      legacyServed: legacyOf(route)?.served ?? 0,
       legacy: legacyShare(legacyOf(route), bill, allBusySeconds),
       onNew: Object.fromEntries(measured.map(([backend, traffic]) => [backend, newBackendCost(backend, input.prices.backends[backend], traffic.requests, traffic.meanMs, monthFactor, "measured")])),
       allOnNew: Object.fromEntries(
