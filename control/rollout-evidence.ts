@@ -1,4 +1,5 @@
 import { armEvidence, emptyEvidence, mergeEvidence, type EvidenceCounts } from "../accounting/evidence-counts.ts";
+import { periodOf } from "../accounting/series.ts";
 import { buildShadowReport } from "../compare/shadow-report.ts";
 import type { RolloutState } from "../rollout/decide.ts";
 import type { Evidence } from "../rollout/gates.ts";
@@ -37,11 +38,43 @@ export async function gatherEvidence(deps: { readonly metrics: MetricsStore; rea
   }
   const step = state.plan.steps[state.step];
   const bake = step?.type === "weight" && step.weight === 100;
+  const readThrough = step?.type === "readThrough" ? await readThroughEvidence(deps.metrics, state, Date.parse(window.openedAt), now) : undefined;
   return {
     windowMs: now - Date.parse(window.openedAt),
     control: bake && state.bakeBaseline ? loadArm(state.bakeBaseline) : armEvidence(arms.control),
     candidate: armEvidence(arms.candidate),
     ...(shadow ? { shadow } : {}),
     ...(bake ? { controlFrom: state.bakeBaseline ? ("baseline" as const) : ("none" as const) } : {}),
+    ...(readThrough ? { readThrough } : {}),
   };
+}
+
+/** Minute cells are kept two days: a longer read-through window is read by the hour. */
+const MINUTES_KEPT_MS = 2 * 86_400_000;
+
+/**
+ * A read-through step's candidate requests and those that fell back to the control on a 404,
+ * from the traffic counts since its window opened (a read-through route serves one backend:
+ * no split, no evidence cells). Whole minutes (or hours, past two days): the window's first
+ * one may hold a little from before it opened.
+ */
+async function readThroughEvidence(metrics: MetricsStore, state: RolloutState, openedAt: number, now: number): Promise<NonNullable<Evidence["readThrough"]>> {
+  const cells =
+    now - openedAt <= MINUTES_KEPT_MS
+      ? await metrics.minutes(state.route, periodOf(openedAt, "m"), periodOf(now, "m"))
+      : (await Promise.all(daysBetween(openedAt, now).map((day) => metrics.hours(day, state.route)))).flat().filter((cell) => cell.period >= periodOf(openedAt, "h"));
+  let requests = 0;
+  let fellBack = 0;
+  for (const cell of cells) {
+    if (cell.backend !== state.plan.candidate) continue;
+    requests += cell.counts.requests;
+    fellBack += cell.counts.fallbacks.get("404") ?? 0;
+  }
+  return { requests, fellBack };
+}
+
+function daysBetween(from: number, to: number): string[] {
+  const days: string[] = [];
+  for (let at = from - (from % 86_400_000); at <= to; at += 86_400_000) days.push(new Date(at).toISOString().slice(0, 10));
+  return days;
 }

@@ -80,7 +80,7 @@ export type Decision =
   | { readonly kind: "wait"; readonly verdict: Verdict }
   /** The step passed: move to `step`, serving `route` (unchanged for a pause; `completes` once the bake at 100 % passed, or past the last step). */
   | { readonly kind: "advance"; readonly verdict: Verdict; readonly step: number; readonly route: Route; readonly pauses: boolean; readonly completes: boolean }
-  | { readonly kind: "fail"; readonly verdict: Verdict; readonly then: "rollback" | "pause" };
+  | { readonly kind: "fail"; readonly verdict: Verdict; readonly then: "rollback" | "pause" | "stepBack" };
 
 export interface DecideInput {
   readonly state: RolloutState;

@@ -23,12 +23,16 @@ export interface Evidence {
    * and duration alone.
    */
   readonly controlFrom?: "baseline" | "none";
+  /** A dualWrite step's copies to the candidate: sent, and those it failed or answered with another status than the control's. */
+  readonly dualWrite?: { readonly copied: number; readonly failed: number; readonly disagreed: number };
+  /** A readThrough step's candidate requests, and those that fell back to the control on a 404. */
+  readonly readThrough?: { readonly requests: number; readonly fellBack: number };
 }
 
 export type Outcome = "pass" | "wait" | "fail";
 
 export interface Check {
-  readonly gate: "duration" | "users" | "comparisons" | "errors" | "client-errors" | "latency-p95" | "latency-p99" | "correctness";
+  readonly gate: "duration" | "users" | "comparisons" | "errors" | "client-errors" | "latency-p95" | "latency-p99" | "correctness" | "writes" | "write-agreement" | "requests" | "fallback-rate";
   /** `skip`: not judged (too few samples for that percentile), which neither holds nor fails the step. */
   readonly outcome: Outcome | "skip";
   readonly summary: string;
@@ -55,7 +59,17 @@ export const EVIDENCE_FLOOR = 10;
 export function judgeStep(step: NormalizedStep, gates: Gates, evidence: Evidence): Verdict {
   if (step.type === "pause") return { outcome: "wait", summary: "paused: waiting for `cutover rollout promote`", checks: [] };
   const checks: Check[] = [durationCheck(step.minDurationMs, evidence.windowMs)];
-  if (step.type === "shadow") {
+  if (step.type === "dualWrite") {
+    const writes = evidence.dualWrite ?? { copied: 0, failed: 0, disagreed: 0 };
+    checks.push({ gate: "writes", outcome: writes.copied >= step.minWrites ? "pass" : "wait", summary: `${writes.copied} of ${step.minWrites} writes copied`, numbers: { copied: writes.copied, needed: step.minWrites } });
+    checks.push(writeAgreementCheck(gates, writes));
+  } else if (step.type === "readThrough") {
+    const reads = evidence.readThrough ?? { requests: 0, fellBack: 0 };
+    checks.push({ gate: "requests", outcome: reads.requests >= step.minRequests ? "pass" : "wait", summary: `${reads.requests} of ${step.minRequests} requests`, numbers: { requests: reads.requests, needed: step.minRequests } });
+    checks.push(fallbackRateCheck(step.maxFallbackRate, reads));
+  } else if (step.type === "rampDown") {
+    // The candidate alone for the step's duration: nothing to compare it with but time.
+  } else if (step.type === "shadow") {
     const attempts = evidence.shadow?.attempts ?? 0;
     checks.push({
       gate: "comparisons",
@@ -174,6 +188,34 @@ function latencyCheck(which: "p95" | "p99", gates: Gates, evidence: Evidence): C
   const limit = Math.max(control * ratio, control + gates.latencySlackMs);
   const summary = `candidate ${which} ${candidate} ms vs control ${control} ms (limit ${Math.round(limit * 100) / 100} ms: ×${ratio} or +${gates.latencySlackMs} ms)`;
   return { gate, outcome: candidate > limit ? "fail" : "pass", summary, numbers };
+}
+
+/**
+ * Dual writes the candidate failed or disagreed with the control on (another status), against
+ * `maxWriteFailureRate`: the Wilson interval of those in the copies, like the shadow's mismatches.
+ */
+function writeAgreementCheck(gates: Gates, writes: { copied: number; failed: number; disagreed: number }): Check {
+  const bad = writes.failed + writes.disagreed;
+  const bounds = wilson(bad, writes.copied, gates.confidence);
+  const rate = writes.copied > 0 ? bad / writes.copied : null;
+  const numbers = { copied: writes.copied, failed: writes.failed, disagreed: writes.disagreed, rate, low: writes.copied > 0 ? bounds.low : null, high: writes.copied > 0 ? bounds.high : null, threshold: gates.maxWriteFailureRate };
+  const summary = `${writes.failed} failed and ${writes.disagreed} disagreed of ${writes.copied} copied (${pct(rate)}), ${Math.round(gates.confidence * 100)} % bounds [${pct(bounds.low)}, ${pct(bounds.high)}], threshold ${pct(gates.maxWriteFailureRate)}`;
+  if (writes.copied < EVIDENCE_FLOOR) return { gate: "write-agreement", outcome: "wait", summary: `${writes.copied} writes copied: too few to judge`, numbers };
+  if (bounds.low > gates.maxWriteFailureRate) return { gate: "write-agreement", outcome: "fail", summary, numbers };
+  return { gate: "write-agreement", outcome: bounds.high <= gates.maxWriteFailureRate ? "pass" : "wait", summary, numbers };
+}
+
+/**
+ * The read-through fallback rate (records the backfill has not copied yet) under its bound
+ * over the step's whole window: the backfill-complete signal. The observed rate, not a bound
+ * of it: an operator reads "0.05 % of reads still fell back this day". A high rate is a
+ * backfill still running, never a failure.
+ */
+function fallbackRateCheck(max: number, reads: { requests: number; fellBack: number }): Check {
+  const rate = reads.requests > 0 ? reads.fellBack / reads.requests : null;
+  const numbers = { requests: reads.requests, fellBack: reads.fellBack, rate, threshold: max };
+  const summary = `${reads.fellBack} of ${reads.requests} fell back to the control (${pct(rate)}), threshold ${pct(max)}`;
+  return { gate: "fallback-rate", outcome: rate !== null && rate <= max ? "pass" : "wait", summary, numbers };
 }
 
 /**

@@ -25,10 +25,31 @@ export function controlOf(plan: Pick<RolloutPlan, "candidate" | "control">, orig
  *   0 %) so that the step's requests are the split's and its evidence is counted, without the
  *   shadow; `completedRoute` is the route once the bake has passed;
  * - a pause changes nothing (the previous step's definition stays);
+ * - from a dualWrite step until read-through, writes the control serves are copied to the
+ *   candidate (`dualWrite`);
+ * - read-through: every request to the candidate, its 404s falling back to the control (writes
+ *   too: a 404 wrote nothing), no shadow to it, no dual writes; ramp-down: the candidate alone;
  * - a weight below what the candidate had before the rollout keeps that (users never move back).
  */
 export function routeAtStep(plan: RolloutPlan, original: Route, step: number, shadowEpoch: number): Route {
   const control = controlOf(plan, original) as string;
+  const reached = (type: RolloutPlan["steps"][number]["type"]) => {
+    const at = plan.steps.findIndex((s) => s.type === type);
+    return at !== -1 && at <= step;
+  };
+  if (reached("readThrough")) {
+    const { shadow, fallback: _fallback, dualWrite: _dualWrite, ...alone } = original;
+    const kept = shadow?.to === plan.candidate ? undefined : shadow;
+    // Ramp-down: the candidate's alone. Read-through: its 404s (records the backfill has not
+    // copied yet) answered by the control, writes too (a 404 wrote nothing on the candidate).
+    const fallback = reached("rampDown") ? undefined : { to: control, on: ["404" as const], unsafeMethods: true };
+    return { ...alone, to: plan.candidate, ...(fallback ? { fallback } : {}), ...(kept ? { shadow: kept } : {}) };
+  }
+  const withDualWrite = (route: Route): Route => (reached("dualWrite") ? { ...route, dualWrite: { to: plan.candidate } } : route);
+  return withDualWrite(weightedAtStep(plan, original, step, shadowEpoch, control));
+}
+
+function weightedAtStep(plan: RolloutPlan, original: Route, step: number, shadowEpoch: number, control: string): Route {
   const shadowStep = plan.steps.findIndex((s) => s.type === "shadow");
   const shadowing = shadowStep !== -1 && shadowStep <= step;
   // A rollout never moves users back: a step below the candidate's weight before the rollout keeps that weight.

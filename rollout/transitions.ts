@@ -285,8 +285,9 @@ function advance(
 }
 
 /** A failed gate: with `rollback`, the route as it was comes back at once; with `pause`, the step holds. */
-function fail(state: RolloutState, active: Active, verdict: Verdict, then: "rollback" | "pause", now: number): Transition {
+function fail(state: RolloutState, active: Active, verdict: Verdict, then: "rollback" | "pause" | "stepBack", now: number): Transition {
   const at = iso(now);
+  if (then === "stepBack" && state.step > 0) return stepBack(state, active, verdict, at);
   if (then === "pause") {
     return {
       state: () => withEvent({ ...state, status: "paused", pausedReason: `gate failed: ${verdict.summary}`, lastVerdict: { ...verdict, at, step: state.step } }, { at, kind: "failed", step: state.step, message: verdict.summary }),
@@ -301,6 +302,30 @@ function fail(state: RolloutState, active: Active, verdict: Verdict, then: "roll
         { at, kind: "rolled_back", step: state.step, message: `gate failed, route restored: ${verdict.summary}`, ...(written ? { version: written.version } : {}) },
       ),
     notify: { event: "rolled_back", message: `rolled back: ${verdict.summary}`, verdict },
+  };
+}
+
+/**
+ * A data migration's failed stage: the stage before is served again at once (like a rollback,
+ * but one stage: a read-through whose candidate fails goes back to the split, not to legacy
+ * alone with the dual writes gone) and the rollout pauses there for an operator to resume or
+ * abort; it never retries the failed stage by itself.
+ */
+function stepBack(state: RolloutState, active: Active, verdict: Verdict, at: string): Transition {
+  const back = state.step - 1;
+  const route = routeAtStep(state.plan, state.original, back, state.shadowEpoch);
+  const message = `gate failed at step ${state.step + 1}, back to step ${back + 1}: ${verdict.summary}`;
+  const { window: _window, ...rest } = state;
+  return {
+    ...(sameRoute(active.route, route)
+      ? {}
+      : { route: { to: route, delayed: false, author: ROLLOUT_AUTHOR, reason: `rollout of ${state.route} failed at step ${state.step + 1}, back to step ${back + 1}: ${verdict.summary}`, details: { rollout: { step: back, from: state.step, verdict: compact(verdict) } } } }),
+    state: (written) =>
+      withEvent(
+        { ...rest, step: back, status: "paused", pausedReason: `${message}: resume to serve step ${back + 1} again, or abort`, stepVersions: [written?.version ?? active.version], stepStartedAt: at, lastVerdict: { ...verdict, at, step: state.step } },
+        { at, kind: "failed", step: state.step, message, ...(written ? { version: written.version } : {}) },
+      ),
+    notify: { event: "failed", message, verdict },
   };
 }
 
@@ -325,6 +350,9 @@ function describeStep(plan: RolloutPlan, step: number): string {
   const s = plan.steps[step];
   if (s?.type === "shadow") return `shadowing ${plan.candidate}`;
   if (s?.type === "weight") return s.weight === 100 ? `every user on ${plan.candidate}, judged before the rollout completes` : `${s.weight} % of users on ${plan.candidate}`;
+  if (s?.type === "dualWrite") return `writes copied to ${plan.candidate}`;
+  if (s?.type === "readThrough") return `every request on ${plan.candidate}, its 404s read through to the control while the backfill runs`;
+  if (s?.type === "rampDown") return `${plan.candidate} alone: no fallback, no dual writes`;
   return "paused";
 }
 

@@ -11,7 +11,7 @@ export interface PlanOptions {
   readonly minUsers?: string | undefined;
   /** How long each shadow and weight step lasts at least (`10m`; empty: the default). */
   readonly minDuration?: string | undefined;
-  /** rollback or pause (empty: the default, rollback). */
+  /** rollback, pause or stepBack (empty: the default, rollback). */
   readonly onFailure?: string | undefined;
   readonly webhook?: string | undefined;
 }
@@ -29,11 +29,11 @@ export interface PlanOptionProblem {
  */
 export function planFromOptions(options: PlanOptions): Result<RolloutPlanInput, PlanOptionProblem> {
   const steps = parseStepList(options.steps);
-  if (!steps) return err({ option: "steps", message: "is a list such as shadow,1,10,50,100 (shadow, pause, or a weight in percent)" });
+  if (!steps) return err({ option: "steps", message: "is a list such as shadow,1,10,50,100 (shadow, pause, a weight in percent; dualWrite, readThrough, rampDown for a data migration)" });
   const minUsers = options.minUsers || undefined;
   if (minUsers !== undefined && !/^\d+$/.test(minUsers)) return err({ option: "minUsers", message: "must be a whole number" });
   const onFailure = options.onFailure || undefined;
-  if (onFailure !== undefined && onFailure !== "rollback" && onFailure !== "pause") return err({ option: "onFailure", message: "must be rollback or pause" });
+  if (onFailure !== undefined && onFailure !== "rollback" && onFailure !== "pause" && onFailure !== "stepBack") return err({ option: "onFailure", message: "must be rollback, pause or stepBack" });
   const minDuration = options.minDuration || undefined;
   return ok({
     route: options.route,

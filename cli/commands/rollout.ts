@@ -2,10 +2,14 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { planFromOptions, RolloutDetail, RolloutsAnswer, RolloutSummary, TickAnswer, type RolloutActionBody, type StartRolloutBody } from "../../admin/contract/index.ts";
 import { isPlainObject } from "../../lib/plain-object.ts";
+import { dataMigrationSteps } from "../../rollout/plan.ts";
 import { clientFor, print } from "../context.ts";
 import { EXIT_NOT_READY, ExitCodeError } from "../exit-code-error.ts";
 import { alignColumns } from "../table-output.ts";
 import { UsageError } from "../usage-error.ts";
+
+/** `--plan data-migration`: the story's playbook (rollout/plan.ts `dataMigrationSteps`), not a file. */
+const DATA_MIGRATION = "data-migration";
 
 export function registerRollout(program: Command): void {
   const rollout = program.command("rollout").description("let cutover move a route for you: shadow, 1 %, 10 %, … 100 %, gated on evidence, rolled back on failure");
@@ -15,19 +19,22 @@ export function registerRollout(program: Command): void {
     .description("start moving ROUTE to a backend, step by step")
     .argument("<route>", "the route to move")
     .requiredOption("--to <backend>", "the candidate backend")
-    .option("--plan <file>", "a rollout plan (JSON; see rollout-plan.schema.json)")
+    .option("--plan <file>", "a rollout plan (JSON; see rollout-plan.schema.json), or data-migration: the built-in dualWrite, shadow, 10, 50, readThrough, rampDown, stepping back one stage on a failure")
     .option("--steps <list>", "steps, e.g. shadow,1,10,50,100 (pause for a manual gate)", "shadow,1,10,50,100")
     .option("--min-users <n>", "distinct users (client addresses) each arm needs per weight step (default 100)")
     .option("--min-requests <n>", "the old name of --min-users (it counts users now)")
     .option("--min-duration <duration>", "how long each step lasts at least (default 10m)")
-    .option("--on-failure <what>", "rollback (default) or pause")
+    .option("--on-failure <what>", "rollback (default), pause, or stepBack (serve the step before again, paused)")
     .option("--webhook <url>", "Slack-compatible webhook for every step, pause, failure and completion")
     .requiredOption("--reason <text>", "why (audited)")
     .action(async (route: string, options: { to: string; plan?: string; steps: string; minUsers?: string; minRequests?: string; minDuration?: string; onFailure?: string; webhook?: string; reason: string }, command: Command) => {
       const { client, json } = clientFor(command);
       let plan: unknown;
-      if (options.plan === undefined) {
-        const built = planFromOptions({ route, candidate: options.to, steps: options.steps, minUsers: options.minUsers ?? options.minRequests, minDuration: options.minDuration, onFailure: options.onFailure, webhook: options.webhook });
+      if (options.plan === undefined || options.plan === DATA_MIGRATION) {
+        const migration = options.plan === DATA_MIGRATION;
+        const steps = migration ? dataMigrationSteps().map((step) => (step.type === "weight" ? String(step.weight) : step.type)).join(",") : options.steps;
+        const onFailure = options.onFailure ?? (migration ? "stepBack" : undefined);
+        const built = planFromOptions({ route, candidate: options.to, steps, onFailure, minUsers: options.minUsers ?? options.minRequests, minDuration: options.minDuration, webhook: options.webhook });
         const flag = { steps: "--steps", minUsers: options.minUsers !== undefined ? "--min-users" : "--min-requests", onFailure: "--on-failure" };
         if (!built.ok) throw new UsageError(`${flag[built.error.option]} ${built.error.message}`);
         plan = built.value;

@@ -40,7 +40,7 @@ describe("a plan as stored", () => {
         { type: "weight", weight: 12.5, minUsers: 30, minDuration: "2h" },
         { type: "weight", weight: 100, minDuration: "1d" },
       ],
-      gates: { confidence: 0.99, errorRateTolerance: 0.02, clientErrorRateTolerance: 0.1, latencyRatio: { p95: 1.2, p99: 3 }, latencySlackMs: 5, latencyMinSamples: { p95: 50, p99: 1000 }, maxMismatchRate: 0.05 },
+      gates: { confidence: 0.99, errorRateTolerance: 0.02, clientErrorRateTolerance: 0.1, latencyRatio: { p95: 1.2, p99: 3 }, latencySlackMs: 5, latencyMinSamples: { p95: 50, p99: 1000 }, maxMismatchRate: 0.05, maxWriteFailureRate: 0.03 },
       onFailure: "pause",
       webhook: "https://hooks.slack.com/services/T000/B000/XXXX",
     });
@@ -56,7 +56,7 @@ describe("a plan as stored", () => {
           { type: "weight", weight: 12.5, minUsers: 30, minDurationMs: 7_200_000 },
           { type: "weight", weight: 100, minUsers: 100, minDurationMs: 86_400_000 },
         ],
-        gates: { confidence: 0.99, errorRateTolerance: 0.02, clientErrorRateTolerance: 0.1, latencyRatio: { p95: 1.2, p99: 3 }, latencySlackMs: 5, latencyMinSamples: { p95: 50, p99: 1000 }, maxMismatchRate: 0.05 },
+        gates: { confidence: 0.99, errorRateTolerance: 0.02, clientErrorRateTolerance: 0.1, latencyRatio: { p95: 1.2, p99: 3 }, latencySlackMs: 5, latencyMinSamples: { p95: 50, p99: 1000 }, maxMismatchRate: 0.05, maxWriteFailureRate: 0.03 },
         onFailure: "pause",
         webhook: "https://hooks.slack.com/services/T000/B000/XXXX",
       },
