@@ -7,13 +7,13 @@ const SPARK = "▁▂▃▄▅▆▇█";
 
 /** `cutover cost` for people: the estimates, the reason for each unknown, and with `formulas` how every figure was reached. */
 export function formatCostReport(report: CostReport, formulas: boolean): string {
-  const money = (figure: Estimate) => (figure.value === null ? "unknown" : moneyText(figure.value, report.currency));
+  const money = (figure: Estimate) => (figure.value === null ? "unknown" : figureText(figure.value, figure.unit, report.currency));
   const hours = Math.round((report.windowSeconds / 3600) * 10) / 10;
   const notes: string[] = [];
   const noted = (figure: Estimate) => {
     if (figure.kind === "estimate") return money(figure);
-    notes.push(figure.reason);
-    return `unknown (${notes.length})`;
+    if (!notes.includes(figure.reason)) notes.push(figure.reason);
+    return `unknown (${notes.indexOf(figure.reason) + 1})`;
   };
   const rows = [["ROUTE", "SERVED", "ON LEGACY", "LEGACY /MONTH", "NEW BACKENDS NOW /MONTH", "ALL ON NEW /MONTH"]];
   for (const route of report.routes) {
@@ -25,7 +25,7 @@ export function formatCostReport(report: CostReport, formulas: boolean): string 
   const projection = (label: string, p: LegacyProjection) => {
     if (p.bill.kind === "unknown") return [label, "unknown", p.bill.reason, ""];
     const dynos = p.dynosNeeded.value ?? 0;
-    const peak = p.peakHour === null ? "no legacy traffic left" : `peak ${round(p.peakConcurrency.value ?? 0, 2)} requests at once (${p.peakHour.slice(0, 13).replace("T", " ")}:00)`;
+    const peak = p.peakHour === null ? "no legacy traffic left" : `peak ${money(p.peakConcurrency)} requests at once (${p.peakHour.slice(0, 13).replace("T", " ")}:00)`;
     return [label, `${dynos} dyno${dynos === 1 ? "" : "s"} → ${money(p.bill)}`, peak, `saves ${money(p.saving)}`];
   };
   const { now, afterMigrating, allMoved } = report.projections;
@@ -66,6 +66,13 @@ export function formatCostReport(report: CostReport, formulas: boolean): string 
     }
   } else lines.push("", "--formulas shows how each figure was reached; --json gives them all.");
   return lines.join("\n");
+}
+
+function figureText(value: number, unit: Estimate["unit"], currency: string): string {
+  if (unit === "share") return percent(value);
+  if (unit === "dynos") return String(value);
+  if (unit === "at once") return value === 0 || value >= 10 ? String(round(value, 1)) : String(Number(value.toPrecision(2)));
+  return moneyText(value, currency);
 }
 
 function moneyText(value: number, currency: string): string {

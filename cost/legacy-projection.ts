@@ -47,7 +47,7 @@ export function projectLegacyBill(prices: Prices, legacyBackend: string, hours: 
   const base = { moved: [...moved].sort(), remaining: [...remaining].sort(), peakHour };
   if (unmeasured.size > 0) {
     const reason = `no latency measured for the legacy requests of ${[...unmeasured].sort().join(", ")}`;
-    return { ...base, peakConcurrency: unknown(reason, concurrencyFormula), dynosNeeded: unknown(reason, dynoFormula), bill: unknown(reason, billFormula), saving: unknown(reason, "legacy bill now − projected bill") };
+    return { ...base, peakConcurrency: unknown(reason, concurrencyFormula, {}, "at once"), dynosNeeded: unknown(reason, dynoFormula, {}, "dynos"), bill: unknown(reason, billFormula), saving: unknown(reason, "legacy bill now − projected bill") };
   }
   const concurrency = peakBusySeconds / HOUR_SECONDS;
   // Rounded to 1e-9 first: 2.0000000001 dynos' worth of float error is two dynos, not three.
@@ -55,8 +55,8 @@ export function projectLegacyBill(prices: Prices, legacyBackend: string, hours: 
   const bill = dynos * dyno.monthlyPrice + addOns;
   return {
     ...base,
-    peakConcurrency: estimate(concurrency, concurrencyFormula, { peakHour: peakHour ?? "-", busySeconds: roundTo(peakBusySeconds, 3) }),
-    dynosNeeded: estimate(dynos, dynoFormula, { peakConcurrency: roundTo(concurrency, 6), perDyno: dyno.concurrency, dynosNow: dyno.count }),
+    peakConcurrency: estimate(concurrency, concurrencyFormula, { peakHour: peakHour ?? "-", busySeconds: roundTo(peakBusySeconds, 3) }, "at once"),
+    dynosNeeded: estimate(dynos, dynoFormula, { peakConcurrency: roundTo(concurrency, 6), perDyno: dyno.concurrency, dynosNow: dyno.count }, "dynos"),
     bill: estimate(bill, billFormula, { dynos, dynoType: dyno.type, pricePerDyno: dyno.monthlyPrice, addOns }),
     saving: estimate((now.value ?? 0) - bill, "legacy bill now − projected bill", { billNow: now.value ?? 0, projected: bill }),
   };

@@ -32,5 +32,5 @@ export function legacyShareOverTime(hours: readonly HourTraffic[], legacyBackend
 
 function shareOf(legacy: number, all: number): Estimate {
   const formula = "requests legacy served ÷ requests served";
-  return all === 0 ? unknown("no traffic", formula, { legacyServed: legacy, allServed: all }) : estimate(legacy / all, formula, { legacyServed: legacy, allServed: all });
+  return all === 0 ? unknown("no traffic", formula, { legacyServed: legacy, allServed: all }, "share") : estimate(legacy / all, formula, { legacyServed: legacy, allServed: all }, "share");
 }

@@ -134,8 +134,8 @@ describe("legacy's share over time", () => {
       // 10:00 holds 18 000 × 0.8 s + 7 200 × 0.5 s = 18 000 s of work: 5 at once, 2 dynos of 4.
       const now = projectLegacyBill(PRICES, "legacy", hours, new Set());
       expect(now).toMatchObject({ peakHour: "2026-03-01T10:00:00.000Z", remaining: ["(default)", "accounts-read"] });
-      expect(now.peakConcurrency).toMatchObject({ value: 5, inputs: { busySeconds: 18_000 } });
-      expect(now.dynosNeeded).toMatchObject({ value: 2, inputs: { peakConcurrency: 5, perDyno: 4, dynosNow: 2 } });
+      expect(now.peakConcurrency).toMatchObject({ value: 5, unit: "at once", inputs: { busySeconds: 18_000 } });
+      expect(now.dynosNeeded).toMatchObject({ value: 2, unit: "dynos", inputs: { peakConcurrency: 5, perDyno: 4, dynosNow: 2 } });
       expect(now.bill.value).toBe(150);
       expect(now.saving.value).toBe(0);
       // Without accounts-read both hours hold 3 600 s: one at once, one dyno.
