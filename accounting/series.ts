@@ -1,3 +1,4 @@
+import { dualWritePoint, hasDualWrites, type DualWritePoint } from "./dual-write-counts.ts";
 import { histogramMean, histogramPercentile } from "./latency-buckets.ts";
 import { emptyCounts, failures, mergeCounts, served, type TrafficCounts } from "./traffic-counts.ts";
 
@@ -19,6 +20,8 @@ export interface SeriesPoint {
   readonly errorRate: number | null;
   /** Percentiles, and the mean (requests × mean is the backend's busy time). */
   readonly latencyMs: { readonly p50: number | null; readonly p95: number | null; readonly p99: number | null; readonly mean: number | null };
+  /** Only where something was counted: copies of writes this backend got as a route's `dualWrite.to`, and writes not copied to it. */
+  readonly dualWrite?: DualWritePoint;
 }
 
 /** Counts with their period (`2026-11-25T17:20` or `2026-11-25T17`) and backend. */
@@ -55,6 +58,7 @@ export function point(at: string, counts: TrafficCounts): SeriesPoint {
     arms: Object.fromEntries(counts.arms),
     errorRate: counts.requests === 0 ? null : round(failures(counts) / counts.requests),
     latencyMs: { p50: histogramPercentile(counts.latency, 50), p95: histogramPercentile(counts.latency, 95), p99: histogramPercentile(counts.latency, 99), mean: histogramMean(counts.latency) },
+    ...(hasDualWrites(counts.dualWrite) ? { dualWrite: dualWritePoint(counts.dualWrite) } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { emptyDualWriteCounts, mergeDualWriteCounts, type DualWriteCounts } from "./dual-write-counts.ts";
 import { latencyBucket } from "./latency-buckets.ts";
 
 /** How one attempt at a backend ended, as accounting sees it. */
@@ -37,10 +38,15 @@ export interface TrafficCounts {
   readonly arms: Map<ArmName, number>;
   /** Latency to the response head: log-scale bucket → count. */
   readonly latency: Map<number, number>;
+  /**
+   * Copies of writes this backend got as a route's `dualWrite.to` (never client traffic: not
+   * in `requests`), and the writes not copied to it.
+   */
+  readonly dualWrite: DualWriteCounts;
 }
 
 export function emptyCounts(): TrafficCounts {
-  return { requests: 0, fellBack: 0, status: [0, 0, 0, 0], proxy: new Map(), fallbacks: new Map(), arms: new Map(), latency: new Map() };
+  return { requests: 0, fellBack: 0, status: [0, 0, 0, 0], proxy: new Map(), fallbacks: new Map(), arms: new Map(), latency: new Map(), dualWrite: emptyDualWriteCounts() };
 }
 
 /**
@@ -72,6 +78,7 @@ export function mergeCounts(into: TrafficCounts, from: TrafficCounts): void {
   for (const [trigger, count] of from.fallbacks) add(into.fallbacks, trigger, count);
   for (const [arm, count] of from.arms) add(into.arms, arm, count);
   for (const [bucket, count] of from.latency) add(into.latency, bucket, count);
+  mergeDualWriteCounts(into.dualWrite, from.dualWrite);
 }
 
 /** Served requests: attempts that gave the client its answer. */

@@ -11,6 +11,8 @@ export const BODY_LIMITS = {
   replayBytes: 256 * 1024,
   /** Default cap of a shadow's request copy and of each response it compares (`shadow.maxBodyBytes`). */
   shadowBytes: 1024 * 1024,
+  /** Default cap of a dual write's request copy (`dualWrite.maxBodyBytes`): held to be sent to a second backend. */
+  dualWriteBytes: 1024 * 1024,
   /**
    * The largest request body each signing AWS service takes, for the services whose signature
    * covers the body (Lambda function URLs; API Gateway): such a body is hashed, so held whole,

@@ -6,8 +6,9 @@ import { BUCKETS, parseSticky, toBuckets, type Sticky } from "./cohort.ts";
 import { compileMatcher, type RouteMatcher } from "./matcher.ts";
 import { DEFAULT_PATH_POLICY, type PathPolicy } from "./path-policy.ts";
 import type { Refusal } from "./refusal.ts";
+import { DEFAULT_DUAL_WRITE_METHODS } from "./methods.ts";
 import { lazyRoutesOf } from "./table-lines.ts";
-import type { Backend, FallbackTrigger, Route, RouteTable, Shadow } from "./schema.ts";
+import type { Backend, DualWrite, FallbackTrigger, Route, RouteTable, Shadow } from "./schema.ts";
 import { deepFreeze } from "./validate.ts";
 import { DEFAULT_IDENTITY_TTL_SECONDS } from "../identity/identity-claims.ts";
 
@@ -74,6 +75,18 @@ export interface CompiledShadow {
   readonly redaction: Redaction;
 }
 
+/**
+ * A route's dual writes (a data migration's first stage): the writes another backend served
+ * are then sent to `backend` too (worker/dual-write.ts).
+ */
+export interface CompiledDualWrite {
+  readonly backend: CompiledBackend;
+  /** Upper-case methods copied (default POST, PUT, PATCH, DELETE). */
+  readonly methods: ReadonlySet<string>;
+  /** Largest request body copied: it is held in memory to be sent twice. */
+  readonly maxBodyBytes: number;
+}
+
 /** `x-cutover-route`, `-backend`, `-version`: the response headers that say who answered. */
 export type ResponseHeaderList = readonly (readonly [string, string])[];
 
@@ -97,6 +110,7 @@ export interface CompiledRoute {
   readonly sticky: Sticky;
   readonly fallback: CompiledFallback | undefined;
   readonly shadow: CompiledShadow | undefined;
+  readonly dualWrite: CompiledDualWrite | undefined;
   /** The response headers for each backend that may answer on this route (split, override, fallback). */
   readonly responseHeaders: ReadonlyMap<string, ResponseHeaderList>;
 }
@@ -258,6 +272,7 @@ function compileRoute(
     sticky: parseSticky(route.sticky, defaultSticky),
     fallback,
     shadow: route.shadow ? compileShadow(route.id, route.shadow, resolve, shape.shadowStatsId ?? route.id) : undefined,
+    dualWrite: route.dualWrite ? compileDualWrite(route.dualWrite, resolve) : undefined,
     responseHeaders: new Map([...answering].map((name) => [name, responseHeaders(route.id, name, version)])),
   };
 }
@@ -274,6 +289,14 @@ function compileShadow(routeId: string, shadow: Shadow, resolve: (name: string) 
     maxBodyBytes: shadow.maxBodyBytes ?? BODY_LIMITS.shadowBytes,
     rules: compileRules(shadow.ignore),
     redaction: compileRedaction(shadow.redact),
+  };
+}
+
+function compileDualWrite(dualWrite: DualWrite, resolve: (name: string) => CompiledBackend): CompiledDualWrite {
+  return {
+    backend: resolve(dualWrite.to),
+    methods: new Set((dualWrite.methods ?? DEFAULT_DUAL_WRITE_METHODS).map((method) => method.toUpperCase())),
+    maxBodyBytes: dualWrite.maxBodyBytes ?? BODY_LIMITS.dualWriteBytes,
   };
 }
 

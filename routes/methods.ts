@@ -4,3 +4,6 @@
  * is not always as good as its paper.
  */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The methods a route's `dualWrite` copies when it names none: the writes. */
+export const DEFAULT_DUAL_WRITE_METHODS: readonly string[] = ["POST", "PUT", "PATCH", "DELETE"];

@@ -7,6 +7,7 @@ import { err, ok, type Result } from "../lib/result.ts";
 import { RouteTableSchema, type Route, type RouteTable } from "./schema.ts";
 import { claimName } from "../identity/session-fields.ts";
 import { REGISTERED_CLAIMS } from "../identity/identity-claims.ts";
+import { DEFAULT_DUAL_WRITE_METHODS, SAFE_METHODS } from "./methods.ts";
 
 export type { ValidationIssue };
 
@@ -184,6 +185,7 @@ export function storedRouteIssues(route: unknown, at: string, backends: Record<s
   else issues.push({ path: `${at}.to`, message: "must name at least one backend" });
   if (route.fallback !== undefined) refer(isPlainObject(route.fallback) ? route.fallback.to : route.fallback, `${at}.fallback`);
   if (route.shadow !== undefined) refer(isPlainObject(route.shadow) ? route.shadow.to : undefined, `${at}.shadow.to`);
+  if (route.dualWrite !== undefined) refer(isPlainObject(route.dualWrite) ? route.dualWrite.to : undefined, `${at}.dualWrite.to`);
   return issues;
 }
 
@@ -262,8 +264,45 @@ function crossCheck(table: ParsedTable): ValidationIssue[] {
       refer(to, typeof route.fallback === "string" ? at("fallback") : at("fallback", "to"));
     }
     if (route.shadow !== undefined) refer(route.shadow.to, at("shadow", "to"));
+    if (route.dualWrite !== undefined) issues.push(...dualWriteIssues(route, table.default, backends, at));
     if (route.sticky?.startsWith("session:") && table.session === undefined) issues.push({ path: jsonPath(at("sticky")), message: NO_SESSION });
   });
+  return issues;
+}
+
+/**
+ * A route's `dualWrite` copies the writes another backend served to a new one: so its `to` is
+ * a known backend, not the default (legacy) one, and not the only backend the route sends to
+ * (there would be no other backend's write to copy). It copies writes only (a read is
+ * compared with `shadow`), at least one the route matches, and never to a backend that gets
+ * every write as a shadow copy already: a write would reach it twice.
+ */
+function dualWriteIssues(route: ParsedTable["routes"][number], defaultBackend: string, backends: ReadonlySet<string>, at: (...rest: PropertyKey[]) => PropertyKey[]): ValidationIssue[] {
+  const dualWrite = route.dualWrite;
+  if (dualWrite === undefined) return [];
+  const issues: ValidationIssue[] = [];
+  const to = dualWrite.to;
+  if (!backends.has(to)) {
+    issues.push({ path: jsonPath(at("dualWrite", "to")), message: `unknown backend '${to}' (known: ${[...backends].join(", ") || "none"})` });
+  } else if (to === defaultBackend) {
+    issues.push({ path: jsonPath(at("dualWrite", "to")), message: `'${to}' is the table's default backend: dual writes copy the legacy app's writes to a new backend, not to legacy` });
+  }
+  const sendsTo = typeof route.to === "string" ? [route.to] : Object.keys(route.to).filter((name) => (route.to as Record<string, number>)[name] !== 0);
+  if (sendsTo.length > 0 && sendsTo.every((name) => name === to)) {
+    issues.push({ path: jsonPath(at("dualWrite", "to")), message: `the route sends every request to '${to}' already: there is no other backend's write to copy (remove dualWrite, or send the route to legacy)` });
+  }
+  const methods = (dualWrite.methods ?? []).map((method) => method.toUpperCase());
+  methods.forEach((method, index) => {
+    if (SAFE_METHODS.has(method)) issues.push({ path: jsonPath(at("dualWrite", "methods", index)), message: `${method} is a read, not a write: dual writes copy writes (compare reads with shadow)` });
+  });
+  const copied = methods.length > 0 ? methods : DEFAULT_DUAL_WRITE_METHODS;
+  const matched = route.match.methods?.map((method) => method.toUpperCase());
+  if (matched !== undefined && !copied.some((method) => matched.includes(method))) {
+    issues.push({ path: jsonPath(at("dualWrite", "methods")), message: `the route matches only ${matched.join(", ")}: none of the methods it would copy (${copied.join(", ")})` });
+  }
+  if (route.shadow?.to === to && route.shadow.unsafeMethods === true) {
+    issues.push({ path: jsonPath(at("dualWrite", "to")), message: `the route's shadow copies writes to '${to}' too (unsafeMethods): each write would reach it twice` });
+  }
   return issues;
 }
 

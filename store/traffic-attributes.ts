@@ -1,5 +1,6 @@
 import type { EvidenceCounts } from "../accounting/evidence-counts.ts";
 import { emptyEvidence } from "../accounting/evidence-counts.ts";
+import { NOT_COPIED_REASONS, type NotCopiedReason } from "../accounting/dual-write-counts.ts";
 import { emptyCounts, type ArmName, type TrafficCounts } from "../accounting/traffic-counts.ts";
 import { sketchBuckets, sketchFrom } from "../accounting/user-sketch.ts";
 
@@ -10,7 +11,8 @@ import { sketchBuckets, sketchFrom } from "../accounting/user-sketch.ts";
 
 /**
  * A cell's counters (only the ones that are not zero): `r`, `fb`, `s2`…`s5`, `p<status>`,
- * `f_<trigger>`, `a_<arm>`, `h<bucket>`.
+ * `f_<trigger>`, `a_<arm>`, `h<bucket>`; dual writes: `w` sent, `w2` succeeded, `wr` rejected,
+ * `wf` failed, `wa` agreed, `wd` disagreed, `wn_<reason>` not copied.
  */
 export function toAttributes(counts: TrafficCounts): Record<string, number> {
   const out: Record<string, number> = {};
@@ -22,8 +24,19 @@ export function toAttributes(counts: TrafficCounts): Record<string, number> {
   for (const [trigger, count] of counts.fallbacks) put(`f_${trigger}`, count);
   for (const [arm, count] of counts.arms) put(`a_${arm}`, count);
   for (const [bucket, count] of counts.latency) put(`h${bucket}`, count);
+  const dual = counts.dualWrite;
+  put("w", dual.sent);
+  put("w2", dual.succeeded);
+  put("wr", dual.rejected);
+  put("wf", dual.failed);
+  put("wa", dual.agreed);
+  put("wd", dual.disagreed);
+  for (const [reason, count] of dual.notCopied) put(`wn_${reason}`, count);
   return out;
 }
+
+const DUAL_WRITE_FIELDS = { w: "sent", w2: "succeeded", wr: "rejected", wf: "failed", wa: "agreed", wd: "disagreed" } as const;
+const NOT_COPIED: ReadonlySet<string> = new Set(NOT_COPIED_REASONS);
 
 /** The counters back from stored attributes (anything else on the item is ignored). */
 export function fromAttributes(item: Readonly<Record<string, unknown>>): TrafficCounts {
@@ -37,6 +50,8 @@ export function fromAttributes(item: Readonly<Record<string, unknown>>): Traffic
     else if (name.startsWith("f_")) counts.fallbacks.set(name.slice(2), value);
     else if (name.startsWith("a_")) counts.arms.set(name.slice(2) as ArmName, value);
     else if (/^h\d+$/.test(name)) counts.latency.set(Number(name.slice(1)), value);
+    else if (Object.hasOwn(DUAL_WRITE_FIELDS, name)) counts.dualWrite[DUAL_WRITE_FIELDS[name as keyof typeof DUAL_WRITE_FIELDS]] = value;
+    else if (name.startsWith("wn_") && NOT_COPIED.has(name.slice(3))) counts.dualWrite.notCopied.set(name.slice(3) as NotCopiedReason, value);
   }
   return counts;
 }

@@ -17,6 +17,7 @@ import type { ProxyOptions, RequestContext } from "./request-context.ts";
 import { notConfigured, refuse, respond } from "./respond.ts";
 import { unforwardableStatus } from "./unforwardable-status.ts";
 import { admitShadow, startShadow } from "./start-shadow.ts";
+import { admitDualWrite, startDualWrite } from "./dual-write.ts";
 import { cohortCookie, mintCohort, withCohortCookie } from "./cohort-cookie.ts";
 import { sessionKey } from "../identity/session-fields.ts";
 import type { RailsSession } from "../identity/rails-session.ts";
@@ -71,7 +72,9 @@ async function serve(context: RequestContext, table: CompiledTable | undefined, 
     return refuse(read.refusal, context);
   }
   const identity = session && options.identity ? await options.identity.tokens(backendsOf(plan), session, options.now()) : undefined;
-  const admitted = admitShadow(context, read.value);
+  // A write to copy to the route's dualWrite backend: its body kept before the shadow tees it.
+  const dualWrite = admitDualWrite(context, read.value);
+  const admitted = admitShadow(context, dualWrite.body);
   const headers = upstreamRequestHeaders(request.headers, {
     clientIp,
     proto: url.protocol.slice(0, -1),
@@ -83,8 +86,9 @@ async function serve(context: RequestContext, table: CompiledTable | undefined, 
   const outgoing = { method: request.method, path: plan.path, search: url.search, headers, body: admitted.body.body, identity };
 
   const startedAt = options.now();
-  const served = await attemptWithFallback(context, outgoing, admitted.body.replayable, admitted.body.upload);
-  accountRequest(context, served.attempts);
+  const attempted = await attemptWithFallback(context, outgoing, admitted.body.replayable, admitted.body.upload);
+  accountRequest(context, attempted.attempts);
+  const served = dualWrite.pending === undefined ? attempted : startDualWrite(context, dualWrite.pending, outgoing, attempted);
   const shadow = admitted.shadow;
   if (shadow !== undefined) {
     // Compared only with the first backend's own answer, one that can be passed on.
@@ -102,6 +106,8 @@ function backendsOf(plan: RequestPlan): CompiledBackend[] {
   const backends = [plan.backend];
   if (plan.fallback) backends.push(plan.fallback.backend);
   if (plan.shadow) backends.push(plan.shadow.shadow.backend);
+  const dualWrite = plan.route?.dualWrite;
+  if (dualWrite) backends.push(dualWrite.backend);
   return backends;
 }
 

@@ -4,6 +4,7 @@ import { DEFAULT_REDACTION } from "../compare/secret-names.ts";
 import type { CompiledBackend, ResponseHeaderList } from "../routes/compile.ts";
 import type { OverridePolicy } from "../routes/override-token.ts";
 import type { RequestPlan } from "../routes/plan.ts";
+import type { CopyBudget } from "./copy-budget.ts";
 import type { EdgeIdentity } from "./edge-identity.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
 import type { TrafficRecorder } from "./traffic-recorder.ts";
@@ -21,7 +22,9 @@ export interface ProxyOptions {
   readonly responseHeaders: boolean;
   /** Where shadow results go; undefined disables shadowing (no store to report from). */
   readonly shadowRecorder: ShadowRecorder | undefined;
-  /** Where traffic counts go; undefined with no store (or CUTOVER_METRICS=off). */
+  /** Dual-write copies in flight in the isolate and their bytes (worker/dual-write.ts has a default). */
+  readonly copyBudget?: CopyBudget | undefined;
+  /** Where traffic counts go (dual-write outcomes too); undefined with no store (or CUTOVER_METRICS=off). */
   readonly trafficRecorder: TrafficRecorder | undefined;
   /** Workers Analytics Engine dataset: one data point per request, when bound. */
   readonly analytics: AnalyticsEngineDataset | undefined;

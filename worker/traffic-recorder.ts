@@ -1,3 +1,4 @@
+import { countDualWrite, type DualWriteOutcome } from "../accounting/dual-write-counts.ts";
 import { countEvidence, emptyEvidence, evidenceOutcome, mergeEvidence, type EvidenceCounts } from "../accounting/evidence-counts.ts";
 import { HeavyHitters } from "../accounting/heavy-hitters.ts";
 import { latencyBucket } from "../accounting/latency-buckets.ts";
@@ -33,6 +34,11 @@ export interface RequestRecord {
 export interface TrafficRecorder {
   /** Counts one client request (never a shadow copy): cheap, in memory, on the request path. */
   record(request: RequestRecord): void;
+  /**
+   * Counts one write a route's `dualWrite` covers — copied to `backend` (its `to`), or not —
+   * in that backend's minute and hour cells of the route: never client traffic.
+   */
+  recordDualWrite(route: string, backend: string, outcome: DualWriteOutcome): void;
   /** Flushes when due (see Batcher); undefined when the caller has nothing to wait for. Never rejects. */
   flushIfDue(): Promise<void> | undefined;
   /** What waits, was lost or dropped per batcher; templates turned away while the stored ones are at their bound. */
@@ -203,6 +209,14 @@ export function createTrafficRecorder(options: {
           entry.detail.lastSeen = seenAt;
         }
       }
+    },
+    recordDualWrite(route, backend, outcome) {
+      periods(options.now());
+      const cellKeys = keysOf(route, backend);
+      const inMinute = minutes.get(cellKeys.minute);
+      if (inMinute !== undefined) countDualWrite(inMinute.dualWrite, outcome);
+      const inHour = hours.get(cellKeys.hour);
+      if (inHour !== undefined) countDualWrite(inHour.dualWrite, outcome);
     },
     flushIfDue() {
       const flushes = [minutes.flushIfDue(), hours.flushIfDue(), evidence.flushIfDue(), inventory.flushIfDue()].filter((flush) => flush !== undefined);

@@ -11,6 +11,32 @@ export const Percentiles = openObject({ p50: nullableNumber, p95: nullableNumber
 /** Requests by status class of the origin's answer. */
 export const StatusClasses = openObject({ "2xx": count, "3xx": count, "4xx": count, "5xx": count });
 
+/**
+ * A route's dual writes to one new backend over one step (accounting/dual-write-counts.ts):
+ * `sent` = `succeeded` + `rejected` + `failed` = `agreed` + `disagreed` + `failed`.
+ */
+export const DualWritePoint = openObject({
+  /** Copies sent (each write once, never retried). */
+  sent: count,
+  /** The new backend answered 2xx. */
+  succeeded: count,
+  /** It answered 3xx or 4xx. */
+  rejected: count,
+  /** It answered 5xx, timed out, was unreachable, or the copy could not be signed. */
+  failed: count,
+  /** It answered (not failed) the status code the served backend did. */
+  agreed: count,
+  /** It answered (not failed) another status code. */
+  disagreed: count,
+  /** Writes not copied, by reason: too_large, over_budget, incomplete_body, legacy_refused, legacy_redirected, legacy_failed. */
+  notCopied: counts,
+  /** succeeded / sent; null without copies. */
+  successRate: nullableNumber,
+  /** agreed / sent; null without copies. */
+  agreementRate: nullableNumber,
+});
+export type DualWritePoint = z.infer<typeof DualWritePoint>;
+
 /** One backend's traffic over one step (accounting/series.ts `SeriesPoint`). */
 export const SeriesPoint = openObject({
   /** Start of the step, ISO. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { emptyDualWriteCounts } from "../../accounting/dual-write-counts.ts";
 import { countEvidence, emptyEvidence, evidenceOutcome, mergeEvidence } from "../../accounting/evidence-counts.ts";
 import { HeavyHitters } from "../../accounting/heavy-hitters.ts";
 import { bucketValue, histogramPercentile, LATENCY_BUCKETS, latencyBucket } from "../../accounting/latency-buckets.ts";
@@ -55,6 +56,8 @@ describe("traffic counts", () => {
         [latencyBucket(5), 1],
         [latencyBucket(3), 1],
       ]),
+      // Client attempts are never dual-write copies.
+      dualWrite: emptyDualWriteCounts(),
     });
     expect(Object.keys(counts.status)).toEqual(["0", "1", "2", "3"]);
     const beyond = emptyCounts();
@@ -68,7 +71,7 @@ describe("traffic counts", () => {
     mergeCounts(into, mixed());
     const twice = (map: ReadonlyMap<unknown, number>) => new Map([...map].map(([key, count]) => [key, 2 * count]));
     const once = mixed();
-    expect(into).toEqual({ requests: 14, fellBack: 4, status: [2, 2, 2, 2], proxy: twice(once.proxy), fallbacks: twice(once.fallbacks), arms: twice(once.arms), latency: twice(once.latency) });
+    expect(into).toEqual({ requests: 14, fellBack: 4, status: [2, 2, 2, 2], proxy: twice(once.proxy), fallbacks: twice(once.fallbacks), arms: twice(once.arms), latency: twice(once.latency), dualWrite: emptyDualWriteCounts() });
   });
 });
 

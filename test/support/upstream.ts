@@ -201,6 +201,15 @@ function respond(
     case "shadow":
       shadowScenario(name, String(second), String(third), req, res, held);
       return;
+    case "dw": {
+      // /dw/<legacy status>/<new status>: a created record, as legacy and a new backend answer a write.
+      const status = Number(name === "legacy" ? second : third) || 200;
+      const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
+      if (name === "legacy" && status < 400) headers.location = "https://legacy.example.com/accounts/acc_42";
+      res.writeHead(status, headers);
+      res.end(JSON.stringify(name === "legacy" ? { id: "acc_42", name: "Ada", backend: name } : { id: "from-new", backend: name }));
+      return;
+    }
     case "raw-status": {
       // A status line Node's writeHead would refuse or treat specially (999, 600, a bare 101).
       req.socket.end(`HTTP/1.1 ${Number(second)} Odd\r\ncontent-type: text/plain\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok`);
