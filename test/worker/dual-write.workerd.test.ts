@@ -21,6 +21,14 @@ function dualWriteTable() {
       { id: "accounts-write", match: { path: "/dw/*" }, to: "legacy", dualWrite: { to: "new" } },
       { id: "accounts-small", match: { path: "/dw/:legacy/:new/small" }, to: "legacy", dualWrite: { to: "new", maxBodyBytes: 16 } },
       { id: "accounts-split", match: { path: "/dw/:legacy/:new/split" }, to: { new: 50, legacy: 50 }, sticky: "header:x-user", dualWrite: { to: "new" } },
+      {
+        id: "accounts-readthrough",
+        match: { path: "/dw/:legacy/:new/readthrough" },
+        to: { new: 50, legacy: 50 },
+        sticky: "header:x-user",
+        fallback: { to: "legacy", on: ["404"], unsafeMethods: true },
+        dualWrite: { to: "new" },
+      },
       { id: "accounts-signed", match: { path: "/dw/:legacy/:new/signed" }, to: "legacy", dualWrite: { to: "fn" } },
     ],
   });
@@ -153,6 +161,20 @@ describe("dual writes", () => {
     expect((await w.call(write("/dw/201/201/split", RECORD, { "x-test-id": other, "x-user": onLegacy }))).headers.get("x-served-by")).toBe("legacy");
     expect((await received(ports.new, other)).map((copy) => copy.headers["x-cutover-dual-write"])).toEqual(["1"]);
     expect(await w.dualWrites("accounts-split")).toMatchObject({ sent: 1, succeeded: 1 });
+  });
+
+  it("sends no copy of a write the new backend got first, even when legacy then served it (a fallback on its 404)", async () => {
+    const w = await dualWriteWorker();
+    const onNew = Array.from({ length: 50 }, (_, i) => `user-${i}`).find((user) => cohortBucket("accounts-readthrough", user) < 5000) as string;
+    const id = testId();
+    const served = await w.call(write("/dw/201/404/readthrough", RECORD, { "x-test-id": id, "x-user": onNew }));
+    expect(served.status).toBe(201);
+    expect(served.headers.get("x-cutover-fallback")).toBe("new;404");
+    const atNew = await received(ports.new, id);
+    expect(atNew).toHaveLength(1);
+    expect(atNew[0]?.headers["x-cutover-dual-write"]).toBeUndefined();
+    expect(await received(ports.legacy, id)).toHaveLength(1);
+    expect(await w.dualWrites("accounts-readthrough")).toBeUndefined();
   });
 
   it("signs the copy for an aws-iam backend as it would sign any request to it", async () => {
