@@ -55,6 +55,8 @@ export const SeriesPoint = openObject({
   errorRate: nullableNumber,
   /** Percentiles, and the mean (absent from Workers before issue 25: cost estimates call it unknown). */
   latencyMs: z.extend(Percentiles, { mean: z.optional(nullableNumber) }),
+  /** Only on a route's `dualWrite.to` backend, where something was counted: its copies of writes another backend served (never in `requests`). */
+  dualWrite: z.optional(DualWritePoint),
 });
 export type SeriesPoint = z.infer<typeof SeriesPoint>;
 

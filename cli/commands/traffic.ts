@@ -63,7 +63,9 @@ export function registerTraffic(program: Command): void {
             const fallbacks = Object.entries(p.fallbacks).map(([t, n]) => `${t}×${n}`).join(" ") || "-";
             rows.push([p.at.slice(11, 16), backend, String(p.requests), String(p.status["2xx"]), String(p.status["4xx"]), String(p.status["5xx"]), proxy, fallbacks, percent(p.errorRate), ms(p.latencyMs.p50), ms(p.latencyMs.p95), ms(p.latencyMs.p99)]);
           }
-          return points.length === 0 ? `No traffic on ${route} since ${options.since} ago.` : `Route ${route}, per ${metrics.step}:\n\n${alignColumns(rows, "")}`;
+          const copies = dualWriteLines(metrics.totals);
+          if (points.length === 0) return `No traffic on ${route} since ${options.since} ago.`;
+          return `Route ${route}, per ${metrics.step}:\n\n${alignColumns(rows, "")}${copies.length > 0 ? `\n\nDual writes since ${options.since} ago:\n${copies.join("\n")}` : ""}`;
         });
       };
       await show();
@@ -116,4 +118,16 @@ export function registerTraffic(program: Command): void {
         ].join("\n");
       });
     });
+}
+
+/** One line per backend that got dual-write copies (docs/dual-write.md): what came of them, and what was not copied. */
+export function dualWriteLines(totals: RouteMetricsAnswer["totals"]): string[] {
+  return Object.entries(totals).flatMap(([backend, p]) => {
+    const dual = p.dualWrite;
+    if (dual === undefined) return [];
+    const notCopied = Object.entries(dual.notCopied).map(([reason, n]) => `${reason}×${n}`).join(" ") || "none";
+    return [
+      `  ${backend}: ${dual.sent} sent — ${dual.succeeded} succeeded, ${dual.rejected} rejected, ${dual.failed} failed; ${dual.agreed} agreed with legacy's status, ${dual.disagreed} disagreed (${percent(dual.agreementRate)}); not copied: ${notCopied}`,
+    ];
+  });
 }
