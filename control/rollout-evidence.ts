@@ -1,5 +1,6 @@
 import { armEvidence, emptyEvidence, mergeEvidence, type EvidenceCounts } from "../accounting/evidence-counts.ts";
 import { periodOf } from "../accounting/series.ts";
+import { emptyCounts, mergeCounts, type TrafficCounts } from "../accounting/traffic-counts.ts";
 import { buildShadowReport } from "../compare/shadow-report.ts";
 import type { RolloutState } from "../rollout/decide.ts";
 import type { Evidence } from "../rollout/gates.ts";
@@ -38,7 +39,9 @@ export async function gatherEvidence(deps: { readonly metrics: MetricsStore; rea
   }
   const step = state.plan.steps[state.step];
   const bake = step?.type === "weight" && step.weight === 100;
-  const readThrough = step?.type === "readThrough" ? await readThroughEvidence(deps.metrics, state, Date.parse(window.openedAt), now) : undefined;
+  const counted = step?.type === "readThrough" || step?.type === "dualWrite" ? await candidateCounts(deps.metrics, state, Date.parse(window.openedAt), now) : undefined;
+  const readThrough = step?.type === "readThrough" && counted ? { requests: counted.requests, fellBack: counted.fallbacks.get("404") ?? 0 } : undefined;
+  const dualWrite = step?.type === "dualWrite" && counted ? { copied: counted.dualWrite.sent, failed: counted.dualWrite.failed, disagreed: counted.dualWrite.disagreed } : undefined;
   return {
     windowMs: now - Date.parse(window.openedAt),
     control: bake && state.bakeBaseline ? loadArm(state.bakeBaseline) : armEvidence(arms.control),
@@ -46,6 +49,7 @@ export async function gatherEvidence(deps: { readonly metrics: MetricsStore; rea
     ...(shadow ? { shadow } : {}),
     ...(bake ? { controlFrom: state.bakeBaseline ? ("baseline" as const) : ("none" as const) } : {}),
     ...(readThrough ? { readThrough } : {}),
+    ...(dualWrite ? { dualWrite } : {}),
   };
 }
 
@@ -53,24 +57,20 @@ export async function gatherEvidence(deps: { readonly metrics: MetricsStore; rea
 const MINUTES_KEPT_MS = 2 * 86_400_000;
 
 /**
- * A read-through step's candidate requests and those that fell back to the control on a 404,
- * from the traffic counts since its window opened (a read-through route serves one backend:
- * no split, no evidence cells). Whole minutes (or hours, past two days): the window's first
- * one may hold a little from before it opened.
+ * The candidate's traffic counts since the step's window opened: for a read-through step its
+ * requests and those that fell back to the control on a 404 (a read-through route serves one
+ * backend: no split, no evidence cells), for a dualWrite step the copies it got of the writes
+ * the control served. Whole minutes (or hours, past two days): the window's first one may hold
+ * a little from before it opened.
  */
-async function readThroughEvidence(metrics: MetricsStore, state: RolloutState, openedAt: number, now: number): Promise<NonNullable<Evidence["readThrough"]>> {
+async function candidateCounts(metrics: MetricsStore, state: RolloutState, openedAt: number, now: number): Promise<TrafficCounts> {
   const cells =
     now - openedAt <= MINUTES_KEPT_MS
       ? await metrics.minutes(state.route, periodOf(openedAt, "m"), periodOf(now, "m"))
       : (await Promise.all(daysBetween(openedAt, now).map((day) => metrics.hours(day, state.route)))).flat().filter((cell) => cell.period >= periodOf(openedAt, "h"));
-  let requests = 0;
-  let fellBack = 0;
-  for (const cell of cells) {
-    if (cell.backend !== state.plan.candidate) continue;
-    requests += cell.counts.requests;
-    fellBack += cell.counts.fallbacks.get("404") ?? 0;
-  }
-  return { requests, fellBack };
+  const total = emptyCounts();
+  for (const cell of cells) if (cell.backend === state.plan.candidate) mergeCounts(total, cell.counts);
+  return total;
 }
 
 function daysBetween(from: number, to: number): string[] {
