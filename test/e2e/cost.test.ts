@@ -93,8 +93,10 @@ describe("cutover cost", () => {
     };
     const allBusy = busy("accounts-read") + busy("(default)");
     expect(busy("(default)")).toBeGreaterThan(20 * 0.06 * 0.95);
-    expect(of("(default)")?.legacy.value).toBeCloseTo((200 * busy("(default)")) / allBusy, 1);
-    expect(of("accounts-read")?.legacy.value).toBeCloseTo((200 * busy("accounts-read")) / allBusy, 1);
+    // Within 0.5 %: the CLI reads each route's own metrics, whose means are rounded apart from the overview's.
+    const near = (value: number | null | undefined, expected: number) => expect(Math.abs((value ?? Number.NaN) - expected) / expected).toBeLessThan(0.005);
+    near(of("(default)")?.legacy.value, (200 * busy("(default)")) / allBusy);
+    near(of("accounts-read")?.legacy.value, (200 * busy("accounts-read")) / allBusy);
     expect(of("accounts-read")?.legacy.inputs).toMatchObject({ requests: measured("accounts-read", "legacy")?.requests, meanMs: measured("accounts-read", "legacy")?.latencyMs.mean });
 
     // The new backend: the window's requests, × month ÷ window, × what one costs.
