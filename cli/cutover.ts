@@ -5,6 +5,7 @@ import { AdminRequestError } from "./admin-request-error.ts";
 import { registerCost } from "./commands/cost.ts";
 import { registerDev } from "./commands/dev.ts";
 import { registerDecommission } from "./commands/decommission.ts";
+import { registerMigration } from "./commands/migration.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerHistory } from "./commands/history.ts";
 import { registerInit } from "./commands/init.ts";
@@ -41,6 +42,7 @@ registerRollout(program);
 registerLegacy(program);
 registerCost(program);
 registerDecommission(program);
+registerMigration(program);
 
 try {
   await program.parseAsync(process.argv);

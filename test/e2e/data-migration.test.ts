@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
 import type { Route, RouteTable } from "../../routes/schema.ts";
-import { startCluster, type Cluster } from "../support/isolates.ts";
+import { CLUSTER_OPERATOR, startCluster, type Cluster } from "../support/isolates.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 
 type Json = Record<string, unknown>;
@@ -61,6 +63,12 @@ describe("a data migration, stage by stage", () => {
       );
     }
   };
+  const cli = (args: string[]): Promise<{ code: number; stdout: string }> =>
+    new Promise((resolve) =>
+      execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CUTOVER_URL: cluster.urls[0], CUTOVER_TOKEN: CLUSTER_OPERATOR, NO_COLOR: "1" } }, (error, stdout) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout }),
+      ),
+    );
   /** Past the settling time with counts flushed, then a tick. */
   const settleAndTick = async () => {
     await new Promise((resolve) => setTimeout(resolve, 1300));
@@ -120,6 +128,11 @@ describe("a data migration, stage by stage", () => {
     const rampedDown = await untilPast("reads", 1, 10, () => send("/status/200", 300));
     expect(rampedDown).toMatchObject({ status: "running", step: 2 });
     expect(await routeNow("reads")).toEqual({ id: "reads", match: { path: "/status/*" }, to: "lambda" });
+    // The data migration's progress by the hour: every 404 that fell back is there; a day of reads under the bound is not.
+    const progress = JSON.parse((await cli(["migration", "progress", "reads", "--since", "1h", "--days", "1", "--max-fallback-rate", "0.05", "--json"])).stdout) as { hours: { reads: number; fellBack: number }[]; readyToRemoveFallback: boolean; reason: string };
+    expect(progress.hours.reduce((sum, hour) => sum + hour.fellBack, 0)).toBe(90);
+    expect(progress.hours.reduce((sum, hour) => sum + hour.reads, 0)).toBeGreaterThanOrEqual(390);
+    expect(progress).toMatchObject({ readyToRemoveFallback: false, reason: expect.stringMatching(/^reads on the new backend only since .*: wait for 1 days of them$/) });
     const done = await untilPast("reads", 2, 5, () => send("/status/200", 10));
     expect(done.status).toBe("succeeded");
     expect(await routeNow("reads")).toEqual({ id: "reads", match: { path: "/status/*" }, to: "lambda" });
