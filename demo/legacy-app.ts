@@ -19,6 +19,19 @@ const DEMO_ACCOUNTS: readonly Account[] = [
   { id: "3", name: "Katherine Johnson", plan: "free", balanceCents: 0 },
 ];
 
+/**
+ * What `bin/rails routes` would print for this app, were it the Rails app it stands in for:
+ * what `cutover legacy import` reads (`node demo/print-routes.ts > routes.txt`). Kept beside
+ * the handlers below, which serve exactly these (test/demo/legacy-routes.test.ts).
+ */
+export const LEGACY_ROUTES = `      Prefix Verb   URI Pattern                 Controller#Action
+        root GET    /                           pages#home
+api_accounts GET    /api/accounts(.:format)     api/accounts#index
+             POST   /api/accounts(.:format)     api/accounts#create
+ api_account GET    /api/accounts/:id(.:format) api/accounts#show
+      health GET    /health(.:format)           health#show
+`;
+
 export async function startLegacyApp(port = 0): Promise<{ port: number; close(): Promise<void> }> {
   const accounts = new Map(DEMO_ACCOUNTS.map((account) => [account.id, { ...account }]));
   let nextId = accounts.size + 1;
