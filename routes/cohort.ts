@@ -56,8 +56,8 @@ export function readCutoverCohort(headers: RequestHeaders): string | undefined {
 export interface CohortSources {
   readonly headers: RequestHeaders;
   readonly clientIp: string | undefined;
-  /** The visitor's cutover cohort: the cookie's value, or a fresh one the response will set. */
-  readonly cutoverCohort: () => string;
+  /** The visitor's cutover cohort: the cookie's value, or a fresh one the response will set (undefined where no cohort matters: none is minted). */
+  readonly cutoverCohort: () => string | undefined;
   /** A field of the app's session read at the edge (see identity/), undefined without a readable session. */
   readonly sessionField: (field: string) => string | undefined;
 }

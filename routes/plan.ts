@@ -69,15 +69,15 @@ export function planRequest(table: CompiledTable, input: PlanInput): Result<Requ
   const path = normalized.value;
   const route = table.matcher.match(input.method, input.host, path);
   if (route === undefined) return ok({ ...defaultPlan(table, path), tester: input.override !== undefined });
+  // A cohort matters to a split, and to a shadow that samples a share of users: only then is one minted.
+  const cohortMatters = route.weighted || (route.shadow !== undefined && route.shadow.shareBuckets < BUCKETS);
   let minted: string | undefined;
   const cohortKey = readCohortKey(route.sticky, {
     headers: input.headers,
     clientIp: input.clientIp,
-    cutoverCohort: () => readCutoverCohort(input.headers) ?? (minted ??= input.mintCohort()),
+    cutoverCohort: () => readCutoverCohort(input.headers) ?? (cohortMatters ? (minted ??= input.mintCohort()) : undefined),
     sessionField: input.sessionField ?? (() => undefined),
   });
-  // A cohort matters to a split, and to a shadow that samples a share of users.
-  const cohortMatters = route.weighted || (route.shadow !== undefined && route.shadow.shareBuckets < BUCKETS);
   const forced = input.override && (input.override.route === undefined || input.override.route === route.id) ? input.override.backend : undefined;
   const decision = decide(route, { cohortKey, roll: input.roll(), override: forced });
   const backend = decision.backend;

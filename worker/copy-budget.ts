@@ -18,8 +18,8 @@ export interface CopyBudget {
 export const DEFAULT_COPY_BUDGET_BYTES = 16 * 1024 * 1024;
 
 /**
- * A per-isolate bound on copies in flight and the bytes they hold (the dual writes'; the
- * shadow has its own in ShadowRecorder), so that memory is bounded by construction.
+ * A per-isolate bound on copies in flight and the bytes they hold, so that memory is bounded
+ * by construction: one for the dual writes, one inside the ShadowRecorder for shadow copies.
  */
 export function createCopyBudget(options: { readonly maxInflight?: number; readonly maxBytes?: number } = {}): CopyBudget {
   const maxInflight = options.maxInflight ?? 32;

@@ -1,6 +1,7 @@
 import { emptyStats, mergeStats, type ShadowStats } from "../compare/shadow-stats.ts";
 import type { ShadowStore } from "../store/shadow-store.ts";
 import { createBatcher, type BatcherHealth } from "./batcher.ts";
+import { createCopyBudget, type CopyLease } from "./copy-budget.ts";
 
 export interface ShadowRecorder {
   /** This isolate's unflushed counters for a route's shadow epoch (`CompiledShadow.statsId`). */
@@ -19,13 +20,8 @@ export interface ShadowRecorder {
   health(): BatcherHealth & { readonly inflight: { copies: number; bytes: number } };
 }
 
-/** One shadow copy's claim on the isolate: a slot, and the body bytes it holds. */
-export interface ShadowLease {
-  /** Takes `bytes` more from the isolate's shadow byte budget; false (and nothing taken) when it is spent. */
-  take(bytes: number): boolean;
-  /** Frees the slot and every byte taken. Safe to call more than once. */
-  release(): void;
-}
+/** One shadow copy's claim on the isolate: a slot, and the body bytes it holds (of the shadow's own budget). */
+export type ShadowLease = CopyLease;
 
 /** Shadow bodies held in an isolate at once (of its 128 MB): the sum of every copy's bytes. */
 export const DEFAULT_SHADOW_BUDGET_BYTES = 32 * 1024 * 1024;
@@ -60,37 +56,16 @@ export function createShadowRecorder(options: {
   });
   /** A route's counters; past the memory bound, a scratch batch that is never sent. */
   const stats = (route: string) => batcher.get(route) ?? emptyStats();
-  let inflight = 0;
-  let bytes = 0;
-  const maxInflight = options.maxInflight ?? 32;
-  const maxBytes = options.maxBytes ?? DEFAULT_SHADOW_BUDGET_BYTES;
+  const budget = createCopyBudget({ maxInflight: options.maxInflight ?? 32, maxBytes: options.maxBytes ?? DEFAULT_SHADOW_BUDGET_BYTES });
   return {
     stats,
     tryStart(route) {
-      if (inflight >= maxInflight || bytes >= maxBytes) {
-        stats(route).shed++;
-        return undefined;
-      }
-      inflight++;
-      let held = 0;
-      let released = false;
-      return {
-        take(more) {
-          if (released || bytes + more > maxBytes) return false;
-          bytes += more;
-          held += more;
-          return true;
-        },
-        release() {
-          if (released) return;
-          released = true;
-          inflight--;
-          bytes -= held;
-        },
-      };
+      const lease = budget.tryStart();
+      if (lease === undefined) stats(route).shed++;
+      return lease;
     },
-    inflight: () => ({ copies: inflight, bytes }),
+    inflight: budget.inflight,
     flushIfDue: (budgetMs) => batcher.flushIfDue(budgetMs),
-    health: () => ({ ...batcher.health(), inflight: { copies: inflight, bytes } }),
+    health: () => ({ ...batcher.health(), inflight: budget.inflight() }),
   };
 }

@@ -1,14 +1,13 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
 import type { CostReport } from "../../cost/cost-report.ts";
 import type { Prices } from "../../cost/prices.ts";
 import { SECONDS_PER_MONTH } from "../../cost/estimate.ts";
-import { CLUSTER_OPERATOR, startCluster, type Cluster } from "../support/isolates.ts";
+import { startCluster, type Cluster } from "../support/isolates.ts";
 import { eventually } from "../support/eventually.ts";
+import { runCli } from "../support/cli.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 
 interface Totals {
@@ -68,13 +67,7 @@ describe("cutover cost", () => {
   });
 
   const overview = async () => (await (await cluster.api(0, "GET", "/metrics?since=1h")).json()) as Totals;
-  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CUTOVER_URL: cluster.urls[0], CUTOVER_TOKEN: CLUSTER_OPERATOR, NO_COLOR: "1" } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const cli = (args: string[]) => runCli(cluster.urls[0], args);
 
   it("estimates each route from the measured requests and mean latencies, with formulas and inputs", async () => {
     const run = await cli(["cost", "--since", "1h", "--prices", pricesFile, "--json"]);

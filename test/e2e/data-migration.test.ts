@@ -1,8 +1,7 @@
-import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
 import type { Route, RouteTable } from "../../routes/schema.ts";
-import { CLUSTER_OPERATOR, startCluster, type Cluster } from "../support/isolates.ts";
+import { startCluster, type Cluster } from "../support/isolates.ts";
+import { runCli } from "../support/cli.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 
 type Json = Record<string, unknown>;
@@ -63,12 +62,7 @@ describe("a data migration, stage by stage", () => {
       );
     }
   };
-  const cli = (args: string[]): Promise<{ code: number; stdout: string }> =>
-    new Promise((resolve) =>
-      execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CUTOVER_URL: cluster.urls[0], CUTOVER_TOKEN: CLUSTER_OPERATOR, NO_COLOR: "1" } }, (error, stdout) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout }),
-      ),
-    );
+  const cli = (args: string[]) => runCli(cluster.urls[0], args);
   /** Past the settling time with counts flushed, then a tick. */
   const settleAndTick = async () => {
     await new Promise((resolve) => setTimeout(resolve, 1300));

@@ -1,11 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
 import { eventually } from "../support/eventually.ts";
-import { CLUSTER_OPERATOR, startCluster, type Cluster } from "../support/isolates.ts";
+import { startCluster, type Cluster } from "../support/isolates.ts";
+import { runCli } from "../support/cli.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 
 /**
@@ -46,13 +45,7 @@ describe("cutover decommission check, end to end", () => {
     await Promise.all([legacy?.close(), fresh?.close()]);
   });
 
-  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) =>
-      execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CUTOVER_URL: cluster.urls[0], CUTOVER_TOKEN: CLUSTER_OPERATOR, NO_COLOR: "1" } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-      ),
-    );
-  }
+  const cli = (args: string[]) => runCli(cluster.urls[0], args);
   const check = async () => {
     const run = await cli(["decommission", "check", "--since", "7d", "--json"]);
     return { code: run.code, verdict: JSON.parse(run.stdout) as { ready: boolean; holds: { kind: string; subject: string; detail: string }[]; retired: string[] } };

@@ -1,11 +1,11 @@
-import { execFile } from "node:child_process";
 import { writeFileSync, mkdtempSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../cli/wrangler-dev.ts";
-import { CLUSTER_OPERATOR, startCluster, type Cluster } from "../support/isolates.ts";
+import { startCluster, type Cluster } from "../support/isolates.ts";
 import { eventually } from "../support/eventually.ts";
+import { runCli } from "../support/cli.ts";
 import { startUpstream, type Upstream } from "../support/upstream.ts";
 
 /**
@@ -37,13 +37,7 @@ describe("cutover legacy, end to end", () => {
     await Promise.all([legacy?.close(), fresh?.close()]);
   });
 
-  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) =>
-      execFile(process.execPath, ["cli/cutover.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, CUTOVER_URL: cluster.urls[0], CUTOVER_TOKEN: CLUSTER_OPERATOR, NO_COLOR: "1" } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
-      ),
-    );
-  }
+  const cli = (args: string[]) => runCli(cluster.urls[0], args);
 
   it("imports the Rails app's route list, maps it against traffic and routes, and diffs a second import", async () => {
     const imported = await cli(["legacy", "import", "fixtures/legacy-surface/rails-suite.txt", "--reason", "the Rails suite app"]);
