@@ -24,6 +24,8 @@ const percent = () => z.number().check(z.gte(0), z.lte(100));
 
 /** A shadow copy's bodies stay in the isolate's memory: 4 MiB each at most (the budget bounds the sum). */
 const MAX_SHADOW_BODY_BYTES = 4 * 1024 * 1024;
+/** A static answer is part of the table, which every isolate holds: 32 KiB at most. */
+const MAX_STATIC_BODY_CHARS = 32 * 1024;
 
 export const BackendNameSchema = text(NAME, "must start with a letter and use only letters, digits, '-' and '_' (at most 64)");
 export const RouteIdSchema = text(ROUTE_ID, "must be 1-64 letters, digits, '.', '_' or '-'");
@@ -42,13 +44,22 @@ const AwsIamAuthSchema = z.strictObject({
 
 const BackendSchema = described(
   z.strictObject({
-    type: optional(z.enum(["http", "s3"]), "'s3' for a static bucket: GET/HEAD only, index documents for directories."),
-    url: z.string().check(
-      z.refine(
-        (value: string) => isOriginUrl(value),
-        "must be an http(s) origin such as https://my-app.herokuapp.com (no path, query or credentials; use addPrefix for a base path)",
-      ),
+    type: optional(
+      z.enum(["http", "s3", "static"]),
+      "'s3' for a static bucket: GET/HEAD only, index documents for directories. 'static': an answer cutover gives itself, with no origin (status, body, contentType): what the default backend becomes when legacy is switched off (cutover decommission switch-off).",
     ),
+    url: optional(
+      z.string().check(
+        z.refine(
+          (value: string) => isOriginUrl(value),
+          "must be an http(s) origin such as https://my-app.herokuapp.com (no path, query or credentials; use addPrefix for a base path)",
+        ),
+      ),
+      "The origin requests are sent to (every type but 'static').",
+    ),
+    status: optional(z.int().check(z.gte(200), z.lte(599)), "For type 'static': the status answered (default 410 Gone)."),
+    body: optional(z.string().check(z.maxLength(MAX_STATIC_BODY_CHARS)), "For type 'static': the body answered (default: a short page saying the app is gone)."),
+    contentType: optional(text(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[^\r\n]{1,200}$/, "must be a media type such as text/html; charset=utf-8"), "For type 'static': the Content-Type answered (default text/html; charset=utf-8)."),
     timeoutMs: optional(
       z.int().check(z.gte(0), z.lte(300_000)),
       "Milliseconds to wait for the response head once the request body has been sent (default 30000); 504 after that. 0: no timeout of cutover's own (the platform's limit).",
@@ -205,7 +216,7 @@ const PathPolicySchema = described(
  * number, its bytes verified by their SHA-256, only has its structure checked
  * (routes/validate.ts).
  */
-export const TABLE_SCHEMA_VERSION = 4;
+export const TABLE_SCHEMA_VERSION = 5;
 
 export const RouteTableSchema = described(
   z.strictObject({

@@ -207,7 +207,7 @@ function crossCheck(table: ParsedTable): ValidationIssue[] {
 
   if (backends.size === 0) issues.push({ path: "$.backends", message: "must name at least one backend" });
   refer(table.default, ["default"]);
-  issues.push(...sessionIssues(table));
+  issues.push(...sessionIssues(table), ...backendKindIssues(table));
 
   const ids = new Map<string, number>();
   const shapes = new Map<string, { index: number; methods: readonly string[] | undefined }[]>();
@@ -303,6 +303,35 @@ function dualWriteIssues(route: ParsedTable["routes"][number], defaultBackend: s
   if (route.shadow?.to === to && route.shadow.unsafeMethods === true) {
     issues.push({ path: jsonPath(at("dualWrite", "to")), message: `the route's shadow copies writes to '${to}' too (unsafeMethods): each write would reach it twice` });
   }
+  return issues;
+}
+
+/** Fields that say how to reach an origin: a static answer has none. */
+const ORIGIN_FIELDS = ["url", "timeoutMs", "uploadIdleTimeoutMs", "stripPrefix", "addPrefix", "auth", "indexDocument", "query", "idleTimeoutMs", "identity"] as const;
+const STATIC_FIELDS = ["status", "body", "contentType"] as const;
+
+/**
+ * A backend with an origin (http, s3) has a `url` and none of a static answer's fields; a
+ * static answer (cutover answers itself) has no origin's fields, and nothing is copied to it
+ * (a shadow or a dual write to an answer that never changes compares nothing and stores nothing).
+ */
+function backendKindIssues(table: ParsedTable): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const statics = new Set<string>();
+  for (const [name, backend] of Object.entries(table.backends)) {
+    const at = (field: string) => jsonPath(["backends", name, field]);
+    if (backend.type === "static") {
+      statics.add(name);
+      for (const field of ORIGIN_FIELDS) if (backend[field] !== undefined) issues.push({ path: at(field), message: "a static backend is an answer cutover gives itself: it has no origin (leave this out)" });
+    } else {
+      if (backend.url === undefined) issues.push({ path: at("url"), message: "is required: the origin requests are sent to, such as https://my-app.herokuapp.com" });
+      for (const field of STATIC_FIELDS) if (backend[field] !== undefined) issues.push({ path: at(field), message: `only a backend of type 'static' has ${field}` });
+    }
+  }
+  table.routes.forEach((route, index) => {
+    if (route.shadow !== undefined && statics.has(route.shadow.to)) issues.push({ path: jsonPath(["routes", index, "shadow", "to"]), message: `'${route.shadow.to}' is a static answer: there is nothing to compare a copy with` });
+    if (route.dualWrite !== undefined && statics.has(route.dualWrite.to)) issues.push({ path: jsonPath(["routes", index, "dualWrite", "to"]), message: `'${route.dualWrite.to}' is a static answer: it stores no write` });
+  });
   return issues;
 }
 

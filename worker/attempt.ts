@@ -8,6 +8,7 @@ import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
 import type { UploadWatch } from "./request-body.ts";
 import { requestFields, type RequestContext } from "./request-context.ts";
 import type { AttemptRecord } from "./traffic-recorder.ts";
+import { staticAnswer } from "./static-answer.ts";
 import { unforwardableStatus } from "./unforwardable-status.ts";
 
 /**
@@ -80,6 +81,7 @@ export function resultOf(attempt: Attempt): AttemptResult {
  * backend that answered keeps its answer.
  */
 async function send(context: RequestContext, backend: CompiledBackend, outgoing: OutgoingRequest, upload?: UploadWatch): Promise<Attempt> {
+  if (backend.config.type === "static") return { kind: "response", response: staticAnswer(backend.config, outgoing.method) };
   try {
     const prepared = await prepareUpstream(backend, outgoing, backend.timeoutMs, context.options.awsCredentials);
     if (!prepared.ok) return { kind: "refused", refusal: prepared.refusal };

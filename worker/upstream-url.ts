@@ -17,6 +17,8 @@ export function upstreamPath(backend: Backend, path: string): string {
 
 /** The URL a request goes to: the backend's origin, then `upstreamPath`, then the query as given. */
 export function upstreamUrl(backend: Backend, path: string, search: string): string {
+  // Validation gives every backend but a static one a url; a static one is never called (worker/static-answer.ts).
+  if (backend.url === undefined) throw new Error("a static backend has no origin to call");
   const origin = backend.url.endsWith("/") ? backend.url.slice(0, -1) : backend.url;
   return `${origin}${upstreamPath(backend, path)}${search}`;
 }

@@ -23,5 +23,5 @@ it("a change to the route table's schema comes with a new TABLE_SCHEMA_VERSION",
   const { canonicalJson } = await import("../../lib/canonical-json.ts");
   const { createHash } = await import("node:crypto");
   const hash = createHash("sha256").update(canonicalJson(routeTableJsonSchema())).digest("hex");
-  expect({ version: TABLE_SCHEMA_VERSION, hash }).toEqual({ version: 4, hash: "0823d3bb42a029a2bcbb6c72a9da5811259b9b15294685b6fcffc28b96bc7161" });
+  expect({ version: TABLE_SCHEMA_VERSION, hash }).toEqual({ version: 5, hash: "cbf3ba98dc992a2cd34f58f322d91fe18e9f0c01cf5e560abe936cd7175190c1" });
 });

@@ -213,3 +213,37 @@ describe("acceptStoredTable: a table read back that cutover validated before sto
     expect([copied, unchecked]).toHaveLength(2);
   });
 });
+
+describe("static backends (what the default becomes when legacy is switched off)", () => {
+  const gone = { type: "static", status: 410, body: "<h1>gone</h1>" };
+
+  it("accepts a static answer as the default, with legacy kept among the backends", () => {
+    const result = validateRouteTable({ backends: { ...backends, gone }, default: "gone", routes: [{ id: "accounts", match: { path: "/api/*" }, to: "accounts", fallback: "gone" }] });
+    expect(result.ok).toBe(true);
+  });
+
+  it("refuses an origin's fields on a static answer and a static answer's fields on an origin", () => {
+    expect(issues({ backends: { ...backends, gone: { ...gone, url: "https://gone.example", timeoutMs: 5 } }, default: "gone", routes: [] })).toEqual([
+      { path: "$.backends.gone.url", message: "a static backend is an answer cutover gives itself: it has no origin (leave this out)" },
+      { path: "$.backends.gone.timeoutMs", message: "a static backend is an answer cutover gives itself: it has no origin (leave this out)" },
+    ]);
+    expect(issues({ backends: { legacy: { url: "https://my-app.herokuapp.com", status: 410 } }, default: "legacy", routes: [] })).toEqual([{ path: "$.backends.legacy.status", message: "only a backend of type 'static' has status" }]);
+  });
+
+  it("requires a url of every backend but a static one", () => {
+    expect(issues({ backends: { legacy: {} }, default: "legacy", routes: [] })).toEqual([{ path: "$.backends.legacy.url", message: "is required: the origin requests are sent to, such as https://my-app.herokuapp.com" }]);
+  });
+
+  it("copies nothing to a static answer", () => {
+    const found = issues(
+      withRoutes(
+        [
+          { id: "a", match: { path: "/a" }, to: "legacy", shadow: { to: "gone" } },
+          { id: "b", match: { path: "/b", methods: ["POST"] }, to: "legacy", dualWrite: { to: "gone" } },
+        ],
+        { backends: { ...backends, gone } },
+      ),
+    );
+    expect(found.map((issue) => issue.path)).toEqual(["$.routes[0].shadow.to", "$.routes[1].dualWrite.to"]);
+  });
+});

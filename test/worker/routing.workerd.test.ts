@@ -147,3 +147,34 @@ describe("tester override", () => {
     expect((await backendFor(get("/dark", { "x-cutover-override": token }))).served).toBe("legacy");
   });
 });
+
+describe("a static backend (legacy switched off)", () => {
+  const switchedOff = table({
+    backends: { gone: { type: "static" }, notice: { type: "static", status: 503, body: '{"error":"moved"}', contentType: "application/json" } },
+    default: "gone",
+    routes: [{ id: "moved", match: { path: "/moved/*" }, to: "notice" }, { id: "accounts-read", match: { path: "/api/accounts/:id" }, to: "new" }],
+  });
+
+  it("answers 410 Gone itself for what no route matches, and legacy gets nothing", async () => {
+    const id = testId();
+    const response = await send(switchedOff, get("/orders/7", { "x-test-id": id }, { method: "POST", body: "a=1" }));
+    expect(response.status).toBe(410);
+    expect(response.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("x-cutover-backend")).toBe("gone");
+    expect(await response.text()).toContain("This page is gone");
+    expect(await received(ports.legacy, id)).toEqual([]);
+  });
+
+  it("answers the status, body and type the table gives; HEAD gets the head alone", async () => {
+    const response = await send(switchedOff, get("/moved/x"));
+    expect({ status: response.status, type: response.headers.get("content-type"), body: await response.json() }).toEqual({ status: 503, type: "application/json", body: { error: "moved" } });
+    const head = await send(switchedOff, get("/", {}, { method: "HEAD" }));
+    expect(head.status).toBe(410);
+    expect(await head.text()).toBe("");
+  });
+
+  it("still sends migrated routes to their backend", async () => {
+    expect(await backendFor(get("/api/accounts/42"), switchedOff)).toEqual({ route: "accounts-read", backend: "new", served: "new" });
+  });
+});
