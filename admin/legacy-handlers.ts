@@ -1,19 +1,25 @@
 import type { Context, Hono } from "hono";
 import { parseDuration } from "../accounting/series.ts";
 import { importLegacySurface } from "../control/legacy-surface.ts";
+import { burndownVersions, BURNDOWN_STAGES, legacyBurndown, type BurndownVersion } from "../migration/burndown.ts";
 import { diffSurfaces } from "../migration/diff-surfaces.ts";
 import { migrationMap } from "../migration/migration-map.ts";
 import { compileTable, type CompiledTable } from "../routes/compile.ts";
+import type { RouteTableStore } from "../store/route-store.ts";
 import type { AdminEnv } from "./auth.ts";
-import { ImportLegacyBody, type LegacyDiffAnswer, type LegacyImportAnswer, type LegacyImportsAnswer, type LegacyMapAnswer, type LegacySurfaceAnswer } from "./contract/index.ts";
+import { ImportLegacyBody, type LegacyBurndownAnswer, type LegacyDiffAnswer, type LegacyImportAnswer, type LegacyImportsAnswer, type LegacyMapAnswer, type LegacySurfaceAnswer } from "./contract/index.ts";
 import type { AdminDeps } from "./deps.ts";
 import { problem, readBody } from "./http.ts";
 
 const DAY = 86_400_000;
 /** The longest window of the map: past the inventory's retention (14 days by default) it sees nothing more. */
 const MAX_WINDOW = 90 * DAY;
+/** The burndown reads at most this many versions (each a store read): the newest of the window. */
+const MAX_BURNDOWN_VERSIONS = 100;
+/** Versions read at once: a Worker keeps six connections open at most. */
+const READS_AT_ONCE = 6;
 
-/** GET /legacy, /legacy/imports, /legacy/diff, /legacy/map (viewer); POST /legacy (operator, audited). */
+/** GET /legacy, /legacy/imports, /legacy/diff, /legacy/map, /legacy/burndown (viewer); POST /legacy (operator, audited). */
 export function registerLegacy(api: Hono<AdminEnv>, deps: AdminDeps): void {
   const noStore = (c: Context) => problem(c, 409, "no_store", "The legacy surface needs the DynamoDB store (CUTOVER_DYNAMODB_TABLE).");
   const noSurface = (c: Context) => problem(c, 404, "no_surface", "No legacy surface is imported yet: `cutover legacy import routes.txt --reason …` (what `bin/rails routes` prints, or an OpenAPI document as JSON).");
@@ -86,6 +92,39 @@ export function registerLegacy(api: Hono<AdminEnv>, deps: AdminDeps): void {
     };
     return c.json(answer);
   });
+
+  api.get("/legacy/burndown", async (c) => {
+    const store = deps.store;
+    if (!deps.legacySurfaces || !store) return noStore(c);
+    const windowMs = parseDuration(c.req.query("since") ?? "30d");
+    if (windowMs === undefined || windowMs > MAX_WINDOW || windowMs < DAY / 24) return problem(c, 400, "invalid_request", "`since` is a duration such as 7d or 30d (from 1h to 90d).");
+    const now = deps.now();
+    // One more than the cap: the version serving when the window began, when the cap leaves room for it.
+    const [surface, listing] = await Promise.all([deps.legacySurfaces.latest(), store.listVersions({ limit: MAX_BURNDOWN_VERSIONS + 1 })]);
+    if (!surface) return noSurface(c);
+    const versions = await readVersions(store, burndownVersions(listing.versions, now - windowMs, MAX_BURNDOWN_VERSIONS));
+    const answer: LegacyBurndownAnswer = {
+      since: new Date(now - windowMs).toISOString(),
+      until: new Date(now).toISOString(),
+      surfaceVersion: surface.info.version,
+      stages: [...BURNDOWN_STAGES],
+      points: legacyBurndown(surface.endpoints, versions),
+    };
+    return c.json(answer);
+  });
+}
+
+/** The versions' tables compiled, a few reads at a time; a version the store no longer has is left out. */
+async function readVersions(store: RouteTableStore, picked: readonly { version: number; at: string }[]): Promise<BurndownVersion[]> {
+  const out: BurndownVersion[] = [];
+  for (let i = 0; i < picked.length; i += READS_AT_ONCE) {
+    const batch = picked.slice(i, i + READS_AT_ONCE);
+    const read = await Promise.all(batch.map((entry) => store.getVersion(entry.version)));
+    read.forEach((found, j) => {
+      if (found) out.push({ at: (batch[j] as { at: string }).at, table: compileTable(found.table, found.version) });
+    });
+  }
+  return out;
 }
 
 /** The active table compiled (for coverage); undefined while there is none. */

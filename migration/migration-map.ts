@@ -1,7 +1,8 @@
 import { samplePath } from "../accounting/path-template.ts";
 import type { CompiledTable } from "../routes/compile.ts";
+import { endpointCoverage } from "./endpoint-coverage.ts";
 import type { LegacyEndpoint } from "./legacy-endpoint.ts";
-import { routeStage, type RouteStage } from "./route-stage.ts";
+import type { RouteStage } from "./route-stage.ts";
 import { matchTemplate, takesMethod } from "./template-match.ts";
 
 const DAY = 86_400_000;
@@ -47,8 +48,7 @@ export interface MigrationMap {
  * The migration map: the legacy surface joined with routes and traffic. Each endpoint is
  *
  * - **covered** by the route the table's matcher picks for a concrete path of its pattern
- *   (parameters `1`, the rest `x`: the sample the inventory uses) and its method (GET for an
- *   endpoint of every method), at that route's stage (route-stage.ts);
+ *   and its method, at that route's stage (endpoint-coverage.ts);
  * - else **seen**, when templates of unrouted traffic last seen within the window match it
  *   (template-match.ts) for one of their methods, it being the most specific endpoint that
  *   does: those requests went to the default backend;
@@ -101,8 +101,8 @@ export function migrationMap(input: {
 
   const windowDays = Math.round(windowMs / DAY);
   const mapped = endpoints.map((endpoint, index): MappedEndpoint => {
-    const route = table?.matcher.match(endpoint.method === "*" ? "GET" : endpoint.method, "", samplePath(endpoint.pattern.replace(/\/:[^/]+/g, "/:id")));
-    if (route !== undefined && table !== undefined) return { endpoint, standing: { state: "covered", route: route.id, stage: routeStage(route.route, table.table.default) } };
+    const coverage = table === undefined ? undefined : endpointCoverage(endpoint, table);
+    if (coverage !== undefined) return { endpoint, standing: { state: "covered", route: coverage.route, stage: coverage.stage } };
     const hit = hits.get(index);
     if (hit !== undefined) return { endpoint, standing: { state: "seen", requests: hit.requests, lastSeen: hit.lastSeen, templates: hit.templates } };
     const last = older.get(index);

@@ -6,7 +6,7 @@
 export { badAnswerMessage, checkWith, issuesText } from "./check-with.ts";
 export { HealthAnswer } from "./health.ts";
 export { AuditAnswer, AuditEntry, VersionAnswer, VersionsAnswer, type VersionRow } from "./history.ts";
-export { ImportLegacyBody, LegacyDiffAnswer, LegacyEndpointAnswer, LegacyImportAnswer, LegacyImportsAnswer, LegacyMapAnswer, LegacySurfaceAnswer, MappedEndpointAnswer, SurfaceInfo } from "./legacy.ts";
+export { ImportLegacyBody, LegacyBurndownAnswer, LegacyDiffAnswer, LegacyEndpointAnswer, LegacyImportAnswer, LegacyImportsAnswer, LegacyMapAnswer, LegacySurfaceAnswer, MappedEndpointAnswer, SurfaceInfo } from "./legacy.ts";
 export { DualWritePoint, InventoryAnswer, MetricsOverviewAnswer, Percentiles, ProgressAnswer, RouteMetricsAnswer, SeriesPoint, StatusClasses } from "./metrics.ts";
 export { list, openObject } from "./open-object.ts";
 export { IssueSchema, Problem } from "./problem.ts";

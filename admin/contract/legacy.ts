@@ -109,3 +109,29 @@ export const LegacyMapAnswer = openObject({
   unexplained: list(openObject({ template: z.string(), methods: list(z.string()), count: z.number(), lastSeen: z.string(), coveredBy: z.nullable(z.string()) })),
 });
 export type LegacyMapAnswer = z.infer<typeof LegacyMapAnswer>;
+
+/**
+ * GET /legacy/burndown?since=30d (migration/burndown.ts): the newest import's endpoints counted
+ * per stage under each table version that began serving in the window (the 100 newest), oldest
+ * first, the first at the window's start (the version serving then).
+ */
+export const LegacyBurndownAnswer = openObject({
+  since: z.string(),
+  /** When the answer was made: the last point's stage holds until then. */
+  until: z.string(),
+  surfaceVersion: z.int(),
+  /** legacy, shadow, split, new: from not started to done. */
+  stages: list(z.string()),
+  points: list(
+    openObject({
+      /** When the version began serving (the window's start, for the one serving then). */
+      at: z.string(),
+      version: z.int(),
+      /** Endpoints per stage; they add up to the surface's size. */
+      counts: z.record(z.string(), z.int()),
+      /** Of `counts.legacy`, the endpoints no route covered. */
+      unrouted: z.int(),
+    }),
+  ),
+});
+export type LegacyBurndownAnswer = z.infer<typeof LegacyBurndownAnswer>;
