@@ -70,6 +70,16 @@ export function countDualWrite(counts: DualWriteCounts, outcome: DualWriteOutcom
   else counts.disagreed++;
 }
 
+/**
+ * How a copy went wrong, as it is counted: `failed` (no answer, or 5xx), `disagreed` (another
+ * status than legacy's); undefined when it landed as legacy's write did. What the logs and the
+ * stored examples (store/dual-write-example-store.ts) are kept for.
+ */
+export function copyMiss(legacyStatus: number, candidate: CopyResult): "failed" | "disagreed" | undefined {
+  if (candidate.kind !== "response" || candidate.status >= 500) return "failed";
+  return candidate.status === legacyStatus ? undefined : "disagreed";
+}
+
 export function mergeDualWriteCounts(into: DualWriteCounts, from: DualWriteCounts): void {
   into.sent += from.sent;
   into.succeeded += from.succeeded;

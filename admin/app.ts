@@ -13,6 +13,7 @@ import { registerDashboard } from "./dashboard/dashboard.ts";
 import { registerHistory } from "./history-handlers.ts";
 import { registerLegacy } from "./legacy-handlers.ts";
 import { registerMetrics } from "./metrics-handlers.ts";
+import { registerMigration } from "./migration-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
 import { registerRollouts } from "./rollout-handlers.ts";
 import { registerShadow } from "./shadow-handlers.ts";
@@ -114,6 +115,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerShadow(api, deps);
   registerTokens(api, deps);
   registerMetrics(api, deps);
+  registerMigration(api, deps);
   registerRollouts(api, deps);
   registerLegacy(api, deps);
   app.route("/api", api);

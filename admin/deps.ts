@@ -7,6 +7,7 @@ import type { MetricsStore } from "../store/metrics-store.ts";
 import type { ShadowStore } from "../store/shadow-store.ts";
 import type { TokenStore } from "../store/token-store.ts";
 import type { LegacySurfaceStore } from "../store/legacy-surface-store.ts";
+import type { DualWriteExampleStore } from "../store/dual-write-example-store.ts";
 
 /** What the admin API works with; injected, so that tests and the Worker build it the same way. */
 export interface AdminDeps {
@@ -26,6 +27,8 @@ export interface AdminDeps {
   readonly tokenStore: TokenStore | undefined;
   /** Imports of the legacy app's route list (cutover legacy import); undefined with a static table. */
   readonly legacySurfaces?: LegacySurfaceStore | undefined;
+  /** Examples of dual-write copies that failed or disagreed with legacy; undefined with a static table. */
+  readonly dualWriteExamples?: DualWriteExampleStore | undefined;
   /** The key tester overrides are signed with (32 bytes or more), or undefined: overrides off. */
   readonly overrideSecret: string | undefined;
   /** The longest an override minted through the API may last (seconds). */

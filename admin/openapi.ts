@@ -6,6 +6,8 @@ import {
   AuditEntry,
   CreatedToken,
   CreateTokenBody,
+  DualWriteExample,
+  DualWriteExamplesAnswer,
   HealthAnswer,
   ImportLegacyBody,
   InventoryAnswer,
@@ -128,6 +130,18 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
   "/_cutover/api/progress": {
     get: { summary: "The share of requests served by backends other than the default, overall, per day, per hour over the last day, and per route.", role: "viewer", query: [{ name: "days", description: "how many days (1-14, default 7)", type: "integer" }], ok: "the progress", answer: ProgressAnswer },
   },
+  "/_cutover/api/migration/examples": {
+    get: {
+      summary: "Examples of a route's dual-write copies that failed (no answer, or 5xx) or disagreed with legacy's status, newest first: when, the table version, method, path and query (redacted), both statuses or why there was no answer, the Idempotency-Key, legacy's record id and the start of the new backend's answer (redacted), never the request body. At most 20 per route are kept, for 14 days; an isolate stores at most one per route every 10 s (the rest are only counted).",
+      role: "viewer",
+      query: [
+        { name: "route", description: "the route (required)" },
+        { name: "limit", description: "how many (1-20, default 20)", type: "integer" },
+      ],
+      ok: "the examples",
+      answer: DualWriteExamplesAnswer,
+    },
+  },
   "/_cutover/api/legacy": {
     get: { summary: "The legacy surface: one import of the legacy app's endpoints (method, pattern, source, action), default the newest.", role: "viewer", query: [{ name: "version", description: "an import number (default: the newest)", type: "integer" }], ok: "the import and its endpoints", answer: LegacySurfaceAnswer },
     post: { summary: "Import the legacy app's endpoints (as `cutover legacy import` reads them from `bin/rails routes` or an OpenAPI document): a new import unless they are the newest one's. Audited.", role: "operator", body: ImportLegacyBody, ok: "the import and what it changed", answer: LegacyImportAnswer },
@@ -217,6 +231,8 @@ const ANSWERS: Readonly<Record<string, z.ZodMiniType>> = {
   RouteMetricsAnswer,
   InventoryAnswer,
   ProgressAnswer,
+  DualWriteExample,
+  DualWriteExamplesAnswer,
   LegacySurfaceAnswer,
   LegacyImportAnswer,
   LegacyImportsAnswer,

@@ -79,7 +79,7 @@ export function redactDifferences(differences: readonly Difference[], redaction:
 }
 
 /** Card numbers, the request's own secrets and secrets in URLs, wherever they appear in a stored value. */
-function scrubValue(value: unknown, secrets: readonly string[], redaction: Redaction): unknown {
+export function scrubValue(value: unknown, secrets: readonly string[], redaction: Redaction): unknown {
   if (typeof value === "string") {
     if (isCardNumber(value)) return REDACTED;
     // Over the whole value: replacing a long secret pulls what follows into the part kept.

@@ -1,9 +1,10 @@
-import type { CopyResult, DualWriteOutcome, NotCopiedReason } from "../accounting/dual-write-counts.ts";
+import { copyMiss, type DualWriteOutcome, type NotCopiedReason } from "../accounting/dual-write-counts.ts";
 import { logEvent } from "../lib/log.ts";
 import type { CompiledDualWrite } from "../routes/compile.ts";
 import type { Served } from "./attempt.ts";
 import { flushLater } from "./batcher.ts";
 import { createCopyBudget, type CopyLease } from "./copy-budget.ts";
+import { dualWriteExample, type CopyAnswer } from "./dual-write-example.ts";
 import { callUpstream } from "./forward.ts";
 import { DUAL_WRITE_HEADER, isJson, LEGACY_BODY_BYTES, LEGACY_ID_HEADER, LEGACY_LOCATION_HEADER, LEGACY_STATUS_HEADER, legacyIdOf, legacyLocationOf } from "./legacy-answer.ts";
 import { prepareUpstream, type OutgoingRequest } from "./prepare-upstream.ts";
@@ -121,11 +122,15 @@ interface LegacyAnswer {
   readonly body: ReadableStream<Uint8Array> | null;
 }
 
-/** The copy, in waitUntil: catches its own errors, frees its lease and the unread branch on every exit. */
+/**
+ * The copy, in waitUntil: catches its own errors, frees its lease and the unread branch on
+ * every exit; stores an example of a copy that went wrong beside the counters' flush.
+ */
 async function runDualWrite(context: RequestContext, pending: PendingDualWrite, outgoing: OutgoingRequest, legacy: LegacyAnswer): Promise<void> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error(`dual write over ${DUAL_WRITE_BUDGET_MS} ms`)), DUAL_WRITE_BUDGET_MS);
   let legacyBody = legacy.body;
+  let example: Awaited<ReturnType<typeof dualWriteExample>>;
   try {
     const body = await pending.body;
     if (body === "too_large" || body === "over_budget" || body === "incomplete_body") {
@@ -134,8 +139,10 @@ async function runDualWrite(context: RequestContext, pending: PendingDualWrite, 
       const id = legacyBody === null ? undefined : await readLegacyId(legacyBody, pending.lease, deadline.signal);
       legacyBody = null;
       const headers = copyHeaders(context, outgoing.headers, legacy, id);
-      const candidate = await sendCopy(context, pending.dualWrite, { ...outgoing, headers, body }, deadline.signal);
-      record(context, pending, { kind: "copied", legacyStatus: legacy.status, candidate });
+      const copy = { ...outgoing, headers, body };
+      const answer = await sendCopy(context, pending.dualWrite, copy, deadline.signal);
+      record(context, pending, { kind: "copied", legacyStatus: legacy.status, candidate: answer.result });
+      example = await dualWriteExample(context, { outgoing: copy, candidate: pending.dualWrite.backend.name, legacyStatus: legacy.status, legacyId: id }, answer, deadline.signal);
     }
   } catch (error) {
     logEvent("warn", "dual_write_error", { ...requestFields(context), candidate: pending.dualWrite.backend.name, error });
@@ -144,7 +151,7 @@ async function runDualWrite(context: RequestContext, pending: PendingDualWrite, 
     if (legacyBody !== null) void legacyBody.cancel("not read for the dual write").catch(() => {});
     pending.abandon();
   }
-  await context.options.trafficRecorder?.flushIfDue();
+  await Promise.all([example && context.options.dualWriteExamples?.keep(example), context.options.trafficRecorder?.flushIfDue()]);
 }
 
 /** The copy's head: the request's own headers, the idempotency key, and legacy's answer beside it. */
@@ -168,17 +175,20 @@ async function readLegacyId(body: ReadableStream<Uint8Array>, lease: CopyLease |
   return capture?.kind === "bytes" ? legacyIdOf(new TextDecoder().decode(capture.bytes)) : undefined;
 }
 
-/** One call to the new backend, never retried: its answer's status, or why there is none. */
-async function sendCopy(context: RequestContext, dualWrite: CompiledDualWrite, copy: OutgoingRequest, signal: AbortSignal): Promise<CopyResult> {
+/**
+ * One call to the new backend, never retried: its answer's status, or why there is none. Its
+ * answer is not compared (that is shadow's work); its body is left to the example, which reads
+ * the start of it or cancels it.
+ */
+async function sendCopy(context: RequestContext, dualWrite: CompiledDualWrite, copy: OutgoingRequest, signal: AbortSignal): Promise<CopyAnswer> {
   const backend = dualWrite.backend;
   const headTimeoutMs = backend.timeoutMs > 0 && backend.timeoutMs < DUAL_WRITE_BUDGET_MS ? backend.timeoutMs : DUAL_WRITE_BUDGET_MS;
   const prepared = await prepareUpstream(backend, copy, headTimeoutMs, context.options.awsCredentials);
-  if (!prepared.ok) return { kind: "refused" };
+  if (!prepared.ok) return { result: { kind: "refused" }, error: `refused: ${prepared.refusal.detail}` };
   const outcome = await callUpstream({ ...prepared.call, signal });
-  if (outcome.kind !== "response") return { kind: outcome.kind };
-  // Its answer is not compared (that is shadow's work), only its status.
-  await outcome.response.body?.cancel().catch(() => {});
-  return { kind: "response", status: outcome.response.status };
+  if (outcome.kind === "timeout") return { result: { kind: "timeout" }, error: "timeout" };
+  if (outcome.kind === "error") return { result: { kind: "error" }, error: `error: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}` };
+  return { result: { kind: "response", status: outcome.response.status }, response: outcome.response };
 }
 
 /** Counts the outcome in the route's cells of `dualWrite.to`; logs a copy that failed or disagreed. */
@@ -187,9 +197,9 @@ function record(context: RequestContext, pending: PendingDualWrite, outcome: Dua
   context.options.trafficRecorder?.recordDualWrite(context.plan.routeId, candidate, outcome);
   if (outcome.kind !== "copied") return;
   const answered = outcome.candidate.kind === "response" ? outcome.candidate.status : undefined;
-  const failed = answered === undefined || answered >= 500;
-  if (failed || answered !== outcome.legacyStatus) {
-    logEvent("warn", failed ? "dual_write_failed" : "dual_write_disagreed", {
+  const miss = copyMiss(outcome.legacyStatus, outcome.candidate);
+  if (miss !== undefined) {
+    logEvent("warn", miss === "failed" ? "dual_write_failed" : "dual_write_disagreed", {
       ...requestFields(context),
       candidate,
       legacyStatus: outcome.legacyStatus,

@@ -19,6 +19,8 @@ import { createMetricsStore, type MetricsStore } from "../store/metrics-store.ts
 import { createRolloutStore, type RolloutStore } from "../store/rollout-store.ts";
 import { createTokenStore, type TokenStore } from "../store/token-store.ts";
 import { createLegacySurfaceStore, type LegacySurfaceStore } from "../store/legacy-surface-store.ts";
+import { createDualWriteExampleStore, type DualWriteExampleStore } from "../store/dual-write-example-store.ts";
+import { createDualWriteExampleRecorder } from "./dual-write-example-recorder.ts";
 import { errorPage } from "./error-page.ts";
 import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
@@ -44,7 +46,7 @@ let state: IsolateState | undefined;
 
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
-  const { source, serving, edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, legacySurfaces, kind } = stores(env);
+  const { source, serving, edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, legacySurfaces, dualWriteExamples, kind } = stores(env);
   const ttlMs = positive(env.CUTOVER_CONFIG_TTL_MS, 2000);
   const readTimeoutMs = positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000);
   // The colo's cache adds up to twice its lifetime (an entry served while one isolate refreshes it).
@@ -92,6 +94,7 @@ function stateFor(env: Env): IsolateState {
     shadowStore,
     tokenStore,
     legacySurfaces,
+    dualWriteExamples,
     metricsStore,
     isolateHealth: () => ({ accounting: trafficRecorder?.health() ?? null, shadow: shadowRecorder?.health() ?? null }),
     cache: config,
@@ -115,6 +118,7 @@ function stateFor(env: Env): IsolateState {
     random: Math.random,
     shadowRecorder,
     trafficRecorder,
+    dualWriteExamples: dualWriteExamples && createDualWriteExampleRecorder({ store: dualWriteExamples, now: Date.now, onError: (error) => logEvent("warn", "dual_write_example_failed", { error }) }),
     analytics: env.CUTOVER_ANALYTICS,
     awsCredentials:
       env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
@@ -147,6 +151,7 @@ function stores(env: Env): {
   trafficRecorder: TrafficRecorder | undefined;
   rolloutStore: RolloutStore | undefined;
   legacySurfaces: LegacySurfaceStore | undefined;
+  dualWriteExamples: DualWriteExampleStore | undefined;
   kind: string;
 } {
   if (env.CUTOVER_DYNAMODB_TABLE) {
@@ -186,7 +191,7 @@ function stores(env: Env): {
     const edgeCacheSeconds = env.CUTOVER_EDGE_CACHE === "off" ? 0 : positive(env.CUTOVER_EDGE_CACHE_SECONDS, 1);
     const serving =
       edgeCacheSeconds > 0 && typeof caches !== "undefined" ? createDynamoStore({ client, tableName, edgeCache: { cache: createCacheApiEdgeCache(caches.default), activeSeconds: edgeCacheSeconds } }) : store;
-    return { source: store, serving, edgeCacheSeconds: serving === store ? 0 : edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, legacySurfaces: createLegacySurfaceStore({ client, tableName }), kind: "dynamodb" };
+    return { source: store, serving, edgeCacheSeconds: serving === store ? 0 : edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, legacySurfaces: createLegacySurfaceStore({ client, tableName }), dualWriteExamples: createDualWriteExampleStore({ client, tableName }), kind: "dynamodb" };
   }
   const routes: unknown = env.CUTOVER_ROUTES;
   return {
@@ -201,6 +206,7 @@ function stores(env: Env): {
     trafficRecorder: undefined,
     rolloutStore: undefined,
     legacySurfaces: undefined,
+    dualWriteExamples: undefined,
     kind: "static",
   };
 }

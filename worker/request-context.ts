@@ -5,6 +5,7 @@ import type { CompiledBackend, ResponseHeaderList } from "../routes/compile.ts";
 import type { OverridePolicy } from "../routes/override-token.ts";
 import type { RequestPlan } from "../routes/plan.ts";
 import type { CopyBudget } from "./copy-budget.ts";
+import type { DualWriteExampleRecorder } from "./dual-write-example-recorder.ts";
 import type { EdgeIdentity } from "./edge-identity.ts";
 import type { ShadowRecorder } from "./shadow-recorder.ts";
 import type { TrafficRecorder } from "./traffic-recorder.ts";
@@ -26,6 +27,8 @@ export interface ProxyOptions {
   readonly copyBudget?: CopyBudget | undefined;
   /** Where traffic counts go (dual-write outcomes too); undefined with no store (or CUTOVER_METRICS=off). */
   readonly trafficRecorder: TrafficRecorder | undefined;
+  /** Where examples of dual-write copies that failed or disagreed go; undefined with no store. */
+  readonly dualWriteExamples?: DualWriteExampleRecorder | undefined;
   /** Workers Analytics Engine dataset: one data point per request, when bound. */
   readonly analytics: AnalyticsEngineDataset | undefined;
   /** For backends with `auth: aws-iam`. */

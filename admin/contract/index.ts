@@ -8,6 +8,7 @@ export { HealthAnswer } from "./health.ts";
 export { AuditAnswer, AuditEntry, VersionAnswer, VersionsAnswer, type VersionRow } from "./history.ts";
 export { ImportLegacyBody, LegacyBurndownAnswer, LegacyDiffAnswer, LegacyEndpointAnswer, LegacyImportAnswer, LegacyImportsAnswer, LegacyMapAnswer, LegacySurfaceAnswer, MappedEndpointAnswer, SurfaceInfo } from "./legacy.ts";
 export { DualWritePoint, InventoryAnswer, MetricsOverviewAnswer, Percentiles, ProgressAnswer, RouteMetricsAnswer, SeriesPoint, StatusClasses } from "./metrics.ts";
+export { DualWriteExample, DualWriteExamplesAnswer } from "./migration.ts";
 export { list, openObject } from "./open-object.ts";
 export { IssueSchema, Problem } from "./problem.ts";
 export { ReasonSchema } from "./reason.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { countDualWrite, dualWritePoint, emptyDualWriteCounts, mergeDualWriteCounts, type DualWriteOutcome } from "../../accounting/dual-write-counts.ts";
+import { copyMiss, countDualWrite, dualWritePoint, emptyDualWriteCounts, mergeDualWriteCounts, type DualWriteOutcome } from "../../accounting/dual-write-counts.ts";
 import { point } from "../../accounting/series.ts";
 import { emptyCounts } from "../../accounting/traffic-counts.ts";
 import { fromAttributes, toAttributes } from "../../store/traffic-attributes.ts";
@@ -71,5 +71,26 @@ describe("dual-write counts", () => {
     expect(attributes).toMatchObject({ w: 7, w2: 2, wr: 1, wf: 4, wa: 1, wd: 2, wn_too_large: 1, wn_legacy_refused: 2 });
     expect(attributes).not.toHaveProperty("r");
     expect(fromAttributes({ ...attributes, wn_made_up: 5 })).toEqual(cell);
+  });
+});
+
+describe("how a copy went wrong (what its log line and example are kept for)", () => {
+  it.each([
+    [201, 201, undefined],
+    [201, 200, "disagreed"],
+    [201, 422, "disagreed"],
+    [201, 499, "disagreed"],
+    [201, 500, "failed"],
+    [500, 500, "failed"],
+    [201, "timeout", "failed"],
+    [201, "error", "failed"],
+    [201, "refused", "failed"],
+  ] as const)("legacy %s, the new backend %s: %s", (legacyStatus, candidate, miss) => {
+    const outcome = copied(legacyStatus, candidate);
+    expect(outcome.kind === "copied" && copyMiss(outcome.legacyStatus, outcome.candidate)).toBe(miss);
+    // The same partition as the counters': failed and disagreed copies are those counted so.
+    const counts = emptyDualWriteCounts();
+    countDualWrite(counts, outcome);
+    expect({ failed: counts.failed, disagreed: counts.disagreed }).toEqual({ failed: miss === "failed" ? 1 : 0, disagreed: miss === "disagreed" ? 1 : 0 });
   });
 });
