@@ -10,6 +10,8 @@ import { requestIdOf, requireToken, type AdminEnv } from "./auth.ts";
 import { createIdentifier } from "./identify.ts";
 import { problem } from "./http.ts";
 import { registerDashboard } from "./dashboard/dashboard.ts";
+import { registerCost } from "./cost-handlers.ts";
+import { registerDecommission } from "./decommission-handlers.ts";
 import { registerHistory } from "./history-handlers.ts";
 import { registerLegacy } from "./legacy-handlers.ts";
 import { registerMetrics } from "./metrics-handlers.ts";
@@ -118,6 +120,8 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerMigration(api, deps);
   registerRollouts(api, deps);
   registerLegacy(api, deps);
+  registerDecommission(api, deps);
+  registerCost(api, deps);
   app.route("/api", api);
   registerDashboard(app, api, deps, { identifier, secret: deps.dashboard?.secret, access: deps.dashboard?.access });
 

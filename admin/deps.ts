@@ -8,6 +8,7 @@ import type { ShadowStore } from "../store/shadow-store.ts";
 import type { TokenStore } from "../store/token-store.ts";
 import type { LegacySurfaceStore } from "../store/legacy-surface-store.ts";
 import type { DualWriteExampleStore } from "../store/dual-write-example-store.ts";
+import type { SettingsStore } from "../store/settings-store.ts";
 
 /** What the admin API works with; injected, so that tests and the Worker build it the same way. */
 export interface AdminDeps {
@@ -29,6 +30,8 @@ export interface AdminDeps {
   readonly legacySurfaces?: LegacySurfaceStore | undefined;
   /** Examples of dual-write copies that failed or disagreed with legacy; undefined with a static table. */
   readonly dualWriteExamples?: DualWriteExampleStore | undefined;
+  /** Prices and legacy's switch-off (store/settings-store.ts); undefined with a static table. */
+  readonly settings?: SettingsStore | undefined;
   /** The key tester overrides are signed with (32 bytes or more), or undefined: overrides off. */
   readonly overrideSecret: string | undefined;
   /** The longest an override minted through the API may last (seconds). */

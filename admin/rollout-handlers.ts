@@ -1,5 +1,6 @@
 import type { Context, Hono } from "hono";
 import { gatherEvidence } from "../control/rollout-evidence.ts";
+import { warmTick } from "../control/decommission.ts";
 import { actOnRollout, startRollout, tickAll, type ControllerDeps } from "../control/rollouts.ts";
 import { decide, type RolloutState } from "../rollout/decide.ts";
 import { validateRolloutPlan } from "../rollout/plan.ts";
@@ -89,7 +90,9 @@ export function registerRollouts(api: Hono<AdminEnv>, deps: AdminDeps): void {
   api.post("/rollouts/tick", async (c) => {
     const controller = controllerFor(c);
     if (!controller) return noStore(c);
-    const answer: TickAnswer = { results: await tickAll(controller) };
+    const results = await tickAll(controller);
+    const keepWarm = deps.settings ? await warmTick({ store: controller.store, settings: deps.settings, now: deps.now, propagationMs: deps.propagationMs, fetch: (input, init) => fetch(input, init) }) : undefined;
+    const answer: TickAnswer = { results, ...(keepWarm ? { keepWarm } : {}) };
     return c.json(answer);
   });
 }

@@ -88,6 +88,7 @@ export function createAdminClient(connection: Connection) {
     /** GET `path`, its answer parsed by `answer` (a schema of admin/contract/). */
     get: <S extends z.ZodMiniType>(path: string, answer: S) => call("GET", path, answer),
     post: <S extends z.ZodMiniType>(path: string, body: unknown, answer: S) => call("POST", path, answer, body),
+    put: <S extends z.ZodMiniType>(path: string, body: unknown, answer: S) => call("PUT", path, answer, body),
     delete: <S extends z.ZodMiniType>(path: string, body: unknown, answer: S) => call("DELETE", path, answer, body),
   };
 }

@@ -73,6 +73,13 @@ export interface CompiledShadow {
   readonly maxBodyBytes: number;
   readonly rules: CompareRules;
   readonly redaction: Redaction;
+  /**
+   * The backend the route's fallback sends a 404 to, if it falls back on 404 (read-through):
+   * a copy the candidate answers 404 where that backend answered is not a difference a user
+   * would see (the fallback would have answered them), so it is not compared — the records the
+   * backfill has not copied yet are the fallback rate's business (`cutover migration progress`).
+   */
+  readonly notFoundFallsBackTo: string | undefined;
 }
 
 /**
@@ -271,13 +278,13 @@ function compileRoute(
     candidates,
     sticky: parseSticky(route.sticky, defaultSticky),
     fallback,
-    shadow: route.shadow ? compileShadow(route.id, route.shadow, resolve, shape.shadowStatsId ?? route.id) : undefined,
+    shadow: route.shadow ? compileShadow(route.id, route.shadow, resolve, shape.shadowStatsId ?? route.id, fallback?.on.has("404") ? fallback.backend.name : undefined) : undefined,
     dualWrite: route.dualWrite ? compileDualWrite(route.dualWrite, resolve) : undefined,
     responseHeaders: new Map([...answering].map((name) => [name, responseHeaders(route.id, name, version)])),
   };
 }
 
-function compileShadow(routeId: string, shadow: Shadow, resolve: (name: string) => CompiledBackend, statsId: string): CompiledShadow {
+function compileShadow(routeId: string, shadow: Shadow, resolve: (name: string) => CompiledBackend, statsId: string, notFoundFallsBackTo: string | undefined): CompiledShadow {
   return {
     backend: resolve(shadow.to),
     config: shadow,
@@ -289,6 +296,7 @@ function compileShadow(routeId: string, shadow: Shadow, resolve: (name: string) 
     maxBodyBytes: shadow.maxBodyBytes ?? BODY_LIMITS.shadowBytes,
     rules: compileRules(shadow.ignore),
     redaction: compileRedaction(shadow.redact),
+    notFoundFallsBackTo,
   };
 }
 

@@ -2,7 +2,7 @@ import type { Result } from "../lib/result.ts";
 import type { ValidatedRouteTable } from "../routes/validate.ts";
 
 /** What changed a route table. */
-export type ChangeAction = "apply" | "weights" | "rollback" | "route-rollback" | "shadow-reset" | "rollout";
+export type ChangeAction = "apply" | "weights" | "rollback" | "route-rollback" | "shadow-reset" | "rollout" | "decommission";
 
 /** Who made a version, when, why, and from which version. */
 export interface VersionInfo {
@@ -93,7 +93,7 @@ export interface RouteTableSource {
 }
 
 /** What an audit entry records: a table change, or another operator action (tokens, overrides, rollouts). */
-export type AuditAction = ChangeAction | "legacy-import" | "token-create" | "token-revoke" | "override" | "override-revoke" | "shadow-reset" | `rollout-${string}`;
+export type AuditAction = ChangeAction | "legacy-import" | "prices-set" | "token-create" | "token-revoke" | "override" | "override-revoke" | "shadow-reset" | `rollout-${string}`;
 
 /** One entry of the audit log, as written. */
 export interface AuditRecord {

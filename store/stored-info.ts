@@ -9,7 +9,7 @@ const StoredInfoSchema = z.object({
   createdAt: z.string(),
   author: z.string(),
   reason: z.string(),
-  action: z.enum(["apply", "weights", "rollback", "route-rollback", "shadow-reset", "rollout"]),
+  action: z.enum(["apply", "weights", "rollback", "route-rollback", "shadow-reset", "rollout", "decommission"]),
   restoredFrom: z.optional(z.int().check(z.gte(1))),
   routeCount: z.int().check(z.gte(0)),
   /** Set once the version became active; a version that never did is not history. */

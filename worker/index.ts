@@ -21,6 +21,8 @@ import { createTokenStore, type TokenStore } from "../store/token-store.ts";
 import { createLegacySurfaceStore, type LegacySurfaceStore } from "../store/legacy-surface-store.ts";
 import { createDualWriteExampleStore, type DualWriteExampleStore } from "../store/dual-write-example-store.ts";
 import { createDualWriteExampleRecorder } from "./dual-write-example-recorder.ts";
+import { createSettingsStore, type SettingsStore } from "../store/settings-store.ts";
+import { warmTick } from "../control/decommission.ts";
 import { errorPage } from "./error-page.ts";
 import { proxy } from "./proxy.ts";
 import type { ProxyOptions } from "./request-context.ts";
@@ -40,13 +42,15 @@ interface IsolateState {
   readonly options: ProxyOptions;
   /** The rollout controller's stores and settings, given a waitUntil for its webhooks; undefined with a static table. */
   readonly controller: ((waitUntil: (promise: Promise<unknown>) => void) => ControllerDeps) | undefined;
+  /** During a switch-off's grace period, calls legacy now and then (control/decommission.ts). */
+  readonly keepWarm: (() => Promise<unknown>) | undefined;
 }
 
 let state: IsolateState | undefined;
 
 function stateFor(env: Env): IsolateState {
   if (state?.env === env) return state;
-  const { source, serving, edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, legacySurfaces, dualWriteExamples, kind } = stores(env);
+  const { source, serving, edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore, metricsStore, trafficRecorder, rolloutStore, legacySurfaces, dualWriteExamples, settings, kind } = stores(env);
   const ttlMs = positive(env.CUTOVER_CONFIG_TTL_MS, 2000);
   const readTimeoutMs = positive(env.CUTOVER_STORE_TIMEOUT_MS, 1000);
   // The colo's cache adds up to twice its lifetime (an entry served while one isolate refreshes it).
@@ -95,6 +99,7 @@ function stateFor(env: Env): IsolateState {
     tokenStore,
     legacySurfaces,
     dualWriteExamples,
+    settings,
     metricsStore,
     isolateHealth: () => ({ accounting: trafficRecorder?.health() ?? null, shadow: shadowRecorder?.health() ?? null }),
     cache: config,
@@ -130,7 +135,8 @@ function stateFor(env: Env): IsolateState {
       identitySecret: longEnough(env.CUTOVER_IDENTITY_SECRET ?? "") ? env.CUTOVER_IDENTITY_SECRET : undefined,
     }),
   };
-  state = { env, config, admin, adminHosts, options, controller };
+  const keepWarm = store && settings ? () => warmTick({ store, settings, now: Date.now, propagationMs, fetch: (input, init) => fetch(input, init) }) : undefined;
+  state = { env, config, admin, adminHosts, options, controller, keepWarm };
   return state;
 }
 
@@ -152,6 +158,7 @@ function stores(env: Env): {
   rolloutStore: RolloutStore | undefined;
   legacySurfaces: LegacySurfaceStore | undefined;
   dualWriteExamples: DualWriteExampleStore | undefined;
+  settings: SettingsStore | undefined;
   kind: string;
 } {
   if (env.CUTOVER_DYNAMODB_TABLE) {
@@ -191,7 +198,7 @@ function stores(env: Env): {
     const edgeCacheSeconds = env.CUTOVER_EDGE_CACHE === "off" ? 0 : positive(env.CUTOVER_EDGE_CACHE_SECONDS, 1);
     const serving =
       edgeCacheSeconds > 0 && typeof caches !== "undefined" ? createDynamoStore({ client, tableName, edgeCache: { cache: createCacheApiEdgeCache(caches.default), activeSeconds: edgeCacheSeconds } }) : store;
-    return { source: store, serving, edgeCacheSeconds: serving === store ? 0 : edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, legacySurfaces: createLegacySurfaceStore({ client, tableName }), dualWriteExamples: createDualWriteExampleStore({ client, tableName }), kind: "dynamodb" };
+    return { source: store, serving, edgeCacheSeconds: serving === store ? 0 : edgeCacheSeconds, store, shadowStore, shadowRecorder, tokenStore: createTokenStore({ client, tableName }), metricsStore, trafficRecorder, rolloutStore, legacySurfaces: createLegacySurfaceStore({ client, tableName }), dualWriteExamples: createDualWriteExampleStore({ client, tableName }), settings: createSettingsStore({ client, tableName }), kind: "dynamodb" };
   }
   const routes: unknown = env.CUTOVER_ROUTES;
   return {
@@ -207,6 +214,7 @@ function stores(env: Env): {
     rolloutStore: undefined,
     legacySurfaces: undefined,
     dualWriteExamples: undefined,
+    settings: undefined,
     kind: "static",
   };
 }
@@ -325,7 +333,8 @@ export default {
 
   /** The Cron Trigger (`[triggers] crons` in wrangler.toml): one rollout controller tick. */
   async scheduled(_controller, env, ctx) {
-    const controller = stateFor(env).controller;
+    const { controller, keepWarm } = stateFor(env);
+    if (keepWarm) ctx.waitUntil(keepWarm());
     if (!controller) return;
     const results = await tickAll(controller((promise) => ctx.waitUntil(promise)));
     for (const result of results) if (result.decision !== "wait" && result.decision !== "settling") logEvent("info", "rollout_tick", { ...result });

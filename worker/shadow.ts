@@ -150,6 +150,8 @@ async function compareWithin(
   }
   if (candidate === undefined) {
     recordCandidateError(stats, control.durationMs);
+  } else if (candidate.status === 404 && control.status !== 404 && shadow.notFoundFallsBackTo === job.control.backend.name) {
+    // Read-through: the fallback would have answered this user from the control; not a difference they would see.
   } else {
     const comparison = compareResponses(control, candidate, shadow.rules);
     recordComparison(stats, comparison, control.durationMs, candidate.durationMs, shadow.redaction, () => ({

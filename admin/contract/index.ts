@@ -4,6 +4,8 @@
  * and the dashboard parse every answer with it (`checkWith`), never cast one.
  */
 export { badAnswerMessage, checkWith, issuesText } from "./check-with.ts";
+export { CostAnswer, EstimateAnswer, PricesAnswer, PutPricesBody } from "./cost.ts";
+export { DecommissionAnswer, DecommissionHold, DecommissionRollbackBody, GonePage, SwitchOffAnswer, SwitchOffBody, SwitchOffState } from "./decommission.ts";
 export { HealthAnswer } from "./health.ts";
 export { AuditAnswer, AuditEntry, VersionAnswer, VersionsAnswer, type VersionRow } from "./history.ts";
 export { ImportLegacyBody, LegacyBurndownAnswer, LegacyDiffAnswer, LegacyEndpointAnswer, LegacyImportAnswer, LegacyImportsAnswer, LegacyMapAnswer, LegacySurfaceAnswer, MappedEndpointAnswer, SurfaceInfo } from "./legacy.ts";

@@ -96,5 +96,7 @@ export type RolloutDetail = z.infer<typeof RolloutDetail>;
 /** POST /rollouts/tick: what the controller did with each running rollout. */
 export const TickAnswer = openObject({
   results: list(openObject({ route: z.string(), decision: z.string(), status: z.string(), step: z.int(), summary: z.optional(z.string()) })),
+  /** During a switch-off's grace period: how legacy answered the keep-warm call this tick made (absent: none was due). */
+  keepWarm: z.optional(openObject({ at: z.string(), status: z.nullable(z.int()), error: z.optional(z.string()) })),
 });
 export type TickAnswer = z.infer<typeof TickAnswer>;

@@ -134,6 +134,24 @@ describe("cutover cost", () => {
     await writeFile(pricesFile.replace(".json", "-bad.json"), JSON.stringify({ legacy: { dyno: { type: "x", count: 1, monthlyPrice: 5 } }, backends: {} }));
     const bad = await cli(["cost", "--prices", pricesFile.replace(".json", "-bad.json")]);
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("$.legacy.dyno.concurrency") });
-    expect(await cli(["cost"])).toMatchObject({ code: 2, stderr: expect.stringContaining("--prices FILE") });
+    expect(await cli(["cost"])).toMatchObject({ code: 2, stderr: expect.stringContaining("No prices are stored yet") });
+    expect(await cli(["cost", "prices", "set", pricesFile.replace(".json", "-bad.json"), "--reason", "typo"])).toMatchObject({ code: 2, stderr: expect.stringContaining("$.legacy.dyno.concurrency") });
+  });
+
+  it("estimates with the prices stored beside the table (GET /cost), as with a prices file", async () => {
+    const set = await cli(["cost", "prices", "set", pricesFile, "--reason", "list prices of our plan", "--json"]);
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ revision: 1, updatedBy: "olivia", reason: "list prices of our plan", prices: { legacy: { dyno: { count: 3 } } } });
+    expect((await cli(["cost", "prices", "get"])).stdout).toMatch(/Revision 1, set .* by olivia: list prices of our plan/);
+
+    const stored = JSON.parse((await cli(["cost", "--since", "1h", "--json"])).stdout) as CostReport & { prices: { revision: number } };
+    const fromFile = JSON.parse((await cli(["cost", "--since", "1h", "--prices", pricesFile, "--json"])).stdout) as CostReport;
+    expect(stored.prices.revision).toBe(1);
+    expect(stored.legacyBill).toEqual(fromFile.legacyBill);
+    expect(stored.routes.map((route) => [route.route, route.served, route.legacyServed])).toEqual(fromFile.routes.map((route) => [route.route, route.served, route.legacyServed]));
+    expect(stored.projections.afterMigrating.moved).toEqual(fromFile.projections.afterMigrating.moved);
+    // A viewer reads it too; the audit log says who set the prices.
+    const audit = (await (await cluster.api(0, "GET", "/audit?limit=5")).json()) as { entries: { action: string; actor: string }[] };
+    expect(audit.entries).toContainEqual(expect.objectContaining({ action: "prices-set", actor: "olivia" }));
   });
 });

@@ -392,6 +392,9 @@ function shadowScenario(name: string, scenario: string, id: string, req: http.In
       return send({ tags: control ? ["a", "b", "c"] : ["c", "b", "a"] });
     case "status":
       return send({ ok: true }, control ? 200 : 500);
+    case "notyet":
+      // A record the backfill has not copied yet: the candidate has only those under /copied.
+      return control || (req.url ?? "").includes("/copied") ? send({ id: 1 }) : send({ error: "not_found" }, 404);
     case "hold":
       if (control) return send({ id: 1 });
       held.set(id, () => send({ id: 1 }));

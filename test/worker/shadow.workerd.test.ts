@@ -39,6 +39,22 @@ async function sendTimes(w: { call: (r: Request) => Promise<Response> }, path: s
 }
 
 describe("shadow traffic", () => {
+  it("does not count as a difference a 404 the route's read-through fallback would have answered from legacy", async () => {
+    const w = await dynamoWorker({ CUTOVER_SHADOW_FLUSH_MS: "0" });
+    const routes = [
+      { id: "read-through", match: { path: "/shadow/notyet/*" }, to: "legacy", fallback: { to: "legacy", on: ["404"] }, shadow: { to: "new", noisePercent: 0, ignore: ["header:x-served-by"] } },
+      { id: "strict", match: { path: "/shadow/notyet/strict/*" }, to: "legacy", shadow: { to: "new", noisePercent: 0, ignore: ["header:x-served-by"] } },
+    ];
+    expect((await w.api("PUT", "/routes", { body: { table: table({ routes }), reason: "read-through shadow" }, headers: { "if-match": "0" } })).status).toBe(200);
+    await sendTimes(w, "/shadow/notyet/1", 3);
+    await sendTimes(w, "/shadow/notyet/copied", 2);
+    const report = async (route: string) => (await (await w.api("GET", `/shadow?route=${route}&minComparisons=1&threshold=99`)).json()) as Json;
+    expect(await report("read-through")).toMatchObject({ compared: 2, matched: 2, mismatched: 0 });
+    // Without the fallback the user on the candidate would get the 404: a difference.
+    await sendTimes(w, "/shadow/notyet/strict/1", 3);
+    expect(await report("strict")).toMatchObject({ compared: 3, mismatched: 3 });
+  });
+
   it("gives the client exactly the legacy response, and sends a marked copy to the candidate", async () => {
     const w = await shadowedWorker();
     const id = testId();
