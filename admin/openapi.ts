@@ -182,7 +182,7 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
   },
   "/_cutover/api/legacy/burndown": {
     get: {
-      summary: "The legacy surface's burndown: the newest import's endpoints counted by stage (legacy, shadow, split, new; unrouted ones as legacy) under each table version that began serving in the window, oldest first (the 100 newest), starting with the version serving at the window's start.",
+      summary: "The legacy surface's burndown: the newest import's endpoints counted by the stage of the route covering each (from legacy to new; unrouted ones as legacy) under each table version that began serving in the window, oldest first (the 100 newest), starting with the version serving at the window's start.",
       role: "viewer",
       query: [{ name: "since", description: "the window (1h to 90d, default 30d)" }],
       ok: "one point per version",

@@ -120,7 +120,7 @@ export const LegacyBurndownAnswer = openObject({
   /** When the answer was made: the last point's stage holds until then. */
   until: z.string(),
   surfaceVersion: z.int(),
-  /** legacy, shadow, split, new: from not started to done. */
+  /** A route's stages (migration/route-stage.ts), from not started (legacy) to done (new). */
   stages: list(z.string()),
   points: list(
     openObject({

@@ -42,6 +42,8 @@ import type { Identifier, Identity } from "../identify.ts";
 import { newSession, readSession, sessionCookie, sessionKey, signSession, type Session } from "../session.ts";
 import type { Principal } from "../tokens.ts";
 import { inProcessApi, type Answer } from "./in-process-api.ts";
+import { loadMigration } from "./migration-data.ts";
+import { migrationPage } from "./migration-page.ts";
 import { noticeText, withNotice, type NoticeCode } from "./notices.ts";
 import { loginPage, mapPage, newRoutePage, overviewPage, rolloutPage, rolloutsPage, routePage, versionsPage, weightsConfirmPage } from "./pages.ts";
 import { h, layout, LIVE_SCRIPT, type Html, type PageContext } from "./view.ts";
@@ -216,6 +218,8 @@ export function registerDashboard(
     const [inventory, table] = await Promise.all([get(c, principal, "/inventory?limit=200", InventoryAnswer), get(c, principal, "/routes", RoutesAnswer)]);
     return mapPage(context, inventory ?? { stored: 0, maxStored: 0, templates: [] }, table?.table.default ?? "legacy");
   });
+
+  view("/migration", async (c, context, principal) => migrationPage(context, await loadMigration(apiCall, c, principal, deps.now())));
 
   view("/map/new", async (c, context, principal) => {
     const table = await get(c, principal, "/routes", RoutesAnswer);

@@ -17,6 +17,7 @@ export interface PageContext {
 const NAV = [
   ["/_cutover/", "Overview"],
   ["/_cutover/rollouts", "Rollouts"],
+  ["/_cutover/migration", "Migration"],
   ["/_cutover/map", "Migration map"],
   ["/_cutover/versions", "Versions & audit"],
 ] as const;
