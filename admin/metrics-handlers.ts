@@ -34,8 +34,10 @@ export function registerMetrics(api: Hono<AdminEnv>, deps: AdminDeps): void {
     if (route === undefined) {
       // Every route: totals per backend over the window (what `cutover status` shows).
       const table = await activeTable(deps);
-      const ids = [...(table ? routeIds(table.table) : []), DEFAULT_ROUTE_ID];
       const cellsByRoute = await everyRoute(store, now - window, now, step);
+      // The table's routes, then those since removed that served in the window (legacy served them too).
+      const current = [...(table ? routeIds(table.table) : []), DEFAULT_ROUTE_ID];
+      const ids = [...current, ...[...cellsByRoute.keys()].filter((id) => !current.includes(id)).sort()];
       const byRoute = ids.map((id) => ({ route: id, cells: cellsByRoute.get(id) ?? [] }));
       const overview: MetricsOverviewAnswer = {
         since: new Date(now - window).toISOString(),

@@ -3,9 +3,10 @@ import { mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { hashToken } from "../lib/admin-token.ts";
-import { handler } from "../demo/accounts-lambda/handler.ts";
+import { createHandler } from "../demo/accounts-lambda/handler.ts";
+import { dynamoAccountsStore, ensureAccountsTable } from "../demo/accounts-lambda/store.ts";
 import { serveLambda } from "../demo/lambda-adapter.ts";
-import { startLegacyApp } from "../demo/legacy-app.ts";
+import { DEMO_ACCOUNTS, startLegacyApp } from "../demo/legacy-app.ts";
 import { demoRouteTable } from "../demo/route-table.ts";
 import { diffTables } from "../routes/diff-tables.ts";
 import type { RouteTable } from "../routes/schema.ts";
@@ -76,6 +77,8 @@ export interface DevStack {
 }
 
 const DEV_TABLE = "cutover";
+/** The demo accounts service's table, in the same local DynamoDB (demo/accounts-lambda/store.ts). */
+export const DEMO_ACCOUNTS_TABLE = "accounts";
 /** The dev stack's admin host: another origin than the proxy's 127.0.0.1, on the same port. */
 const DEV_ADMIN_HOST = "localhost";
 /** The Worker's AWS credentials locally: the embedded DynamoDB ignores them, the demo Lambda checks its signatures with them. */
@@ -103,16 +106,6 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   try {
     let legacyUrl: string | undefined;
     let accountsUrl: string | undefined;
-    if (options.demo) {
-      const legacy = await startLegacyApp(options.legacyPort);
-      stops.push(legacy.close);
-      const accounts = await serveLambda(handler, { port: options.accountsPort, iam: { keys: { [DEV_CREDENTIALS.accessKeyId]: DEV_CREDENTIALS.secretAccessKey }, region: "us-east-1" } });
-      stops.push(accounts.close);
-      startedSoFar();
-      legacyUrl = `http://127.0.0.1:${legacy.port}`;
-      accountsUrl = `http://127.0.0.1:${accounts.port}`;
-    }
-
     const dataDir = options.dataDir ?? path.join(PROJECT_ROOT, ".cutover", "dynamodb");
     if (options.fresh) await rm(dataDir, { recursive: true, force: true });
     if (!options.memory) await mkdir(dataDir, { recursive: true });
@@ -121,6 +114,21 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     startedSoFar();
     const connection = { region: "us-east-1", endpoint: dynamo.endpoint, ...DEV_CREDENTIALS };
     await ensureTable(createDynamoClient(connection, 3), DEV_TABLE);
+
+    if (options.demo) {
+      const legacy = await startLegacyApp(options.legacyPort);
+      stops.push(legacy.close);
+      // The new service's own table beside cutover's, holding the demo accounts (as if backfilled already).
+      const accountsClient = createDynamoClient(connection, 3);
+      await ensureAccountsTable(accountsClient, DEMO_ACCOUNTS_TABLE);
+      const accountsStore = dynamoAccountsStore(accountsClient, DEMO_ACCOUNTS_TABLE);
+      for (const account of DEMO_ACCOUNTS) await accountsStore.create(account);
+      const accounts = await serveLambda(createHandler(accountsStore), { port: options.accountsPort, iam: { keys: { [DEV_CREDENTIALS.accessKeyId]: DEV_CREDENTIALS.secretAccessKey }, region: "us-east-1" } });
+      stops.push(accounts.close);
+      startedSoFar();
+      legacyUrl = `http://127.0.0.1:${legacy.port}`;
+      accountsUrl = `http://127.0.0.1:${accounts.port}`;
+    }
 
     // The table is stored before the Worker starts: --routes (or the demo table on an empty
     // store) is what the very first request sees, never the previous run's table.

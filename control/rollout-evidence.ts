@@ -4,6 +4,7 @@ import { emptyCounts, mergeCounts, type TrafficCounts } from "../accounting/traf
 import { buildShadowReport } from "../compare/shadow-report.ts";
 import type { RolloutState } from "../rollout/decide.ts";
 import type { Evidence } from "../rollout/gates.ts";
+import { countedSince } from "../rollout/counted-since.ts";
 import { stepVersionsNow } from "../rollout/step-versions.ts";
 import { loadArm } from "../rollout/transitions.ts";
 import { shadowEpoch, shadowStatsId } from "../routes/shadow-epoch.ts";
@@ -39,7 +40,7 @@ export async function gatherEvidence(deps: { readonly metrics: MetricsStore; rea
   }
   const step = state.plan.steps[state.step];
   const bake = step?.type === "weight" && step.weight === 100;
-  const counted = step?.type === "readThrough" || step?.type === "dualWrite" ? await candidateCounts(deps.metrics, state, Date.parse(window.openedAt), now) : undefined;
+  const counted = step?.type === "readThrough" || step?.type === "dualWrite" ? await candidateCounts(deps.metrics, state, countedSince(step, Date.parse(window.openedAt), now), now) : undefined;
   const readThrough = step?.type === "readThrough" && counted ? { requests: counted.requests, fellBack: counted.fallbacks.get("404") ?? 0 } : undefined;
   const dualWrite = step?.type === "dualWrite" && counted ? { copied: counted.dualWrite.sent, failed: counted.dualWrite.failed, disagreed: counted.dualWrite.disagreed } : undefined;
   return {
@@ -57,7 +58,7 @@ export async function gatherEvidence(deps: { readonly metrics: MetricsStore; rea
 const MINUTES_KEPT_MS = 2 * 86_400_000;
 
 /**
- * The candidate's traffic counts since the step's window opened: for a read-through step its
+ * The candidate's traffic counts since `openedAt` (the step's window, or its trailing part): for a read-through step its
  * requests and those that fell back to the control on a 404 (a read-through route serves one
  * backend: no split, no evidence cells), for a dualWrite step the copies it got of the writes
  * the control served. Whole minutes (or hours, past two days): the window's first one may hold

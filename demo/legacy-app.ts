@@ -13,7 +13,7 @@ export interface Account {
   balanceCents: number;
 }
 
-const DEMO_ACCOUNTS: readonly Account[] = [
+export const DEMO_ACCOUNTS: readonly Account[] = [
   { id: "1", name: "Ada Lovelace", plan: "pro", balanceCents: 12_500 },
   { id: "2", name: "Grace Hopper", plan: "team", balanceCents: 48_000 },
   { id: "3", name: "Katherine Johnson", plan: "free", balanceCents: 0 },
@@ -38,8 +38,8 @@ export async function startLegacyApp(port = 0): Promise<{ port: number; close():
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://legacy");
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { "content-type": "application/json", "x-powered-by": "legacy-dyno" });
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "application/json", "x-powered-by": "legacy-dyno", ...headers });
       res.end(JSON.stringify(body));
     };
     const match = /^\/api\/accounts\/([^/]+)$/.exec(url.pathname);
@@ -67,7 +67,8 @@ export async function startLegacyApp(port = 0): Promise<{ port: number; close():
         if (typeof input.name !== "string" || input.name === "") return send(422, { error: "name is required", servedBy: "legacy" });
         const account = { id: String(nextId++), name: input.name, plan: "free", balanceCents: 0 };
         accounts.set(account.id, account);
-        send(201, { account, servedBy: "legacy" });
+        // As a Rails scaffold answers a create: the record, and where it lives.
+        send(201, { account, servedBy: "legacy" }, { location: `/api/accounts/${account.id}` });
       });
     } else if (url.pathname === "/health") {
       send(200, { ok: true, servedBy: "legacy" });

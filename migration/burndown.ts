@@ -1,11 +1,11 @@
 import type { CompiledTable } from "../routes/compile.ts";
 import { endpointCoverage } from "./endpoint-coverage.ts";
 import type { LegacyEndpoint } from "./legacy-endpoint.ts";
-import type { RouteStage } from "./route-stage.ts";
+import { ROUTE_STAGES, type RouteStage } from "./route-stage.ts";
 
 /**
  * The legacy surface's burndown: per route-table version, how many of the legacy app's
- * endpoints stood at each stage of their migration (legacy, shadow, split, new). An endpoint
+ * endpoints stood at each stage of their migration (legacy, dual-write, shadow, split, read-through, new). An endpoint
  * is at the stage of the route that covers it in that version (endpoint-coverage.ts, as the
  * migration map decides); one no route covers is served by the default backend: `legacy`
  * (counted in `unrouted` too). Pure: the caller reads the surface and the versions.
@@ -13,7 +13,7 @@ import type { RouteStage } from "./route-stage.ts";
 export type BurndownStage = RouteStage["stage"];
 
 /** From not started to done: the order the chart stacks them in. */
-export const BURNDOWN_STAGES: readonly BurndownStage[] = ["legacy", "shadow", "split", "new"];
+export const BURNDOWN_STAGES: readonly BurndownStage[] = ROUTE_STAGES;
 
 /** One table version: when it began serving, and its table compiled. */
 export interface BurndownVersion {
@@ -33,7 +33,7 @@ export interface BurndownPoint {
 /** One point per version, in the order given (oldest first). */
 export function legacyBurndown(endpoints: readonly LegacyEndpoint[], versions: readonly BurndownVersion[]): BurndownPoint[] {
   return versions.map(({ at, table }) => {
-    const counts: Record<BurndownStage, number> = { legacy: 0, shadow: 0, split: 0, new: 0 };
+    const counts = Object.fromEntries(BURNDOWN_STAGES.map((stage) => [stage, 0])) as Record<BurndownStage, number>;
     let unrouted = 0;
     for (const endpoint of endpoints) {
       const coverage = endpointCoverage(endpoint, table);

@@ -59,7 +59,8 @@ export function decommissionCheck(input: DecommissionInput): DecommissionVerdict
 
   for (const route of input.routes) {
     const stage = routeStage(route, legacy);
-    if (stage.stage !== "new") holds.push({ kind: "route", subject: route.id, detail: `at ${stage.label}: legacy still serves it` });
+    // A read-through route's use of legacy is its fallback, held just below.
+    if (stage.stage !== "new" && stage.stage !== "read-through") holds.push({ kind: "route", subject: route.id, detail: `at ${stage.label}: legacy still serves it` });
     const fallback = typeof route.fallback === "string" ? route.fallback : route.fallback?.to;
     if (fallback === legacy) holds.push({ kind: "route", subject: route.id, detail: `falls back to ${legacy}: remove the fallback once it no longer fires` });
     if (route.shadow?.to === legacy) holds.push({ kind: "route", subject: route.id, detail: `shadows to ${legacy}` });

@@ -42,9 +42,9 @@ const DualWriteStepSchema = z.strictObject({
 });
 const ReadThroughStepSchema = z.strictObject({
   type: z.literal("readThrough"),
-  maxFallbackRate: optional(fraction(1), "The share of the candidate's requests that fell back to the control on a 404 (records not yet backfilled) the step waits to be under, as a fraction (default 0.001)."),
-  minRequests: optional(z.int().check(z.gte(1)), "Requests the candidate served in the step's window before the rate is judged (default 100)."),
-  minDuration: optional(DurationSchema, "How long the rate must hold under its bound: the step's window (default 1d)."),
+  maxFallbackRate: optional(fraction(1), "The share of the candidate's requests over the step's last minDuration that fell back to the control on a 404 (records not yet backfilled) the step waits to be under, as a fraction (default 0.001)."),
+  minRequests: optional(z.int().check(z.gte(1)), "Requests the candidate served over the step's last minDuration before the rate is judged (default 100)."),
+  minDuration: optional(DurationSchema, "How long the rate must hold under its bound: the step lasts this long at least, and is judged on its last this long, so fallbacks before the backfill finished stop counting once they are older (default 1d; 0: the whole step)."),
 });
 const RampDownStepSchema = z.strictObject({
   type: z.literal("rampDown"),

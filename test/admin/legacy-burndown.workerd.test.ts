@@ -44,13 +44,13 @@ describe("the legacy surface's burndown, in workerd", () => {
     const response = await w.api("GET", "/legacy/burndown?since=7d", { token: VIEWER });
     expect(response.status).toBe(200);
     const week = (await response.json()) as Burndown;
-    expect(week).toMatchObject({ surfaceVersion: 1, stages: ["legacy", "shadow", "split", "new"] });
+    expect(week).toMatchObject({ surfaceVersion: 1, stages: ["legacy", "dual-write", "shadow", "split", "read-through", "new"] });
     expect(Date.parse(week.until) - Date.parse(week.since)).toBe(7 * DAY);
     expect(week.points.map(({ version, counts, unrouted }) => ({ version, counts, unrouted }))).toEqual([
-      { version: 1, counts: { legacy: 4, shadow: 0, split: 0, new: 0 }, unrouted: 3 },
-      { version: 2, counts: { legacy: 3, shadow: 1, split: 0, new: 0 }, unrouted: 2 },
-      { version: 3, counts: { legacy: 2, shadow: 1, split: 1, new: 0 }, unrouted: 2 },
-      { version: 4, counts: { legacy: 1, shadow: 0, split: 1, new: 2 }, unrouted: 1 },
+      { version: 1, counts: { legacy: 4, "dual-write": 0, shadow: 0, split: 0, "read-through": 0, new: 0 }, unrouted: 3 },
+      { version: 2, counts: { legacy: 3, "dual-write": 0, shadow: 1, split: 0, "read-through": 0, new: 0 }, unrouted: 2 },
+      { version: 3, counts: { legacy: 2, "dual-write": 0, shadow: 1, split: 1, "read-through": 0, new: 0 }, unrouted: 2 },
+      { version: 4, counts: { legacy: 1, "dual-write": 0, shadow: 0, split: 1, "read-through": 0, new: 2 }, unrouted: 1 },
     ]);
     // Each point at the time its version began serving: the first, written three days ago.
     const ages = week.points.map((point) => Math.round((Date.parse(week.until) - Date.parse(point.at)) / DAY));

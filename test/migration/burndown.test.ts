@@ -37,16 +37,16 @@ describe("the legacy surface's burndown", () => {
     ]);
     expect(points).toEqual([
       // Only GET /users/:id is routed, to legacy; the four others go to the default backend.
-      { at: "2026-11-01T00:00:00.000Z", version: 1, counts: { legacy: 5, shadow: 0, split: 0, new: 0 }, unrouted: 4 },
+      { at: "2026-11-01T00:00:00.000Z", version: 1, counts: { legacy: 5, "dual-write": 0, shadow: 0, split: 0, "read-through": 0, new: 0 }, unrouted: 4 },
       // An endpoint of every method is covered by the route for its GETs (reports, at legacy); POST /users by none.
-      { at: "2026-11-02T00:00:00.000Z", version: 2, counts: { legacy: 3, shadow: 1, split: 1, new: 0 }, unrouted: 2 },
-      { at: "2026-11-03T00:00:00.000Z", version: 3, counts: { legacy: 2, shadow: 0, split: 1, new: 2 }, unrouted: 1 },
+      { at: "2026-11-02T00:00:00.000Z", version: 2, counts: { legacy: 3, "dual-write": 0, shadow: 1, split: 1, "read-through": 0, new: 0 }, unrouted: 2 },
+      { at: "2026-11-03T00:00:00.000Z", version: 3, counts: { legacy: 2, "dual-write": 0, shadow: 0, split: 1, "read-through": 0, new: 2 }, unrouted: 1 },
     ]);
   });
 
   it("has no point without versions, and counts nothing for an empty surface", () => {
     expect(legacyBurndown(SURFACE, [])).toEqual([]);
-    expect(legacyBurndown([], [{ at: "2026-11-01T00:00:00.000Z", table: V3 }])).toEqual([{ at: "2026-11-01T00:00:00.000Z", version: 3, counts: { legacy: 0, shadow: 0, split: 0, new: 0 }, unrouted: 0 }]);
+    expect(legacyBurndown([], [{ at: "2026-11-01T00:00:00.000Z", table: V3 }])).toEqual([{ at: "2026-11-01T00:00:00.000Z", version: 3, counts: { legacy: 0, "dual-write": 0, shadow: 0, split: 0, "read-through": 0, new: 0 }, unrouted: 0 }]);
   });
 });
 

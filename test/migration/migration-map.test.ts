@@ -53,6 +53,14 @@ describe("a route's stage", () => {
     [{ to: { legacy: 0, accounts: 100 } }, "new", 100, "new (accounts)"],
     [{ to: "accounts" }, "new", 100, "new (accounts)"],
     [{ to: { legacy: 100, accounts: 0 }, shadow: { to: "accounts" } }, "shadow", 0, "shadow → accounts"],
+    // A data migration's stages (rollout/route-at-step.ts writes them).
+    [{ to: "legacy", dualWrite: { to: "accounts" } }, "dual-write", 0, "dual-write → accounts"],
+    [{ to: "legacy", shadow: { to: "accounts" }, dualWrite: { to: "accounts" } }, "shadow", 0, "shadow → accounts, writes copied to accounts"],
+    [{ to: { legacy: 90, accounts: 10 }, dualWrite: { to: "accounts" } }, "split", 10, "split 10 % → accounts, writes copied to accounts"],
+    [{ to: "accounts", fallback: { to: "legacy", on: ["404"], unsafeMethods: true } }, "read-through", 100, "read-through (accounts)"],
+    // A fallback on errors alone is a safety net, not a read-through.
+    [{ to: "accounts", fallback: "legacy" }, "new", 100, "new (accounts)"],
+    [{ to: "accounts", fallback: { to: "legacy", on: ["5xx"] } }, "new", 100, "new (accounts)"],
   ] as const)("%j is %s", (route, stage, percent, label) => {
     expect(routeStage(route as never, "legacy")).toEqual({ stage, percent, label });
   });
