@@ -3,7 +3,19 @@ import type * as z from "zod/mini";
 import { migrationProgress, type MigrationProgress } from "../../migration/progress.ts";
 import type { Route } from "../../routes/schema.ts";
 import type { AdminEnv } from "../auth.ts";
-import { CostAnswer, DecommissionAnswer, LegacyBurndownAnswer, LegacyMapAnswer, RolloutDetail, RolloutsAnswer, RouteMetricsAnswer, RoutesAnswer, type RolloutSummary } from "../contract/index.ts";
+import {
+  CostAnswer,
+  DecommissionAnswer,
+  DualWriteExamplesAnswer,
+  LegacyBurndownAnswer,
+  LegacyMapAnswer,
+  RolloutDetail,
+  RolloutsAnswer,
+  RouteMetricsAnswer,
+  RoutesAnswer,
+  type DualWriteExample,
+  type RolloutSummary,
+} from "../contract/index.ts";
 import type { Principal } from "../tokens.ts";
 import type { inProcessApi } from "./in-process-api.ts";
 
@@ -22,6 +34,8 @@ export interface RouteProgress {
   /** `rollout step readThrough`, `dualWrite to accounts`, `falls back to legacy on 404`. */
   readonly why: string;
   readonly progress: Panel<MigrationProgress>;
+  /** For a route that copies writes: the newest copies that failed or disagreed with legacy's. */
+  readonly examples?: Panel<readonly DualWriteExample[]>;
 }
 
 export interface MigrationData {
@@ -40,6 +54,8 @@ type Caller = Pick<Context<AdminEnv>, "executionCtx">;
 
 /** At most this many rollouts are judged, and routes' progress read, per page: each is an API call. */
 const MAX_DETAILS = 20;
+/** Dual-write examples shown per route (the newest). */
+const EXAMPLES_SHOWN = 3;
 const FALLBACK_BOUND = { maxFallbackRate: 0.001, days: 3 } as const;
 const UNDER_WAY = new Set(["running", "paused"]);
 const PROGRESS_STEPS = new Set(["readThrough", "dualWrite"]);
@@ -72,8 +88,20 @@ export async function loadMigration(call: Call, c: Caller, principal: Principal,
     return metrics.ok ? { ok: true, value: migrationProgress(metrics.value.series, { legacy, ...FALLBACK_BOUND, now }) } : metrics;
   };
   const migrating = routes.ok ? migratingRoutes(routes.value.table.routes, rollouts.ok ? rollouts.value : []) : [];
+  const examplesOf = async (route: string): Promise<Panel<readonly DualWriteExample[]>> => {
+    const answer = await panel(`/migration/examples?route=${encodeURIComponent(route)}&limit=${EXAMPLES_SHOWN}`, DualWriteExamplesAnswer);
+    return answer.ok ? { ok: true, value: answer.value.examples } : answer;
+  };
   const progress: Panel<RouteProgress[]> = routes.ok
-    ? { ok: true, value: await Promise.all(migrating.map(async ({ route, why }) => ({ route, why, progress: await progressOf(route, routes.value.table.default) }))) }
+    ? {
+        ok: true,
+        value: await Promise.all(
+          migrating.map(async ({ route, why, copies }) => {
+            const [figures, examples] = await Promise.all([progressOf(route, routes.value.table.default), copies ? examplesOf(route) : undefined]);
+            return { route, why, progress: figures, ...(examples ? { examples } : {}) };
+          }),
+        ),
+      }
     : routes;
   return { burndown, map, rollouts, progress, decommission, cost, fallbackBound: FALLBACK_BOUND };
 }
@@ -99,16 +127,17 @@ export function currentStepType(rollout: MigrationRollout): string | undefined {
 }
 
 /** Routes in a data migration: a rollout at a readThrough or dualWrite step, a route with dualWrite or a fallback on 404s. */
-export function migratingRoutes(routes: readonly Route[], rollouts: readonly MigrationRollout[]): { route: string; why: string }[] {
-  const found = new Map<string, string>();
+export function migratingRoutes(routes: readonly Route[], rollouts: readonly MigrationRollout[]): { route: string; why: string; copies: boolean }[] {
+  const found = new Map<string, { why: string; copies: boolean }>();
+  const copying = new Set(routes.filter((route) => route.dualWrite !== undefined).map((route) => route.id));
   for (const rollout of rollouts) {
     const type = currentStepType(rollout);
-    if (type !== undefined && PROGRESS_STEPS.has(type)) found.set(rollout.summary.route, `rollout at its ${type} step`);
+    if (type !== undefined && PROGRESS_STEPS.has(type)) found.set(rollout.summary.route, { why: `rollout at its ${type} step`, copies: type === "dualWrite" || copying.has(rollout.summary.route) });
   }
   for (const route of routes) {
     if (found.has(route.id)) continue;
-    if (route.dualWrite !== undefined) found.set(route.id, `dual writes to ${route.dualWrite.to}`);
-    else if (typeof route.fallback === "object" && route.fallback.on?.includes("404")) found.set(route.id, `falls back to ${route.fallback.to} on a 404`);
+    if (route.dualWrite !== undefined) found.set(route.id, { why: `dual writes to ${route.dualWrite.to}`, copies: true });
+    else if (typeof route.fallback === "object" && route.fallback.on?.includes("404")) found.set(route.id, { why: `falls back to ${route.fallback.to} on a 404`, copies: false });
   }
-  return [...found].slice(0, MAX_DETAILS).map(([route, why]) => ({ route, why }));
+  return [...found].slice(0, MAX_DETAILS).map(([route, { why, copies }]) => ({ route, why, copies }));
 }

@@ -1,5 +1,5 @@
 import type { MigrationProgress } from "../../migration/progress.ts";
-import type { DecommissionAnswer, LegacyBurndownAnswer, LegacyMapAnswer, MappedEndpointAnswer } from "../contract/index.ts";
+import type { DecommissionAnswer, DualWriteExample, LegacyBurndownAnswer, LegacyMapAnswer, MappedEndpointAnswer } from "../contract/index.ts";
 import { costPanel } from "./migration-cost.ts";
 import { hourBars, stackedChart } from "./migration-charts.ts";
 import type { MigrationData, MigrationRollout, Panel, RouteProgress } from "./migration-data.ts";
@@ -89,8 +89,18 @@ function progressPanel(routes: readonly RouteProgress[], bound: MigrationData["f
   return h`<p class="muted">Ready to remove the fallback once every hour of the last ${bound.days} days with reads fell back at most ${percent(bound.maxFallbackRate)}.</p>${routes.map(routeProgress)}`;
 }
 
-function routeProgress({ route, why, progress }: RouteProgress): Html {
-  return h`<div data-progress="${route}"><h3><a href="/_cutover/routes/${route}">${route}</a> <span class="muted">${why}</span></h3>${progress.ok ? progressFigures(progress.value) : h`<p class="muted" data-unavailable>not available: ${progress.message}</p>`}</div>`;
+function routeProgress({ route, why, progress, examples }: RouteProgress): Html {
+  return h`<div data-progress="${route}"><h3><a href="/_cutover/routes/${route}">${route}</a> <span class="muted">${why}</span></h3>${progress.ok ? progressFigures(progress.value) : h`<p class="muted" data-unavailable>not available: ${progress.message}</p>`}
+${examples === undefined ? "" : examples.ok ? examplesTable(examples.value) : h`<p class="muted" data-unavailable>examples not available: ${examples.message}</p>`}</div>`;
+}
+
+/** The newest dual-write copies that failed or disagreed: what legacy answered, what the new backend did, the ids to look up. */
+function examplesTable(examples: readonly DualWriteExample[]): Html {
+  if (examples.length === 0) return h`<p class="muted" data-examples="0">No copy failed or disagreed with legacy's write (examples are kept 14 days).</p>`;
+  return h`<table data-examples="${examples.length}"><thead><tr><th>When</th><th>Request</th><th>Legacy</th><th>New backend</th><th>Record id</th><th>Its answer</th></tr></thead><tbody>${examples.map(
+    (example) => h`<tr data-example="${example.outcome}"><td>${example.at.slice(0, 19).replace("T", " ")}</td><td><code>${example.method} ${example.path}</code></td><td class="num">${example.legacyStatus}</td>
+<td>${example.outcome}: ${example.candidateStatus ?? example.candidateError ?? "–"}</td><td><code>${example.legacyId ?? "–"}</code></td><td><code>${(example.candidateBody ?? "").slice(0, 120)}</code></td></tr>`,
+  )}</tbody></table>`;
 }
 
 function progressFigures(progress: MigrationProgress): Html {

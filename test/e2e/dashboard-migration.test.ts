@@ -38,6 +38,8 @@ describe("the migration page, in a browser", () => {
         routes: [
           { id: "reads", match: { path: "/status/:code", methods: ["GET"] }, to: "legacy" },
           { id: "orders", match: { path: "/orders/:id", methods: ["GET"] }, to: "legacy" },
+          // Writes copied to the new backend, which answers them with a 500: examples to show.
+          { id: "writes", match: { path: "/dw/*", methods: ["POST"] }, to: "legacy", dualWrite: { to: "lambda" } },
         ],
       },
       vars: {
@@ -161,6 +163,45 @@ describe("the migration page, in a browser", () => {
       if (answer.body.error !== "not_found") expect(notice).toBe(`not available: ${String(answer.body.message)}`);
     }
     expect((await api("GET", "/cost?since=14d")).status).not.toBe(200);
+    await page.context().close();
+  });
+
+  it("shows the cost from the stored prices, what holds legacy up, and the dual-write copies that failed", async () => {
+    const prices = {
+      legacy: { dyno: { type: "standard-2x", count: 3, monthlyPrice: 50, concurrency: 4 }, addOns: [{ name: "Heroku Postgres standard-0", monthlyPrice: 50 }] },
+      backends: { lambda: { lambda: { memoryMb: 512, pricePerGbSecond: 0.0000166667, pricePerMillionRequests: 0.2 } } },
+    };
+    expect((await api("PUT", "/settings/prices", { prices, reason: "our plan" })).status).toBe(200);
+    for (let i = 0; i < 3; i++) await (await fetch(`${cluster.urls[0]}/dw/201/500?token=s3cr3t`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"name":"Ada"}' })).arrayBuffer();
+    await eventually(
+      async () => (await api("GET", "/migration/examples?route=writes")).body as { examples: unknown[] },
+      (answer) => answer.examples.length > 0,
+    );
+
+    const page = await signIn();
+    await page.goto(`${admin}/_cutover/migration`);
+    // Cost: the legacy bill as measured and its formula on hover.
+    const cost = page.locator("section[data-panel=cost]");
+    expect(await cost.locator("[data-unavailable]").count()).toBe(0);
+    // Three dynos now; the measured peak needs one: 1 × 50 + 50 of add-ons.
+    const bill = (await api("GET", "/cost?since=14d")).body as { projections: { now: { bill: { value: number; formula: string; inputs: Record<string, number> } } } };
+    expect(bill.projections.now.bill.value).toBe(100);
+    expect(await cost.locator("[data-metric=bill-now]").textContent()).toBe("USD 100/month");
+    const hover = await cost.locator("[data-metric=bill-now]").getAttribute("title");
+    expect(hover?.split("\n")).toEqual([bill.projections.now.bill.formula, ...Object.entries(bill.projections.now.bill.inputs).map(([name, value]) => `${name} = ${value}`)]);
+    expect(hover).toContain("pricePerDyno = 50");
+    expect(await cost.locator("tr[data-cost-route=reads]").count()).toBe(1);
+    // Decommission: the routes still on legacy among what holds it up.
+    const decommission = page.locator("section[data-panel=decommission]");
+    expect(await decommission.locator("[data-metric=decommission-ready]").textContent()).toMatch(/^\d+ things still hold legacy up\.$/);
+    expect(await decommission.textContent()).toContain("at legacy: legacy still serves it");
+    // The write route's copies: the example, with both statuses and legacy's id, the secret in its query redacted.
+    const writes = page.locator("section[data-panel=progress] [data-progress=writes]");
+    expect(await writes.locator("h3").textContent()).toContain("dual writes to lambda");
+    const example = writes.locator("tr[data-example=failed]").first();
+    const cells = await example.locator("td").allTextContents();
+    expect(cells.slice(1, 5)).toEqual(["POST /dw/201/500?token=[redacted]", "201", "failed: 500", "acc_42"]);
+    expect(await writes.textContent()).not.toContain("s3cr3t");
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, "migration.png"), fullPage: true });
     await page.context().close();
