@@ -4,7 +4,9 @@ import { importLegacySurface } from "../control/legacy-surface.ts";
 import { burndownVersions, BURNDOWN_STAGES, legacyBurndown, type BurndownVersion } from "../migration/burndown.ts";
 import { diffSurfaces } from "../migration/diff-surfaces.ts";
 import { migrationMap } from "../migration/migration-map.ts";
+import { switchOffState } from "../control/decommission.ts";
 import { compileTable, type CompiledTable } from "../routes/compile.ts";
+import type { RouteTable } from "../routes/schema.ts";
 import type { RouteTableStore } from "../store/route-store.ts";
 import type { AdminEnv } from "./auth.ts";
 import { ImportLegacyBody, type LegacyBurndownAnswer, type LegacyDiffAnswer, type LegacyImportAnswer, type LegacyImportsAnswer, type LegacyMapAnswer, type LegacySurfaceAnswer } from "./contract/index.ts";
@@ -102,7 +104,7 @@ export function registerLegacy(api: Hono<AdminEnv>, deps: AdminDeps): void {
     // One more than the cap: the version serving when the window began, when the cap leaves room for it.
     const [surface, listing] = await Promise.all([deps.legacySurfaces.latest(), store.listVersions({ limit: MAX_BURNDOWN_VERSIONS + 1 })]);
     if (!surface) return noSurface(c);
-    const versions = await readVersions(store, burndownVersions(listing.versions, now - windowMs, MAX_BURNDOWN_VERSIONS));
+    const versions = await readVersions(store, burndownVersions(listing.versions, now - windowMs, MAX_BURNDOWN_VERSIONS), await switchedOffLegacy(deps));
     const answer: LegacyBurndownAnswer = {
       since: new Date(now - windowMs).toISOString(),
       until: new Date(now).toISOString(),
@@ -115,13 +117,13 @@ export function registerLegacy(api: Hono<AdminEnv>, deps: AdminDeps): void {
 }
 
 /** The versions' tables compiled, a few reads at a time; a version the store no longer has is left out. */
-async function readVersions(store: RouteTableStore, picked: readonly { version: number; at: string }[]): Promise<BurndownVersion[]> {
+async function readVersions(store: RouteTableStore, picked: readonly { version: number; at: string }[], legacy: string | undefined): Promise<BurndownVersion[]> {
   const out: BurndownVersion[] = [];
   for (let i = 0; i < picked.length; i += READS_AT_ONCE) {
     const batch = picked.slice(i, i + READS_AT_ONCE);
     const read = await Promise.all(batch.map((entry) => store.getVersion(entry.version)));
     read.forEach((found, j) => {
-      if (found) out.push({ at: (batch[j] as { at: string }).at, table: compileTable(found.table, found.version) });
+      if (found) out.push({ at: (batch[j] as { at: string }).at, table: compileTable(withLegacy(found.table, legacy), found.version) });
     });
   }
   return out;
@@ -130,9 +132,23 @@ async function readVersions(store: RouteTableStore, picked: readonly { version: 
 /** The active table compiled (for coverage); undefined while there is none. */
 async function activeTable(deps: AdminDeps): Promise<CompiledTable | undefined> {
   try {
-    const active = await deps.source.getActive();
-    return compileTable(active.table, active.version);
+    const [active, legacy] = await Promise.all([deps.source.getActive(), switchedOffLegacy(deps)]);
+    return compileTable(withLegacy(active.table, legacy), active.version);
   } catch {
     return undefined;
   }
+}
+
+/** The legacy backend while it is switched off (the table's default is then the "gone" answer), else undefined. */
+async function switchedOffLegacy(deps: AdminDeps): Promise<string | undefined> {
+  const record = deps.settings ? await switchOffState(deps.settings) : undefined;
+  return record?.status === "switched-off" ? record.legacy : undefined;
+}
+
+/**
+ * The table as stages are judged (for coverage only, never served): after legacy's switch-off,
+ * a route is on legacy when it sends to the legacy backend, not to the "gone" default.
+ */
+function withLegacy(table: RouteTable, legacy: string | undefined): RouteTable {
+  return legacy === undefined || !Object.hasOwn(table.backends, legacy) ? table : { ...table, default: legacy };
 }

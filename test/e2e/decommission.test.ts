@@ -127,5 +127,8 @@ describe("cutover decommission check, end to end", () => {
     // The split route still sends its share to legacy: only what no route matches moved.
     const check = JSON.parse((await cli(["decommission", "check", "--since", "7d", "--json"])).stdout) as { legacy: string; switchOff: { status: string } };
     expect(check).toMatchObject({ legacy: "legacy", switchOff: { status: "switched-off" } });
+    // Stages are still judged against legacy, not against the "gone" default.
+    const map = JSON.parse((await cli(["legacy", "map", "--since", "7d", "--json"])).stdout) as { endpoints: { pattern: string; stage?: string }[] };
+    expect(map.endpoints.find((endpoint) => endpoint.pattern === "/orders")?.stage).toBe("split");
   });
 });
