@@ -108,7 +108,7 @@ async function banner(stack: DevStack, memory: boolean): Promise<string> {
     "",
     `  Worker (the proxy)   ${w}   ${stack.runtime === "workerd" ? "the deployed bundle on plain workerd (restart to pick up code changes)" : "under wrangler dev (reloads on code changes; its proxy rewrites some headers: docs/local-runs.md)"}`,
     stack.legacyUrl ? `  legacy app (demo)    ${stack.legacyUrl}   a Heroku-style dyno` : undefined,
-    stack.accountsUrl ? `  accounts (demo)      ${stack.accountsUrl}   a Lambda handler behind a function URL with AWS_IAM auth (SigV4 checked)` : undefined,
+    stack.accountsUrl ? `  accounts (demo)      ${stack.accountsUrl}   a Lambda handler behind a function URL with AWS_IAM auth (SigV4 checked), with its own table 'accounts' in the DynamoDB below` : undefined,
     `  DynamoDB (local)     ${stack.dynamoEndpoint}   ${memory ? "in memory" : "data in .cutover/ (--fresh starts over)"}`,
     `  dashboard            ${stack.dashboardUrl}   an origin of its own (CUTOVER_ADMIN_HOSTS=localhost); sign in with the admin token below`,
     `  health               ${w}/_cutover/health`,
