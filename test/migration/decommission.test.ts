@@ -70,6 +70,25 @@ describe("decommissionCheck", () => {
     ]);
   });
 
+  it("holds for a fallback named alone, a data migration's stages, and fires under a route since removed", () => {
+    const verdict = decommissionCheck({
+      ...done,
+      routes: [
+        { id: "accounts", match: { path: "/accounts/*" }, to: "accounts", fallback: "legacy" },
+        { id: "orders", match: { path: "/orders" }, to: "legacy", dualWrite: { to: "orders" } },
+      ],
+      traffic: [
+        { route: "accounts", backends: { accounts: point(900) } },
+        { route: "old-search", backends: { search: point(10, { "404": 2 }) } },
+      ],
+    });
+    expect(verdict.holds).toEqual([
+      { kind: "route", subject: "accounts", detail: "falls back to legacy: remove the fallback once it no longer fires" },
+      { kind: "route", subject: "orders", detail: "at dual-write → orders: legacy still serves it" },
+      { kind: "fallback", subject: "old-search", detail: "the fallback to legacy fired 2 times in the last 14 days" },
+    ]);
+  });
+
   it("does not count fallbacks to another new backend", () => {
     const verdict = decommissionCheck({
       ...done,

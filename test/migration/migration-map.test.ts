@@ -61,6 +61,8 @@ describe("a route's stage", () => {
     // A fallback on errors alone is a safety net, not a read-through.
     [{ to: "accounts", fallback: "legacy" }, "new", 100, "new (accounts)"],
     [{ to: "accounts", fallback: { to: "legacy", on: ["5xx"] } }, "new", 100, "new (accounts)"],
+    // Reading through to another new backend is not legacy's business.
+    [{ to: "accounts", fallback: { to: "accounts-v1", on: ["404"] } }, "new", 100, "new (accounts)"],
   ] as const)("%j is %s", (route, stage, percent, label) => {
     expect(routeStage(route as never, "legacy")).toEqual({ stage, percent, label });
   });
