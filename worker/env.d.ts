@@ -26,6 +26,13 @@ interface CutoverSecrets {
   CUTOVER_RAILS_SECRET_KEY_BASE?: string;
   /** Signs X-Cutover-Identity tokens (HS256), 32 bytes or more, shared with the new backends that verify them (docs/identity.md). */
   CUTOVER_IDENTITY_SECRET?: string;
+  /**
+   * The emergency bypass: `on` makes the Worker a plain pass-through to CUTOVER_LEGACY_URL —
+   * no route table read, no split, shadow, dual write or accounting. A secret, so that one
+   * command turns it on (`echo on | npx wrangler secret put CUTOVER_BYPASS`) and one off
+   * (`npx wrangler secret delete CUTOVER_BYPASS`), each deploying at once (docs/emergency.md).
+   */
+  CUTOVER_BYPASS?: string;
 }
 interface CutoverBindings {
   /** Optional Workers Analytics Engine dataset: one data point per request (README "Traffic accounting"). */

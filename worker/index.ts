@@ -44,6 +44,8 @@ interface IsolateState {
   readonly controller: ((waitUntil: (promise: Promise<unknown>) => void) => ControllerDeps) | undefined;
   /** During a switch-off's grace period, calls legacy now and then (control/decommission.ts). */
   readonly keepWarm: (() => Promise<unknown>) | undefined;
+  /** CUTOVER_BYPASS on (and a legacy URL to go to): every request straight to legacy, nothing else. */
+  readonly bypass: ProxyOptions | undefined;
 }
 
 let state: IsolateState | undefined;
@@ -136,7 +138,10 @@ function stateFor(env: Env): IsolateState {
     }),
   };
   const keepWarm = store && settings ? () => warmTick({ store, settings, now: Date.now, propagationMs, fetch: (input, init) => fetch(input, init) }) : undefined;
-  state = { env, config, admin, adminHosts, options, controller, keepWarm };
+  // Nothing that reads or writes the store, nothing copied: legacy's answer, as if cutover were not there.
+  const bypass = env.CUTOVER_BYPASS === "on" && options.legacy ? { ...options, trafficRecorder: undefined, shadowRecorder: undefined, dualWriteExamples: undefined, analytics: undefined } : undefined;
+  if (bypass) logEvent("warn", "bypass_on", { message: "CUTOVER_BYPASS is on: every request goes to CUTOVER_LEGACY_URL; the route table is not read" });
+  state = { env, config, admin, adminHosts, options, controller, keepWarm, bypass };
   return state;
 }
 
@@ -233,6 +238,7 @@ function settingsProblems(env: Env): string[] {
   }
   if (!env.CUTOVER_LEGACY_URL) {
     problems.push("CUTOVER_LEGACY_URL is empty: while no route table can be loaded, requests get a 503 instead of reaching the legacy app.");
+    if (env.CUTOVER_BYPASS === "on") problems.push("CUTOVER_BYPASS is on, but without CUTOVER_LEGACY_URL there is nowhere to pass requests to: the route table still decides.");
   }
   if (!env.CUTOVER_ADMIN_TOKENS) {
     problems.push("CUTOVER_ADMIN_TOKENS is empty: nobody can use the admin API yet (make a bootstrap token with `cutover token hash`).");
@@ -259,6 +265,9 @@ function settingsNotes(env: Env, adminHosts: ReadonlySet<string>): string[] {
     notes.push(
       "The dashboard is off: give it a host name of its own, never the site's (CUTOVER_ADMIN_HOSTS = \"cutover-admin.example.com\", a route or custom domain of this Worker, behind Cloudflare Access), and set CUTOVER_SESSION_SECRET (docs/deploy.md).",
     );
+  }
+  if (env.CUTOVER_BYPASS === "on" && env.CUTOVER_LEGACY_URL) {
+    notes.push("CUTOVER_BYPASS is on: every request goes straight to CUTOVER_LEGACY_URL — no route table, no splits, shadows, dual writes or accounting. `npx wrangler secret delete CUTOVER_BYPASS` puts cutover back in the path.");
   }
   if (env.CUTOVER_WEBHOOK_ALLOW_PRIVATE === "on") {
     notes.push("CUTOVER_WEBHOOK_ALLOW_PRIVATE is on: rollout webhooks may post over http and to private and loopback addresses. Meant for a local stack; leave it off in a deployment.");
@@ -288,6 +297,16 @@ function longEnough(secret: string): boolean {
   return new TextEncoder().encode(secret).byteLength >= MIN_OVERRIDE_SECRET_BYTES;
 }
 
+/** The emergency bypass: the request to legacy with no table (worker/proxy.ts's legacy-only plan), a clear 502 on any failure. */
+async function passThrough(request: Request, url: URL, options: ProxyOptions, ctx: ExecutionContext): Promise<Response> {
+  try {
+    return await proxy(request, url, undefined, options, (promise) => ctx.waitUntil(promise));
+  } catch (error) {
+    logEvent("error", "proxy_failed", { method: request.method, path: url.pathname, bypass: true, error });
+    return errorPage({ status: 502, code: "internal_error", title: "502 Bad Gateway", detail: "cutover could not handle this request; the error is logged.", backend: "legacy", route: "", requestId: request.headers.get("cf-ray") ?? "" }, request.headers.get("accept"));
+  }
+}
+
 function legacyBackend(url: string | undefined): ProxyOptions["legacy"] {
   if (!url) return undefined;
   const backend = compileBackend("legacy", { url });
@@ -306,8 +325,9 @@ function positive(value: string | undefined, fallback: number): number {
 
 export default {
   async fetch(request, env, ctx) {
-    const { config, admin, adminHosts, options } = stateFor(env);
+    const { config, admin, adminHosts, options, bypass } = stateFor(env);
     const url = new URL(request.url);
+    if (bypass && !url.pathname.startsWith(CONTROL_PREFIX) && !isAdminHost(adminHosts, url)) return passThrough(request, url, bypass, ctx);
     if (url.pathname.startsWith(CONTROL_PREFIX)) {
       if (url.pathname === "/_cutover/health") await config.snapshot((promise) => ctx.waitUntil(promise));
       return admin.fetch(request, env, ctx);
