@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
@@ -15,6 +14,7 @@ import { createDynamoApi } from "../store/dynamo-api.ts";
 import { createDynamoStore } from "../store/dynamo-store.ts";
 import { NoRouteTableError } from "../store/no-route-table-error.ts";
 import { readJsonFile } from "./context.ts";
+import { devSecrets, forgetSecrets, lockDataDir } from "./dev-state.ts";
 import { createDynamoClient } from "./dynamo-client.ts";
 import { ensureTable } from "./ensure-table.ts";
 import { startLocalDynamo } from "./local-dynamo.ts";
@@ -107,8 +107,14 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     let legacyUrl: string | undefined;
     let accountsUrl: string | undefined;
     const dataDir = options.dataDir ?? path.join(PROJECT_ROOT, ".cutover", "dynamodb");
-    if (options.fresh) await rm(dataDir, { recursive: true, force: true });
-    if (!options.memory) await mkdir(dataDir, { recursive: true });
+    if (!options.memory) {
+      await mkdir(path.dirname(dataDir), { recursive: true });
+      const release = lockDataDir(dataDir);
+      stops.push(async () => release());
+      if (options.fresh) await Promise.all([rm(dataDir, { recursive: true, force: true }), forgetSecrets(dataDir)]);
+      await mkdir(dataDir, { recursive: true });
+    }
+    const secrets = await devSecrets(options.memory ? undefined : dataDir, options.fresh);
     const dynamo = await startLocalDynamo({ path: options.memory ? undefined : dataDir });
     stops.push(dynamo.close);
     startedSoFar();
@@ -155,9 +161,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     }
     if (table === undefined) throw new Error("no route table to serve");
 
-    const adminToken = `dev_${randomBytes(18).toString("base64url")}`;
-    const overrideSecret = randomBytes(32).toString("hex");
-    const webhookSecret = randomBytes(32).toString("hex");
+    const { adminToken, overrideSecret, webhookSecret } = secrets;
     const backendCredentials =
       options.awsCredentials === "env"
         ? { accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? "", secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? "", sessionToken: process.env.AWS_SESSION_TOKEN ?? "" }
@@ -199,10 +203,10 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
         ...(backendCredentials.sessionToken ? { AWS_SESSION_TOKEN: backendCredentials.sessionToken } : {}),
         CUTOVER_ADMIN_TOKENS: JSON.stringify({ [await hashToken(adminToken)]: { name: "dev", role: "operator" } }),
         CUTOVER_OVERRIDE_SECRET: overrideSecret,
-        CUTOVER_SESSION_SECRET: randomBytes(32).toString("hex"),
+        CUTOVER_SESSION_SECRET: secrets.sessionSecret,
         CUTOVER_WEBHOOK_SECRET: webhookSecret,
         // Taken from the environment, for a Rails app of your own behind the local stack (docs/behind-rails.md).
-        CUTOVER_IDENTITY_SECRET: process.env.CUTOVER_IDENTITY_SECRET || randomBytes(32).toString("hex"),
+        CUTOVER_IDENTITY_SECRET: process.env.CUTOVER_IDENTITY_SECRET || secrets.identitySecret,
         ...(process.env.CUTOVER_RAILS_SECRET_KEY_BASE ? { CUTOVER_RAILS_SECRET_KEY_BASE: process.env.CUTOVER_RAILS_SECRET_KEY_BASE } : {}),
       },
       log: options.log,

@@ -131,7 +131,7 @@ async function banner(stack: DevStack, memory: boolean): Promise<string> {
       "",
     );
   }
-  lines.push("From another terminal:", `  export CUTOVER_URL=${w} CUTOVER_TOKEN=${stack.adminToken}`, "  npx cutover routes get", ...commandsFor(stack.table), "");
+  lines.push(memory ? "From another terminal (the token is new every run with --memory):" : "From another terminal (the token stays the same across restarts; --fresh renews it):", `  export CUTOVER_URL=${w} CUTOVER_TOKEN=${stack.adminToken}`, "  npx cutover routes get", ...commandsFor(stack.table), "");
   if (!demoTable) {
     const backend = Object.keys(stack.table.backends).find((name) => name !== stack.table.default) ?? stack.table.default;
     lines.push("Force a backend for your own requests (a tester override, minted by the admin API):", `  npx cutover override ${backend} --ttl 1h --reason "trying it locally"`, "");
