@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Help } from "commander";
 import { checkWith, IssueSchema, issuesText, list } from "../admin/contract/index.ts";
 import { AdminRequestError } from "./admin-request-error.ts";
 import { registerCost } from "./commands/cost.ts";
@@ -27,6 +27,8 @@ const program = new Command()
   .option("--profile <name>", "a named environment from cutover.profiles.json (default: CUTOVER_PROFILE)")
   .option("--json", "machine-readable output, errors included")
   .showHelpAfterError()
+  // `--help` says which options a command cannot do without (commands made below inherit this).
+  .configureHelp({ optionDescription: (option) => `${option.mandatory ? "(required) " : ""}${new Help().optionDescription(option)}` })
   .exitOverride();
 
 registerRoutes(program);

@@ -50,4 +50,12 @@ describe("offline commands", () => {
     const noProfile = await cli(["versions", "--profile", "nowhere"]);
     expect(noProfile).toMatchObject({ code: 2, stderr: expect.stringContaining("No profile 'nowhere'") });
   });
+
+  it("marks in --help the options a command cannot do without", async () => {
+    const help = await cli(["token", "create", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--name <name>\s+\(required\) who or what holds it/);
+    expect(help.stdout).toMatch(/--reason <text>\s+\(required\) why/);
+    expect(help.stdout).toMatch(/--role <role>\s+what it may do/);
+  });
 });
