@@ -28,7 +28,8 @@ export interface Connection {
  * AdminRequestError `bad_answer` naming each field, never a value of the wrong shape.
  */
 export function createAdminClient(connection: Connection) {
-  const base = connection.url.replace(/\/+$/, "");
+  // The Worker's address, also when given as its control plane's (…/_cutover/, …/_cutover/api): the API is under it.
+  const base = connection.url.replace(/\/+$/, "").replace(/\/_cutover(\/api)?$/, "");
 
   async function call<S extends z.ZodMiniType>(method: string, path: string, answer: S, body?: unknown, headers: Record<string, string> = {}): Promise<z.infer<S>> {
     const requestHeaders: Record<string, string> = { accept: "application/json", ...headers };

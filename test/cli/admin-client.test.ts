@@ -31,6 +31,14 @@ describe("an answer that does not fit the admin API's contract", () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+  it("takes the Worker's control-plane address (…/_cutover/) for the Worker's", async () => {
+    for (const suffix of ["/_cutover/", "/_cutover", "/_cutover/api/"]) {
+      const result = await cli(["routes", "get", "--url", `${url}${suffix}`, "--token", "t"]);
+      // The same answer as at the Worker's address: the request went to /_cutover/api/routes.
+      expect(result.stderr).toContain('  $.version: must be a number, not the string "7"');
+    }
+  });
+
   it("is refused with exit code 1, naming the field and what it was", async () => {
     const result = await cli(["routes", "get", "--url", url, "--token", "t"]);
     expect(result.code).toBe(1);
