@@ -4,6 +4,8 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { suggestRoute } from "../../accounting/suggest-routes.ts";
 import { logEvent } from "../../lib/log.ts";
 import { sha256, sha256Hex } from "../../lib/sha256.ts";
+import { canonicalJson } from "../../lib/canonical-json.ts";
+import { changeWeights } from "../../routes/change-weights.ts";
 import { diffTables } from "../../routes/diff-tables.ts";
 import type { Route } from "../../routes/schema.ts";
 import { validateRouteTable } from "../../routes/validate.ts";
@@ -273,7 +275,14 @@ export function registerDashboard(
     const table = await get(c, principal, "/routes", RoutesAnswer);
     const route = table?.table.routes.find((r) => r.id === form.route);
     if (!table || !route) return page(c, notFound(context, `No route '${form.route}'.`), 404);
-    return weightsConfirmPage(context, route, weightsFrom(form), form.reason ?? "", table.version);
+    // Checked as the API will check it (and the CLI does), before Apply is offered at all.
+    const weights = weightsFrom(form);
+    const reason = (form.reason ?? "").trim();
+    const changed = changeWeights(table.table, route.id, weights);
+    const problems = changed.ok ? [] : changed.error.reason === "invalid" ? changed.error.issues.map((issue) => `${issue.path}: ${issue.message}`) : [`No route '${changed.error.route}'.`];
+    if (reason === "") problems.push("reason: is required: say why (it goes to the audit log)");
+    const unchanged = changed.ok && canonicalJson(changed.value.before) === canonicalJson(changed.value.table.routes.find((r) => r.id === route.id)?.to);
+    return page(c, weightsConfirmPage(context, route, weights, reason, table.version, { problems, unchanged }), problems.length > 0 ? 400 : 200);
   });
   action("weights", async (c, form, principal, context) => {
     const result = await apiCall(c, principal, "POST", `/routes/${encodeURIComponent(form.route ?? "")}/weights`, Activated, { weights: weightsFrom(form), reason: form.reason ?? "", expectedVersion: Number(form.expectedVersion) } satisfies WeightsBody);

@@ -128,8 +128,22 @@ ${data.shadow ? shadowSection(data.shadow) : ""}
   );
 }
 
-export function weightsConfirmPage(page: PageContext, route: Route, weights: Record<string, number>, reason: string, version: number): Html {
+export function weightsConfirmPage(
+  page: PageContext,
+  route: Route,
+  weights: Record<string, number>,
+  reason: string,
+  version: number,
+  checked: { readonly problems: readonly string[]; readonly unchanged: boolean } = { problems: [], unchanged: false },
+): Html {
   const before: Record<string, number> = typeof route.to === "string" ? { [route.to]: 100 } : route.to;
+  const back = h`<a href="/_cutover/routes/${route.id}">Back to ${route.id}</a>`;
+  if (checked.problems.length > 0) {
+    return layout("Not a valid change", page, h`<h1>This change of ${route.id} would be refused</h1><ul class="problems">${checked.problems.map((problem) => h`<li><code>${problem}</code></li>`)}</ul><p>${back}</p>`);
+  }
+  if (checked.unchanged) {
+    return layout("Nothing to change", page, h`<h1>${route.id} already sends ${weightsOf(route, "")}</h1><p class="muted">Nothing would change: no version is made.</p><p>${back}</p>`);
+  }
   const moved = [...new Set([...Object.keys(before), ...Object.keys(weights)])].map((b) => `${b}: ${before[b] ?? 0} % → ${weights[b] ?? 0} %`);
   return layout(
     "Confirm",

@@ -133,6 +133,31 @@ describe("the dashboard, in a browser", () => {
     await page.context().close();
   });
 
+  it("checks a weights change before offering Apply, as the CLI does: no Apply for weights that do not add up, no reason, or no change", async () => {
+    const page = await signIn(operatorToken);
+    const before = JSON.parse((await cli("routes", "get", "--json")).stdout) as { version: number; table: { routes: { id: string; to: unknown }[] } };
+    const preview = async (weights: Record<string, string>, reason: string) => {
+      await page.goto(`${admin}/_cutover/routes/accounts-read`);
+      for (const [backend, weight] of Object.entries(weights)) await page.fill(`input[name='w:${backend}']`, weight);
+      await page.fill("form[action$='weights/preview'] input[name=reason]", reason);
+      await page.click("text=Review the change…");
+      await page.waitForURL(/actions\/weights\/preview/);
+      return { heading: await page.locator("h1").textContent(), apply: await page.locator("button:has-text('Apply')").count(), text: await page.locator("main, body").first().textContent() };
+    };
+    const ninety = await preview({ legacy: "40", accounts: "50" }, "a typo");
+    expect(ninety).toMatchObject({ heading: "This change of accounts-read would be refused", apply: 0 });
+    expect(ninety.text).toContain("weights sum to 90, they must sum to 100");
+    const noReason = await preview({ legacy: "10", accounts: "90" }, " ");
+    expect(noReason).toMatchObject({ apply: 0 });
+    expect(noReason.text).toContain("reason: is required");
+    const to = before.table.routes.find((route) => route.id === "accounts-read")?.to as Record<string, number>;
+    const same = await preview(Object.fromEntries(Object.entries(to).map(([backend, weight]) => [backend, String(weight)])), "no change");
+    expect(same).toMatchObject({ heading: expect.stringMatching(/^accounts-read already sends /), apply: 0 });
+    // Nothing was written.
+    expect((JSON.parse((await cli("routes", "get", "--json")).stdout) as { version: number }).version).toBe(before.version);
+    await page.context().close();
+  });
+
   it("starts and promotes a rollout from the pages", async () => {
     const page = await signIn(operatorToken);
     await page.goto(`${admin}/_cutover/routes/accounts-read`);
