@@ -13,6 +13,14 @@ export function latencyBucket(ms: number): number {
   return Math.min(LATENCY_BUCKETS - 1, Math.ceil(Math.log(ms) / LOG_BASE - 1e-9));
 }
 
+/**
+ * The upper bound of a bucket, in ms: 1.1^bucket (the first, 1 ms, holds everything up to it);
+ * Infinity for the last, which holds everything longer than the one before it.
+ */
+export function bucketUpperBoundMs(bucket: number): number {
+  return bucket >= LATENCY_BUCKETS - 1 ? Number.POSITIVE_INFINITY : BASE ** Math.max(0, bucket);
+}
+
 /** The value a bucket stands for: the geometric middle of its bounds. */
 export function bucketValue(bucket: number): number {
   if (bucket <= 0) return 1;

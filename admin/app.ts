@@ -16,6 +16,7 @@ import { registerHistory } from "./history-handlers.ts";
 import { registerLegacy } from "./legacy-handlers.ts";
 import { registerMetrics } from "./metrics-handlers.ts";
 import { registerMigration } from "./migration-handlers.ts";
+import { registerPrometheus } from "./prometheus-handlers.ts";
 import { registerRoutes } from "./route-handlers.ts";
 import { registerRollouts } from "./rollout-handlers.ts";
 import { registerShadow } from "./shadow-handlers.ts";
@@ -117,6 +118,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   registerShadow(api, deps);
   registerTokens(api, deps);
   registerMetrics(api, deps);
+  registerPrometheus(api, deps);
   registerMigration(api, deps);
   registerRollouts(api, deps);
   registerLegacy(api, deps);

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { PROMETHEUS_CONTENT_TYPE } from "../lib/prometheus-exposition.ts";
 import { RouteTableSchema } from "../routes/schema.ts";
 import {
   Activated,
@@ -81,6 +82,8 @@ type Operation = {
   readonly answer?: z.ZodMiniType | readonly z.ZodMiniType[];
   /** The success status, when not 200. */
   readonly status?: 201;
+  /** The answer's media type, when it is not JSON (then a string, not described further). */
+  readonly contentType?: string;
 };
 
 const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> = {
@@ -132,6 +135,15 @@ const ENDPOINTS: Readonly<Record<string, Readonly<Record<string, Operation>>>> =
       ],
       ok: "the metrics",
       answer: [MetricsOverviewAnswer, RouteMetricsAnswer],
+    },
+  },
+  "/_cutover/api/metrics/prometheus": {
+    get: {
+      summary:
+        "Every route's traffic per backend as Prometheus text (version 0.0.4), for Prometheus, Grafana Agent or Datadog's OpenMetrics check: counters since 00:00 UTC today (they reset at midnight), the latency histogram, the table's version (docs/prometheus.md). One DynamoDB Query per scrape: scrape every 60 s.",
+      role: "viewer",
+      ok: "the metrics",
+      contentType: PROMETHEUS_CONTENT_TYPE,
     },
   },
   "/_cutover/api/inventory": {
@@ -345,7 +357,10 @@ export function adminOpenApi(): Record<string, unknown> {
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(operation.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(operation.body) } } } } : {}),
         responses: {
-          [String(operation.status ?? 200)]: { description: operation.ok, content: { "application/json": answerOf(operation.answer) } },
+          [String(operation.status ?? 200)]: {
+            description: operation.ok,
+            content: operation.contentType === undefined ? { "application/json": answerOf(operation.answer) } : { [operation.contentType]: { schema: { type: "string" } } },
+          },
           default: { description: "An error: a stable code for scripts and a sentence for people.", content: { "application/json": { schema: ref(Problem) } } },
         },
       };

@@ -68,8 +68,12 @@ export interface MetricsStore {
   add(key: CellKey, counts: TrafficCounts): Promise<{ retry: TrafficCounts | undefined; lost: number }>;
   /** A route's minutes from `since` to `until` (minute strings, inclusive). */
   minutes(route: string, since: string, until: string): Promise<Cell[]>;
-  /** Every route's hours of one day (`2026-11-25`), or one route's. */
-  hours(day: string, route?: string): Promise<Cell[]>;
+  /**
+   * Every route's hours of one day (`2026-11-25`), or one route's. `consistent`: a strongly
+   * consistent read (twice the read units), for readers that must never see a count go back,
+   * such as a Prometheus scrape, which takes any decrease for a counter reset.
+   */
+  hours(day: string, route?: string, options?: { readonly consistent?: boolean }): Promise<Cell[]>;
   /**
    * Adds one evidence cell (ADD: counters add up, user sketches are set unions, so a write
    * applied twice adds no user twice); what DynamoDB refused comes back to retry.
@@ -145,13 +149,14 @@ export function createMetricsStore(options: {
   };
 
   /** The unexpired items of a partition between two sort keys, as cells. */
-  const read = async (range: { pk: string; from: string; to: string }, keyOf: (item: Record<string, unknown>) => CellKey): Promise<Cell[]> => {
+  const read = async (range: { pk: string; from: string; to: string }, keyOf: (item: Record<string, unknown>) => CellKey, consistent = false): Promise<Cell[]> => {
     const cells: Cell[] = [];
     const nowSeconds = Math.floor(now().getTime() / 1000);
     const items = queryItems(client, {
       TableName: tableName,
       KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
       ExpressionAttributeValues: marshall({ ":pk": range.pk, ":from": range.from, ":to": range.to }),
+      ...(consistent ? { ConsistentRead: true } : {}),
     });
     for await (const item of items) {
       if (typeof item.expiresAt === "number" && item.expiresAt <= nowSeconds) continue;
@@ -178,8 +183,12 @@ export function createMetricsStore(options: {
       return read({ pk: `metrics#${route}`, from: `m#${since}`, to: `m#${until}~` }, (item) => ({ resolution: "m", route, period: String(item.sk).slice(2, 18), backend: String(item.backend) }));
     },
 
-    async hours(day, route) {
-      const cells = await read({ pk: `metrics-day#${day}`, from: "00#", to: "23#~" }, (item) => ({ resolution: "h", route: String(item.route), period: `${day}T${String(item.sk).slice(0, 2)}`, backend: String(item.backend) }));
+    async hours(day, route, options) {
+      const cells = await read(
+        { pk: `metrics-day#${day}`, from: "00#", to: "23#~" },
+        (item) => ({ resolution: "h", route: String(item.route), period: `${day}T${String(item.sk).slice(0, 2)}`, backend: String(item.backend) }),
+        options?.consistent === true,
+      );
       return route === undefined ? cells : cells.filter((cell) => cell.route === route);
     },
 
