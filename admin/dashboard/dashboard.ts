@@ -47,7 +47,7 @@ import { inProcessApi, type Answer } from "./in-process-api.ts";
 import { loadMigration } from "./migration-data.ts";
 import { migrationPage } from "./migration-page.ts";
 import { noticeText, withNotice, type NoticeCode } from "./notices.ts";
-import { loginPage, mapPage, newRoutePage, overviewPage, rolloutPage, rolloutsPage, routePage, versionsPage, weightsConfirmPage } from "./pages.ts";
+import { CHART_RANGES, loginPage, mapPage, newRoutePage, overviewPage, rolloutPage, rolloutsPage, routePage, versionsPage, weightsConfirmPage, type ChartRange } from "./pages.ts";
 import { h, layout, LIVE_SCRIPT, type Html, type PageContext } from "./view.ts";
 
 type DashboardContext = Context<AdminEnv>;
@@ -198,14 +198,15 @@ export function registerDashboard(
     const table = await get(c, principal, "/routes", RoutesAnswer);
     const route = table?.table.routes.find((r) => r.id === id);
     if (!table || !route) return page(c, notFound(context, `No route '${id}'.`), 404);
+    const range = CHART_RANGES.find((r) => r.name === c.req.query("range")) ?? (CHART_RANGES[0] as ChartRange);
     const [metrics, shadow, audit, rollout] = await Promise.all([
-      get(c, principal, `/metrics?route=${encodeURIComponent(id)}&since=1h`, RouteMetricsAnswer),
+      get(c, principal, `/metrics?route=${encodeURIComponent(id)}&since=${range.since}&step=${range.step}`, RouteMetricsAnswer),
       route.shadow ? get(c, principal, `/shadow?route=${encodeURIComponent(id)}&minComparisons=200`, ShadowReportAnswer) : Promise.resolve(undefined),
       get(c, principal, "/audit?limit=200", AuditAnswer),
       get(c, principal, `/rollouts/${encodeURIComponent(id)}`, RolloutSummary),
     ]);
     const history = (audit?.entries ?? []).filter((e) => e.details?.route === id || e.action === "apply" || e.action === "rollback").slice(0, 20);
-    return routePage(context, { route, table, metrics: metrics ?? { step: "1m", series: {}, totals: {} }, shadow, history, rollout });
+    return routePage(context, { route, table, metrics: metrics ?? { step: range.step, series: {}, totals: {} }, shadow, history, rollout, range });
   });
 
   view("/rollouts", async (c, context, principal) => rolloutsPage(context, (await get(c, principal, "/rollouts", RolloutsAnswer))?.rollouts ?? []));

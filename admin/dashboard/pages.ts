@@ -65,6 +65,19 @@ ${barChart("Share of requests on new backends, per day", data.progress.daily.map
   );
 }
 
+/** The time ranges a route's charts show: the window read and its step. */
+export interface ChartRange {
+  readonly name: string;
+  readonly since: string;
+  readonly step: string;
+  readonly stepMs: number;
+}
+export const CHART_RANGES: readonly ChartRange[] = [
+  { name: "1h", since: "1h", step: "1m", stepMs: 60_000 },
+  { name: "24h", since: "24h", step: "15m", stepMs: 15 * 60_000 },
+  { name: "7d", since: "7d", step: "60m", stepMs: 3_600_000 },
+];
+
 export function routePage(
   page: PageContext,
   data: {
@@ -74,8 +87,10 @@ export function routePage(
     shadow: ShadowReportAnswer | undefined;
     history: readonly AuditEntry[];
     rollout: RolloutSummary | undefined;
+    range?: ChartRange;
   },
 ): Html {
+  const range = data.range ?? (CHART_RANGES[0] as ChartRange);
   const { route } = data;
   const series = (pick: (p: SeriesPoint) => number | null) => Object.fromEntries(Object.entries(data.metrics.series).map(([backend, points]) => [backend, points.map((p) => ({ at: p.at, value: pick(p) }))]));
   const backends = Object.keys(data.table.table.backends);
@@ -111,17 +126,18 @@ ${
 }`
     : ""
 }
-<h2>Traffic, per ${data.metrics.step}</h2>
+<h2>Traffic, last ${range.name}</h2>
 ${
   totals.length === 0
-    ? h`<p class="muted">No traffic in the last hour.</p>`
+    ? h`<p class="muted">No traffic in the last ${range.name}.</p>`
     : h`<table><thead><tr><th>Backend</th><th>Requests</th><th>2xx</th><th>4xx</th><th>5xx</th><th>cutover's own</th><th>Fallbacks</th><th>Error rate</th><th>p50</th><th>p95</th><th>p99</th></tr></thead><tbody>
 ${totals.map(([backend, p]) => h`<tr><td>${backend}</td><td class="num" data-metric="requests-${backend}">${p.requests}</td><td class="num">${p.status["2xx"]}</td><td class="num">${p.status["4xx"]}</td><td class="num">${p.status["5xx"]}</td>
 <td>${Object.entries(p.proxyErrors).map(([s, n]) => `${s}×${n}`).join(" ") || "–"}</td><td>${Object.entries(p.fallbacks).map(([t, n]) => `${t}×${n}`).join(" ") || "–"}</td>
 <td class="num">${percent(p.errorRate)}</td><td class="num">${ms(p.latencyMs.p50)}</td><td class="num">${ms(p.latencyMs.p95)}</td><td class="num">${ms(p.latencyMs.p99)}</td></tr>`)}</tbody></table>`
 }
-${lineChart("Requests", series((p) => p.requests))}${lineChart("Error rate", series((p) => p.errorRate), "%")}
-${lineChart("p50 (ms)", series((p) => p.latencyMs.p50), "ms")}${lineChart("p99 (ms)", series((p) => p.latencyMs.p99), "ms")}
+<p class="ranges">${CHART_RANGES.map((r) => h`<a href="/_cutover/routes/${route.id}?range=${r.name}"${r.name === range.name ? h` aria-current="true"` : ""}>last ${r.name}</a>`)}<span class="muted">per ${range.step === "60m" ? "hour" : range.step}</span></p>
+${lineChart("Requests", series((p) => p.requests), "", range.stepMs)}${lineChart("Error rate", series((p) => p.errorRate), "%", range.stepMs)}
+${lineChart("p50 (ms)", series((p) => p.latencyMs.p50), "ms", range.stepMs)}${lineChart("p99 (ms)", series((p) => p.latencyMs.p99), "ms", range.stepMs)}
 ${data.shadow ? shadowSection(data.shadow) : ""}
 <h2>History</h2>${auditTable(data.history)}`,
     { live: true },
@@ -229,9 +245,9 @@ export function versionsPage(page: PageContext, data: { versions: readonly Versi
     h`<h1>Versions</h1>
 <form method="get" action="/_cutover/versions" class="action">Compare version <input name="a" size="4" value="${data.diff?.a ?? ""}"> with <input name="b" size="4" value="${data.diff?.b ?? ""}"><button>Diff</button></form>
 ${data.diff ? h`<pre data-metric="diff">${data.diff.changes.length === 0 ? "No changes." : data.diff.changes.map(describeChange).join("\n")}</pre>` : ""}
-<table><thead><tr><th>Version</th><th>When</th><th>Who</th><th>What</th><th>Why</th><th></th></tr></thead><tbody>${data.versions.map(
-      (v) => h`<tr><td>${v.version}${v.active ? " (active)" : ""}</td><td>${v.createdAt}</td><td>${v.author}</td><td>${v.action}</td><td>${v.reason}</td>
-<td>${v.active ? "" : actionForm(page, "rollback", `Roll back to ${v.version}`, h`<input type="hidden" name="toVersion" value="${v.version}">`, { danger: true })}</td></tr>`,
+${rollbackForm(page, data.versions)}
+<table><thead><tr><th>Version</th><th>When</th><th>Who</th><th>What</th><th>Why</th></tr></thead><tbody>${data.versions.map(
+      (v) => h`<tr data-version="${v.version}"><td>${v.version}${v.active ? " (active)" : ""}</td><td class="when">${when(v.createdAt)}</td><td>${v.author}</td><td>${v.action}</td><td>${v.reason}</td></tr>`,
     )}</tbody></table>
 <h1>Audit</h1>${auditTable(data.audit)}`,
     { path: "/_cutover/versions" },
@@ -248,11 +264,40 @@ export function loginPage(error?: string, accessHint?: boolean): Html {
   );
 }
 
+/**
+ * One rollback form, not a red button on every row: to the version before the active one (what
+ * `cutover rollback` restores), or to another older one chosen by number.
+ */
+function rollbackForm(page: PageContext, versions: readonly VersionRow[]): Html {
+  if (page.role !== "operator") return h``;
+  const active = versions.find((v) => v.active);
+  const older = versions.filter((v) => active !== undefined && v.version < active.version);
+  if (active === undefined || older.length === 0) return h``;
+  const previous = active.parent > 0 ? active.parent : (older[0] as VersionRow).version;
+  return actionForm(
+    page,
+    "rollback",
+    "Roll back",
+    h`<label>to version <select name="toVersion">${older.map((v) => h`<option value="${v.version}"${v.version === previous ? h` selected` : ""}>${v.version}${v.version === previous ? " (the one before)" : ""}</option>`)}</select></label>`,
+    { danger: true },
+  );
+}
+
+/** `2026-12-07 18:18:36`: a time that fits a table cell. */
+function when(iso: string): string {
+  return iso.slice(0, 19).replace("T", " ");
+}
+
 function auditTable(entries: readonly AuditEntry[]): Html {
   if (entries.length === 0) return h`<p class="muted">Nothing yet.</p>`;
   return h`<table><thead><tr><th>When</th><th>Who</th><th>What</th><th>Why</th><th>Versions</th></tr></thead><tbody>${entries.map(
-    (e) => h`<tr><td>${e.at}</td><td>${e.actor}</td><td>${e.action}${e.details?.route ? ` ${String(e.details.route)}` : ""}</td><td>${e.reason}</td><td>${e.before !== undefined ? `${e.before} → ${e.after}` : ""}</td></tr>`,
+    (e) => h`<tr><td class="when" title="${e.at}">${when(e.at)}</td><td>${e.actor}</td><td>${e.action}${e.details?.route ? ` ${String(e.details.route)}` : ""}</td><td>${e.reason}</td><td>${e.before !== undefined ? `${e.before} → ${e.after}` : ""}</td></tr>`,
   )}</tbody></table>`;
+}
+
+/** A field's value in a diff line: `(none)` where it is absent on that side. */
+function shown(value: unknown): string {
+  return value === undefined ? "(none)" : JSON.stringify(value);
 }
 
 function describeChange(change: TableChange): string {
@@ -267,7 +312,7 @@ function describeChange(change: TableChange): string {
       return `- ${change.kind.split("-")[0]} ${"name" in change ? change.name : change.id}`;
     case "backend-changed":
     case "route-changed":
-      return [`~ ${change.kind.split("-")[0]} ${"name" in change ? change.name : change.id}`, ...change.fields.map((f) => `    ${f.field}: ${JSON.stringify(f.before)} → ${JSON.stringify(f.after)}`)].join("\n");
+      return [`~ ${change.kind.split("-")[0]} ${"name" in change ? change.name : change.id}`, ...change.fields.map((f) => `    ${f.field}: ${shown(f.before)} → ${shown(f.after)}`)].join("\n");
     case "route-order":
       return `~ route order: ${change.before.join(", ")} → ${change.after.join(", ")}`;
   }

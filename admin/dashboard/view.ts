@@ -60,34 +60,71 @@ export function ms(value: number | null | undefined): string {
 
 const COLORS = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#dc2626"];
 
-/** A line chart of named series over time (inline SVG; no script). */
-export function lineChart(title: string, series: Readonly<Record<string, readonly { at: string; value: number | null }[]>>, unit = ""): Html {
+/**
+ * A line chart of named series over time (inline SVG; no script): a y axis labelled with its
+ * top value, a few time ticks, and gaps where no point was counted (a missing step, or a
+ * null value, is not a line between its neighbours). A series with a single point is a bar
+ * labelled with its value, not a dot on the axis. `stepMs`: the series' step (a gap is more
+ * than one step between two points); each point's value is in its <title>.
+ */
+export function lineChart(title: string, series: Readonly<Record<string, readonly { at: string; value: number | null }[]>>, unit = "", stepMs = 60_000): Html {
   const width = 560;
-  const height = 120;
+  const height = 130;
+  const left = 52;
+  const bottom = height - 22;
   const all = Object.values(series).flat();
   const times = all.map((p) => Date.parse(p.at));
   const values = all.map((p) => p.value ?? 0);
   if (all.length === 0) return h`<figure class="chart"><figcaption>${title}</figcaption><p class="muted">no traffic yet</p></figure>`;
   const t0 = Math.min(...times);
-  const t1 = Math.max(...times, t0 + 60_000);
+  const t1 = Math.max(...times, t0 + stepMs);
   const max = Math.max(...values, unit === "%" ? 0.01 : 1);
-  const x = (t: number) => ((t - t0) / (t1 - t0)) * (width - 50) + 45;
-  const y = (v: number) => height - 18 - (v / max) * (height - 30);
+  const x = (t: number) => ((t - t0) / (t1 - t0)) * (width - left - 12) + left;
+  const y = (v: number) => bottom - (v / max) * (bottom - 12);
+  const format = (v: number) => (unit === "%" ? percent(v) : `${Math.round(v * 100) / 100}${unit ? ` ${unit}` : ""}`);
   const lines = Object.entries(series).map(([name, points], i) => {
-    const d = points
-      .filter((p) => p.value !== null)
-      .map((p, j) => `${j === 0 ? "M" : "L"}${x(Date.parse(p.at)).toFixed(1)},${y(p.value as number).toFixed(1)}`)
+    const color = COLORS[i % COLORS.length];
+    const counted = [...points].filter((p) => p.value !== null).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+    if (counted.length === 1) {
+      const only = counted[0] as { at: string; value: number };
+      const cx = x(Date.parse(only.at)) + i * 14;
+      return h`<rect x="${(cx - 5).toFixed(1)}" y="${y(only.value).toFixed(1)}" width="10" height="${(bottom - y(only.value)).toFixed(1)}" fill="${color}"><title>${name} at ${only.at.slice(11, 16)}: ${format(only.value)}</title></rect>
+<text x="${(cx + 8).toFixed(1)}" y="${(y(only.value) + 4).toFixed(1)}" font-size="11" fill="${color}">${format(only.value)}</text>`;
+    }
+    let previous = Number.NaN;
+    const d = counted
+      .map((p) => {
+        const at = Date.parse(p.at);
+        const jump = !(at - previous <= stepMs * 1.5);
+        previous = at;
+        return `${jump ? "M" : "L"}${x(at).toFixed(1)},${y(p.value as number).toFixed(1)}`;
+      })
       .join(" ");
-    const dots = points.filter((p) => p.value !== null).map((p) => h`<circle cx="${x(Date.parse(p.at)).toFixed(1)}" cy="${y(p.value as number).toFixed(1)}" r="2.5" fill="${COLORS[i % COLORS.length]}"/>`);
-    return h`<path d="${d}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2"/>${dots}`;
+    const dots = counted.map((p) => h`<circle cx="${x(Date.parse(p.at)).toFixed(1)}" cy="${y(p.value as number).toFixed(1)}" r="2.5" fill="${color}"><title>${name} at ${p.at.slice(11, 16)}: ${format(p.value as number)}</title></circle>`);
+    return h`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>${dots}`;
   });
-  const label = unit === "%" ? percent(max) : `${Math.round(max * 100) / 100}${unit ? ` ${unit}` : ""}`;
+  const ticks = timeTicks(t0, t1).map((t) => h`<line x1="${x(t).toFixed(1)}" y1="${bottom}" x2="${x(t).toFixed(1)}" y2="${bottom + 4}" stroke="#94a3b8"/><text x="${x(t).toFixed(1)}" y="${height - 4}" font-size="10" text-anchor="middle">${tickLabel(t, t1 - t0)}</text>`);
   return h`<figure class="chart"><figcaption>${title}</figcaption>
-<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${title}"><line x1="45" y1="${height - 18}" x2="${width - 5}" y2="${height - 18}" stroke="#ccc"/>
-<text x="0" y="16" font-size="11">${label}</text><text x="0" y="${height - 18}" font-size="11">0</text>
-<text x="45" y="${height - 3}" font-size="11">${new Date(t0).toISOString().slice(11, 16)}</text><text x="${width - 40}" y="${height - 3}" font-size="11">${new Date(t1).toISOString().slice(11, 16)}</text>
-${lines}</svg>
+<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${title}"><line x1="${left}" y1="${bottom}" x2="${width - 5}" y2="${bottom}" stroke="#ccc"/><line x1="${left}" y1="10" x2="${left}" y2="${bottom}" stroke="#ccc"/>
+<text x="${left - 4}" y="16" font-size="10" text-anchor="end">${format(max)}</text><text x="${left - 4}" y="${bottom}" font-size="10" text-anchor="end">0</text>
+${ticks}${lines}</svg>
 <div class="legend">${Object.keys(series).map((name, i) => h`<span style="color:${COLORS[i % COLORS.length]}">■ ${name}</span>`)}</div></figure>`;
+}
+
+/** Four or five round times between t0 and t1 (on minutes, hours or days, as the span asks). */
+function timeTicks(t0: number, t1: number): number[] {
+  const span = t1 - t0;
+  const steps = [60_000, 5 * 60_000, 15 * 60_000, 30 * 60_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000, 86_400_000];
+  const step = steps.find((s) => span / s <= 5) ?? 86_400_000;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) ticks.push(t);
+  return ticks.length > 0 ? ticks : [t0];
+}
+
+/** `18:05` within a day, `12-07 18:00` over more. */
+function tickLabel(t: number, span: number): string {
+  const iso = new Date(t).toISOString();
+  return span > 86_400_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
 }
 
 /** Bars of shares (0–1) per label, e.g. the share migrated per day. */
@@ -110,7 +147,8 @@ header a{color:#cbd5e1;text-decoration:none;margin-right:1em}header a[aria-curre
 .who{margin-left:auto;display:flex;gap:.6em;align-items:center}.who button{font-size:12px}
 main{padding:1em 1.2em;max-width:1100px}h1{font-size:20px;margin:.2em 0 .6em}h2{font-size:16px;margin:1.4em 0 .4em}
 table{border-collapse:collapse;background:#fff;width:100%}th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #e5e7eb;vertical-align:top}
-th{font-size:12px;color:#64748b;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{font-size:12px;color:#64748b;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}td.when{white-space:nowrap;font-variant-numeric:tabular-nums}
+.ranges a{margin-right:.6em}.ranges a[aria-current]{font-weight:600;color:#0f172a;text-decoration:none}
 .big{font-size:28px;font-weight:600}.muted{color:#64748b}.cards{display:flex;gap:1em;flex-wrap:wrap}
 .card{background:#fff;border:1px solid #e5e7eb;border-radius:6px;padding:.7em 1em;min-width:160px}
 .chart{background:#fff;border:1px solid #e5e7eb;border-radius:6px;margin:.6em 0;padding:.5em;max-width:580px;display:inline-block;vertical-align:top}

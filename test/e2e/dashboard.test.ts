@@ -105,7 +105,8 @@ describe("the dashboard, in a browser", () => {
       return cells.reduce((sum, text) => sum + Number(text), 0);
     };
     await expect.poll(counted, { timeout: 15_000, interval: 1000 }).toBeGreaterThanOrEqual(40);
-    expect(await page.locator("svg[aria-label=Requests] circle").count()).toBeGreaterThan(0);
+    // A point per minute counted (one minute: a bar labelled with its value).
+    expect(await page.locator("svg[aria-label=Requests] circle, svg[aria-label=Requests] rect").count()).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(SHOTS, "route.png"), fullPage: true });
 
     await page.fill("input[name='w:legacy']", "0");
@@ -155,6 +156,35 @@ describe("the dashboard, in a browser", () => {
     expect(same).toMatchObject({ heading: expect.stringMatching(/^accounts-read already sends /), apply: 0 });
     // Nothing was written.
     expect((JSON.parse((await cli("routes", "get", "--json")).stdout) as { version: number }).version).toBe(before.version);
+    await page.context().close();
+  });
+
+  it("shows a route's charts over 1 h, 24 h or 7 days with time ticks, and offers one rollback, to the version before by default", async () => {
+    const page = await signIn(operatorToken);
+    await traffic(10);
+    const charted = async () => {
+      await page.goto(`${admin}/_cutover/routes/accounts-read?range=24h`);
+      return page.locator("svg[aria-label=Requests]").count();
+    };
+    await expect.poll(charted, { timeout: 15_000, interval: 1000 }).toBe(1);
+    expect(await page.locator(".ranges a[aria-current]").textContent()).toBe("last 24h");
+    expect(await page.locator(".ranges a").allTextContents()).toEqual(["last 1h", "last 24h", "last 7d"]);
+    const chart = page.locator("svg[aria-label=Requests]");
+    expect(await chart.count()).toBe(1);
+    // Four or five round times on the axis, each HH:MM.
+    const ticks = (await chart.locator("text[text-anchor=middle]").allTextContents()).filter((text) => /^\d\d:\d\d$/.test(text));
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+
+    // Two more versions, the route as it was: something to roll back to.
+    const to = (JSON.parse((await cli("routes", "get", "--json")).stdout) as { table: { routes: { id: string; to: Record<string, number> | string }[] } }).table.routes.find((route) => route.id === "accounts-read")?.to;
+    expect((await cli("routes", "weights", "accounts-read", "legacy=60", "accounts=40", "--reason", "a step")).code).toBe(0);
+    const back = typeof to === "string" ? [`${to}=100`] : Object.entries(to ?? {}).map(([backend, weight]) => `${backend}=${weight}`);
+    expect((await cli("routes", "weights", "accounts-read", ...back, "--reason", "and back")).code).toBe(0);
+    await page.goto(`${admin}/_cutover/versions`);
+    const versions = JSON.parse((await cli("versions", "--json")).stdout) as { versions: { version: number; parent: number; active?: boolean }[] };
+    const active = versions.versions.find((v) => v.active);
+    expect(await page.locator("button:has-text('Roll back')").count()).toBe(1);
+    expect(await page.locator("select[name=toVersion]").inputValue()).toBe(String(active?.parent));
     await page.context().close();
   });
 
