@@ -117,7 +117,7 @@ function summary(state: RolloutState): RolloutSummary {
     stepLabel: step === undefined ? "-" : step.type === "weight" ? `${step.weight} %` : step.type,
     stepStartedAt: state.stepStartedAt,
     pausedReason: state.pausedReason ?? null,
-    lastVerdict: state.lastVerdict ? { outcome: state.lastVerdict.outcome, summary: state.lastVerdict.summary, at: state.lastVerdict.at } : null,
+    lastVerdict: state.lastVerdict ? { outcome: state.lastVerdict.outcome, summary: state.lastVerdict.summary, at: state.lastVerdict.at, step: state.lastVerdict.step + 1, checks: state.lastVerdict.checks } : null,
     startedBy: state.startedBy,
     startedAt: state.startedAt,
     updatedAt: state.updatedAt,

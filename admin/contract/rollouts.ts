@@ -45,7 +45,8 @@ export const RolloutSummary = openObject({
   stepLabel: z.string(),
   stepStartedAt: z.string(),
   pausedReason: z.nullable(z.string()),
-  lastVerdict: z.nullable(openObject({ outcome: z.string(), summary: z.string(), at: z.string() })),
+  /** The last step judged: its verdict with every gate's numbers (kept after the rollout ends), the step (from 1) and when. */
+  lastVerdict: z.nullable(openObject({ outcome: z.string(), summary: z.string(), at: z.string(), step: z.optional(z.int()), checks: z.optional(RolloutVerdict.shape.checks) })),
   startedBy: z.string(),
   startedAt: z.string(),
   updatedAt: z.string(),

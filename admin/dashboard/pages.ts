@@ -7,6 +7,7 @@ import type {
   ProgressAnswer,
   RolloutDetail,
   RolloutSummary,
+  RolloutVerdict,
   RouteMetricsAnswer,
   RoutesAnswer,
   SeriesPoint,
@@ -205,11 +206,19 @@ ${
     : ""
 }
 <h2>Now: ${verdict ? h`<span class="${verdict.outcome}">${verdict.outcome}</span> — ${verdict.summary}` : r.now.reason ?? nowText(r)}</h2>
-${verdict && verdict.checks.length > 0 ? h`<table><thead><tr><th>Gate</th><th>Result</th><th>Evidence</th></tr></thead><tbody>${verdict.checks.map((c) => h`<tr><td>${c.gate}</td><td class="${c.outcome}">${c.outcome}</td><td>${c.summary}</td></tr>`)}</tbody></table>` : ""}
+${verdict && verdict.checks.length > 0 ? checksTable(verdict.checks) : ""}
 ${r.stepVersions && r.stepVersions.length > 0 ? h`<p class="muted">Evidence: the users the split sent to each arm under table version${r.stepVersions.length > 1 ? "s" : ""} ${r.stepVersions.map((v) => `v${v}`).join(", ")}.</p>` : ""}
-<h2>History</h2><table><tbody>${[...r.events].reverse().map((e) => h`<tr><td>${e.at}</td><td>${e.kind}</td><td>${e.message}${e.version !== undefined ? ` (v${e.version})` : ""}</td></tr>`)}</tbody></table>`,
+${!live && r.lastVerdict?.checks && r.lastVerdict.checks.length > 0 ? h`<h2 data-metric="last-verdict">Last judged: step ${r.lastVerdict.step ?? "?"} at ${when(r.lastVerdict.at)} — <span class="${r.lastVerdict.outcome}">${r.lastVerdict.outcome}</span></h2>${checksTable(r.lastVerdict.checks)}` : ""}
+<h2>History</h2><table><tbody>${[...r.events].reverse().map((e) => h`<tr><td class="when" title="${e.at}">${when(e.at)}</td><td>${e.kind}</td><td>${e.message}${e.version !== undefined ? ` (v${e.version})` : ""}</td></tr>`)}</tbody></table>`,
     { live: live },
   );
+}
+
+/** A verdict's gates: each one's outcome and evidence, its numbers on hover. */
+function checksTable(checks: RolloutVerdict["checks"]): Html {
+  return h`<table><thead><tr><th>Gate</th><th>Result</th><th>Evidence</th></tr></thead><tbody>${checks.map(
+    (c) => h`<tr><td>${c.gate}</td><td class="${c.outcome}">${c.outcome}</td><td title="${Object.entries(c.numbers ?? {}).map(([name, value]) => `${name} = ${value ?? "–"}`).join(", ")}">${c.summary}</td></tr>`,
+  )}</tbody></table>`;
 }
 
 export function mapPage(page: PageContext, inventory: InventoryAnswer, defaultBackend: string): Html {

@@ -70,26 +70,30 @@ const COLORS = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#dc2626"];
 export function lineChart(title: string, series: Readonly<Record<string, readonly { at: string; value: number | null }[]>>, unit = "", stepMs = 60_000): Html {
   const width = 560;
   const height = 130;
-  const left = 52;
+  const left = 62;
   const bottom = height - 22;
   const all = Object.values(series).flat();
   const times = all.map((p) => Date.parse(p.at));
   const values = all.map((p) => p.value ?? 0);
   if (all.length === 0) return h`<figure class="chart"><figcaption>${title}</figcaption><p class="muted">no traffic yet</p></figure>`;
-  const t0 = Math.min(...times);
-  const t1 = Math.max(...times, t0 + stepMs);
+  // One step of data: the axis spans a step either side, so its bars stand in the middle, not on the edge.
+  const single = Math.max(...times) - Math.min(...times) < stepMs;
+  const t0 = Math.min(...times) - (single ? stepMs : 0);
+  const t1 = Math.max(...times, t0 + stepMs) + (single ? stepMs : 0);
   const max = Math.max(...values, unit === "%" ? 0.01 : 1);
   const x = (t: number) => ((t - t0) / (t1 - t0)) * (width - left - 12) + left;
   const y = (v: number) => bottom - (v / max) * (bottom - 12);
-  const format = (v: number) => (unit === "%" ? percent(v) : `${Math.round(v * 100) / 100}${unit ? ` ${unit}` : ""}`);
+  const format = (v: number) => (unit === "%" ? percent(v) : `${v >= 10 ? Math.round(v) : Math.round(v * 100) / 100}${unit ? ` ${unit}` : ""}`);
   const lines = Object.entries(series).map(([name, points], i) => {
     const color = COLORS[i % COLORS.length];
     const counted = [...points].filter((p) => p.value !== null).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
     if (counted.length === 1) {
       const only = counted[0] as { at: string; value: number };
-      const cx = x(Date.parse(only.at)) + i * 14;
-      return h`<rect x="${(cx - 5).toFixed(1)}" y="${y(only.value).toFixed(1)}" width="10" height="${(bottom - y(only.value)).toFixed(1)}" fill="${color}"><title>${name} at ${only.at.slice(11, 16)}: ${format(only.value)}</title></rect>
-<text x="${(cx + 8).toFixed(1)}" y="${(y(only.value) + 4).toFixed(1)}" font-size="11" fill="${color}">${format(only.value)}</text>`;
+      // Side by side, one bar per series, each labelled with its value above it.
+      const cx = x(Date.parse(only.at)) + (i - (Object.keys(series).length - 1) / 2) * 44;
+      const top = y(only.value);
+      return h`<rect x="${(cx - 14).toFixed(1)}" y="${top.toFixed(1)}" width="28" height="${(bottom - top).toFixed(1)}" fill="${color}"><title>${name} at ${only.at.slice(11, 16)}: ${format(only.value)}</title></rect>
+<text x="${cx.toFixed(1)}" y="${(top - 3).toFixed(1)}" font-size="10" text-anchor="middle" fill="${color}">${format(only.value)}</text>`;
     }
     let previous = Number.NaN;
     const d = counted
@@ -103,7 +107,7 @@ export function lineChart(title: string, series: Readonly<Record<string, readonl
     const dots = counted.map((p) => h`<circle cx="${x(Date.parse(p.at)).toFixed(1)}" cy="${y(p.value as number).toFixed(1)}" r="2.5" fill="${color}"><title>${name} at ${p.at.slice(11, 16)}: ${format(p.value as number)}</title></circle>`);
     return h`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>${dots}`;
   });
-  const ticks = timeTicks(t0, t1).map((t) => h`<line x1="${x(t).toFixed(1)}" y1="${bottom}" x2="${x(t).toFixed(1)}" y2="${bottom + 4}" stroke="#94a3b8"/><text x="${x(t).toFixed(1)}" y="${height - 4}" font-size="10" text-anchor="middle">${tickLabel(t, t1 - t0)}</text>`);
+  const ticks = timeTicks(t0, t1).map((t) => h`<line x1="${x(t).toFixed(1)}" y1="${bottom}" x2="${x(t).toFixed(1)}" y2="${bottom + 4}" stroke="#94a3b8"/><text x="${x(t).toFixed(1)}" y="${height - 4}" font-size="10" text-anchor="${x(t) > width - 30 ? "end" : "middle"}">${tickLabel(t, t1 - t0)}</text>`);
   return h`<figure class="chart"><figcaption>${title}</figcaption>
 <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${title}"><line x1="${left}" y1="${bottom}" x2="${width - 5}" y2="${bottom}" stroke="#ccc"/><line x1="${left}" y1="10" x2="${left}" y2="${bottom}" stroke="#ccc"/>
 <text x="${left - 4}" y="16" font-size="10" text-anchor="end">${format(max)}</text><text x="${left - 4}" y="${bottom}" font-size="10" text-anchor="end">0</text>

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -204,6 +204,11 @@ describe("the migration page, in a browser", () => {
     expect(await writes.textContent()).not.toContain("s3cr3t");
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, "migration.png"), fullPage: true });
+    // `npm run screenshots` puts it in the README.
+    if (process.env.UPDATE_SCREENSHOTS) {
+      mkdirSync(path.join(PROJECT_ROOT, "docs", "screenshots"), { recursive: true });
+      copyFileSync(path.join(SHOTS, "migration.png"), path.join(PROJECT_ROOT, "docs", "screenshots", "migration.png"));
+    }
     await page.context().close();
   });
 });

@@ -158,6 +158,11 @@ describe("rollouts", () => {
       ["succeeded", 3],
     ]);
     expect(done.events.find((e) => e.kind === "succeeded")?.message).toMatch(/passed: .*users.*errors/);
+    // The finished rollout keeps the last step's gates with their numbers (the dashboard's "Last judged").
+    const kept = (await api("GET", "/rollouts")).body.rollouts as { route: string; lastVerdict: { step: number; outcome: string; checks: { gate: string; numbers: Record<string, number | null> }[] } }[];
+    const judged = kept.find((r) => r.route === "healthy-r")?.lastVerdict;
+    expect(judged).toMatchObject({ step: 4, outcome: "pass" });
+    expect(judged?.checks.find((c) => c.gate === "users")?.numbers.candidate).toBeGreaterThanOrEqual(30);
     // The 10 % and 50 % steps were versions of their own, each with a sticky split.
     const versions = (await api("GET", "/versions?limit=10")).body.versions as { action: string; author: string }[];
     expect(versions.filter((v) => v.action === "rollout").length).toBeGreaterThanOrEqual(4);
