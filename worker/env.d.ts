@@ -29,8 +29,9 @@ interface CutoverSecrets {
   /**
    * The emergency bypass: `on` makes the Worker a plain pass-through to CUTOVER_LEGACY_URL —
    * no route table read, no split, shadow, dual write or accounting. A secret, so that one
-   * command turns it on (`echo on | npx wrangler secret put CUTOVER_BYPASS`) and one off
-   * (`npx wrangler secret delete CUTOVER_BYPASS`), each deploying at once (docs/emergency.md).
+   * command turns it on (`echo on | npx wrangler secret put CUTOVER_BYPASS --env production`) and
+   * one off (`npx wrangler secret delete CUTOVER_BYPASS --env production`), each deploying at once
+   * (docs/emergency.md).
    */
   CUTOVER_BYPASS?: string;
 }

@@ -267,7 +267,7 @@ function settingsNotes(env: Env, adminHosts: ReadonlySet<string>): string[] {
     );
   }
   if (env.CUTOVER_BYPASS === "on" && env.CUTOVER_LEGACY_URL) {
-    notes.push("CUTOVER_BYPASS is on: every request goes straight to CUTOVER_LEGACY_URL — no route table, no splits, shadows, dual writes or accounting. `npx wrangler secret delete CUTOVER_BYPASS` puts cutover back in the path.");
+    notes.push("CUTOVER_BYPASS is on: every request goes straight to CUTOVER_LEGACY_URL — no route table, no splits, shadows, dual writes or accounting. `npx wrangler secret delete CUTOVER_BYPASS --env <name>` puts cutover back in the path.");
   }
   if (env.CUTOVER_WEBHOOK_ALLOW_PRIVATE === "on") {
     notes.push("CUTOVER_WEBHOOK_ALLOW_PRIVATE is on: rollout webhooks may post over http and to private and loopback addresses. Meant for a local stack; leave it off in a deployment.");

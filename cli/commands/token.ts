@@ -85,7 +85,7 @@ export function registerTokens(program: Command): void {
           "",
           `  ${JSON.stringify(entry)}`,
           "",
-          "  npx wrangler secret put CUTOVER_ADMIN_TOKENS",
+          "  npx wrangler secret put CUTOVER_ADMIN_TOKENS --env <name>   # staging, production: as wrangler.toml names them",
         ].join("\n"),
       );
     });
