@@ -174,6 +174,12 @@ describe("a static backend (legacy switched off)", () => {
     expect(await head.text()).toBe("");
   });
 
+  it("answers a status that carries no body (204) without one, not with an exception", async () => {
+    const noContent = table({ backends: { gone: { type: "static", status: 204 } }, default: "gone", routes: [] });
+    const response = await send(noContent, get("/anything"));
+    expect({ status: response.status, body: await response.text() }).toEqual({ status: 204, body: "" });
+  });
+
   it("still sends migrated routes to their backend", async () => {
     expect(await backendFor(get("/api/accounts/42"), switchedOff)).toEqual({ route: "accounts-read", backend: "new", served: "new" });
   });
