@@ -37,7 +37,8 @@ export function registerMetrics(api: Hono<AdminEnv>, deps: AdminDeps): void {
       const cellsByRoute = await everyRoute(store, now - window, now, step);
       // The table's routes, then those since removed that served in the window (legacy served them too).
       const current = [...(table ? routeIds(table.table) : []), DEFAULT_ROUTE_ID];
-      const ids = [...current, ...[...cellsByRoute.keys()].filter((id) => !current.includes(id)).sort()];
+      const inTable = new Set(current);
+      const ids = [...current, ...[...cellsByRoute.keys()].filter((id) => !inTable.has(id)).sort()];
       const byRoute = ids.map((id) => ({ route: id, cells: cellsByRoute.get(id) ?? [] }));
       const overview: MetricsOverviewAnswer = {
         since: new Date(now - window).toISOString(),

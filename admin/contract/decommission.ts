@@ -8,6 +8,7 @@ export const DecommissionHold = openObject({
   subject: z.string(),
   detail: z.string(),
 });
+export type DecommissionHold = z.infer<typeof DecommissionHold>;
 
 /**
  * Legacy switched off (control/decommission.ts): the table version that moved the default

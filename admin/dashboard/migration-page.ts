@@ -3,7 +3,7 @@ import type { DecommissionAnswer, DualWriteExample, LegacyBurndownAnswer, Legacy
 import { costPanel } from "./migration-cost.ts";
 import { hourBars, stackedChart } from "./migration-charts.ts";
 import type { MigrationData, MigrationRollout, Panel, RouteProgress } from "./migration-data.ts";
-import { h, layout, percent, type Html, type PageContext } from "./view.ts";
+import { h, layout, percent, when, type Html, type PageContext } from "./view.ts";
 
 /**
  * The whole migration on one page (issue 25): the legacy surface's burndown, where each
@@ -98,7 +98,7 @@ ${examples === undefined ? "" : examples.ok ? examplesTable(examples.value) : h`
 function examplesTable(examples: readonly DualWriteExample[]): Html {
   if (examples.length === 0) return h`<p class="muted" data-examples="0">No copy failed or disagreed with legacy's write (examples are kept 14 days).</p>`;
   return h`<table data-examples="${examples.length}"><thead><tr><th>When</th><th>Request</th><th>Legacy</th><th>New backend</th><th>Record id</th><th>Its answer</th></tr></thead><tbody>${examples.map(
-    (example) => h`<tr data-example="${example.outcome}"><td>${example.at.slice(0, 19).replace("T", " ")}</td><td><code>${example.method} ${example.path}</code></td><td class="num">${example.legacyStatus}</td>
+    (example) => h`<tr data-example="${example.outcome}"><td class="when">${when(example.at)}</td><td><code>${example.method} ${example.path}</code></td><td class="num">${example.legacyStatus}</td>
 <td>${example.outcome}: ${example.candidateStatus ?? example.candidateError ?? "–"}</td><td><code>${example.legacyId ?? "–"}</code></td><td><code>${(example.candidateBody ?? "").slice(0, 120)}</code></td></tr>`,
   )}</tbody></table>`;
 }

@@ -16,7 +16,7 @@ import type {
   VersionRow,
 } from "../contract/index.ts";
 import { shadowSection } from "./shadow-section.ts";
-import { actionForm, barChart, h, layout, lineChart, ms, percent, type Html, type PageContext } from "./view.ts";
+import { actionForm, barChart, h, layout, lineChart, ms, percent, when, type Html, type PageContext } from "./view.ts";
 
 /** The active version and its table (what GET /routes answers). */
 type ActiveRoutes = Pick<RoutesAnswer, "version" | "table">;
@@ -290,11 +290,6 @@ function rollbackForm(page: PageContext, versions: readonly VersionRow[]): Html 
     h`<label>to version <select name="toVersion">${older.map((v) => h`<option value="${v.version}"${v.version === previous ? h` selected` : ""}>${v.version}${v.version === previous ? " (the one before)" : ""}</option>`)}</select></label>`,
     { danger: true },
   );
-}
-
-/** `2026-12-07 18:18:36`: a time that fits a table cell. */
-function when(iso: string): string {
-  return iso.slice(0, 19).replace("T", " ");
 }
 
 function auditTable(entries: readonly AuditEntry[]): Html {

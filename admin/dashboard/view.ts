@@ -58,6 +58,11 @@ export function ms(value: number | null | undefined): string {
   return value === null || value === undefined ? "–" : `${value} ms`;
 }
 
+/** `2026-12-07 18:18:36`: a time that fits a table cell. */
+export function when(iso: string): string {
+  return iso.slice(0, 19).replace("T", " ");
+}
+
 const COLORS = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#dc2626"];
 
 /**

@@ -1,13 +1,12 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { DecommissionAnswer, SwitchOffAnswer, type DecommissionHold, type SwitchOffBody, type SwitchOffState } from "../../admin/contract/index.ts";
+import { DecommissionAnswer, SwitchOffAnswer, type DecommissionHold as Hold, type SwitchOffBody, type SwitchOffState } from "../../admin/contract/index.ts";
 import type { HoldKind } from "../../migration/decommission.ts";
 import { AdminRequestError } from "../admin-request-error.ts";
 import { clientFor, print } from "../context.ts";
 import { EXIT_NOT_READY, ExitCodeError } from "../exit-code-error.ts";
 import { UsageError } from "../usage-error.ts";
 
-type Hold = typeof DecommissionHold._zod.output;
 
 const HEADINGS: Record<HoldKind, string> = {
   "no-surface": "The legacy app's route list",
